@@ -1,0 +1,102 @@
+//! # daogou-algo
+//!
+//! Recommendation models behind one trait.
+//!
+//! * [`Recommender`]: scores every item for a known user, or for an ad-hoc history (what the
+//!   real-time service needs: a fresh session, a user who just clicked something).
+//! * [`RatingPredictor`]: predicts an explicit rating for a (user, item) pair.
+//! * [`build_model`]: the model registry used by the CLI (`--model NAME --set key=value`).
+//!
+//! Models are fitted on a [`TrainData`]: a users×items [`Interactions`] matrix whose values are
+//! ratings (explicit data) or interaction weights (implicit data).
+#![warn(missing_docs)]
+
+use daogou_core::{Interactions, Params};
+
+mod registry;
+pub mod topk;
+
+pub use registry::{build_model, model_names, ModelInfo, MODELS};
+
+/// Errors from fitting models.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A bad or unknown hyperparameter.
+    #[error(transparent)]
+    Param(#[from] daogou_core::Error),
+    /// A model name that is not registered.
+    #[error("unknown model `{name}`; available models: {available}")]
+    UnknownModel {
+        /// the name given
+        name: String,
+        /// comma-separated registered names
+        available: String,
+    },
+    /// The training data cannot be used by this model.
+    #[error("{model}: {reason}")]
+    BadData {
+        /// model name
+        model: String,
+        /// why
+        reason: String,
+    },
+}
+
+/// Result with the algo [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What a model is fitted on.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainData<'a> {
+    /// users × items; ratings when `explicit`, non-negative weights otherwise.
+    pub matrix: &'a Interactions,
+    /// True when values are explicit ratings.
+    pub explicit: bool,
+}
+
+/// Scores items for users. Higher is better; items a model knows nothing about get
+/// `f32::NEG_INFINITY` or a low fallback score, never NaN.
+pub trait Recommender: Send + Sync {
+    /// Registered model name (`user-knn`, …).
+    fn name(&self) -> &str;
+
+    /// Number of items scored (the length `out` must have).
+    fn n_items(&self) -> usize;
+
+    /// Score every item for training user `user` into `out` (length [`Self::n_items`]).
+    fn score_user(&self, user: u32, out: &mut [f32]);
+
+    /// Score every item for an ad-hoc history of `(item, value)` pairs, e.g. a new user or a
+    /// session; values are ratings for explicit models and weights for implicit ones.
+    fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]);
+
+    /// The rating predictor, when the model predicts explicit ratings.
+    fn as_rating_predictor(&self) -> Option<&dyn RatingPredictor> {
+        None
+    }
+
+    /// Items most similar to `item` with their similarity, best first, when the model has an
+    /// item–item notion of similarity ("customers who viewed this also viewed").
+    fn similar_items(&self, _item: u32, _n: usize) -> Option<Vec<(u32, f32)>> {
+        None
+    }
+
+    /// Why `item` is recommended to a user with `history`: the history items that
+    /// contributed most, with their contribution, best first. Empty when the model cannot say.
+    fn explain(&self, _history: &[(u32, f32)], _item: u32, _n: usize) -> Vec<(u32, f32)> {
+        Vec::new()
+    }
+}
+
+/// Predicts explicit ratings.
+pub trait RatingPredictor: Send + Sync {
+    /// Predicted rating of `item` by training user `user` (clipped to the training scale).
+    fn predict(&self, user: u32, item: u32) -> f32;
+}
+
+/// Validate `params` for `owner` against `known` keys (re-export for model modules).
+pub(crate) fn check_params(params: &Params, owner: &str, known: &[&str]) -> Result<()> {
+    params.check_known(owner, known)?;
+    Ok(())
+}

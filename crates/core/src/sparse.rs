@@ -1,0 +1,252 @@
+//! Compressed sparse rows. Only what the models need: build from triplets with duplicate
+//! aggregation, row slices, transpose.
+
+use crate::Interaction;
+
+/// How duplicate (row, column) entries are combined when a matrix is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    /// Add values (implicit weights, quantities).
+    Sum,
+    /// Keep the value that came last in input order (re-ratings).
+    Last,
+    /// Keep the largest value.
+    Max,
+}
+
+/// A sparse matrix in compressed sparse row form; column indices within a row are sorted
+/// and unique.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Csr {
+    n_rows: usize,
+    n_cols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    data: Vec<f32>,
+}
+
+impl Csr {
+    /// Build from `(row, col, value)` triplets in any order, combining duplicates with `agg`.
+    /// O(nnz + n_rows) plus the per-row column sort.
+    pub fn from_triplets(
+        n_rows: usize,
+        n_cols: usize,
+        triplets: impl IntoIterator<Item = (u32, u32, f32)> + Clone,
+        agg: Aggregate,
+    ) -> Csr {
+        // Counting sort by row keeps input order inside each row, which `Last` relies on.
+        let mut counts = vec![0usize; n_rows + 1];
+        let mut nnz = 0usize;
+        for (r, c, _) in triplets.clone() {
+            assert!((r as usize) < n_rows && (c as usize) < n_cols, "triplet ({r},{c}) outside {n_rows}x{n_cols}");
+            counts[r as usize + 1] += 1;
+            nnz += 1;
+        }
+        for r in 0..n_rows {
+            counts[r + 1] += counts[r];
+        }
+        let mut next = counts.clone();
+        let mut cols = vec![0u32; nnz];
+        let mut vals = vec![0f32; nnz];
+        for (r, c, v) in triplets {
+            let p = &mut next[r as usize];
+            cols[*p] = c;
+            vals[*p] = v;
+            *p += 1;
+        }
+        let mut indptr = Vec::with_capacity(n_rows + 1);
+        let mut indices = Vec::with_capacity(nnz);
+        let mut data: Vec<f32> = Vec::with_capacity(nnz);
+        indptr.push(0);
+        let mut order: Vec<u32> = Vec::new();
+        for r in 0..n_rows {
+            let (s, e) = (counts[r], counts[r + 1]);
+            order.clear();
+            order.extend(0..(e - s) as u32);
+            // stable: equal columns stay in input order
+            order.sort_by_key(|&k| cols[s + k as usize]);
+            for &k in &order {
+                let (c, v) = (cols[s + k as usize], vals[s + k as usize]);
+                if indices.len() > indptr[r] && *indices.last().unwrap() == c {
+                    let last = data.last_mut().unwrap();
+                    *last = match agg {
+                        Aggregate::Sum => *last + v,
+                        Aggregate::Last => v,
+                        Aggregate::Max => last.max(v),
+                    };
+                } else {
+                    indices.push(c);
+                    data.push(v);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Csr { n_rows, n_cols, indptr, indices, data }
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// Number of columns.
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Column indices and values of row `r`.
+    #[inline]
+    pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
+        let (s, e) = (self.indptr[r], self.indptr[r + 1]);
+        (&self.indices[s..e], &self.data[s..e])
+    }
+
+    /// Number of entries in row `r`.
+    #[inline]
+    pub fn row_len(&self, r: usize) -> usize {
+        self.indptr[r + 1] - self.indptr[r]
+    }
+
+    /// Value at (r, c), if stored (binary search in the row).
+    pub fn get(&self, r: usize, c: u32) -> Option<f32> {
+        let (cols, vals) = self.row(r);
+        cols.binary_search(&c).ok().map(|k| vals[k])
+    }
+
+    /// Row pointer array (`n_rows + 1` offsets).
+    pub fn indptr(&self) -> &[usize] {
+        &self.indptr
+    }
+
+    /// All column indices.
+    pub fn indices(&self) -> &[u32] {
+        &self.indices
+    }
+
+    /// All values.
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Mutable values (same sparsity pattern), for in-place reweighting.
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// The transpose, in O(nnz + n_cols). Rows of the result are sorted.
+    pub fn transpose(&self) -> Csr {
+        let mut counts = vec![0usize; self.n_cols + 1];
+        for &c in &self.indices {
+            counts[c as usize + 1] += 1;
+        }
+        for c in 0..self.n_cols {
+            counts[c + 1] += counts[c];
+        }
+        let mut next = counts.clone();
+        let mut indices = vec![0u32; self.nnz()];
+        let mut data = vec![0f32; self.nnz()];
+        for r in 0..self.n_rows {
+            let (cols, vals) = self.row(r);
+            for (&c, &v) in cols.iter().zip(vals) {
+                let p = &mut next[c as usize];
+                indices[*p] = r as u32;
+                data[*p] = v;
+                *p += 1;
+            }
+        }
+        Csr { n_rows: self.n_cols, n_cols: self.n_rows, indptr: counts, indices, data }
+    }
+
+    /// A copy with every value passed through `f(row, col, value)`.
+    pub fn map_values(&self, mut f: impl FnMut(usize, u32, f32) -> f32) -> Csr {
+        let mut out = self.clone();
+        for r in 0..self.n_rows {
+            for k in self.indptr[r]..self.indptr[r + 1] {
+                out.data[k] = f(r, self.indices[k], self.data[k]);
+            }
+        }
+        out
+    }
+}
+
+/// The user×item matrix twice: rows by user and rows by item.
+#[derive(Debug, Clone, Default)]
+pub struct Interactions {
+    /// users × items.
+    pub by_user: Csr,
+    /// items × users (the transpose).
+    pub by_item: Csr,
+}
+
+impl Interactions {
+    /// Build from mapped interactions, combining repeated (user, item) pairs with `agg`.
+    pub fn from_interactions(n_users: usize, n_items: usize, data: &[Interaction], agg: Aggregate) -> Self {
+        let by_user = Csr::from_triplets(n_users, n_items, data.iter().map(|x| (x.user, x.item, x.value)), agg);
+        Self::from_csr(by_user)
+    }
+
+    /// Wrap a users × items matrix.
+    pub fn from_csr(by_user: Csr) -> Self {
+        let by_item = by_user.transpose();
+        Interactions { by_user, by_item }
+    }
+
+    /// Number of users (rows).
+    pub fn n_users(&self) -> usize {
+        self.by_user.n_rows()
+    }
+
+    /// Number of items (columns).
+    pub fn n_items(&self) -> usize {
+        self.by_user.n_cols()
+    }
+
+    /// Number of distinct (user, item) pairs.
+    pub fn nnz(&self) -> usize {
+        self.by_user.nnz()
+    }
+
+    /// Items and values of user `u`.
+    #[inline]
+    pub fn user_row(&self, u: u32) -> (&[u32], &[f32]) {
+        self.by_user.row(u as usize)
+    }
+
+    /// Users and values of item `i`.
+    #[inline]
+    pub fn item_row(&self, i: u32) -> (&[u32], &[f32]) {
+        self.by_item.row(i as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_aggregate_and_rows_sort() {
+        let t = vec![(0u32, 2u32, 1.0f32), (0, 0, 2.0), (1, 1, 3.0), (0, 2, 4.0)];
+        let sum = Csr::from_triplets(2, 3, t.clone(), Aggregate::Sum);
+        assert_eq!(sum.row(0), (&[0u32, 2][..], &[2.0f32, 5.0][..]));
+        let last = Csr::from_triplets(2, 3, t.clone(), Aggregate::Last);
+        assert_eq!(last.get(0, 2), Some(4.0));
+        let max = Csr::from_triplets(2, 3, vec![(0, 1, 5.0), (0, 1, 2.0)], Aggregate::Max);
+        assert_eq!(max.get(0, 1), Some(5.0));
+        assert_eq!(sum.nnz(), 3);
+        assert_eq!(sum.get(1, 0), None);
+    }
+
+    #[test]
+    fn transpose_twice_is_identity() {
+        let t = vec![(0u32, 2u32, 1.0f32), (2, 0, 2.0), (1, 1, 3.0), (2, 2, 4.0)];
+        let m = Csr::from_triplets(3, 3, t, Aggregate::Sum);
+        let tt = m.transpose();
+        assert_eq!(tt.row(2), (&[0u32, 2][..], &[1.0f32, 4.0][..]));
+        assert_eq!(tt.transpose(), m);
+    }
+}

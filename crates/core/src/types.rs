@@ -1,0 +1,151 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// What a user did with an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Looked at a product page.
+    View,
+    /// Clicked a product in a list.
+    Click,
+    /// Searched; the event carries the query text.
+    Search,
+    /// Put the product in the cart.
+    AddToCart,
+    /// Bought it; `value` is the quantity.
+    Purchase,
+    /// Returned or cancelled a purchase; `value` is the quantity.
+    Return,
+    /// Gave an explicit rating; `value` is the rating.
+    Rating,
+}
+
+impl EventKind {
+    /// All kinds, in funnel order.
+    pub const ALL: [EventKind; 7] = [
+        EventKind::View,
+        EventKind::Click,
+        EventKind::Search,
+        EventKind::AddToCart,
+        EventKind::Purchase,
+        EventKind::Return,
+        EventKind::Rating,
+    ];
+
+    /// The snake_case name used in files, the database and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::View => "view",
+            EventKind::Click => "click",
+            EventKind::Search => "search",
+            EventKind::AddToCart => "add_to_cart",
+            EventKind::Purchase => "purchase",
+            EventKind::Return => "return",
+            EventKind::Rating => "rating",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let norm = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Ok(match norm.as_str() {
+            "view" | "pageview" | "page_view" => EventKind::View,
+            "click" => EventKind::Click,
+            "search" => EventKind::Search,
+            "add_to_cart" | "cart" | "addtocart" => EventKind::AddToCart,
+            "purchase" | "buy" | "transaction" | "order" => EventKind::Purchase,
+            "return" | "cancel" | "refund" => EventKind::Return,
+            "rating" | "rate" => EventKind::Rating,
+            _ => return Err(Error::UnknownEventKind(s.to_owned())),
+        })
+    }
+}
+
+/// A catalogue entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// External id (SKU, stock code, movie id …).
+    pub id: String,
+    /// Product title.
+    #[serde(default)]
+    pub title: String,
+    /// Category (a path like `鞋/跑鞋` is kept as one string).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Brand.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Price in the shop's currency.
+    #[serde(default)]
+    pub price: Option<f64>,
+    /// Free attributes (colour, size, genre flags …).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// When the item was listed (unix seconds).
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    /// Whether the item can be bought now.
+    #[serde(default = "default_true")]
+    pub available: bool,
+    /// Units in stock, when known.
+    #[serde(default)]
+    pub stock: Option<i64>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Item {
+    /// An available item with only an id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Item { id: id.into(), available: true, ..Default::default() }
+    }
+}
+
+/// One behaviour event as it arrives, with external ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// External user id.
+    pub user: String,
+    /// External item id (empty for a search that hit no item).
+    pub item: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Quantity for purchases/returns, the rating for ratings, 1 otherwise.
+    pub value: f32,
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// Query text of a search event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_roundtrip_through_names() {
+        for k in EventKind::ALL {
+            assert_eq!(k.as_str().parse::<EventKind>().unwrap(), k);
+        }
+        assert_eq!("Add-To-Cart".parse::<EventKind>().unwrap(), EventKind::AddToCart);
+        let err = "wishlist".parse::<EventKind>().unwrap_err().to_string();
+        assert!(err.contains("wishlist"), "{err}");
+    }
+}

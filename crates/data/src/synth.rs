@@ -1,0 +1,1 @@
+//! The synthetic demo shop (see module docs once written).
