@@ -1,1 +1,88 @@
-fn main() {}
+//! `daogou`: the command line of the daogou shopping-guide engine.
+//!
+//! Each subcommand is a thin shell over the library crates: `import`/`stats` over the store,
+//! `train`/`evaluate`/`recommend`/`similar` over data → models → evaluation, `demo` over all.
+
+mod args;
+mod demo;
+mod evaluate;
+mod progress;
+mod recommend;
+mod store_cmds;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// daogou (导购): turn a shop's behaviour data into personal product recommendations.
+///
+/// Typical flow: `daogou import` your events and catalogue into the embedded database,
+/// `daogou evaluate` a few models to pick one, then `daogou recommend` / `daogou similar`.
+/// `daogou demo` does all of it on a generated shop, with no input needed.
+#[derive(Parser)]
+#[command(name = "daogou", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import events and/or catalogue items from a file into the database.
+    ///
+    /// Re-importing the same file adds nothing (duplicate events are detected). In the default
+    /// lenient mode bad rows are skipped and counted by reason; with --strict the first bad
+    /// row stops the import with FILE:LINE and the field, and the database is left unchanged.
+    ///
+    /// Example: daogou import online_retail.csv.gz --format online-retail --db shop.db
+    Import(store_cmds::ImportArgs),
+    /// Show what the database holds (users, items, events by kind, time range).
+    Stats(store_cmds::StatsArgs),
+    /// Fit a model and report what was learned (size, fit time).
+    ///
+    /// Example: daogou train --db shop.db --model item-knn --set k=50
+    Train(evaluate::TrainArgs),
+    /// Measure a model: fit on a training split, rank the full catalogue for test users.
+    ///
+    /// Examples:
+    ///   daogou evaluate --train u1.base --test u1.test --format movielens --model user-knn --set k=40 --set similarity=pearson --json
+    ///   daogou evaluate --data online_retail.csv.gz --format online-retail --split time:2011-11-09 --model item-knn --json
+    ///   daogou evaluate --data u.data --format movielens --folds 5 --model user-knn --json
+    Evaluate(evaluate::EvaluateArgs),
+    /// Personal recommendations for a user, with the reason for each.
+    ///
+    /// Example: daogou recommend --db shop.db --user 17850 --n 10
+    Recommend(recommend::RecommendArgs),
+    /// Items similar to an item ("customers who bought this also bought").
+    ///
+    /// Example: daogou similar --db shop.db --item 85123A --n 10
+    Similar(recommend::SimilarArgs),
+    /// Generate a demo shop, store it, train, evaluate and show personal recommendations.
+    ///
+    /// Needs no input. Deterministic for a given --seed.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(a) => store_cmds::import(a),
+        Command::Stats(a) => store_cmds::stats(a),
+        Command::Train(a) => evaluate::train(a),
+        Command::Evaluate(a) => evaluate::evaluate(a),
+        Command::Recommend(a) => recommend::recommend(a),
+        Command::Similar(a) => recommend::similar(a),
+        Command::Demo(a) => demo::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // a closed pipe (`daogou ... | head`) is not an error
+            if err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

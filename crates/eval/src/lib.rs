@@ -1,1 +1,32 @@
-//! placeholder
+//! # daogou-eval
+//!
+//! Measuring recommenders the way a shop would judge them.
+//!
+//! * [`metrics`]: RMSE/MAE for ratings; precision, recall, F1, NDCG, MAP, MRR, hit rate,
+//!   coverage, novelty and intra-list diversity for top-N lists ranked over the **full
+//!   catalogue** minus each user's training items (never sampled negatives).
+//! * [`protocol`]: turning a dataset and a split into a training matrix and a test set, fitting
+//!   a model by name and producing a [`Report`] whose JSON keys are a stable contract
+//!   (`rmse`, `precision@10`, `ndcg@10`, `users_evaluated`, `fit_seconds`, …).
+#![warn(missing_docs)]
+
+pub mod metrics;
+pub mod protocol;
+
+pub use metrics::{RatingMetrics, TopNMetrics};
+pub use protocol::{evaluate_folds, evaluate_split, mean_json, EvalOptions, Report};
+
+/// Errors from an evaluation run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The model could not be fitted.
+    #[error(transparent)]
+    Model(#[from] daogou_algo::Error),
+    /// The data or split leaves nothing to evaluate.
+    #[error("nothing to evaluate: {0}")]
+    Empty(String),
+}
+
+/// Result with the eval [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

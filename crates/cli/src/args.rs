@@ -1,0 +1,155 @@
+//! Arguments shared by several subcommands: where the data comes from, which model.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use daogou_core::{Dataset, Interaction, Params};
+use daogou_data::{load_into, ColumnMapping, EventWeights, Format, LoadOptions, LoadReport};
+use daogou_store::{SqliteStore, Store};
+
+use crate::progress;
+
+/// The default embedded database.
+pub const DEFAULT_DB: &str = "daogou.db";
+
+/// Where the interactions come from.
+#[derive(Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// One events file (split it with --split or --folds). CSV, TSV or JSONL, optionally .gz.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["train", "test"])]
+    pub data: Option<PathBuf>,
+    /// Training events file (with --test: a given train/test split, e.g. MovieLens u1.base).
+    #[arg(long, value_name = "FILE", requires = "test")]
+    pub train: Option<PathBuf>,
+    /// Test events file (with --train).
+    #[arg(long, value_name = "FILE", requires = "train")]
+    pub test: Option<PathBuf>,
+    /// Read from this database instead of files [default when no file is given: ./daogou.db].
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["data", "train"])]
+    pub db: Option<PathBuf>,
+    /// File format: movielens (u.data: user item rating timestamp, tab-separated), online-retail
+    /// (the UCI Online Retail CSV), csv (header line naming columns), jsonl.
+    #[arg(long, short = 'f', default_value = "csv", value_name = "FORMAT")]
+    pub format: Format,
+    /// Column mapping for csv/jsonl, e.g. "user=CustomerID,item=StockCode,value=Quantity,timestamp=InvoiceDate".
+    #[arg(long, value_name = "SPEC")]
+    pub mapping: Option<String>,
+    /// Column mapping from a config file (lines `user = "CustomerID"`).
+    #[arg(long, value_name = "FILE", conflicts_with = "mapping")]
+    pub mapping_file: Option<PathBuf>,
+    /// Stop at the first malformed row (FILE:LINE: field …) instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// A loaded dataset, and where the given test set starts when --train/--test were used.
+pub struct Loaded {
+    pub dataset: Dataset,
+    pub given_test: Option<std::ops::Range<usize>>,
+}
+
+impl SourceArgs {
+    pub fn load_options(&self) -> Result<LoadOptions> {
+        let mut opts = LoadOptions::new(self.format);
+        opts.strict = self.strict;
+        if let Some(spec) = &self.mapping {
+            opts.mapping = ColumnMapping::parse(spec).context("--mapping")?;
+        }
+        if let Some(path) = &self.mapping_file {
+            opts.mapping = ColumnMapping::from_file(path).with_context(|| format!("--mapping-file {}", path.display()))?;
+        }
+        Ok(opts)
+    }
+
+    /// Load the dataset from the files or the database.
+    pub fn load(&self) -> Result<Loaded> {
+        let opts = self.load_options()?;
+        let mut ds = Dataset::default();
+        if let (Some(train), Some(test)) = (&self.train, &self.test) {
+            load_file(&mut ds, train, &opts)?;
+            let (range, _) = load_file(&mut ds, test, &opts)?;
+            return Ok(Loaded { dataset: ds, given_test: Some(range) });
+        }
+        if let Some(data) = &self.data {
+            load_file(&mut ds, data, &opts)?;
+            return Ok(Loaded { dataset: ds, given_test: None });
+        }
+        let db = self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+        Ok(Loaded { dataset: load_db(&db)?, given_test: None })
+    }
+}
+
+fn load_file(ds: &mut Dataset, path: &Path, opts: &LoadOptions) -> Result<(std::ops::Range<usize>, LoadReport)> {
+    let pb = progress::spinner(format!("reading {}", path.display()));
+    let out = load_into(ds, path, opts).with_context(|| format!("cannot load {}", path.display()))?;
+    pb.finish_and_clear();
+    report_skips(&out.1);
+    Ok(out)
+}
+
+/// Tell the user (on stderr) what was skipped and why.
+pub fn report_skips(r: &LoadReport) {
+    let skipped: u64 = r.skipped.values().sum();
+    if skipped > 0 {
+        let reasons: Vec<String> = r.skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        eprintln!("{}: skipped {skipped} of {} lines ({})", r.file, r.lines, reasons.join(", "));
+    }
+}
+
+/// Load everything a database holds.
+pub fn load_db(db: &Path) -> Result<Dataset> {
+    if !db.exists() {
+        bail!("database {} does not exist; create it with `daogou import FILE --db {}` or `daogou demo`", db.display(), db.display());
+    }
+    let store = SqliteStore::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+    let pb = progress::spinner(format!("loading {}", db.display()));
+    let ds = store.load_dataset().with_context(|| format!("cannot read database {}", db.display()))?;
+    pb.finish_and_clear();
+    Ok(ds)
+}
+
+/// Which model and its hyperparameters.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Model: popularity, baseline, user-knn, item-knn (see `--set` for their parameters).
+    #[arg(long, short = 'm', default_value = "item-knn", value_name = "NAME")]
+    pub model: String,
+    /// A model parameter, repeatable: --set k=40 --set similarity=pearson.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl ModelArgs {
+    pub fn params(&self) -> Result<Params> {
+        Ok(Params::parse(self.set.iter().map(String::as_str)).context("--set")?)
+    }
+}
+
+/// How behaviour becomes training signal.
+#[derive(Args, Debug, Clone)]
+pub struct SignalArgs {
+    /// Event-type weights for implicit data, e.g. "view=1,click=2,add_to_cart=4,purchase=8".
+    #[arg(long, value_name = "SPEC")]
+    pub weights: Option<String>,
+    /// Treat ratings as implicit feedback: drop training ratings below this value.
+    #[arg(long, value_name = "T")]
+    pub positive_threshold: Option<f32>,
+}
+
+impl SignalArgs {
+    pub fn weights(&self) -> Result<EventWeights> {
+        match &self.weights {
+            Some(spec) => Ok(EventWeights::parse(spec).context("--weights")?),
+            None => Ok(EventWeights::default()),
+        }
+    }
+}
+
+/// The interactions of a dataset, with the given test part removed.
+pub fn split_given(ds: &Dataset, test: &std::ops::Range<usize>) -> (Vec<Interaction>, Vec<Interaction>) {
+    let all = &ds.interactions;
+    let mut train = all[..test.start].to_vec();
+    train.extend_from_slice(&all[test.end..]);
+    (train, all[test.clone()].to_vec())
+}

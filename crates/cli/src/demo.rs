@@ -1,0 +1,135 @@
+//! `daogou demo`: the whole pipeline on a generated shop, with no input.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use daogou_core::{EventKind, Params};
+use daogou_data::synth::{generate_shop, ShopConfig};
+use daogou_data::{split, Split};
+use daogou_eval::{evaluate_split, EvalOptions};
+use daogou_store::{SqliteStore, Store};
+
+use crate::args::{ModelArgs, SignalArgs};
+use crate::progress;
+use crate::recommend::{fit_all, recommend_for, verb};
+use crate::store_cmds::fmt_time;
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Seed of the generated shop (same seed, same shop, same results).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Database file for the demo shop (recreated on each run).
+    #[arg(long, default_value = "daogou-demo.db", value_name = "PATH")]
+    db: PathBuf,
+    /// Number of shoppers.
+    #[arg(long, default_value_t = 800)]
+    users: usize,
+    /// Number of products.
+    #[arg(long, default_value_t = 600)]
+    items: usize,
+    /// How many shoppers to show with their recommendations.
+    #[arg(long, default_value_t = 3)]
+    show: usize,
+}
+
+/// Models compared on the demo shop, with the parameters used.
+const LEADERBOARD: &[(&str, &[&str])] = &[("popularity", &[]), ("user-knn", &[]), ("item-knn", &[])];
+
+pub fn run(a: DemoArgs) -> Result<()> {
+    let cfg = ShopConfig { users: a.users, items: a.items, seed: a.seed, ..ShopConfig::default() };
+    let pb = progress::spinner("generating the demo shop");
+    let shop = generate_shop(&cfg);
+    pb.finish_and_clear();
+
+    remove_db(&a.db)?;
+    let mut store = SqliteStore::open(&a.db).with_context(|| format!("cannot create {}", a.db.display()))?;
+    let pb = progress::spinner(format!("storing {} events in {}", shop.events.len(), a.db.display()));
+    store.import(&shop.items, &shop.events)?;
+    pb.finish_and_clear();
+    let stats = store.stats()?;
+    println!("== daogou demo shop (seed {}) stored in {}", a.seed, a.db.display());
+    println!("   {} shoppers, {} products, {} events", stats.users, stats.items, stats.events);
+    let kinds: Vec<String> = stats.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("   {}", kinds.join(" · "));
+    if let (Some(f), Some(l)) = (stats.first_timestamp, stats.last_timestamp) {
+        println!("   from {} to {}", fmt_time(f), fmt_time(l));
+    }
+
+    let ds = store.load_dataset()?;
+    // Evaluate on the last fifth of the period: what did shoppers buy next?
+    let (first, last) = (stats.first_timestamp.unwrap_or(0), stats.last_timestamp.unwrap_or(0));
+    let cut = first + (last - first) * 4 / 5;
+    let (train, test) = split(&ds.interactions, &Split::Time { cut }, a.seed);
+    println!("\n== which model? trained before {}, tested on the rest (new items only)", fmt_time(cut));
+    println!("   {:<12} {:>9} {:>9} {:>9} {:>9} {:>9}", "model", "prec@10", "recall@10", "ndcg@10", "hit@10", "cover@10");
+    let bar = progress::bar(LEADERBOARD.len() as u64, "evaluating");
+    let mut best = ("item-knn", f64::MIN);
+    for (name, params) in LEADERBOARD {
+        let opts = EvalOptions::new(name, Params::parse(params.iter().copied())?);
+        let r = evaluate_split(&ds, &train, &test, &opts)?;
+        bar.inc(1);
+        let t = &r.topn;
+        bar.suspend(|| {
+            println!(
+                "   {:<12} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4}",
+                name, t.precision, t.recall, t.ndcg, t.hit_rate, t.coverage
+            )
+        });
+        if t.ndcg > best.1 {
+            best = (name, t.ndcg);
+        }
+    }
+    bar.finish_and_clear();
+    println!("   → using {} (best NDCG@10) for the recommendations below", best.0);
+
+    let model = ModelArgs { model: best.0.to_owned(), set: Vec::new() };
+    let signal = SignalArgs { weights: None, positive_threshold: None };
+    let fitted = fit_all(ds, &model, &signal)?;
+    let ds = &fitted.dataset;
+    let segments: HashMap<&str, &str> = shop.truth.user_segment.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();
+    for user in showcase_users(ds, a.show) {
+        let uid = ds.users.id(user);
+        println!("\n== shopper {uid} ({})", segments.get(uid).copied().unwrap_or("?"));
+        println!("   recent activity:");
+        let mut events: Vec<_> = ds.interactions.iter().filter(|it| it.user == user && it.kind != EventKind::Search).collect();
+        events.sort_by_key(|it| it.timestamp);
+        for it in events.iter().rev().take(6).rev() {
+            println!("     {} {:<16} {}", fmt_time(it.timestamp), verb(it.kind), ds.title(it.item));
+        }
+        println!("   recommended for you / 为你推荐:");
+        for (rank, p) in recommend_for(&fitted, user, 5).iter().enumerate() {
+            let price = ds.catalogue[p.item as usize].price.map_or(String::new(), |x| format!(" ¥{x:.0}"));
+            println!("     {}. {}{}\n        {}", rank + 1, ds.title(p.item), price, p.reason);
+        }
+    }
+    println!("\nNext: `daogou recommend --db {} --user <id>`, `daogou similar --db {} --item <id>`", a.db.display(), a.db.display());
+    Ok(())
+}
+
+/// The most active buyers, deterministic: most purchases first, then by id order.
+fn showcase_users(ds: &daogou_core::Dataset, n: usize) -> Vec<u32> {
+    let mut purchases = vec![0usize; ds.n_users()];
+    for it in &ds.interactions {
+        if it.kind == EventKind::Purchase {
+            purchases[it.user as usize] += 1;
+        }
+    }
+    let mut users: Vec<u32> = (0..ds.n_users() as u32).collect();
+    users.sort_by_key(|&u| (std::cmp::Reverse(purchases[u as usize]), u));
+    // spread over the ranking so the demo shows different kinds of shoppers
+    let step = (users.len() / 4).max(1) / n.max(1);
+    users.into_iter().step_by(step.max(1)).take(n).collect()
+}
+
+fn remove_db(db: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("cannot remove old demo database {}", p.display()))?;
+        }
+    }
+    Ok(())
+}

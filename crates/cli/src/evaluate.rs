@@ -1,0 +1,178 @@
+//! `daogou evaluate` and `daogou train`.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use daogou_algo::{build_model, TrainData};
+use daogou_core::{Dataset, Interaction};
+use daogou_data::{k_core, k_fold, split, Split};
+use daogou_eval::protocol::{mean_json, train_matrix};
+use daogou_eval::{evaluate_split, EvalOptions, Report};
+use serde_json::Value;
+
+use crate::args::{split_given, ModelArgs, SignalArgs, SourceArgs};
+use crate::progress;
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    signal: SignalArgs,
+    /// How to split --data into train and test: random:0.2 (random 20% of events),
+    /// time:2011-11-09 (events from that time on are test), user-time:0.2 (each user's
+    /// latest 20%), leave-last:1 (each user's last event).
+    #[arg(long, default_value = "random:0.2", value_name = "SPEC", conflicts_with = "folds")]
+    split: Split,
+    /// k-fold cross-validation over --data instead of one split; prints each fold and the mean.
+    #[arg(long, value_name = "K")]
+    folds: Option<usize>,
+    /// Seed for random splits and stochastic models.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Cut-off of the top-N metrics (precision@K, ndcg@K, …).
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// A test rating is relevant when ≥ this (explicit data; default: every test rating).
+    #[arg(long, value_name = "T")]
+    relevance_threshold: Option<f32>,
+    /// Keep only users and items with at least N interactions (k-core), before splitting.
+    #[arg(long, value_name = "N")]
+    k_core: Option<usize>,
+    /// Keep items a user had before the split eligible and relevant (retail rebuys).
+    #[arg(long)]
+    repeats: bool,
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn eval_options(model: &ModelArgs, signal: &SignalArgs) -> Result<EvalOptions> {
+    let mut opts = EvalOptions::new(&model.model, model.params()?);
+    opts.positive_threshold = signal.positive_threshold;
+    opts.weights = signal.weights()?;
+    Ok(opts)
+}
+
+pub fn evaluate(a: EvaluateArgs) -> Result<()> {
+    if a.k == 0 {
+        bail!("--k must be at least 1");
+    }
+    let mut opts = eval_options(&a.model, &a.signal)?;
+    opts.k = a.k;
+    opts.relevance_threshold = a.relevance_threshold;
+    opts.repeats = a.repeats;
+    if opts.params.raw("seed").is_none() && accepts_seed(&opts.model) {
+        // stochastic models take the run's seed unless given their own
+        opts.params.set("seed", a.seed);
+    }
+
+    let loaded = a.source.load()?;
+    let mut ds = loaded.dataset;
+    if let Some(n) = a.k_core {
+        if loaded.given_test.is_some() {
+            bail!("--k-core applies to --data or --db, not to a given --train/--test split");
+        }
+        ds.interactions = k_core(&ds.interactions, n, n);
+    }
+
+    let folds: Vec<(Vec<Interaction>, Vec<Interaction>)> = match (&loaded.given_test, a.folds) {
+        (Some(range), _) => vec![split_given(&ds, range)],
+        (None, Some(k)) if k < 2 => bail!("--folds must be at least 2"),
+        (None, Some(k)) => k_fold(&ds.interactions, k, a.seed),
+        (None, None) => vec![split(&ds.interactions, &a.split, a.seed)],
+    };
+    if folds.iter().any(|(_, test)| test.is_empty()) {
+        bail!("the split leaves an empty test set (check --split / --folds against the data's time range and size)");
+    }
+
+    let bar = progress::bar(folds.len() as u64, format!("evaluating {}", opts.model));
+    let mut reports = Vec::with_capacity(folds.len());
+    for (train, test) in &folds {
+        reports.push(evaluate_split(&ds, train, test, &opts).context("evaluation failed")?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let out: Value = if reports.len() == 1 { reports[0].to_json() } else { mean_json(&reports) };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_table(&ds, &reports, &out);
+    }
+    Ok(())
+}
+
+fn accepts_seed(model: &str) -> bool {
+    daogou_algo::MODELS.iter().find(|m| m.name == model).is_some_and(|m| m.params.iter().any(|(k, _)| *k == "seed"))
+}
+
+fn print_table(ds: &Dataset, reports: &[Report], out: &Value) {
+    let r = &reports[0];
+    println!(
+        "model {} on {} users × {} items ({}), {} fold(s)",
+        r.model,
+        ds.n_users(),
+        ds.n_items(),
+        if ds.explicit { "ratings" } else { "implicit" },
+        reports.len()
+    );
+    let Value::Object(m) = out else { return };
+    for (key, v) in m {
+        if let Some(x) = v.as_f64() {
+            if v.is_u64() {
+                println!("  {key:<20} {x}");
+            } else {
+                println!("  {key:<20} {x:.4}");
+            }
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    signal: SignalArgs,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn train(a: TrainArgs) -> Result<()> {
+    let opts = eval_options(&a.model, &a.signal)?;
+    let ds = a.source.load()?.dataset;
+    let matrix = train_matrix(&ds, &ds.interactions, &opts);
+    let pb = progress::spinner(format!("fitting {}", opts.model));
+    let started = Instant::now();
+    let model = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit: opts.explicit(&ds) })?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let summary = serde_json::json!({
+        "model": model.name(),
+        "users": matrix.n_users(),
+        "items": matrix.n_items(),
+        "pairs": matrix.nnz(),
+        "explicit": opts.explicit(&ds),
+        "fit_seconds": fit_seconds,
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "fitted {} on {} users × {} items ({} user–item pairs) in {:.3} s",
+            model.name(),
+            matrix.n_users(),
+            matrix.n_items(),
+            matrix.nnz(),
+            fit_seconds
+        );
+    }
+    Ok(())
+}

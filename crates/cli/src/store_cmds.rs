@@ -1,0 +1,123 @@
+//! `daogou import` and `daogou stats`: the database side.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use daogou_data::{read_file, ColumnMapping, Format, LoadOptions};
+use daogou_store::{SqliteStore, Store};
+use serde_json::json;
+
+use crate::args::{report_skips, DEFAULT_DB};
+use crate::progress;
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The file to import (CSV/TSV/JSONL, optionally .gz).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// File format: movielens, online-retail, csv, jsonl.
+    #[arg(long, short = 'f', default_value = "csv")]
+    format: Format,
+    /// Column mapping for csv/jsonl, e.g. "user=CustomerID,item=StockCode,value=Quantity".
+    #[arg(long, value_name = "SPEC")]
+    mapping: Option<String>,
+    /// Column mapping from a config file.
+    #[arg(long, value_name = "FILE", conflicts_with = "mapping")]
+    mapping_file: Option<PathBuf>,
+    /// Database file (created when missing).
+    #[arg(long, default_value = DEFAULT_DB, value_name = "PATH")]
+    db: PathBuf,
+    /// Stop at the first malformed row and change nothing.
+    #[arg(long)]
+    strict: bool,
+    /// Print the import report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn import(a: ImportArgs) -> Result<()> {
+    let started = Instant::now();
+    let mut opts = LoadOptions::new(a.format);
+    opts.strict = a.strict;
+    if let Some(spec) = &a.mapping {
+        opts.mapping = ColumnMapping::parse(spec).context("--mapping")?;
+    }
+    if let Some(path) = &a.mapping_file {
+        opts.mapping = ColumnMapping::from_file(path).with_context(|| format!("--mapping-file {}", path.display()))?;
+    }
+    // Parse the whole file before touching the database: a strict-mode error leaves it as it was.
+    let pb = progress::spinner(format!("reading {}", a.file.display()));
+    let records = read_file(&a.file, &opts).with_context(|| format!("import of {} failed; the database was not changed", a.file.display()))?;
+    pb.set_message(format!("writing {} events to {}", records.events.len(), a.db.display()));
+    let mut store = SqliteStore::open(&a.db).with_context(|| format!("cannot open database {}", a.db.display()))?;
+    let report = store.import(&records.items, &records.events).with_context(|| format!("cannot write to {}", a.db.display()))?;
+    pb.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let r = &records.report;
+    if a.json {
+        let out = json!({
+            "file": r.file,
+            "lines": r.lines,
+            "events_read": r.events,
+            "items_read": r.items,
+            "skipped": r.skipped,
+            "events_inserted": report.events_inserted,
+            "events_duplicate": report.events_duplicate,
+            "items_inserted": report.items_inserted,
+            "items_updated": report.items_updated,
+            "seconds": seconds,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        report_skips(r);
+        println!(
+            "imported {}: {} events new, {} duplicates ignored; {} items new, {} updated ({:.1} s)",
+            r.file, report.events_inserted, report.events_duplicate, report.items_inserted, report.items_updated, seconds
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Database file.
+    #[arg(long, default_value = DEFAULT_DB, value_name = "PATH")]
+    db: PathBuf,
+    /// Print JSON (keys users, items, events, events_by_kind, first_timestamp, last_timestamp).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn stats(a: StatsArgs) -> Result<()> {
+    if !a.db.exists() {
+        anyhow::bail!("database {} does not exist", a.db.display());
+    }
+    let store = SqliteStore::open(&a.db).with_context(|| format!("cannot open database {}", a.db.display()))?;
+    let s = store.stats()?;
+    if a.json {
+        let out = json!({
+            "users": s.users,
+            "items": s.items,
+            "events": s.events,
+            "events_by_kind": s.by_kind,
+            "first_timestamp": s.first_timestamp,
+            "last_timestamp": s.last_timestamp,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{}: {} users, {} items, {} events", a.db.display(), s.users, s.items, s.events);
+        for (kind, n) in &s.by_kind {
+            println!("  {kind:<12} {n}");
+        }
+        if let (Some(a), Some(b)) = (s.first_timestamp, s.last_timestamp) {
+            println!("  from {} to {}", fmt_time(a), fmt_time(b));
+        }
+    }
+    Ok(())
+}
+
+pub fn fmt_time(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0).map_or_else(|| ts.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+}

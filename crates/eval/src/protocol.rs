@@ -1,0 +1,288 @@
+//! From a dataset and a split to a [`Report`]: build the training matrix the way the model
+//! needs it, fit by name, predict ratings, rank the full catalogue, time both steps.
+//!
+//! The protocol, stated once:
+//! * **Explicit data** (ratings) without `positive_threshold`: the model is fitted on the
+//!   ratings (a re-rating keeps the last value). RMSE/MAE are computed on every test rating;
+//!   a pair whose user or item has no training rating is predicted by the global training
+//!   mean (as Surprise does).
+//! * **Implicit view** (behaviour data, or ratings with `positive_threshold = T`): training
+//!   ratings below T are dropped and each remaining event contributes its event-type weight;
+//!   repeated (user, item) events add up and pairs whose total is ≤ 0 (returned more than
+//!   bought) are dropped.
+//! * **Top-N**: for each user who has training data and at least one relevant test item, all
+//!   items are ranked except the user's training items. A test item is relevant when its
+//!   rating ≥ `relevance_threshold` (explicit data; all test ratings when unset) or when its
+//!   event has a positive weight (implicit data). Items the user already had in training are
+//!   never relevant unless `repeats` is set, in which case they also stay candidates.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use daogou_algo::{build_model, TrainData};
+use daogou_core::{Aggregate, Csr, Dataset, IdMap, Interaction, Interactions, Params};
+use daogou_data::{to_implicit, EventWeights};
+use serde_json::{json, Map, Value};
+
+use crate::metrics::{evaluate_topn, rating_metrics, RatingMetrics, TestCase, TopNMetrics};
+use crate::{Error, Result};
+
+/// What to evaluate and how.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// Registered model name.
+    pub model: String,
+    /// Model hyperparameters.
+    pub params: Params,
+    /// Cut-off of the top-N metrics.
+    pub k: usize,
+    /// Test ratings ≥ this are relevant (explicit data).
+    pub relevance_threshold: Option<f32>,
+    /// Treat ratings as implicit feedback, dropping training ratings below this.
+    pub positive_threshold: Option<f32>,
+    /// Event-type weights for the implicit view.
+    pub weights: EventWeights,
+    /// Keep items bought before eligible and relevant (retail repeat purchases).
+    pub repeats: bool,
+}
+
+impl EvalOptions {
+    /// Defaults: k = 10, no thresholds, default weights, no repeats.
+    pub fn new(model: &str, params: Params) -> Self {
+        EvalOptions {
+            model: model.to_owned(),
+            params,
+            k: 10,
+            relevance_threshold: None,
+            positive_threshold: None,
+            weights: EventWeights::default(),
+            repeats: false,
+        }
+    }
+
+    /// True when the run fits on explicit ratings.
+    pub fn explicit(&self, ds: &Dataset) -> bool {
+        ds.explicit && self.positive_threshold.is_none()
+    }
+}
+
+/// The result of one evaluation run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Model name.
+    pub model: String,
+    /// Parameters given.
+    pub params: Params,
+    /// RMSE/MAE when the model predicts ratings on explicit data.
+    pub rating: Option<RatingMetrics>,
+    /// Top-N metrics.
+    pub topn: TopNMetrics,
+    /// Seconds spent fitting.
+    pub fit_seconds: f64,
+    /// Seconds spent predicting and ranking.
+    pub eval_seconds: f64,
+    /// Training interactions used (distinct user–item pairs in the matrix).
+    pub train_pairs: usize,
+    /// Test interactions given.
+    pub test_interactions: usize,
+}
+
+impl Report {
+    /// The flat JSON object of the CLI contract (`rmse`, `precision@10`, …).
+    pub fn to_json(&self) -> Value {
+        let k = self.topn.k;
+        let mut m = Map::new();
+        m.insert("model".into(), json!(self.model));
+        m.insert("params".into(), json!(self.params.iter().collect::<BTreeMap<_, _>>()));
+        m.insert("k".into(), json!(k));
+        if let Some(r) = &self.rating {
+            m.insert("rmse".into(), json!(r.rmse));
+            m.insert("mae".into(), json!(r.mae));
+            m.insert("ratings_predicted".into(), json!(r.n));
+        }
+        let t = &self.topn;
+        m.insert(format!("precision@{k}"), json!(t.precision));
+        m.insert(format!("recall@{k}"), json!(t.recall));
+        m.insert(format!("f1@{k}"), json!(t.f1));
+        m.insert(format!("ndcg@{k}"), json!(t.ndcg));
+        m.insert(format!("map@{k}"), json!(t.map));
+        m.insert("mrr".into(), json!(t.mrr));
+        m.insert(format!("hit_rate@{k}"), json!(t.hit_rate));
+        m.insert(format!("coverage@{k}"), json!(t.coverage));
+        m.insert(format!("novelty@{k}"), json!(t.novelty));
+        if let Some(d) = t.diversity {
+            m.insert(format!("diversity@{k}"), json!(d));
+        }
+        m.insert("users_evaluated".into(), json!(t.users_evaluated));
+        m.insert("fit_seconds".into(), json!(self.fit_seconds));
+        m.insert("eval_seconds".into(), json!(self.eval_seconds));
+        m.insert("train_pairs".into(), json!(self.train_pairs));
+        m.insert("test_interactions".into(), json!(self.test_interactions));
+        Value::Object(m)
+    }
+}
+
+/// Mean of several fold reports as one JSON object: every numeric key is averaged
+/// (`users_evaluated` and the interaction counts are summed), and `folds` lists each fold.
+pub fn mean_json(reports: &[Report]) -> Value {
+    let per: Vec<Value> = reports.iter().map(Report::to_json).collect();
+    let mut out = match per.first() {
+        Some(Value::Object(first)) => first.clone(),
+        _ => Map::new(),
+    };
+    let summed = ["users_evaluated", "train_pairs", "test_interactions", "ratings_predicted"];
+    for (key, v) in out.iter_mut() {
+        if !v.is_number() {
+            continue;
+        }
+        let vals: Vec<f64> = per.iter().filter_map(|f| f.get(key).and_then(Value::as_f64)).collect();
+        let total: f64 = vals.iter().sum();
+        *v = if summed.contains(&key.as_str()) {
+            json!(total as u64)
+        } else if key == "k" {
+            v.clone()
+        } else {
+            json!(total / vals.len() as f64)
+        };
+    }
+    let total_seconds: f64 = reports.iter().map(|r| r.fit_seconds + r.eval_seconds).sum();
+    out.insert("total_seconds".into(), json!(total_seconds));
+    out.insert("n_folds".into(), json!(reports.len()));
+    out.insert("folds".into(), Value::Array(per));
+    Value::Object(out)
+}
+
+/// The training matrix a model sees under `opts` (see the module docs).
+pub fn train_matrix(ds: &Dataset, train: &[Interaction], opts: &EvalOptions) -> Interactions {
+    if opts.explicit(ds) {
+        return Interactions::from_interactions(ds.n_users(), ds.n_items(), train, Aggregate::Last);
+    }
+    let weighted = to_implicit(train, &opts.weights, opts.positive_threshold);
+    let summed = Csr::from_triplets(
+        ds.n_users(),
+        ds.n_items(),
+        weighted.iter().map(|x| (x.user, x.item, x.value)),
+        Aggregate::Sum,
+    );
+    Interactions::from_csr(positive_part(&summed))
+}
+
+/// Drop non-positive entries (a return cancelling a purchase).
+fn positive_part(m: &Csr) -> Csr {
+    let triplets: Vec<(u32, u32, f32)> = (0..m.n_rows())
+        .flat_map(|r| {
+            let (c, v) = m.row(r);
+            c.iter().zip(v).filter(|(_, &v)| v > 0.0).map(move |(&c, &v)| (r as u32, c, v))
+        })
+        .collect();
+    Csr::from_triplets(m.n_rows(), m.n_cols(), triplets.iter().copied(), Aggregate::Sum)
+}
+
+/// Relevant test items per user, under the protocol of the module docs.
+pub fn test_cases(ds: &Dataset, matrix: &Interactions, test: &[Interaction], opts: &EvalOptions) -> Vec<TestCase> {
+    let explicit_values = ds.explicit;
+    let mut by_user: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for it in test {
+        let relevant = if explicit_values {
+            opts.relevance_threshold.is_none_or(|t| it.value >= t)
+        } else {
+            opts.weights.weight(it) > 0.0
+        };
+        if !relevant || (it.user as usize) >= matrix.n_users() {
+            continue;
+        }
+        let (train_items, _) = matrix.user_row(it.user);
+        if train_items.is_empty() {
+            continue; // no history to recommend from
+        }
+        if !opts.repeats && train_items.binary_search(&it.item).is_ok() {
+            continue;
+        }
+        by_user.entry(it.user).or_default().push(it.item);
+    }
+    by_user
+        .into_iter()
+        .map(|(user, mut relevant)| {
+            relevant.sort_unstable();
+            relevant.dedup();
+            TestCase { user, relevant }
+        })
+        .collect()
+}
+
+/// Category of each item as a small integer, when the catalogue has categories.
+pub fn category_ids(ds: &Dataset) -> Option<Vec<Option<u32>>> {
+    let mut names = IdMap::new();
+    let ids: Vec<Option<u32>> = (0..ds.n_items() as u32).map(|i| ds.category(i).map(|c| names.get_or_insert(c))).collect();
+    (!names.is_empty()).then_some(ids)
+}
+
+/// Fit `opts.model` on `train` and evaluate it on `test`.
+pub fn evaluate_split(ds: &Dataset, train: &[Interaction], test: &[Interaction], opts: &EvalOptions) -> Result<Report> {
+    let explicit = opts.explicit(ds);
+    let matrix = train_matrix(ds, train, opts);
+    if matrix.nnz() == 0 {
+        return Err(Error::Empty("the training split holds no usable interaction".into()));
+    }
+    let started = Instant::now();
+    let model = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit })?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let rating = if explicit { model.as_rating_predictor().map(|p| rating_error(p, &matrix, test)) } else { None };
+    let cases = test_cases(ds, &matrix, test, opts);
+    let categories = category_ids(ds);
+    let exclude_train = !opts.repeats;
+    let topn = evaluate_topn(model.as_ref(), &matrix, &cases, opts.k, exclude_train, categories.as_deref());
+    let eval_seconds = started.elapsed().as_secs_f64();
+
+    Ok(Report {
+        model: opts.model.clone(),
+        params: opts.params.clone(),
+        rating,
+        topn,
+        fit_seconds,
+        eval_seconds,
+        train_pairs: matrix.nnz(),
+        test_interactions: test.len(),
+    })
+}
+
+/// RMSE/MAE over test ratings; pairs unknown to training get the global mean.
+fn rating_error(model: &dyn daogou_algo::RatingPredictor, m: &Interactions, test: &[Interaction]) -> RatingMetrics {
+    let data = m.by_user.data();
+    let global_mean = data.iter().map(|&v| f64::from(v)).sum::<f64>() / data.len().max(1) as f64;
+    let known = |it: &Interaction| {
+        (it.user as usize) < m.n_users()
+            && (it.item as usize) < m.n_items()
+            && !m.user_row(it.user).0.is_empty()
+            && !m.item_row(it.item).0.is_empty()
+    };
+    let pairs: Vec<(u32, u32)> = test.iter().filter(|it| known(it)).map(|it| (it.user, it.item)).collect();
+    let predicted = model.predict_many(&pairs);
+    let mut next = predicted.into_iter();
+    let all: Vec<(f32, f32)> = test
+        .iter()
+        .map(|it| {
+            let p = if known(it) { next.next().expect("one prediction per known pair") } else { global_mean as f32 };
+            (p, it.value)
+        })
+        .collect();
+    rating_metrics(all)
+}
+
+/// Evaluate each `(train, test)` fold; the caller combines them with [`mean_json`].
+pub fn evaluate_folds(
+    ds: &Dataset,
+    folds: &[(Vec<Interaction>, Vec<Interaction>)],
+    opts: &EvalOptions,
+    mut on_fold: impl FnMut(usize, &Report),
+) -> Result<Vec<Report>> {
+    let mut out = Vec::with_capacity(folds.len());
+    for (i, (train, test)) in folds.iter().enumerate() {
+        let r = evaluate_split(ds, train, test, opts)?;
+        on_fold(i, &r);
+        out.push(r);
+    }
+    Ok(out)
+}
