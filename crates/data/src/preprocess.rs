@@ -1,0 +1,337 @@
+//! Preprocessing of mapped interactions: event weights, deduplication, implicit conversion,
+//! time decay, per-user normalisation and k-core filtering.
+
+use std::str::FromStr;
+
+use daogou_core::{EventKind, Interaction};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::{DataError, Result};
+
+/// How much each kind of event says about a user's interest (implicit feedback).
+///
+/// [`EventWeights::weight`] of an interaction is:
+/// * rating: `rating` (the star value is ignored; threshold ratings first, see [`to_implicit`]);
+/// * any other kind: the kind's weight × `(1 + ln q)` where `q = |value|` is the quantity or
+///   count (`q ≤ 1` gives exactly the kind's weight). The log keeps a wholesale order of 500
+///   from drowning everything else (8 × (1 + ln 500) ≈ 58 rather than 4,000), and because the
+///   same formula is used for returns (negative weight), returning what was bought cancels it
+///   exactly when summed (`Aggregate::Sum`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventWeights {
+    /// Product page view.
+    pub view: f32,
+    /// Click in a list.
+    pub click: f32,
+    /// Search that led to the item.
+    pub search: f32,
+    /// Added to cart.
+    pub add_to_cart: f32,
+    /// Purchase.
+    pub purchase: f32,
+    /// Return or cancellation (negative: it takes a purchase back).
+    pub return_: f32,
+    /// Explicit rating (after thresholding).
+    pub rating: f32,
+}
+
+impl Default for EventWeights {
+    /// view 1, click 2, search 0.5, add_to_cart 4, purchase 8, return −8, rating 1.
+    fn default() -> Self {
+        EventWeights { view: 1.0, click: 2.0, search: 0.5, add_to_cart: 4.0, purchase: 8.0, return_: -8.0, rating: 1.0 }
+    }
+}
+
+impl EventWeights {
+    /// Parse `kind=weight` pairs separated by commas, overriding the defaults:
+    /// `"view=1,purchase=10,return=-10"`. Kind names as in [`EventKind`]'s `FromStr`.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let mut w = EventWeights::default();
+        let invalid = |msg: String| DataError::Invalid { what: "event weights", input: spec.to_owned(), expected: msg };
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| invalid(format!("`{pair}` is not kind=weight (e.g. \"view=1,purchase=10\")")))?;
+            let kind = EventKind::from_str(k.trim()).map_err(|e| invalid(e.to_string()))?;
+            let x: f32 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|x: &f32| x.is_finite())
+                .ok_or_else(|| invalid(format!("weight `{}` for {kind} is not a number", v.trim())))?;
+            *w.slot(kind) = x;
+        }
+        Ok(w)
+    }
+
+    fn slot(&mut self, kind: EventKind) -> &mut f32 {
+        match kind {
+            EventKind::View => &mut self.view,
+            EventKind::Click => &mut self.click,
+            EventKind::Search => &mut self.search,
+            EventKind::AddToCart => &mut self.add_to_cart,
+            EventKind::Purchase => &mut self.purchase,
+            EventKind::Return => &mut self.return_,
+            EventKind::Rating => &mut self.rating,
+        }
+    }
+
+    /// The weight of one kind of event.
+    pub fn of(&self, kind: EventKind) -> f32 {
+        let mut w = *self;
+        *w.slot(kind)
+    }
+
+    /// The weight of one interaction (see the type's documentation).
+    pub fn weight(&self, it: &Interaction) -> f32 {
+        let w = self.of(it.kind);
+        if it.kind == EventKind::Rating {
+            return w;
+        }
+        let q = it.value.abs();
+        if q > 1.0 {
+            w * (1.0 + q.ln())
+        } else {
+            w
+        }
+    }
+}
+
+impl FromStr for EventWeights {
+    type Err = DataError;
+    fn from_str(s: &str) -> Result<Self> {
+        EventWeights::parse(s)
+    }
+}
+
+/// Drop exact duplicates (same user, item, kind, timestamp and value), keeping the first
+/// occurrence and the order of the rest. Returns how many were removed.
+pub fn dedupe(v: &mut Vec<Interaction>) -> usize {
+    let before = v.len();
+    let mut seen: FxHashSet<(u32, u32, EventKind, i64, u32)> = FxHashSet::default();
+    seen.reserve(v.len());
+    v.retain(|x| seen.insert((x.user, x.item, x.kind, x.timestamp, x.value.to_bits())));
+    before - v.len()
+}
+
+/// Implicit feedback: every interaction's value becomes its [`EventWeights::weight`].
+///
+/// With `positive_threshold = Some(t)`, ratings below `t` are dropped (a 2-star rating is
+/// not a signal of interest); the remaining ratings each weigh `w.rating`. Interactions whose
+/// weight is 0 (a kind switched off with `view=0`) are dropped. Negative weights (returns)
+/// are kept: sum them per (user, item) with `Aggregate::Sum` and clamp below at 0.
+pub fn to_implicit(v: &[Interaction], w: &EventWeights, positive_threshold: Option<f32>) -> Vec<Interaction> {
+    v.iter()
+        .filter(|x| !(x.kind == EventKind::Rating && positive_threshold.is_some_and(|t| x.value < t)))
+        .filter_map(|x| {
+            let value = w.weight(x);
+            (value != 0.0).then_some(Interaction { value, ..*x })
+        })
+        .collect()
+}
+
+/// Exponential time decay: `value *= 0.5^((now − timestamp) / half_life_secs)`. Events in the
+/// future (timestamp > now) are not boosted (age 0). A non-positive or non-finite half-life
+/// leaves the values unchanged.
+pub fn time_decay(v: &mut [Interaction], half_life_secs: f64, now: i64) {
+    if !(half_life_secs.is_finite() && half_life_secs > 0.0) {
+        return;
+    }
+    for x in v {
+        let age = (now - x.timestamp).max(0) as f64;
+        x.value = (x.value as f64 * 0.5f64.powf(age / half_life_secs)) as f32;
+    }
+}
+
+fn user_stats(v: &[Interaction]) -> (Vec<f64>, Vec<f64>, Vec<u32>) {
+    let n = v.iter().map(|x| x.user as usize + 1).max().unwrap_or(0);
+    let (mut sum, mut sq, mut cnt) = (vec![0f64; n], vec![0f64; n], vec![0u32; n]);
+    for x in v {
+        let u = x.user as usize;
+        sum[u] += x.value as f64;
+        sq[u] += (x.value as f64) * (x.value as f64);
+        cnt[u] += 1;
+    }
+    (sum, sq, cnt)
+}
+
+/// Subtract each user's mean value. Returns the means indexed by user (length = largest user
+/// index + 1; users without interactions get 0).
+pub fn mean_center(v: &mut [Interaction]) -> Vec<f32> {
+    let (sum, _, cnt) = user_stats(v);
+    let means: Vec<f32> = sum.iter().zip(&cnt).map(|(s, &c)| if c > 0 { (s / c as f64) as f32 } else { 0.0 }).collect();
+    for x in v.iter_mut() {
+        x.value -= means[x.user as usize];
+    }
+    means
+}
+
+/// Per-user z-score: `(value − mean) / std` with the population standard deviation; a user
+/// whose values are all equal (std 0) is only centred.
+pub fn z_score(v: &mut [Interaction]) {
+    let (sum, sq, cnt) = user_stats(v);
+    let stats: Vec<(f64, f64)> = sum
+        .iter()
+        .zip(&sq)
+        .zip(&cnt)
+        .map(|((s, q), &c)| {
+            if c == 0 {
+                return (0.0, 1.0);
+            }
+            let mean = s / c as f64;
+            let var = (q / c as f64 - mean * mean).max(0.0);
+            let sd = var.sqrt();
+            (mean, if sd > 1e-9 { sd } else { 1.0 })
+        })
+        .collect();
+    for x in v.iter_mut() {
+        let (mean, sd) = stats[x.user as usize];
+        x.value = ((x.value as f64 - mean) / sd) as f32;
+    }
+}
+
+/// k-core filtering: keep only interactions of users with at least `min_user` distinct items
+/// and items with at least `min_item` distinct users, repeating until nothing changes.
+/// Indices are not renumbered; input order is kept.
+pub fn k_core(v: &[Interaction], min_user: usize, min_item: usize) -> Vec<Interaction> {
+    // Distinct (user, item) pairs once; the iteration works on those.
+    let mut pairs: Vec<(u32, u32)> = v.iter().map(|x| (x.user, x.item)).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let n_users = pairs.iter().map(|p| p.0 as usize + 1).max().unwrap_or(0);
+    let n_items = pairs.iter().map(|p| p.1 as usize + 1).max().unwrap_or(0);
+    let mut user_ok = vec![true; n_users];
+    let mut item_ok = vec![true; n_items];
+    let (mut uc, mut ic) = (vec![0usize; n_users], vec![0usize; n_items]);
+    loop {
+        uc.iter_mut().for_each(|c| *c = 0);
+        ic.iter_mut().for_each(|c| *c = 0);
+        for &(u, i) in &pairs {
+            uc[u as usize] += 1;
+            ic[i as usize] += 1;
+        }
+        let mut changed = false;
+        for (ok, &c) in user_ok.iter_mut().zip(&uc) {
+            if *ok && c < min_user {
+                *ok = false;
+                changed = true;
+            }
+        }
+        for (ok, &c) in item_ok.iter_mut().zip(&ic) {
+            if *ok && c < min_item {
+                *ok = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+        pairs.retain(|&(u, i)| user_ok[u as usize] && item_ok[i as usize]);
+    }
+    v.iter().filter(|x| user_ok[x.user as usize] && item_ok[x.item as usize]).copied().collect()
+}
+
+/// Count of distinct items per user (a helper for reports and tests).
+pub fn distinct_items_per_user(v: &[Interaction]) -> FxHashMap<u32, usize> {
+    let mut pairs: Vec<(u32, u32)> = v.iter().map(|x| (x.user, x.item)).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut m = FxHashMap::default();
+    for (u, _) in pairs {
+        *m.entry(u).or_insert(0) += 1;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn it(user: u32, item: u32, kind: EventKind, value: f32, ts: i64) -> Interaction {
+        Interaction { user, item, value, timestamp: ts, kind }
+    }
+
+    #[test]
+    fn weights_parse_and_apply() {
+        let w = EventWeights::default();
+        assert_eq!(w.weight(&it(0, 0, EventKind::Purchase, 1.0, 0)), 8.0);
+        assert_eq!(w.weight(&it(0, 0, EventKind::View, 1.0, 0)), 1.0);
+        assert_eq!(w.weight(&it(0, 0, EventKind::Rating, 4.0, 0)), 1.0);
+        let p = w.weight(&it(0, 0, EventKind::Purchase, 12.0, 0));
+        let r = w.weight(&it(0, 0, EventKind::Return, 12.0, 0));
+        assert!((p - 8.0 * (1.0 + 12f32.ln())).abs() < 1e-5 && p + r == 0.0);
+        let w2 = EventWeights::parse("view=0.5, purchase=10,Add-To-Cart=3").unwrap();
+        assert_eq!((w2.view, w2.purchase, w2.add_to_cart, w2.click), (0.5, 10.0, 3.0, 2.0));
+        let err = EventWeights::parse("wishlist=3").unwrap_err().to_string();
+        assert!(err.contains("wishlist"), "{err}");
+        assert!(EventWeights::parse("view=abc").unwrap_err().to_string().contains("abc"));
+        assert!(EventWeights::parse("view").is_err());
+    }
+
+    #[test]
+    fn dedupe_keeps_first_and_order() {
+        let mut v = vec![
+            it(0, 1, EventKind::View, 1.0, 5),
+            it(0, 2, EventKind::View, 1.0, 5),
+            it(0, 1, EventKind::View, 1.0, 5),
+            it(0, 1, EventKind::Click, 1.0, 5),
+            it(0, 1, EventKind::View, 1.0, 6),
+            it(0, 2, EventKind::View, 1.0, 5),
+        ];
+        assert_eq!(dedupe(&mut v), 2);
+        assert_eq!(v.iter().map(|x| (x.item, x.timestamp)).collect::<Vec<_>>(), vec![(1, 5), (2, 5), (1, 5), (1, 6)]);
+        assert_eq!(v[2].kind, EventKind::Click);
+    }
+
+    #[test]
+    fn implicit_threshold_and_zero_weights() {
+        let v = vec![
+            it(0, 0, EventKind::Rating, 5.0, 0),
+            it(0, 1, EventKind::Rating, 2.0, 0),
+            it(1, 0, EventKind::View, 1.0, 0),
+            it(1, 1, EventKind::Return, 1.0, 0),
+        ];
+        let out = to_implicit(&v, &EventWeights::default(), Some(4.0));
+        assert_eq!(out.iter().map(|x| x.value).collect::<Vec<_>>(), vec![1.0, 1.0, -8.0]);
+        let out = to_implicit(&v, &EventWeights::parse("view=0").unwrap(), None);
+        assert_eq!(out.len(), 3);
+        assert!(out.iter().all(|x| x.kind != EventKind::View));
+    }
+
+    #[test]
+    fn decay_and_normalisation() {
+        let mut v = vec![it(0, 0, EventKind::View, 2.0, 0), it(0, 1, EventKind::View, 2.0, 100), it(0, 2, EventKind::View, 2.0, 200)];
+        time_decay(&mut v, 100.0, 100);
+        assert!((v[0].value - 1.0).abs() < 1e-6 && v[1].value == 2.0 && v[2].value == 2.0);
+
+        let mut v = vec![Interaction::new(0, 0, 1.0), Interaction::new(0, 1, 3.0), Interaction::new(2, 0, 4.0)];
+        let means = mean_center(&mut v);
+        assert_eq!(means, vec![2.0, 0.0, 4.0]);
+        assert_eq!(v.iter().map(|x| x.value).collect::<Vec<_>>(), vec![-1.0, 1.0, 0.0]);
+        let mut v = vec![Interaction::new(0, 0, 1.0), Interaction::new(0, 1, 3.0), Interaction::new(1, 0, 4.0)];
+        z_score(&mut v);
+        assert_eq!(v.iter().map(|x| x.value).collect::<Vec<_>>(), vec![-1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn k_core_iterates_to_a_fixed_point() {
+        // user 0: items 0,1,2; user 1: items 0,1; user 2: item 2 only (twice).
+        // 2-core: user 2 goes (1 distinct item) → item 2 has only user 0 → goes → user 0 keeps 0,1.
+        let v = vec![
+            Interaction::new(0, 0, 1.0),
+            Interaction::new(0, 1, 1.0),
+            Interaction::new(0, 2, 1.0),
+            Interaction::new(1, 0, 1.0),
+            Interaction::new(1, 1, 1.0),
+            Interaction::new(2, 2, 1.0),
+            Interaction::new(2, 2, 1.0),
+        ];
+        let out = k_core(&v, 2, 2);
+        assert_eq!(out.iter().map(|x| (x.user, x.item)).collect::<Vec<_>>(), vec![(0, 0), (0, 1), (1, 0), (1, 1)]);
+        let per_user = distinct_items_per_user(&out);
+        assert!(per_user.values().all(|&c| c >= 2));
+        assert_eq!(k_core(&v, 1, 1).len(), v.len());
+        assert!(k_core(&v, 3, 3).is_empty());
+        assert!(k_core(&[], 2, 2).is_empty());
+    }
+}
