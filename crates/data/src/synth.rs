@@ -73,7 +73,7 @@ pub struct ShopConfig {
 pub const DEFAULT_START: i64 = 1_788_192_000;
 
 impl Default for ShopConfig {
-    /// 800 users, 600 items, 90 days from 2026-09-01 (Beijing), seed 42: ~60k events.
+    /// 800 users, 600 items, 90 days from 2026-09-01 (Beijing), seed 42: ~66k events.
     fn default() -> Self {
         ShopConfig { users: 800, items: 600, days: 90, seed: 42, start: DEFAULT_START }
     }
@@ -329,8 +329,14 @@ const B: Sub = Sub {
     returns: 0.03,
 };
 
-const C_SHOES: &[Pair] =
-    &[("黑色", "Black"), ("白色", "White"), ("红色", "Red"), ("蓝色", "Blue"), ("灰色", "Grey"), ("荧光绿", "Neon Green")];
+const C_SHOES: &[Pair] = &[
+    ("黑色", "Black"),
+    ("白色", "White"),
+    ("红色", "Red"),
+    ("蓝色", "Blue"),
+    ("灰色", "Grey"),
+    ("荧光绿", "Neon Green"),
+];
 const C_APPAREL: &[Pair] = &[
     ("黑色", "Black"),
     ("白色", "White"),
@@ -350,16 +356,28 @@ const C_TECH: &[Pair] = &[
 ];
 const C_HOME: &[Pair] =
     &[("白色", "White"), ("灰色", "Grey"), ("原木色", "Natural Wood"), ("墨绿色", "Forest Green"), ("燕麦色", "Oat")];
-const C_LIP: &[Pair] =
-    &[("正红色", "Classic Red"), ("豆沙色", "Rose Nude"), ("枫叶红", "Maple Red"), ("珊瑚橘", "Coral"), ("奶茶色", "Milk Tea")];
-const C_BABY: &[Pair] =
-    &[("浅粉色", "Light Pink"), ("天蓝色", "Sky Blue"), ("奶黄色", "Butter Yellow"), ("白色", "White"), ("薄荷绿", "Mint")];
+const C_LIP: &[Pair] = &[
+    ("正红色", "Classic Red"),
+    ("豆沙色", "Rose Nude"),
+    ("枫叶红", "Maple Red"),
+    ("珊瑚橘", "Coral"),
+    ("奶茶色", "Milk Tea"),
+];
+const C_BABY: &[Pair] = &[
+    ("浅粉色", "Light Pink"),
+    ("天蓝色", "Sky Blue"),
+    ("奶黄色", "Butter Yellow"),
+    ("白色", "White"),
+    ("薄荷绿", "Mint"),
+];
 const C_GAME: &[Pair] = &[("黑色", "Black"), ("白色", "White"), ("幻彩RGB", "RGB")];
-const C_OUTDOOR: &[Pair] = &[("军绿色", "Olive"), ("橙色", "Orange"), ("沙色", "Sand"), ("黑色", "Black"), ("天蓝色", "Sky Blue")];
+const C_OUTDOOR: &[Pair] =
+    &[("军绿色", "Olive"), ("橙色", "Orange"), ("沙色", "Sand"), ("黑色", "Black"), ("天蓝色", "Sky Blue")];
 
 const M_SHOES: &[Pair] = &[("网布", "Mesh"), ("飞织", "Knit"), ("皮革", "Leather")];
 const M_CLOTH: &[Pair] = &[("纯棉", "Cotton"), ("涤纶", "Polyester"), ("亚麻", "Linen"), ("羊毛", "Wool")];
-const M_COOK: &[Pair] = &[("不锈钢", "Stainless Steel"), ("铸铁", "Cast Iron"), ("不粘涂层", "Non-stick"), ("陶瓷", "Ceramic")];
+const M_COOK: &[Pair] =
+    &[("不锈钢", "Stainless Steel"), ("铸铁", "Cast Iron"), ("不粘涂层", "Non-stick"), ("陶瓷", "Ceramic")];
 const M_KNIFE: &[Pair] = &[("德国钢", "German Steel"), ("大马士革钢", "Damascus Steel"), ("陶瓷", "Ceramic")];
 const M_BED: &[Pair] = &[("纯棉", "Cotton"), ("天丝", "Tencel"), ("真丝", "Silk"), ("磨毛", "Brushed Microfiber")];
 const M_FURN: &[Pair] = &[("网布", "Mesh"), ("真皮", "Leather"), ("实木", "Solid Wood")];
@@ -374,13 +392,27 @@ const TOPS: &[Top] = &[
     Top {
         en: "Sports & Outdoors",
         zh: "运动户外",
-        brands: &[("迅步", "Swiftstep"), ("山岚", "Shanlan"), ("峰线", "Peakline"), ("逸动", "Aerofit"), ("野隼", "Trailhawk"), ("禅流", "Zenflow")],
+        brands: &[
+            ("迅步", "Swiftstep"),
+            ("山岚", "Shanlan"),
+            ("峰线", "Peakline"),
+            ("逸动", "Aerofit"),
+            ("野隼", "Trailhawk"),
+            ("禅流", "Zenflow"),
+        ],
         subs: &[
             Sub {
                 en: "Running Shoes",
                 zh: "跑鞋",
                 nouns: &[("跑鞋", "Running Shoes"), ("竞速跑鞋", "Racing Shoes"), ("越野跑鞋", "Trail Running Shoes")],
-                adjs: &[("轻量", "Lightweight"), ("缓震", "Cushioned"), ("透气", "Breathable"), ("防滑", "Non-slip"), ("碳板", "Carbon-plate"), ("回弹", "Responsive")],
+                adjs: &[
+                    ("轻量", "Lightweight"),
+                    ("缓震", "Cushioned"),
+                    ("透气", "Breathable"),
+                    ("防滑", "Non-slip"),
+                    ("碳板", "Carbon-plate"),
+                    ("回弹", "Responsive"),
+                ],
                 price: (399.0, 0.35, 199.0, 899.0),
                 colors: C_SHOES,
                 materials: M_SHOES,
@@ -415,7 +447,12 @@ const TOPS: &[Top] = &[
                 en: "Hiking Backpacks",
                 zh: "登山包",
                 nouns: &[("登山包", "Hiking Backpack"), ("徒步背包", "Trekking Pack")],
-                adjs: &[("大容量", "Large-capacity"), ("防水", "Waterproof"), ("轻量", "Lightweight"), ("透气背负", "Ventilated")],
+                adjs: &[
+                    ("大容量", "Large-capacity"),
+                    ("防水", "Waterproof"),
+                    ("轻量", "Lightweight"),
+                    ("透气背负", "Ventilated"),
+                ],
                 price: (399.0, 0.45, 129.0, 1499.0),
                 colors: C_OUTDOOR,
                 specs: &[("30L", "30L"), ("45L", "45L"), ("60L", "60L")],
@@ -426,7 +463,12 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Sportswear",
                 zh: "运动服",
-                nouns: &[("运动T恤", "Sports Tee"), ("运动短裤", "Training Shorts"), ("紧身裤", "Leggings"), ("运动外套", "Track Jacket")],
+                nouns: &[
+                    ("运动T恤", "Sports Tee"),
+                    ("运动短裤", "Training Shorts"),
+                    ("紧身裤", "Leggings"),
+                    ("运动外套", "Track Jacket"),
+                ],
                 adjs: &[("速干", "Quick-dry"), ("透气", "Breathable"), ("弹力", "Stretch"), ("反光", "Reflective")],
                 price: (169.0, 0.4, 59.0, 599.0),
                 colors: C_APPAREL,
@@ -441,13 +483,25 @@ const TOPS: &[Top] = &[
     Top {
         en: "Electronics",
         zh: "数码电子",
-        brands: &[("星耀", "Novaphone"), ("光迹", "Lumitek"), ("声浪", "Soundwave"), ("环宇", "Orbix"), ("伏芯", "Voltcore")],
+        brands: &[
+            ("星耀", "Novaphone"),
+            ("光迹", "Lumitek"),
+            ("声浪", "Soundwave"),
+            ("环宇", "Orbix"),
+            ("伏芯", "Voltcore"),
+        ],
         subs: &[
             Sub {
                 en: "Phones",
                 zh: "手机",
                 nouns: &[("5G手机", "5G Smartphone"), ("智能手机", "Smartphone")],
-                adjs: &[("旗舰", "Flagship"), ("影像", "Camera"), ("长续航", "Long-battery"), ("轻薄", "Slim"), ("折叠屏", "Foldable")],
+                adjs: &[
+                    ("旗舰", "Flagship"),
+                    ("影像", "Camera"),
+                    ("长续航", "Long-battery"),
+                    ("轻薄", "Slim"),
+                    ("折叠屏", "Foldable"),
+                ],
                 price: (2999.0, 0.45, 999.0, 8999.0),
                 colors: C_TECH,
                 specs: &[("128GB", "128GB"), ("256GB", "256GB"), ("512GB", "512GB")],
@@ -459,8 +513,17 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Headphones",
                 zh: "耳机",
-                nouns: &[("蓝牙耳机", "Bluetooth Earbuds"), ("头戴式耳机", "Over-ear Headphones"), ("运动耳机", "Sport Earphones")],
-                adjs: &[("降噪", "Noise-cancelling"), ("无线", "Wireless"), ("低延迟", "Low-latency"), ("HiFi", "Hi-Fi")],
+                nouns: &[
+                    ("蓝牙耳机", "Bluetooth Earbuds"),
+                    ("头戴式耳机", "Over-ear Headphones"),
+                    ("运动耳机", "Sport Earphones"),
+                ],
+                adjs: &[
+                    ("降噪", "Noise-cancelling"),
+                    ("无线", "Wireless"),
+                    ("低延迟", "Low-latency"),
+                    ("HiFi", "Hi-Fi"),
+                ],
                 price: (399.0, 0.7, 59.0, 2999.0),
                 colors: C_TECH,
                 model: true,
@@ -471,7 +534,12 @@ const TOPS: &[Top] = &[
                 en: "Laptops",
                 zh: "笔记本电脑",
                 nouns: &[("笔记本电脑", "Laptop"), ("轻薄本", "Ultrabook")],
-                adjs: &[("轻薄", "Thin & Light"), ("高性能", "High-performance"), ("长续航", "All-day Battery"), ("2.8K屏", "2.8K Display")],
+                adjs: &[
+                    ("轻薄", "Thin & Light"),
+                    ("高性能", "High-performance"),
+                    ("长续航", "All-day Battery"),
+                    ("2.8K屏", "2.8K Display"),
+                ],
                 price: (5999.0, 0.35, 2999.0, 14999.0),
                 colors: C_TECH,
                 specs: &[("16GB+512GB", "16GB+512GB"), ("16GB+1TB", "16GB+1TB"), ("32GB+1TB", "32GB+1TB")],
@@ -484,7 +552,12 @@ const TOPS: &[Top] = &[
                 en: "Smartwatches",
                 zh: "智能手表",
                 nouns: &[("智能手表", "Smartwatch"), ("运动手环", "Fitness Band")],
-                adjs: &[("心率监测", "Heart-rate"), ("GPS", "GPS"), ("长续航", "Long-battery"), ("防水", "Water-resistant")],
+                adjs: &[
+                    ("心率监测", "Heart-rate"),
+                    ("GPS", "GPS"),
+                    ("长续航", "Long-battery"),
+                    ("防水", "Water-resistant"),
+                ],
                 price: (1299.0, 0.5, 199.0, 4999.0),
                 colors: C_TECH,
                 model: true,
@@ -496,7 +569,12 @@ const TOPS: &[Top] = &[
                 en: "Power Banks",
                 zh: "充电宝",
                 nouns: &[("充电宝", "Power Bank"), ("移动电源", "Portable Charger")],
-                adjs: &[("快充", "Fast-charging"), ("超薄", "Ultra-slim"), ("磁吸", "Magnetic"), ("大容量", "High-capacity")],
+                adjs: &[
+                    ("快充", "Fast-charging"),
+                    ("超薄", "Ultra-slim"),
+                    ("磁吸", "Magnetic"),
+                    ("大容量", "High-capacity"),
+                ],
                 price: (129.0, 0.35, 49.0, 299.0),
                 colors: C_TECH,
                 specs: &[("10000mAh", "10000mAh"), ("20000mAh", "20000mAh")],
@@ -508,7 +586,13 @@ const TOPS: &[Top] = &[
     Top {
         en: "Mother & Baby",
         zh: "母婴",
-        brands: &[("小芽", "Little Sprout"), ("布布熊", "Bubu Bear"), ("云巢", "Cloudnest"), ("妈咪宝", "Mamacare"), ("小脚丫", "Tinytoes")],
+        brands: &[
+            ("小芽", "Little Sprout"),
+            ("布布熊", "Bubu Bear"),
+            ("云巢", "Cloudnest"),
+            ("妈咪宝", "Mamacare"),
+            ("小脚丫", "Tinytoes"),
+        ],
         subs: &[
             Sub {
                 en: "Diapers",
@@ -516,7 +600,13 @@ const TOPS: &[Top] = &[
                 nouns: &[("纸尿裤", "Diapers"), ("拉拉裤", "Pull-ups")],
                 adjs: &[("超薄", "Ultra-thin"), ("透气", "Breathable"), ("夜用", "Overnight"), ("柔软", "Soft-touch")],
                 price: (129.0, 0.25, 69.0, 259.0),
-                specs: &[("NB 84片", "NB 84 pcs"), ("S 76片", "S 76 pcs"), ("M 64片", "M 64 pcs"), ("L 54片", "L 54 pcs"), ("XL 46片", "XL 46 pcs")],
+                specs: &[
+                    ("NB 84片", "NB 84 pcs"),
+                    ("S 76片", "S 76 pcs"),
+                    ("M 64片", "M 64 pcs"),
+                    ("L 54片", "L 54 pcs"),
+                    ("XL 46片", "XL 46 pcs"),
+                ],
                 refill: Some((10, 20)),
                 queries: &["尿不湿", "nappies"],
                 returns: 0.01,
@@ -538,7 +628,12 @@ const TOPS: &[Top] = &[
                 en: "Strollers",
                 zh: "婴儿推车",
                 nouns: &[("婴儿推车", "Stroller"), ("伞车", "Umbrella Stroller")],
-                adjs: &[("轻便折叠", "Foldable"), ("高景观", "High-view"), ("可坐可躺", "Reclining"), ("避震", "Shock-absorbing")],
+                adjs: &[
+                    ("轻便折叠", "Foldable"),
+                    ("高景观", "High-view"),
+                    ("可坐可躺", "Reclining"),
+                    ("避震", "Shock-absorbing"),
+                ],
                 price: (1299.0, 0.5, 399.0, 4999.0),
                 colors: C_BABY,
                 queries: &["推车", "baby stroller"],
@@ -561,7 +656,12 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Toys",
                 zh: "玩具",
-                nouns: &[("积木", "Building Blocks"), ("早教玩具", "Learning Toy"), ("毛绒玩具", "Plush Toy"), ("遥控车", "RC Car")],
+                nouns: &[
+                    ("积木", "Building Blocks"),
+                    ("早教玩具", "Learning Toy"),
+                    ("毛绒玩具", "Plush Toy"),
+                    ("遥控车", "RC Car"),
+                ],
                 adjs: &[("益智", "Educational"), ("安全无毒", "Non-toxic"), ("创意", "Creative")],
                 price: (129.0, 0.6, 29.0, 799.0),
                 colors: C_BABY,
@@ -573,13 +673,24 @@ const TOPS: &[Top] = &[
     Top {
         en: "Beauty & Personal Care",
         zh: "美妆个护",
-        brands: &[("光研", "Lumiere Lab"), ("玉脂", "Yuzhi"), ("花语", "Petale"), ("水漾", "Aquaveil"), ("胭脂坊", "Rouge Atelier")],
+        brands: &[
+            ("光研", "Lumiere Lab"),
+            ("玉脂", "Yuzhi"),
+            ("花语", "Petale"),
+            ("水漾", "Aquaveil"),
+            ("胭脂坊", "Rouge Atelier"),
+        ],
         subs: &[
             Sub {
                 en: "Skincare",
                 zh: "护肤",
                 nouns: &[("精华液", "Serum"), ("面霜", "Face Cream"), ("爽肤水", "Toner"), ("眼霜", "Eye Cream")],
-                adjs: &[("保湿", "Hydrating"), ("抗皱", "Anti-wrinkle"), ("修护", "Repairing"), ("美白", "Brightening")],
+                adjs: &[
+                    ("保湿", "Hydrating"),
+                    ("抗皱", "Anti-wrinkle"),
+                    ("修护", "Repairing"),
+                    ("美白", "Brightening"),
+                ],
                 price: (299.0, 0.6, 59.0, 1999.0),
                 specs: &[("30ml", "30ml"), ("50ml", "50ml"), ("100ml", "100ml")],
                 refill: Some((40, 70)),
@@ -612,7 +723,12 @@ const TOPS: &[Top] = &[
                 en: "Shampoo",
                 zh: "洗发水",
                 nouns: &[("洗发水", "Shampoo"), ("护发素", "Conditioner")],
-                adjs: &[("控油", "Oil-control"), ("去屑", "Anti-dandruff"), ("氨基酸", "Amino-acid"), ("柔顺", "Smoothing")],
+                adjs: &[
+                    ("控油", "Oil-control"),
+                    ("去屑", "Anti-dandruff"),
+                    ("氨基酸", "Amino-acid"),
+                    ("柔顺", "Smoothing"),
+                ],
                 price: (69.0, 0.4, 25.0, 199.0),
                 specs: &[("400ml", "400ml"), ("750ml", "750ml")],
                 refill: Some((30, 60)),
@@ -636,13 +752,29 @@ const TOPS: &[Top] = &[
     Top {
         en: "Home & Kitchen",
         zh: "家居厨具",
-        brands: &[("炉火", "Hearthware"), ("匠心", "Jiangxin"), ("北舍", "Nordhaus"), ("饭师傅", "Ricemaster"), ("暖窝", "Cozynest")],
+        brands: &[
+            ("炉火", "Hearthware"),
+            ("匠心", "Jiangxin"),
+            ("北舍", "Nordhaus"),
+            ("饭师傅", "Ricemaster"),
+            ("暖窝", "Cozynest"),
+        ],
         subs: &[
             Sub {
                 en: "Cookware",
                 zh: "锅具",
-                nouns: &[("炒锅", "Wok"), ("平底锅", "Frying Pan"), ("汤锅", "Stock Pot"), ("锅具套装", "Cookware Set")],
-                adjs: &[("不粘", "Non-stick"), ("少油烟", "Low-smoke"), ("电磁炉通用", "Induction-ready"), ("加厚", "Heavy-gauge")],
+                nouns: &[
+                    ("炒锅", "Wok"),
+                    ("平底锅", "Frying Pan"),
+                    ("汤锅", "Stock Pot"),
+                    ("锅具套装", "Cookware Set"),
+                ],
+                adjs: &[
+                    ("不粘", "Non-stick"),
+                    ("少油烟", "Low-smoke"),
+                    ("电磁炉通用", "Induction-ready"),
+                    ("加厚", "Heavy-gauge"),
+                ],
                 price: (299.0, 0.5, 79.0, 1599.0),
                 materials: M_COOK,
                 queries: &["不粘锅", "炒菜锅", "wok"],
@@ -698,13 +830,28 @@ const TOPS: &[Top] = &[
     Top {
         en: "Food & Beverage",
         zh: "食品饮料",
-        brands: &[("晨礼", "Morning Ritual"), ("云山", "Yunshan"), ("脆盒", "Crunchbox"), ("丰收农场", "Harvest Farm"), ("味觉森林", "Tastewood")],
+        brands: &[
+            ("晨礼", "Morning Ritual"),
+            ("云山", "Yunshan"),
+            ("脆盒", "Crunchbox"),
+            ("丰收农场", "Harvest Farm"),
+            ("味觉森林", "Tastewood"),
+        ],
         subs: &[
             Sub {
                 en: "Coffee",
                 zh: "咖啡",
-                nouns: &[("咖啡豆", "Coffee Beans"), ("挂耳咖啡", "Drip Bag Coffee"), ("冻干咖啡", "Freeze-dried Coffee")],
-                adjs: &[("中度烘焙", "Medium Roast"), ("深度烘焙", "Dark Roast"), ("精品", "Specialty"), ("云南", "Yunnan")],
+                nouns: &[
+                    ("咖啡豆", "Coffee Beans"),
+                    ("挂耳咖啡", "Drip Bag Coffee"),
+                    ("冻干咖啡", "Freeze-dried Coffee"),
+                ],
+                adjs: &[
+                    ("中度烘焙", "Medium Roast"),
+                    ("深度烘焙", "Dark Roast"),
+                    ("精品", "Specialty"),
+                    ("云南", "Yunnan"),
+                ],
                 price: (89.0, 0.45, 29.0, 299.0),
                 specs: &[("250g", "250g"), ("500g", "500g"), ("1kg", "1kg"), ("20包", "20 Bags")],
                 refill: Some((14, 30)),
@@ -716,8 +863,18 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Tea",
                 zh: "茶叶",
-                nouns: &[("绿茶", "Green Tea"), ("乌龙茶", "Oolong Tea"), ("普洱茶", "Pu-erh Tea"), ("红茶", "Black Tea")],
-                adjs: &[("明前", "Early-spring"), ("高山", "High-mountain"), ("特级", "Premium"), ("礼盒装", "Gift-boxed")],
+                nouns: &[
+                    ("绿茶", "Green Tea"),
+                    ("乌龙茶", "Oolong Tea"),
+                    ("普洱茶", "Pu-erh Tea"),
+                    ("红茶", "Black Tea"),
+                ],
+                adjs: &[
+                    ("明前", "Early-spring"),
+                    ("高山", "High-mountain"),
+                    ("特级", "Premium"),
+                    ("礼盒装", "Gift-boxed"),
+                ],
                 price: (159.0, 0.7, 39.0, 1299.0),
                 specs: &[("100g", "100g"), ("250g", "250g"), ("500g", "500g")],
                 refill: Some((30, 60)),
@@ -728,7 +885,12 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Snacks",
                 zh: "零食",
-                nouns: &[("零食大礼包", "Snack Box"), ("牛肉干", "Beef Jerky"), ("薯片", "Potato Chips"), ("饼干", "Biscuits")],
+                nouns: &[
+                    ("零食大礼包", "Snack Box"),
+                    ("牛肉干", "Beef Jerky"),
+                    ("薯片", "Potato Chips"),
+                    ("饼干", "Biscuits"),
+                ],
                 adjs: &[("网红", "Trending"), ("香辣", "Spicy"), ("低脂", "Low-fat"), ("办公室", "Office")],
                 price: (49.0, 0.45, 15.0, 199.0),
                 specs: &[("500g", "500g"), ("1kg", "1kg")],
@@ -753,7 +915,11 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Instant Noodles",
                 zh: "方便面",
-                nouns: &[("方便面", "Instant Noodles"), ("螺蛳粉", "Snail Rice Noodles"), ("自热火锅", "Self-heating Hotpot")],
+                nouns: &[
+                    ("方便面", "Instant Noodles"),
+                    ("螺蛳粉", "Snail Rice Noodles"),
+                    ("自热火锅", "Self-heating Hotpot"),
+                ],
                 adjs: &[("红烧牛肉", "Braised Beef"), ("酸辣", "Hot & Sour"), ("速食", "Quick")],
                 price: (39.0, 0.3, 15.0, 89.0),
                 specs: &[("5袋", "5 Packs"), ("12袋", "12 Packs"), ("24袋", "24 Packs")],
@@ -768,7 +934,13 @@ const TOPS: &[Top] = &[
     Top {
         en: "Fashion",
         zh: "服饰",
-        brands: &[("城纱", "Urbanthread"), ("森屿", "Mori Lane"), ("丹宁社", "Denimco"), ("丝路", "Silkroad Atelier"), ("简素", "Basicly")],
+        brands: &[
+            ("城纱", "Urbanthread"),
+            ("森屿", "Mori Lane"),
+            ("丹宁社", "Denimco"),
+            ("丝路", "Silkroad Atelier"),
+            ("简素", "Basicly"),
+        ],
         subs: &[
             Sub {
                 en: "T-Shirts",
@@ -813,7 +985,12 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Jackets",
                 zh: "外套",
-                nouns: &[("冲锋衣", "Shell Jacket"), ("羽绒服", "Down Jacket"), ("风衣", "Trench Coat"), ("夹克", "Jacket")],
+                nouns: &[
+                    ("冲锋衣", "Shell Jacket"),
+                    ("羽绒服", "Down Jacket"),
+                    ("风衣", "Trench Coat"),
+                    ("夹克", "Jacket"),
+                ],
                 adjs: &[("防风", "Windproof"), ("保暖", "Warm"), ("防泼水", "Water-repellent"), ("连帽", "Hooded")],
                 price: (599.0, 0.5, 199.0, 2499.0),
                 colors: C_APPAREL,
@@ -839,13 +1016,24 @@ const TOPS: &[Top] = &[
     Top {
         en: "Gaming",
         zh: "电竞游戏",
-        brands: &[("猛禽", "Raptor Gear"), ("像素工坊", "Pixelforge"), ("夜枭", "Nightowl"), ("六芒", "Hexa"), ("量子", "Quantum Play")],
+        brands: &[
+            ("猛禽", "Raptor Gear"),
+            ("像素工坊", "Pixelforge"),
+            ("夜枭", "Nightowl"),
+            ("六芒", "Hexa"),
+            ("量子", "Quantum Play"),
+        ],
         subs: &[
             Sub {
                 en: "Gaming Keyboards",
                 zh: "机械键盘",
                 nouns: &[("机械键盘", "Mechanical Keyboard")],
-                adjs: &[("热插拔", "Hot-swap"), ("RGB背光", "RGB Backlit"), ("三模", "Tri-mode"), ("75%配列", "75% Layout")],
+                adjs: &[
+                    ("热插拔", "Hot-swap"),
+                    ("RGB背光", "RGB Backlit"),
+                    ("三模", "Tri-mode"),
+                    ("75%配列", "75% Layout"),
+                ],
                 price: (399.0, 0.5, 129.0, 1499.0),
                 colors: C_GAME,
                 specs: &[("红轴", "Red Switch"), ("茶轴", "Brown Switch"), ("青轴", "Blue Switch")],
@@ -857,7 +1045,12 @@ const TOPS: &[Top] = &[
                 en: "Gaming Mice",
                 zh: "游戏鼠标",
                 nouns: &[("游戏鼠标", "Gaming Mouse")],
-                adjs: &[("轻量化", "Ultralight"), ("无线", "Wireless"), ("高DPI", "High-DPI"), ("人体工学", "Ergonomic")],
+                adjs: &[
+                    ("轻量化", "Ultralight"),
+                    ("无线", "Wireless"),
+                    ("高DPI", "High-DPI"),
+                    ("人体工学", "Ergonomic"),
+                ],
                 price: (199.0, 0.5, 59.0, 899.0),
                 colors: C_GAME,
                 model: true,
@@ -880,7 +1073,12 @@ const TOPS: &[Top] = &[
                 en: "Controllers",
                 zh: "游戏手柄",
                 nouns: &[("游戏手柄", "Game Controller")],
-                adjs: &[("无线", "Wireless"), ("霍尔摇杆", "Hall-effect"), ("体感", "Motion"), ("多平台", "Multi-platform")],
+                adjs: &[
+                    ("无线", "Wireless"),
+                    ("霍尔摇杆", "Hall-effect"),
+                    ("体感", "Motion"),
+                    ("多平台", "Multi-platform"),
+                ],
                 price: (299.0, 0.35, 129.0, 699.0),
                 colors: C_GAME,
                 model: true,
@@ -905,7 +1103,13 @@ const TOPS: &[Top] = &[
     Top {
         en: "Office & Stationery",
         zh: "办公文具",
-        brands: &[("桌伴", "Deskmate"), ("墨池", "Inkwell"), ("舒椅", "Ergonest"), ("明桌", "Brightdesk"), ("纸叶", "Paperleaf")],
+        brands: &[
+            ("桌伴", "Deskmate"),
+            ("墨池", "Inkwell"),
+            ("舒椅", "Ergonest"),
+            ("明桌", "Brightdesk"),
+            ("纸叶", "Paperleaf"),
+        ],
         subs: &[
             Sub {
                 en: "Notebooks",
@@ -953,7 +1157,12 @@ const TOPS: &[Top] = &[
                 en: "Backpacks",
                 zh: "双肩包",
                 nouns: &[("双肩包", "Backpack"), ("电脑包", "Laptop Backpack"), ("书包", "School Bag")],
-                adjs: &[("防泼水", "Water-repellent"), ("大容量", "Large"), ("商务", "Business"), ("轻便", "Lightweight")],
+                adjs: &[
+                    ("防泼水", "Water-repellent"),
+                    ("大容量", "Large"),
+                    ("商务", "Business"),
+                    ("轻便", "Lightweight"),
+                ],
                 price: (199.0, 0.5, 69.0, 799.0),
                 colors: C_APPAREL,
                 materials: M_BAG,
@@ -965,13 +1174,28 @@ const TOPS: &[Top] = &[
     Top {
         en: "Books",
         zh: "图书",
-        brands: &[("星光出版社", "Starlight Press"), ("竹简书局", "Bamboo Books"), ("蓝鲸出版", "Bluewhale Press"), ("智者书屋", "Sage House")],
+        brands: &[
+            ("星光出版社", "Starlight Press"),
+            ("竹简书局", "Bamboo Books"),
+            ("蓝鲸出版", "Bluewhale Press"),
+            ("智者书屋", "Sage House"),
+        ],
         subs: &[
             Sub {
                 en: "Fiction",
                 zh: "小说",
-                nouns: &[("悬疑小说", "Mystery Novel"), ("科幻小说", "Sci-Fi Novel"), ("历史小说", "Historical Novel"), ("文学小说", "Literary Novel")],
-                adjs: &[("畅销", "Bestselling"), ("精装", "Hardcover"), ("获奖", "Award-winning"), ("典藏版", "Collector's Edition")],
+                nouns: &[
+                    ("悬疑小说", "Mystery Novel"),
+                    ("科幻小说", "Sci-Fi Novel"),
+                    ("历史小说", "Historical Novel"),
+                    ("文学小说", "Literary Novel"),
+                ],
+                adjs: &[
+                    ("畅销", "Bestselling"),
+                    ("精装", "Hardcover"),
+                    ("获奖", "Award-winning"),
+                    ("典藏版", "Collector's Edition"),
+                ],
                 price: (49.0, 0.3, 25.0, 129.0),
                 queries: &["小说推荐", "科幻小说", "novel"],
                 returns: 0.01,
@@ -981,7 +1205,11 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Children's Books",
                 zh: "童书",
-                nouns: &[("绘本", "Picture Book"), ("儿童百科", "Children's Encyclopedia"), ("睡前故事", "Bedtime Stories")],
+                nouns: &[
+                    ("绘本", "Picture Book"),
+                    ("儿童百科", "Children's Encyclopedia"),
+                    ("睡前故事", "Bedtime Stories"),
+                ],
                 adjs: &[("启蒙", "Early-learning"), ("双语", "Bilingual"), ("精装", "Hardcover")],
                 price: (59.0, 0.4, 19.0, 199.0),
                 queries: &["绘本", "儿童书", "picture books"],
@@ -991,7 +1219,11 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Exam Prep",
                 zh: "教辅",
-                nouns: &[("考研真题", "Postgraduate Exam Papers"), ("英语四六级", "CET-4/6 English"), ("雅思词汇", "IELTS Vocabulary")],
+                nouns: &[
+                    ("考研真题", "Postgraduate Exam Papers"),
+                    ("英语四六级", "CET-4/6 English"),
+                    ("雅思词汇", "IELTS Vocabulary"),
+                ],
                 adjs: &[("2027版", "2027 Edition"), ("详解", "Annotated"), ("高分", "High-score")],
                 price: (45.0, 0.3, 19.0, 99.0),
                 queries: &["考研", "四六级", "ielts"],
@@ -1029,7 +1261,11 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Cat Food",
                 zh: "猫粮",
-                nouns: &[("全价猫粮", "Complete Cat Food"), ("冻干猫粮", "Freeze-dried Cat Food"), ("猫罐头", "Wet Cat Food")],
+                nouns: &[
+                    ("全价猫粮", "Complete Cat Food"),
+                    ("冻干猫粮", "Freeze-dried Cat Food"),
+                    ("猫罐头", "Wet Cat Food"),
+                ],
                 adjs: &[("无谷", "Grain-free"), ("高蛋白", "High-protein"), ("幼猫", "Kitten"), ("成猫", "Adult")],
                 price: (159.0, 0.5, 39.0, 599.0),
                 specs: &[("1.5kg", "1.5kg"), ("5kg", "5kg"), ("10kg", "10kg"), ("24罐", "24 Cans")],
@@ -1043,7 +1279,12 @@ const TOPS: &[Top] = &[
                 en: "Dog Food",
                 zh: "狗粮",
                 nouns: &[("全价狗粮", "Complete Dog Food"), ("狗零食", "Dog Treats")],
-                adjs: &[("无谷", "Grain-free"), ("小型犬", "Small-breed"), ("大型犬", "Large-breed"), ("低敏", "Hypoallergenic")],
+                adjs: &[
+                    ("无谷", "Grain-free"),
+                    ("小型犬", "Small-breed"),
+                    ("大型犬", "Large-breed"),
+                    ("低敏", "Hypoallergenic"),
+                ],
                 price: (199.0, 0.5, 59.0, 699.0),
                 specs: &[("2kg", "2kg"), ("7.5kg", "7.5kg"), ("15kg", "15kg")],
                 refill: Some((25, 40)),
@@ -1054,7 +1295,11 @@ const TOPS: &[Top] = &[
             Sub {
                 en: "Cat Litter",
                 zh: "猫砂",
-                nouns: &[("豆腐猫砂", "Tofu Cat Litter"), ("膨润土猫砂", "Clumping Clay Litter"), ("混合猫砂", "Mixed Cat Litter")],
+                nouns: &[
+                    ("豆腐猫砂", "Tofu Cat Litter"),
+                    ("膨润土猫砂", "Clumping Clay Litter"),
+                    ("混合猫砂", "Mixed Cat Litter"),
+                ],
                 adjs: &[("除臭", "Odor-control"), ("无尘", "Dust-free"), ("速结团", "Fast-clumping")],
                 price: (69.0, 0.35, 29.0, 159.0),
                 specs: &[("6L", "6L"), ("10L", "10L"), ("4 x 6L", "4 x 6L")],
@@ -1091,25 +1336,53 @@ struct Segment {
 const SEGMENTS: &[Segment] = &[
     Segment {
         name: "runner",
-        likes: &[("Running Shoes", 5.0), ("Sportswear", 3.0), ("Smartwatches", 2.0), ("Headphones", 1.0), ("Yoga Mats", 1.0), ("Nuts", 0.7)],
+        likes: &[
+            ("Running Shoes", 5.0),
+            ("Sportswear", 3.0),
+            ("Smartwatches", 2.0),
+            ("Headphones", 1.0),
+            ("Yoga Mats", 1.0),
+            ("Nuts", 0.7),
+        ],
         price_pref: 1.1,
         share: 1.0,
     },
     Segment {
         name: "new parent",
-        likes: &[("Diapers", 5.0), ("Infant Formula", 4.0), ("Baby Clothes", 3.0), ("Toys", 2.5), ("Strollers", 2.0), ("Children's Books", 1.5)],
+        likes: &[
+            ("Diapers", 5.0),
+            ("Infant Formula", 4.0),
+            ("Baby Clothes", 3.0),
+            ("Toys", 2.5),
+            ("Strollers", 2.0),
+            ("Children's Books", 1.5),
+        ],
         price_pref: 1.0,
         share: 1.1,
     },
     Segment {
         name: "home cook",
-        likes: &[("Cookware", 4.0), ("Kitchen Knives", 3.0), ("Cookbooks", 2.0), ("Rice Cookers", 2.0), ("Tea", 1.0), ("Storage", 1.0)],
+        likes: &[
+            ("Cookware", 4.0),
+            ("Kitchen Knives", 3.0),
+            ("Cookbooks", 2.0),
+            ("Rice Cookers", 2.0),
+            ("Tea", 1.0),
+            ("Storage", 1.0),
+        ],
         price_pref: 0.9,
         share: 0.9,
     },
     Segment {
         name: "gamer",
-        likes: &[("Gaming Mice", 4.0), ("Gaming Keyboards", 4.0), ("Gaming Headsets", 3.0), ("Controllers", 3.0), ("Monitors", 2.0), ("Instant Noodles", 1.0)],
+        likes: &[
+            ("Gaming Mice", 4.0),
+            ("Gaming Keyboards", 4.0),
+            ("Gaming Headsets", 3.0),
+            ("Controllers", 3.0),
+            ("Monitors", 2.0),
+            ("Instant Noodles", 1.0),
+        ],
         price_pref: 1.1,
         share: 1.0,
     },
@@ -1121,19 +1394,40 @@ const SEGMENTS: &[Segment] = &[
     },
     Segment {
         name: "outdoor",
-        likes: &[("Camping Tents", 4.0), ("Hiking Backpacks", 4.0), ("Jackets", 2.0), ("Power Banks", 1.5), ("Sportswear", 1.5)],
+        likes: &[
+            ("Camping Tents", 4.0),
+            ("Hiking Backpacks", 4.0),
+            ("Jackets", 2.0),
+            ("Power Banks", 1.5),
+            ("Sportswear", 1.5),
+        ],
         price_pref: 1.1,
         share: 0.7,
     },
     Segment {
         name: "office worker",
-        likes: &[("Coffee", 4.0), ("Office Chairs", 3.0), ("Desk Lamps", 2.0), ("Laptops", 2.0), ("Business", 2.0), ("Snacks", 1.5)],
+        likes: &[
+            ("Coffee", 4.0),
+            ("Office Chairs", 3.0),
+            ("Desk Lamps", 2.0),
+            ("Laptops", 2.0),
+            ("Business", 2.0),
+            ("Snacks", 1.5),
+        ],
         price_pref: 1.2,
         share: 1.1,
     },
     Segment {
         name: "student",
-        likes: &[("Notebooks", 3.0), ("Pens", 3.0), ("Exam Prep", 3.0), ("Backpacks", 2.5), ("Instant Noodles", 2.5), ("T-Shirts", 2.0), ("Power Banks", 1.5)],
+        likes: &[
+            ("Notebooks", 3.0),
+            ("Pens", 3.0),
+            ("Exam Prep", 3.0),
+            ("Backpacks", 2.5),
+            ("Instant Noodles", 2.5),
+            ("T-Shirts", 2.0),
+            ("Power Banks", 1.5),
+        ],
         price_pref: 0.6,
         share: 1.0,
     },
@@ -1145,7 +1439,14 @@ const SEGMENTS: &[Segment] = &[
     },
     Segment {
         name: "fashion",
-        likes: &[("Dresses", 4.0), ("Jeans", 3.0), ("Handbags", 3.0), ("Jackets", 2.0), ("T-Shirts", 2.0), ("Perfume", 1.0)],
+        likes: &[
+            ("Dresses", 4.0),
+            ("Jeans", 3.0),
+            ("Handbags", 3.0),
+            ("Jackets", 2.0),
+            ("T-Shirts", 2.0),
+            ("Perfume", 1.0),
+        ],
         price_pref: 1.3,
         share: 1.0,
     },
@@ -1168,8 +1469,10 @@ const DAY: i64 = 86_400;
 /// Beijing is UTC+8.
 const TZ: i64 = 8 * 3600;
 /// Relative traffic by local hour.
-const HOURS: [f64; 24] =
-    [2.0, 1.0, 0.5, 0.3, 0.3, 0.5, 1.0, 2.0, 3.0, 4.0, 4.0, 4.0, 5.0, 4.0, 3.0, 3.0, 3.0, 4.0, 5.0, 6.0, 8.0, 9.0, 8.0, 5.0];
+const HOURS: [f64; 24] = [
+    2.0, 1.0, 0.5, 0.3, 0.3, 0.5, 1.0, 2.0, 3.0, 4.0, 4.0, 4.0, 5.0, 4.0, 3.0, 3.0, 3.0, 4.0, 5.0, 6.0, 8.0, 9.0, 8.0,
+    5.0,
+];
 
 /// Flattened subcategory with resolved paths.
 struct SubInfo {
@@ -1405,7 +1708,8 @@ fn build_catalogue(cfg: &ShopConfig, subs: &[SubInfo]) -> (Vec<Item>, Vec<Meta>)
         let score = (4.9 - 0.9 * rel + 0.15 * rng.normal()).clamp(3.2, 5.0);
         attrs.insert("review_score".to_owned(), format!("{score:.1}"));
         let pop = 1.0 / (rank[i] + 1) as f64;
-        let reviews = (4000.0 * pop * (0.6 * rng.normal()).exp() * if d.created > cfg.start { 0.2 } else { 1.0 }) as i64;
+        let reviews =
+            (4000.0 * pop * (0.6 * rng.normal()).exp() * if d.created > cfg.start { 0.2 } else { 1.0 }) as i64;
         attrs.insert("review_count".to_owned(), reviews.to_string());
         attrs.insert("title_zh".to_owned(), title_zh);
         attrs.insert("title_en".to_owned(), title_en);
@@ -1528,9 +1832,17 @@ impl World<'_> {
         let noun = *rng.pick(s.nouns);
         let r = rng.f64();
         if r < 0.30 {
-            if rng.chance(0.5) { s.zh.to_owned() } else { noun.0.to_owned() }
+            if rng.chance(0.5) {
+                s.zh.to_owned()
+            } else {
+                noun.0.to_owned()
+            }
         } else if r < 0.52 {
-            if rng.chance(0.5) { s.en.to_lowercase() } else { noun.1.to_lowercase() }
+            if rng.chance(0.5) {
+                s.en.to_lowercase()
+            } else {
+                noun.1.to_lowercase()
+            }
         } else if r < 0.66 && !s.queries.is_empty() {
             (*rng.pick(s.queries)).to_owned()
         } else if r < 0.80 {
@@ -1542,14 +1854,22 @@ impl World<'_> {
             }
         } else if r < 0.90 {
             let a = *rng.pick(s.adjs);
-            if rng.chance(0.6) { format!("{}{}", a.0, s.zh) } else { format!("{} {}", a.1, noun.1).to_lowercase() }
+            if rng.chance(0.6) {
+                format!("{}{}", a.0, s.zh)
+            } else {
+                format!("{} {}", a.1, noun.1).to_lowercase()
+            }
         } else {
             let brands = TOPS[info.top].brands;
             let b = match &user.fav {
                 Some(f) => brands[f[info.top]],
                 None => *rng.pick(brands),
             };
-            if rng.chance(0.5) { format!("{}{}", b.0, s.zh) } else { format!("{} {}", b.1, noun.1.to_lowercase()) }
+            if rng.chance(0.5) {
+                format!("{}{}", b.0, s.zh)
+            } else {
+                format!("{} {}", b.1, noun.1.to_lowercase())
+            }
         }
     }
 
@@ -1765,7 +2085,7 @@ pub fn generate_shop(cfg: &ShopConfig) -> Shop {
 // Planted datasets for model tests
 // ---------------------------------------------------------------------------------------
 
-/// Cluster of user `u` and the item block `[lo, hi)` of cluster `c`.
+/// The contiguous item block `[lo, hi)` of cluster `c`.
 fn block(c: usize, n_items: usize, n_clusters: usize) -> (usize, usize) {
     (c * n_items / n_clusters, (c + 1) * n_items / n_clusters)
 }
@@ -1813,12 +2133,24 @@ pub fn planted_ratings(n_users: usize, n_items: usize, n_clusters: usize, densit
             own += usize::from(inside);
             let v = if inside { 4 + usize::from(rng.chance(0.6)) } else { 1 + usize::from(rng.chance(0.4)) };
             let ts = T0 + rng.range(0, 365 * DAY - 1);
-            ds.interactions.push(Interaction { user: u as u32, item: j as u32, value: v as f32, timestamp: ts, kind: EventKind::Rating });
+            ds.interactions.push(Interaction {
+                user: u as u32,
+                item: j as u32,
+                value: v as f32,
+                timestamp: ts,
+                kind: EventKind::Rating,
+            });
         }
         if own == 0 && hi > lo {
             let j = lo + rng.below(hi - lo);
             let ts = T0 + rng.range(0, 365 * DAY - 1);
-            ds.interactions.push(Interaction { user: u as u32, item: j as u32, value: 5.0, timestamp: ts, kind: EventKind::Rating });
+            ds.interactions.push(Interaction {
+                user: u as u32,
+                item: j as u32,
+                value: 5.0,
+                timestamp: ts,
+                kind: EventKind::Rating,
+            });
         }
     }
     ds.interactions.sort_by_key(|it| it.timestamp);
@@ -1853,7 +2185,11 @@ pub fn planted_implicit(n_users: usize, n_items: usize, n_clusters: usize, per_u
         for _ in 0..per_user {
             let mut j = 0;
             for _attempt in 0..20 {
-                j = if !bcdf.is_empty() && rng.chance(0.85) { lo + sample_cdf(&mut rng, bcdf) } else { sample_cdf(&mut rng, &global) };
+                j = if !bcdf.is_empty() && rng.chance(0.85) {
+                    lo + sample_cdf(&mut rng, bcdf)
+                } else {
+                    sample_cdf(&mut rng, &global)
+                };
                 if !seen.contains(&j) {
                     break;
                 }
@@ -1864,7 +2200,13 @@ pub fn planted_implicit(n_users: usize, n_items: usize, n_clusters: usize, per_u
                 j = (blo..bhi).rev().chain((0..n_items).rev()).find(|x| !seen.contains(x)).unwrap_or(j);
             }
             seen.insert(j);
-            ds.interactions.push(Interaction { user: u as u32, item: j as u32, value: 1.0, timestamp: t, kind: EventKind::Purchase });
+            ds.interactions.push(Interaction {
+                user: u as u32,
+                item: j as u32,
+                value: 1.0,
+                timestamp: t,
+                kind: EventKind::Purchase,
+            });
             t += rng.range(600, 3 * DAY);
         }
     }
@@ -2075,5 +2417,17 @@ mod tests {
         let pop = |j: u32| ds.interactions.iter().filter(|i| i.item == j).count();
         assert!(pop(0) > 2 * pop(25), "{} vs {}", pop(0), pop(25));
         assert_eq!(planted_implicit(100, 200, 4, 20, 3).interactions, ds.interactions);
+    }
+
+    #[test]
+    fn synth_edge_sizes_do_not_panic() {
+        for (users, items, days) in [(0, 0, 0), (3, 0, 10), (3, 5, 0), (5, 7, 3), (20, 30, 1)] {
+            let shop = generate_shop(&ShopConfig { users, items, days, ..ShopConfig::default() });
+            assert_eq!(shop.items.len(), items);
+            assert!(shop.events.iter().all(|e| e.item.is_empty() || shop.items.iter().any(|i| i.id == e.item)));
+        }
+        assert_eq!(planted_ratings(4, 2, 3, 0.5, 1).n_items(), 2);
+        assert_eq!(planted_implicit(4, 2, 3, 5, 1).interactions.len(), 20);
+        assert_eq!(planted_implicit(0, 0, 0, 5, 1).interactions.len(), 0);
     }
 }
