@@ -1,0 +1,143 @@
+//! The CLI contract on small generated data.
+
+use std::io::Write;
+
+use daogou_data::synth::planted_ratings;
+
+use crate::fixtures::{daogou, json, ok, retail_file, s};
+
+const GOOD: &[&str] = &[
+    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom",
+    "536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850,United Kingdom",
+    "536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,1.85,,United Kingdom",
+    "C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-01 09:41:00,2.55,14527,United Kingdom",
+    "536380,22961,JAM MAKING SET PRINTED,24,2010-12-01 09:41:00,1.45,14527,United Kingdom",
+];
+
+#[test]
+fn import_is_idempotent_and_stats_speak_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let file = retail_file(dir.path(), "retail.csv", GOOD);
+    let r = json(&["import", s(&file), "--format", "online-retail", "--db", s(&db), "--json"]);
+    assert_eq!(r["events_inserted"], 4, "{r}");
+    assert_eq!(r["skipped"]["missing CustomerID"], 1, "{r}");
+    let st = json(&["stats", "--db", s(&db), "--json"]);
+    assert_eq!((st["users"].as_u64(), st["items"].as_u64(), st["events"].as_u64()), (Some(2), Some(4), Some(4)), "{st}");
+    assert_eq!(st["events_by_kind"]["return"], 1, "{st}");
+
+    // the same file again adds nothing
+    let again = json(&["import", s(&file), "--format", "online-retail", "--db", s(&db), "--json"]);
+    assert_eq!(again["events_inserted"], 0, "{again}");
+    assert_eq!(again["events_duplicate"], 4, "{again}");
+    assert_eq!(json(&["stats", "--db", s(&db), "--json"])["events"], 4);
+}
+
+#[test]
+fn strict_import_names_file_line_field_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let good = retail_file(dir.path(), "good.csv", GOOD);
+    ok(&["import", s(&good), "--format", "online-retail", "--db", s(&db)]);
+    let before = json(&["stats", "--db", s(&db), "--json"]);
+
+    let mut lines = vec!["536400,11111,NEW THING,2,2010-12-02 10:00:00,1.00,12345,France"];
+    lines.push("536401,22222,OTHER THING,two,2010-12-02 10:00:00,1.00,12345,France"); // line 3
+    let bad = retail_file(dir.path(), "bad.csv", &lines);
+    let out = daogou(&["import", s(&bad), "--format", "online-retail", "--db", s(&db), "--strict"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3"), "error must name file:line: {err}");
+    assert!(err.contains("Quantity"), "error must name the field: {err}");
+    assert_eq!(json(&["stats", "--db", s(&db), "--json"]), before, "strict failure must leave the store unchanged");
+
+    // lenient: the good row goes in, the bad one is counted by reason
+    let r = json(&["import", s(&bad), "--format", "online-retail", "--db", s(&db), "--json"]);
+    assert_eq!(r["events_inserted"], 1, "{r}");
+    assert_eq!(r["skipped"].as_object().unwrap().values().filter_map(|v| v.as_u64()).sum::<u64>(), 1, "{r}");
+}
+
+/// MovieLens-format train/test files with planted clusters.
+fn planted_movielens(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let ds = planted_ratings(120, 80, 4, 0.25, 7);
+    let (train, test) = (dir.join("p.base"), dir.join("p.test"));
+    let mut ft = std::fs::File::create(&train).unwrap();
+    let mut fs = std::fs::File::create(&test).unwrap();
+    for (n, it) in ds.interactions.iter().enumerate() {
+        let f = if n % 5 == 0 { &mut fs } else { &mut ft };
+        writeln!(f, "{}\t{}\t{}\t{}", ds.users.id(it.user), ds.items.id(it.item), it.value, 880000000 + n).unwrap();
+    }
+    (train, test)
+}
+
+#[test]
+fn evaluate_json_contract_and_quality_on_planted_ratings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = planted_movielens(dir.path());
+    let args = [
+        "evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "user-knn", "--set", "k=40",
+        "--set", "similarity=pearson", "--json",
+    ];
+    let r = json(&args);
+    for key in [
+        "rmse", "mae", "precision@10", "recall@10", "f1@10", "ndcg@10", "map@10", "mrr", "hit_rate@10", "coverage@10",
+        "users_evaluated", "fit_seconds", "eval_seconds",
+    ] {
+        assert!(r.get(key).is_some_and(|v| v.is_number()), "missing key {key}: {r}");
+    }
+    // planted clusters: in-cluster ratings are 4-5, others 1-2, so a neighbourhood model is accurate
+    assert!(r["rmse"].as_f64().unwrap() < 0.9, "{r}");
+    // --k changes the cut-off in the keys
+    let r5 = json(&[&args[..args.len() - 1], &["--k", "5", "--json"]].concat());
+    assert!(r5.get("precision@5").is_some() && r5.get("precision@10").is_none(), "{r5}");
+}
+
+#[test]
+fn k_fold_reports_each_fold_and_the_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, _) = planted_movielens(dir.path());
+    let r = json(&["evaluate", "--data", s(&train), "--format", "movielens", "--folds", "3", "--model", "baseline", "--json"]);
+    let folds = r["folds"].as_array().expect("folds array");
+    assert_eq!(folds.len(), 3);
+    let mean: f64 = folds.iter().map(|f| f["rmse"].as_f64().unwrap()).sum::<f64>() / 3.0;
+    assert!((r["rmse"].as_f64().unwrap() - mean).abs() < 1e-9, "{r}");
+}
+
+#[test]
+fn bad_arguments_get_clear_errors() {
+    let out = daogou(&["evaluate", "--data", "/nonexistent/x.csv", "--model", "user-knn"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.csv"));
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = planted_movielens(dir.path());
+    let out = daogou(&["evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "nope"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("user-knn"), "unknown model should list the models: {err}");
+    let out = daogou(&[
+        "evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "user-knn", "--set", "neighbours=3",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("neighbours"), "unknown parameter must be named: {err}");
+}
+
+#[test]
+fn demo_runs_end_to_end_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let args = ["demo", "--seed", "7", "--users", "150", "--items", "120", "--db", s(&db)];
+    let first = ok(&args);
+    assert!(first.contains("recommended for you"), "{first}");
+    assert!(first.contains("because you"), "recommendations must carry reasons: {first}");
+    assert_eq!(ok(&args), first, "same seed, same output");
+    let st = json(&["stats", "--db", s(&db), "--json"]);
+    assert_eq!(st["users"], 150, "{st}");
+    // the stored shop answers recommend and similar
+    let user = first.split("== shopper ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let rec = json(&["recommend", "--db", s(&db), "--user", &user, "--n", "5", "--json"]);
+    let items = rec["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5, "{rec}");
+    assert!(items.iter().all(|i| i["reason"].as_str().is_some_and(|r| !r.is_empty())), "{rec}");
+    let item = items[0]["item"].as_str().unwrap().to_owned();
+    let sim = json(&["similar", "--db", s(&db), "--item", &item, "--n", "3", "--json"]);
+    assert!(!sim["items"].as_array().unwrap().is_empty(), "{sim}");
+}

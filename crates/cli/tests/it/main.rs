@@ -1,0 +1,6 @@
+//! End-to-end tests of the `daogou` binary: the command-line contract that scripts rely on.
+//! One integration-test binary for the crate (link once).
+
+mod cli;
+mod datasets;
+mod fixtures;
