@@ -1,1 +1,136 @@
-//! placeholder
+//! # daogou-store
+//!
+//! Where daogou keeps its catalogue, behaviour events and small bits of state, behind the
+//! [`Store`] trait. [`SqliteStore`] is the embedded default (one file, WAL mode); a
+//! PostgreSQL implementation for several nodes is planned behind a `multi-node` feature and
+//! will implement the same trait.
+//!
+//! ```
+//! use daogou_core::{Event, EventKind, Item};
+//! use daogou_store::{SqliteStore, Store};
+//!
+//! let mut store = SqliteStore::open_in_memory()?;
+//! let items = vec![Item { title: "跑鞋".into(), ..Item::new("sku-1") }];
+//! let events = vec![Event {
+//!     user: "u1".into(), item: "sku-1".into(), kind: EventKind::Purchase,
+//!     value: 2.0, timestamp: 1_700_000_000, query: None,
+//! }];
+//! let report = store.import(&items, &events)?;
+//! assert_eq!((report.items_inserted, report.events_inserted), (1, 1));
+//! // Importing the same records again writes nothing.
+//! assert_eq!(store.import(&items, &events)?.events_duplicate, 1);
+//! let data = store.load_dataset()?;
+//! assert_eq!((data.n_users(), data.n_items(), data.interactions.len()), (1, 1, 1));
+//! # Ok::<(), daogou_store::StoreError>(())
+//! ```
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+
+use daogou_core::{Dataset, Event, Item};
+
+mod error;
+mod schema;
+mod sqlite;
+
+pub use error::{Result, StoreError};
+pub use schema::SCHEMA_VERSION;
+pub use sqlite::SqliteStore;
+
+/// What one write call did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Events written.
+    pub events_inserted: u64,
+    /// Events not written because an identical event (same user, item, kind, timestamp,
+    /// value and query) is already stored, or came earlier in the same call.
+    pub events_duplicate: u64,
+    /// Catalogue rows created: items of the `items` list that were new, plus bare entries
+    /// (id only) for item ids first seen in events.
+    pub items_inserted: u64,
+    /// Items already stored whose record changed (an upsert that changes nothing is not
+    /// counted, so re-importing a file reports 0).
+    pub items_updated: u64,
+}
+
+impl std::ops::AddAssign for ImportReport {
+    fn add_assign(&mut self, o: Self) {
+        self.events_inserted += o.events_inserted;
+        self.events_duplicate += o.events_duplicate;
+        self.items_inserted += o.items_inserted;
+        self.items_updated += o.items_updated;
+    }
+}
+
+/// Counts over the whole store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Users (every user id seen in an event and not deleted).
+    pub users: u64,
+    /// Catalogue items (including bare entries created for ids seen only in events).
+    pub items: u64,
+    /// Events.
+    pub events: u64,
+    /// Events by kind name (`"purchase"`, `"view"` …); kinds without events are absent.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Smallest event timestamp (unix seconds); `None` without events.
+    pub first_timestamp: Option<i64>,
+    /// Largest event timestamp (unix seconds); `None` without events.
+    pub last_timestamp: Option<i64>,
+}
+
+/// Storage of the catalogue, the events and a small key/value table.
+///
+/// Every write method is one transaction: it writes all its rows or, on any error, none.
+/// Events are deduplicated on (user, item, kind, timestamp, value, query), so re-importing
+/// the same file inserts nothing. Users, and bare catalogue entries, are created on the fly
+/// for ids first seen in events.
+///
+/// Methods are synchronous; call them from async code through `spawn_blocking` or one
+/// dedicated thread.
+pub trait Store: Send {
+    /// Upsert `items`, then insert `events`, in one transaction.
+    ///
+    /// An item already stored is replaced field by field by the new record, except
+    /// `created_at`, which keeps its stored value when the new record has `None`.
+    fn import(&mut self, items: &[Item], events: &[Event]) -> Result<ImportReport>;
+
+    /// Upsert catalogue items (same rules as [`Store::import`]), one transaction.
+    fn upsert_items(&mut self, items: &[Item]) -> Result<ImportReport>;
+
+    /// Insert events (deduplicated), one transaction.
+    fn insert_events(&mut self, events: &[Event]) -> Result<ImportReport>;
+
+    /// Counts over the whole store.
+    fn stats(&self) -> Result<StoreStats>;
+
+    /// The whole catalogue, in the order items were first stored.
+    fn items(&self) -> Result<Vec<Item>>;
+
+    /// One catalogue item.
+    fn item(&self, id: &str) -> Result<Option<Item>>;
+
+    /// A user's events in time order (ties in insertion order); empty for an unknown user.
+    /// A search that hit no item has `item == ""`.
+    fn user_events(&self, user: &str) -> Result<Vec<Event>>;
+
+    /// The whole store as a [`Dataset`].
+    ///
+    /// * `users`: every stored user, in the order they were first stored.
+    /// * `items` / `catalogue`: every catalogue item (also those without events), in the
+    ///   order they were first stored.
+    /// * `interactions`: every event that has an item, in (timestamp, insertion) order.
+    ///   Events without an item (searches that hit nothing) are left out.
+    /// * `explicit`: true when there is at least one interaction and all are ratings.
+    fn load_dataset(&self) -> Result<Dataset>;
+
+    /// Remove the user's events and the user; returns the number of events removed
+    /// (0 for an unknown user).
+    fn delete_user(&mut self, user: &str) -> Result<u64>;
+
+    /// Set a value in the small key/value table (last import, model versions …).
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+
+    /// A value of the key/value table.
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+}

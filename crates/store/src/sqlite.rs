@@ -1,0 +1,474 @@
+//! [`SqliteStore`]: the embedded store, one SQLite file in WAL mode.
+
+use std::path::{Path, PathBuf};
+
+use daogou_core::{Dataset, Event, EventKind, IdMap, Interaction, Item};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rustc_hash::FxHashMap;
+
+use crate::schema::{self, kind_code, kind_from_code};
+use crate::{ImportReport, Result, Store, StoreError, StoreStats};
+
+/// The embedded store: one SQLite file.
+///
+/// Settings: `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON`.
+///
+/// **Durability.** A write call returns after its transaction is committed to the WAL file
+/// (written to the operating system, not fsynced). A committed transaction therefore
+/// survives the process being killed (`kill -9`, a panic, an OOM kill): the next open
+/// replays the WAL. After a power loss or an OS crash the last few committed transactions
+/// may be lost, but the database stays consistent (never half a transaction); that is the
+/// documented trade-off of WAL with `synchronous=NORMAL`, and it buys much faster commits.
+///
+/// The schema version lives in `PRAGMA user_version` ([`crate::SCHEMA_VERSION`]); a file with
+/// a newer version is refused with [`StoreError::SchemaTooNew`] and left untouched.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+const MEMORY: &str = ":memory:";
+
+const ITEM_COLUMNS: &str = "id, external_id, title, category, brand, price, attributes, created_at, available, stock";
+
+impl SqliteStore {
+    /// Open the store at `path`, creating the file and the schema if missing.
+    ///
+    /// Fails with [`StoreError::Open`] (naming `path`) when the file cannot be opened or
+    /// created, is not a SQLite database, or belongs to another program, and with
+    /// [`StoreError::SchemaTooNew`] when a newer daogou wrote it.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut conn =
+            Connection::open(path).map_err(|e| StoreError::Open { path: path.to_owned(), message: e.to_string() })?;
+        schema::prepare(&mut conn, path, false)?;
+        Ok(SqliteStore { conn, path: Some(path.to_owned()) })
+    }
+
+    /// A private store in memory (tests, one-off runs); gone when dropped.
+    pub fn open_in_memory() -> Result<Self> {
+        let mut conn = Connection::open_in_memory()
+            .map_err(|e| StoreError::Open { path: MEMORY.into(), message: e.to_string() })?;
+        schema::prepare(&mut conn, Path::new(MEMORY), true)?;
+        Ok(SqliteStore { conn, path: None })
+    }
+
+    /// The file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Run `PRAGMA integrity_check` and `PRAGMA foreign_key_check`;
+    /// [`StoreError::Corrupt`] with SQLite's findings when either reports a problem.
+    pub fn check_integrity(&self) -> Result<()> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let lines: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        if lines != ["ok"] {
+            return Err(StoreError::Corrupt(format!("integrity check: {}", lines.join("; "))));
+        }
+        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let bad: Vec<String> = stmt
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} row {:?} → {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, String>(2)?
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if !bad.is_empty() {
+            return Err(StoreError::Corrupt(format!("foreign key check: {}", bad.join("; "))));
+        }
+        Ok(())
+    }
+
+    /// Run `f` in one immediate transaction (taking the write lock at once, so a concurrent
+    /// writer waits on the busy timeout instead of failing on lock upgrade).
+    /// On error the transaction is rolled back when `tx` is dropped.
+    fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Writer {
+            tx: &tx,
+            users: FxHashMap::default(),
+            items: FxHashMap::default(),
+            report: ImportReport::default(),
+        };
+        let out = f(&mut w)?;
+        drop(w);
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// One write transaction with id caches (external id → rowid).
+///
+/// The caches live only as long as the transaction: a rolled-back transaction must not
+/// leave rowids of rows that no longer exist behind. They are filled lazily (one indexed
+/// SELECT per distinct id), so a small batch costs no full-table read.
+struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+    users: FxHashMap<String, i64>,
+    items: FxHashMap<String, i64>,
+    report: ImportReport,
+}
+
+impl Writer<'_> {
+    fn upsert_items(&mut self, items: &[Item]) -> Result<()> {
+        for (n, item) in items.iter().enumerate() {
+            self.upsert_item(n, item)?;
+        }
+        Ok(())
+    }
+
+    fn upsert_item(&mut self, n: usize, item: &Item) -> Result<()> {
+        if item.id.is_empty() {
+            return Err(StoreError::Invalid(format!("item {n}: empty item id")));
+        }
+        if let Some(p) = item.price {
+            if !p.is_finite() {
+                return Err(StoreError::Invalid(format!("item {n} ({}): price {p} is not a finite number", item.id)));
+            }
+        }
+        let attributes = serde_json::to_string(&item.attributes).expect("a map of strings always serialises");
+        match self.item_rowid(&item.id)? {
+            Some(rowid) => {
+                // Replace every field except created_at when the new record has none; count
+                // the row only when something changed.
+                let changed = self
+                    .tx
+                    .prepare_cached(
+                        "UPDATE items SET title = ?2, category = ?3, brand = ?4, price = ?5, attributes = ?6,
+                                created_at = coalesce(?7, created_at), available = ?8, stock = ?9
+                         WHERE id = ?1 AND NOT (title IS ?2 AND category IS ?3 AND brand IS ?4 AND price IS ?5
+                               AND attributes IS ?6 AND created_at IS coalesce(?7, created_at)
+                               AND available IS ?8 AND stock IS ?9)",
+                    )?
+                    .execute(params![
+                        rowid,
+                        item.title,
+                        item.category,
+                        item.brand,
+                        item.price,
+                        attributes,
+                        item.created_at,
+                        item.available,
+                        item.stock
+                    ])?;
+                self.report.items_updated += changed as u64;
+            }
+            None => {
+                let rowid = self
+                    .tx
+                    .prepare_cached(
+                        "INSERT INTO items (external_id, title, category, brand, price, attributes, created_at, available, stock)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )?
+                    .insert(params![
+                        item.id,
+                        item.title,
+                        item.category,
+                        item.brand,
+                        item.price,
+                        attributes,
+                        item.created_at,
+                        item.available,
+                        item.stock
+                    ])?;
+                self.items.insert(item.id.clone(), rowid);
+                self.report.items_inserted += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn item_rowid(&mut self, id: &str) -> Result<Option<i64>> {
+        if let Some(&r) = self.items.get(id) {
+            return Ok(Some(r));
+        }
+        let r: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM items WHERE external_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        if let Some(r) = r {
+            self.items.insert(id.to_owned(), r);
+        }
+        Ok(r)
+    }
+
+    /// Rowid of item `id`, creating a bare catalogue entry when new.
+    fn item_rowid_or_create(&mut self, id: &str) -> Result<i64> {
+        if let Some(r) = self.item_rowid(id)? {
+            return Ok(r);
+        }
+        let r = self.tx.prepare_cached("INSERT INTO items (external_id) VALUES (?1)")?.insert([id])?;
+        self.items.insert(id.to_owned(), r);
+        self.report.items_inserted += 1;
+        Ok(r)
+    }
+
+    /// Rowid of user `id`, creating the user (created at `ts`) when new.
+    fn user_rowid_or_create(&mut self, id: &str, ts: i64) -> Result<i64> {
+        if let Some(&r) = self.users.get(id) {
+            return Ok(r);
+        }
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM users WHERE external_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let r = match found {
+            Some(r) => r,
+            None => self
+                .tx
+                .prepare_cached("INSERT INTO users (external_id, created_at) VALUES (?1, ?2)")?
+                .insert(params![id, ts])?,
+        };
+        self.users.insert(id.to_owned(), r);
+        Ok(r)
+    }
+
+    fn insert_events(&mut self, events: &[Event]) -> Result<()> {
+        // `ON CONFLICT DO NOTHING` (an upsert clause) skips only uniqueness conflicts, i.e.
+        // duplicates; unlike `INSERT OR IGNORE` it still fails on NOT NULL, CHECK and
+        // foreign key violations instead of silently counting a bad row as a duplicate.
+        let tx = self.tx;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (user_id, item_id, kind, value, timestamp, query)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        )?;
+        for (n, e) in events.iter().enumerate() {
+            if e.user.is_empty() {
+                return Err(StoreError::Invalid(format!("event {n}: empty user id")));
+            }
+            if !e.value.is_finite() {
+                return Err(StoreError::Invalid(format!(
+                    "event {n} (user {}, item {}, {}): value {} is not a finite number",
+                    e.user, e.item, e.kind, e.value
+                )));
+            }
+            let user = self.user_rowid_or_create(&e.user, e.timestamp)?;
+            let item = if e.item.is_empty() { None } else { Some(self.item_rowid_or_create(&e.item)?) };
+            let written =
+                insert.execute(params![user, item, kind_code(e.kind), e.value as f64, e.timestamp, e.query])?;
+            if written == 1 {
+                self.report.events_inserted += 1;
+            } else {
+                self.report.events_duplicate += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn item_from_row(r: &Row<'_>) -> Result<Item> {
+    let id: String = r.get(1)?;
+    let attributes: String = r.get(6)?;
+    let attributes = serde_json::from_str(&attributes).map_err(|e| {
+        StoreError::Corrupt(format!("item {id}: attributes are not a JSON object of strings ({e}): {attributes}"))
+    })?;
+    Ok(Item {
+        title: r.get(2)?,
+        category: r.get(3)?,
+        brand: r.get(4)?,
+        price: r.get(5)?,
+        attributes,
+        created_at: r.get(7)?,
+        available: r.get(8)?,
+        stock: r.get(9)?,
+        id,
+    })
+}
+
+impl Store for SqliteStore {
+    fn import(&mut self, items: &[Item], events: &[Event]) -> Result<ImportReport> {
+        self.write(|w| {
+            w.upsert_items(items)?;
+            w.insert_events(events)?;
+            Ok(w.report)
+        })
+    }
+
+    fn upsert_items(&mut self, items: &[Item]) -> Result<ImportReport> {
+        self.write(|w| {
+            w.upsert_items(items)?;
+            Ok(w.report)
+        })
+    }
+
+    fn insert_events(&mut self, events: &[Event]) -> Result<ImportReport> {
+        self.write(|w| {
+            w.insert_events(events)?;
+            Ok(w.report)
+        })
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        let count = |table: &str| -> Result<u64> {
+            Ok(self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let mut stats = StoreStats { users: count("users")?, items: count("items")?, ..Default::default() };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT kind, count(*), min(timestamp), max(timestamp) FROM events GROUP BY kind")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let kind = kind_from_code(r.get(0)?)?;
+            let n = r.get::<_, i64>(1)? as u64;
+            let (lo, hi): (i64, i64) = (r.get(2)?, r.get(3)?);
+            stats.events += n;
+            stats.by_kind.insert(kind.as_str().to_owned(), n);
+            stats.first_timestamp = Some(stats.first_timestamp.map_or(lo, |t| t.min(lo)));
+            stats.last_timestamp = Some(stats.last_timestamp.map_or(hi, |t| t.max(hi)));
+        }
+        Ok(stats)
+    }
+
+    fn items(&self) -> Result<Vec<Item>> {
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items ORDER BY id"))?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(item_from_row(r)?);
+        }
+        Ok(out)
+    }
+
+    fn item(&self, id: &str) -> Result<Option<Item>> {
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE external_id = ?1"))?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(item_from_row(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn user_events(&self, user: &str) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT coalesce(i.external_id, ''), e.kind, e.value, e.timestamp, e.query
+             FROM events e JOIN users u ON u.id = e.user_id LEFT JOIN items i ON i.id = e.item_id
+             WHERE u.external_id = ?1 ORDER BY e.timestamp, e.id",
+        )?;
+        let mut rows = stmt.query([user])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Event {
+                user: user.to_owned(),
+                item: r.get(0)?,
+                kind: kind_from_code(r.get(1)?)?,
+                value: r.get::<_, f64>(2)? as f32,
+                timestamp: r.get(3)?,
+                query: r.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn load_dataset(&self) -> Result<Dataset> {
+        // Dense indices follow rowid order (= order of first storage). Rowids are dense
+        // (1..=n, with gaps only after deletions), so a Vec indexed by rowid maps them.
+        fn index_of(map: &[u32], rowid: i64, what: &str) -> Result<u32> {
+            usize::try_from(rowid).ok().and_then(|r| map.get(r).copied()).filter(|&i| i != u32::MAX).ok_or_else(|| {
+                StoreError::Corrupt(format!("an event refers to {what} row {rowid}, which does not exist"))
+            })
+        }
+        let max_rowid = |table: &str| -> Result<usize> {
+            let m: i64 = self.conn.query_row(&format!("SELECT coalesce(max(id), 0) FROM {table}"), [], |r| r.get(0))?;
+            Ok(usize::try_from(m).unwrap_or(0))
+        };
+
+        let mut data = Dataset::default();
+        let mut user_index = vec![u32::MAX; max_rowid("users")? + 1];
+        {
+            let mut stmt = self.conn.prepare_cached("SELECT id, external_id FROM users ORDER BY id")?;
+            let mut rows = stmt.query([])?;
+            let mut ids = Vec::new();
+            while let Some(r) = rows.next()? {
+                let rowid: i64 = r.get(0)?;
+                user_index[rowid as usize] = ids.len() as u32;
+                ids.push(r.get::<_, String>(1)?);
+            }
+            data.users = IdMap::from_iter(ids);
+        }
+        let mut item_index = vec![u32::MAX; max_rowid("items")? + 1];
+        {
+            let mut stmt = self.conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items ORDER BY id"))?;
+            let mut rows = stmt.query([])?;
+            let mut ids = Vec::new();
+            while let Some(r) = rows.next()? {
+                let rowid: i64 = r.get(0)?;
+                item_index[rowid as usize] = ids.len() as u32;
+                let item = item_from_row(r)?;
+                ids.push(item.id.clone());
+                data.catalogue.push(item);
+            }
+            data.items = IdMap::from_iter(ids);
+        }
+        {
+            let n: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+            data.interactions.reserve(n as usize);
+            // A plain table scan (rowid = insertion order); sorting by timestamp here is a
+            // stable sort in memory, cheaper than walking a timestamp index with a table
+            // lookup per row.
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT user_id, item_id, kind, value, timestamp FROM events WHERE item_id IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut kinds = [None; 7];
+            while let Some(r) = rows.next()? {
+                let code: i64 = r.get(2)?;
+                let kind = match kinds.get(code as usize).copied().flatten() {
+                    Some(k) => k,
+                    None => {
+                        let k = kind_from_code(code)?;
+                        kinds[code as usize] = Some(k);
+                        k
+                    }
+                };
+                data.interactions.push(Interaction {
+                    user: index_of(&user_index, r.get(0)?, "user")?,
+                    item: index_of(&item_index, r.get(1)?, "item")?,
+                    kind,
+                    value: r.get::<_, f64>(3)? as f32,
+                    timestamp: r.get(4)?,
+                });
+            }
+        }
+        if !data.interactions.is_sorted_by_key(|x| x.timestamp) {
+            data.interactions.sort_by_key(|x| x.timestamp); // stable: ties keep insertion order
+        }
+        data.explicit = !data.interactions.is_empty() && data.interactions.iter().all(|x| x.kind == EventKind::Rating);
+        Ok(data)
+    }
+
+    fn delete_user(&mut self, user: &str) -> Result<u64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rowid: Option<i64> = tx
+            .prepare_cached("SELECT id FROM users WHERE external_id = ?1")?
+            .query_row([user], |r| r.get(0))
+            .optional()?;
+        let Some(rowid) = rowid else { return Ok(0) };
+        let removed = tx.prepare_cached("DELETE FROM events WHERE user_id = ?1")?.execute([rowid])?;
+        tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([rowid])?;
+        tx.commit()?;
+        Ok(removed as u64)
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute([key, value])?;
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+}

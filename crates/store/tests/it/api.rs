@@ -1,0 +1,215 @@
+//! The `Store` contract on `SqliteStore`: round trips, dedup, upsert rules, datasets.
+
+use std::collections::BTreeMap;
+
+use daogou_core::{Event, EventKind, Item};
+use daogou_store::{ImportReport, SqliteStore, Store, StoreError};
+
+use crate::common::{ev, item};
+
+fn store() -> SqliteStore {
+    SqliteStore::open_in_memory().unwrap()
+}
+
+#[test]
+fn import_round_trips_items_and_events() {
+    let mut s = store();
+    let mut shoe = item("sku-1", "跑鞋 Air", "鞋/跑鞋");
+    shoe.brand = Some("Nike".into());
+    shoe.price = Some(599.5);
+    shoe.attributes = BTreeMap::from([("colour".into(), "红".into()), ("size".into(), "42".into())]);
+    shoe.created_at = Some(1_600_000_000);
+    shoe.stock = Some(7);
+    let mut sold_out = item("sku-2", "袜子", "配件");
+    sold_out.available = false;
+    let events = vec![
+        ev("u1", "sku-1", EventKind::View, 20),
+        ev("u1", "sku-1", EventKind::Purchase, 10),
+        Event { query: Some("红色 跑鞋".into()), ..ev("u1", "", EventKind::Search, 10) },
+        ev("u2", "sku-3", EventKind::Click, 5),
+    ];
+    let r = s.import(&[shoe.clone(), sold_out.clone()], &events).unwrap();
+    // sku-3 appears only in an event: a bare catalogue entry is created for it.
+    assert_eq!(r, ImportReport { events_inserted: 4, events_duplicate: 0, items_inserted: 3, items_updated: 0 });
+
+    assert_eq!(s.item("sku-1").unwrap(), Some(shoe.clone()));
+    assert_eq!(s.item("sku-3").unwrap(), Some(Item::new("sku-3")));
+    assert_eq!(s.item("nope").unwrap(), None);
+    let ids: Vec<String> = s.items().unwrap().into_iter().map(|i| i.id).collect();
+    assert_eq!(ids, ["sku-1", "sku-2", "sku-3"]);
+    assert_eq!(s.items().unwrap()[1], sold_out);
+
+    // Time order, ties in insertion order; the item-less search comes back with item "".
+    let u1 = s.user_events("u1").unwrap();
+    assert_eq!(u1, vec![events[1].clone(), events[2].clone(), events[0].clone()]);
+    assert!(s.user_events("nobody").unwrap().is_empty());
+
+    let st = s.stats().unwrap();
+    assert_eq!((st.users, st.items, st.events), (2, 3, 4));
+    assert_eq!(st.by_kind.get("view"), Some(&1));
+    assert_eq!(st.by_kind.get("search"), Some(&1));
+    assert_eq!(st.by_kind.get("rating"), None);
+    assert_eq!((st.first_timestamp, st.last_timestamp), (Some(5), Some(20)));
+}
+
+#[test]
+fn empty_store_stats_and_dataset() {
+    let s = store();
+    let st = s.stats().unwrap();
+    assert_eq!((st.users, st.items, st.events, st.first_timestamp), (0, 0, 0, None));
+    let d = s.load_dataset().unwrap();
+    assert_eq!((d.n_users(), d.n_items(), d.interactions.len(), d.explicit), (0, 0, 0, false));
+}
+
+#[test]
+fn reimport_inserts_nothing_and_counts_duplicates() {
+    let mut s = store();
+    let items = vec![item("a", "A", "x"), item("b", "B", "y")];
+    let events = vec![
+        ev("u1", "a", EventKind::Purchase, 1),
+        Event { value: 3.0, ..ev("u1", "a", EventKind::Purchase, 1) }, // other quantity: distinct
+        Event { query: Some("shoes".into()), ..ev("u1", "", EventKind::Search, 2) },
+        Event { query: Some("boots".into()), ..ev("u1", "", EventKind::Search, 2) }, // other query
+        ev("u2", "", EventKind::Search, 3), // NULL item and NULL query: still deduplicated
+        ev("u2", "", EventKind::Search, 3),
+        ev("u2", "b", EventKind::View, 3),
+    ];
+    let first = s.import(&items, &events).unwrap();
+    assert_eq!(first, ImportReport { events_inserted: 6, events_duplicate: 1, items_inserted: 2, items_updated: 0 });
+    let again = s.import(&items, &events).unwrap();
+    assert_eq!(again, ImportReport { events_inserted: 0, events_duplicate: 7, items_inserted: 0, items_updated: 0 });
+    assert_eq!(s.stats().unwrap().events, 6);
+}
+
+#[test]
+fn upsert_replaces_fields_but_keeps_created_at() {
+    let mut s = store();
+    let mut v1 = item("a", "old title", "old/cat");
+    v1.created_at = Some(100);
+    v1.price = Some(9.5);
+    assert_eq!(s.upsert_items(&[v1.clone()]).unwrap().items_inserted, 1);
+    // Same record again: nothing changes, nothing counted.
+    assert_eq!(s.upsert_items(&[v1.clone()]).unwrap(), ImportReport::default());
+
+    let v2 = Item { title: "new title".into(), ..Item::new("a") }; // no category, price, created_at
+    assert_eq!(s.upsert_items(&[v2.clone()]).unwrap().items_updated, 1);
+    let got = s.item("a").unwrap().unwrap();
+    assert_eq!(got, Item { created_at: Some(100), ..v2.clone() });
+
+    // A new created_at wins.
+    let v3 = Item { created_at: Some(200), ..v2 };
+    s.upsert_items(&[v3.clone()]).unwrap();
+    assert_eq!(s.item("a").unwrap().unwrap(), v3);
+
+    // A bare entry created from an event is filled in by a later upsert.
+    s.insert_events(&[ev("u", "b", EventKind::View, 1)]).unwrap();
+    let full = item("b", "B", "cat");
+    assert_eq!(s.upsert_items(&[full.clone()]).unwrap().items_updated, 1);
+    assert_eq!(s.item("b").unwrap().unwrap(), full);
+}
+
+#[test]
+fn load_dataset_maps_ids_orders_by_time_and_keeps_the_whole_catalogue() {
+    let mut s = store();
+    let items = vec![item("i0", "zero", "c0"), item("i1", "one", "c1"), item("lonely", "no events", "c2")];
+    let events = vec![
+        ev("bob", "i1", EventKind::Purchase, 30),
+        ev("amy", "i0", EventKind::View, 10),
+        ev("amy", "i1", EventKind::Click, 30), // same second as bob's purchase, inserted later
+        Event { query: Some("q".into()), ..ev("cat", "", EventKind::Search, 5) }, // no item
+        ev("amy", "i2", EventKind::AddToCart, 20), // i2 only in events
+    ];
+    s.import(&items, &events).unwrap();
+    let d = s.load_dataset().unwrap();
+
+    assert_eq!(d.users.ids(), ["bob", "amy", "cat"]);
+    assert_eq!(d.items.ids(), ["i0", "i1", "lonely", "i2"]);
+    assert_eq!(d.catalogue.len(), d.n_items());
+    assert_eq!(d.catalogue[2], items[2]);
+    assert_eq!(d.catalogue[3], Item::new("i2"));
+    assert!(!d.explicit);
+
+    let got: Vec<(String, String, EventKind, i64)> = d
+        .interactions
+        .iter()
+        .map(|x| (d.users.id(x.user).to_owned(), d.items.id(x.item).to_owned(), x.kind, x.timestamp))
+        .collect();
+    let want = [
+        ("amy", "i0", EventKind::View, 10),
+        ("amy", "i2", EventKind::AddToCart, 20),
+        ("bob", "i1", EventKind::Purchase, 30),
+        ("amy", "i1", EventKind::Click, 30),
+    ];
+    let want: Vec<_> = want.iter().map(|&(u, i, k, t)| (u.to_owned(), i.to_owned(), k, t)).collect();
+    assert_eq!(got, want);
+    // Round trip back to events through the Dataset's own helper.
+    assert_eq!(d.event(&d.interactions[2]), events[0]);
+}
+
+#[test]
+fn load_dataset_flags_explicit_ratings() {
+    let mut s = store();
+    let r = |u: &str, i: &str, v: f32| Event { value: v, ..ev(u, i, EventKind::Rating, 0) };
+    s.insert_events(&[r("1", "10", 4.5), r("2", "10", 3.0)]).unwrap();
+    let d = s.load_dataset().unwrap();
+    assert!(d.explicit);
+    assert_eq!(d.interactions.iter().map(|x| x.value).collect::<Vec<_>>(), [4.5, 3.0]);
+}
+
+#[test]
+fn delete_user_removes_events_and_profile() {
+    let mut s = store();
+    s.insert_events(&[
+        ev("gone", "a", EventKind::View, 1),
+        ev("gone", "b", EventKind::View, 2),
+        ev("gone", "", EventKind::Search, 3),
+        ev("stays", "a", EventKind::View, 4),
+    ])
+    .unwrap();
+    assert_eq!(s.delete_user("gone").unwrap(), 3);
+    assert_eq!(s.delete_user("gone").unwrap(), 0);
+    assert_eq!(s.delete_user("never-seen").unwrap(), 0);
+    assert!(s.user_events("gone").unwrap().is_empty());
+    let st = s.stats().unwrap();
+    assert_eq!((st.users, st.items, st.events), (1, 2, 1));
+    let d = s.load_dataset().unwrap();
+    assert_eq!(d.users.ids(), ["stays"]);
+    // The user can come back; old events stay gone.
+    s.insert_events(&[ev("gone", "a", EventKind::View, 9)]).unwrap();
+    assert_eq!(s.user_events("gone").unwrap().len(), 1);
+    // A deleted user's rowid gap does not confuse load_dataset.
+    let d = s.load_dataset().unwrap();
+    assert_eq!(d.users.ids(), ["stays", "gone"]);
+    assert_eq!(d.interactions.len(), 2);
+}
+
+#[test]
+fn meta_is_a_small_key_value_table() {
+    let mut s = store();
+    assert_eq!(s.meta("last_import").unwrap(), None);
+    s.set_meta("last_import", "2026-11-29T10:00:00Z").unwrap();
+    s.set_meta("model.als", "v3").unwrap();
+    s.set_meta("last_import", "2026-11-30T10:00:00Z").unwrap();
+    assert_eq!(s.meta("last_import").unwrap().as_deref(), Some("2026-11-30T10:00:00Z"));
+    assert_eq!(s.meta("model.als").unwrap().as_deref(), Some("v3"));
+}
+
+#[test]
+fn invalid_records_are_refused_with_their_position() {
+    let mut s = store();
+    let err = s.insert_events(&[ev("u", "a", EventKind::View, 1), ev("", "a", EventKind::View, 2)]).unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)) && err.to_string().contains("event 1"), "{err}");
+    let bad_price = Item { price: Some(f64::INFINITY), ..Item::new("p") };
+    let err = s.upsert_items(&[bad_price]).unwrap_err();
+    assert!(err.to_string().contains("item 0 (p)"), "{err}");
+    assert!(s.upsert_items(&[Item::new("")]).is_err());
+    assert_eq!(s.stats().unwrap().events, 0);
+}
+
+#[test]
+fn works_as_a_trait_object_across_threads() {
+    let mut s: Box<dyn Store> = Box::new(store());
+    s.insert_events(&[ev("u", "a", EventKind::View, 1)]).unwrap();
+    let n = std::thread::spawn(move || s.stats().unwrap().events).join().unwrap();
+    assert_eq!(n, 1);
+}

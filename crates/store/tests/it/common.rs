@@ -1,0 +1,40 @@
+//! Helpers shared by the test modules.
+
+use daogou_core::{Event, EventKind, Item};
+
+/// An event with `value` 1 and no query.
+pub fn ev(user: &str, item: &str, kind: EventKind, timestamp: i64) -> Event {
+    Event { user: user.into(), item: item.into(), kind, value: 1.0, timestamp, query: None }
+}
+
+/// An item with a title and a category.
+pub fn item(id: &str, title: &str, category: &str) -> Item {
+    Item { title: title.into(), category: Some(category.into()), ..Item::new(id) }
+}
+
+/// `n` deterministic synthetic events over `users` users and `items` items, with
+/// non-decreasing timestamps (several events share a second, as in a real log).
+pub fn synthetic_events(n: usize, users: usize, items: usize) -> Vec<Event> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let kinds = [EventKind::View, EventKind::Click, EventKind::AddToCart, EventKind::Purchase];
+    (0..n)
+        .map(|i| {
+            let r = next();
+            Event {
+                user: format!("{}", 12_000 + (r % users as u64)),
+                item: format!("{}A", 80_000 + ((r >> 20) % items as u64)),
+                kind: kinds[((r >> 40) % 4) as usize],
+                value: 1.0 + ((r >> 50) % 12) as f32,
+                timestamp: 1_290_000_000 + (i as i64) / 3,
+                query: None,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,9 @@
+//! The one integration-test binary of daogou-store (one link for all tests).
+
+mod api;
+mod atomicity;
+mod common;
+mod crash;
+mod open;
+mod perf;
+mod scratch;
