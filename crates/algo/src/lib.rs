@@ -13,10 +13,21 @@
 
 use daogou_core::{Interactions, Params};
 
+mod baseline;
+mod item_knn;
+mod popularity;
 mod registry;
+mod sim;
+#[cfg(test)]
+mod testutil;
 pub mod topk;
+mod user_knn;
 
+pub use baseline::Baseline;
+pub use item_knn::ItemKnn;
+pub use popularity::Popularity;
 pub use registry::{build_model, model_names, ModelInfo, MODELS};
+pub use user_knn::UserKnn;
 
 /// Errors from fitting models.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +104,13 @@ pub trait Recommender: Send + Sync {
 pub trait RatingPredictor: Send + Sync {
     /// Predicted rating of `item` by training user `user` (clipped to the training scale).
     fn predict(&self, user: u32, item: u32) -> f32;
+
+    /// Predictions for many `(user, item)` pairs, in the order given. The default calls
+    /// [`Self::predict`] for each pair; neighbourhood models override it to compute each user's
+    /// similarities once per batch (group by user) and to run users in parallel.
+    fn predict_many(&self, pairs: &[(u32, u32)]) -> Vec<f32> {
+        pairs.iter().map(|&(u, i)| self.predict(u, i)).collect()
+    }
 }
 
 /// Validate `params` for `owner` against `known` keys (re-export for model modules).

@@ -1,0 +1,109 @@
+//! `popularity`: the same ranking for everyone, by number of distinct users.
+
+use daogou_core::Params;
+
+use crate::{check_params, Recommender, Result, TrainData};
+
+/// Non-personalised popularity: an item's score is the number of distinct users who
+/// interacted with it (for explicit data: the number of ratings), ties broken by the sum of
+/// the values, then by lower item index.
+///
+/// Scores are `count + f` with `f ∈ [0, 1)` the item's position inside its tie group (so the
+/// integer part is the count and the order is exact while counts stay below 2^20 or so).
+#[derive(Debug, Clone)]
+pub struct Popularity {
+    counts: Vec<u32>,
+    sums: Vec<f64>,
+    scores: Vec<f32>,
+}
+
+/// Parameters of `popularity` (none).
+pub(crate) const PARAMS: &[(&str, &str)] = &[];
+
+impl Popularity {
+    /// Fit on `train`.
+    pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
+        check_params(params, "popularity", &[])?;
+        crate::sim::check_finite("popularity", &train.matrix.by_item)?;
+        let m = &train.matrix.by_item;
+        let n = m.n_rows();
+        let counts: Vec<u32> = (0..n).map(|i| m.row_len(i) as u32).collect();
+        let sums: Vec<f64> = (0..n).map(|i| m.row(i).1.iter().map(|&x| f64::from(x)).sum()).collect();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        // Ascending by (count, sum), higher index first among exact ties so that lower indices
+        // end up with the larger fraction.
+        order.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            counts[a].cmp(&counts[b]).then(sums[a].total_cmp(&sums[b])).then(b.cmp(&a))
+        });
+        let mut scores = vec![0f32; n];
+        let mut start = 0;
+        while start < n {
+            let c = counts[order[start] as usize];
+            let mut end = start;
+            while end < n && counts[order[end] as usize] == c {
+                end += 1;
+            }
+            let len = (end - start) as f64;
+            for (pos, &i) in order[start..end].iter().enumerate() {
+                scores[i as usize] = (f64::from(c) + pos as f64 / len) as f32;
+            }
+            start = end;
+        }
+        Ok(Popularity { counts, sums, scores })
+    }
+
+    /// Number of distinct users of item `i`.
+    pub fn count(&self, i: u32) -> u32 {
+        self.counts[i as usize]
+    }
+
+    /// Sum of the values of item `i`.
+    pub fn sum(&self, i: u32) -> f64 {
+        self.sums[i as usize]
+    }
+}
+
+pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
+    Ok(Box::new(Popularity::fit(train, params)?))
+}
+
+impl Recommender for Popularity {
+    fn name(&self) -> &str {
+        "popularity"
+    }
+
+    fn n_items(&self) -> usize {
+        self.scores.len()
+    }
+
+    fn score_user(&self, _user: u32, out: &mut [f32]) {
+        out.copy_from_slice(&self.scores);
+    }
+
+    fn score_history(&self, _history: &[(u32, f32)], out: &mut [f32]) {
+        out.copy_from_slice(&self.scores);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use daogou_core::{Aggregate, Interaction, Interactions};
+
+    #[test]
+    fn counts_users_and_breaks_ties_by_sum() {
+        let data = [(0, 0, 1.0), (1, 0, 1.0), (0, 1, 5.0), (1, 1, 1.0), (2, 2, 9.0), (0, 3, 1.0)];
+        let data: Vec<Interaction> = data.iter().map(|&(u, i, v)| Interaction::new(u, i, v)).collect();
+        let m = Interactions::from_interactions(3, 5, &data, Aggregate::Sum);
+        let p = Popularity::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap();
+        let mut s = vec![0.0; 5];
+        p.score_user(0, &mut s);
+        let order: Vec<u32> = crate::topk::top_k(&s, 5, |_| false).iter().map(|x| x.0).collect();
+        assert_eq!(order, vec![1, 0, 2, 3, 4]);
+        assert_eq!(s[1].floor(), 2.0);
+        assert_eq!(s[4], 0.0);
+        assert!(s.iter().all(|x| x.is_finite()));
+        assert!(Popularity::fit(&TrainData { matrix: &m, explicit: false }, &Params::new().with("k", 3)).is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! Test fixtures: a seeded generator, planted-cluster implicit data, the MovieLens-100k folds.
+
+use std::path::PathBuf;
+
+use daogou_core::{Aggregate, Interaction, Interactions};
+
+/// SplitMix64: a tiny seeded generator so tests do not depend on `rand`'s API.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in 0..n.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Implicit data with `c` clusters: user u is in cluster u % c, item i in cluster i % c; each
+/// user interacts with `per_user` items, 90 % from their own cluster. One in-cluster item per
+/// user is held out. Returns (train matrix, held-out (user, item) pairs).
+pub fn planted_clusters(
+    n_users: usize,
+    n_items: usize,
+    c: usize,
+    per_user: usize,
+    seed: u64,
+) -> (Interactions, Vec<(u32, u32)>) {
+    let mut rng = Rng(seed);
+    let mut train = Vec::new();
+    let mut held = Vec::new();
+    for u in 0..n_users {
+        let cu = u % c;
+        let mut items: Vec<usize> = Vec::new();
+        while items.len() < per_user {
+            let i = if rng.uniform() < 0.9 { rng.below(n_items / c) * c + cu } else { rng.below(n_items) };
+            if i < n_items && !items.contains(&i) {
+                items.push(i);
+            }
+        }
+        let hold = items.iter().position(|&i| i % c == cu).expect("an in-cluster item");
+        for (k, &i) in items.iter().enumerate() {
+            if k == hold {
+                held.push((u as u32, i as u32));
+            } else {
+                train.push(Interaction::new(u as u32, i as u32, 1.0 + rng.below(3) as f32));
+            }
+        }
+    }
+    (Interactions::from_interactions(n_users, n_items, &train, Aggregate::Sum), held)
+}
+
+/// Hit rate@n of the held-out pairs, excluding training items from the ranking.
+pub fn hit_rate(model: &dyn crate::Recommender, m: &Interactions, held: &[(u32, u32)], n: usize) -> f64 {
+    let mut scores = vec![0f32; model.n_items()];
+    let mut hits = 0usize;
+    for &(u, i) in held {
+        model.score_user(u, &mut scores);
+        assert!(scores.iter().all(|s| !s.is_nan()), "NaN score");
+        let seen = m.user_row(u).0;
+        let top = crate::topk::top_k(&scores, n, |j| seen.binary_search(&j).is_ok());
+        hits += usize::from(top.iter().any(|&(j, _)| j == i));
+    }
+    hits as f64 / held.len() as f64
+}
+
+/// The MovieLens-100k directory, if present.
+pub fn ml100k_dir() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Ok(d) = std::env::var("DAOGOU_DATASETS") {
+        candidates.push(PathBuf::from(d).join("ml-100k"));
+    }
+    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/ml-100k"));
+    candidates.into_iter().find(|d| d.join("u1.base").is_file())
+}
+
+/// One fold: train matrix and test triples with `None` ids for users/items unknown to train.
+pub struct Fold {
+    pub train: Interactions,
+    pub test: Vec<(Option<u32>, Option<u32>, f32)>,
+}
+
+/// Read `u{k}.base` / `u{k}.test` (tab-separated user item rating timestamp).
+pub fn ml100k_fold(dir: &std::path::Path, k: usize) -> Fold {
+    let read = |name: String| -> Vec<(String, String, f32)> {
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].to_owned(), f[1].to_owned(), f[2].trim().parse().expect("rating"))
+            })
+            .collect()
+    };
+    let base = read(format!("u{k}.base"));
+    let mut users = daogou_core::IdMap::new();
+    let mut items = daogou_core::IdMap::new();
+    let data: Vec<Interaction> =
+        base.iter().map(|(u, i, r)| Interaction::new(users.get_or_insert(u), items.get_or_insert(i), *r)).collect();
+    let train = Interactions::from_interactions(users.len(), items.len(), &data, Aggregate::Last);
+    let test = read(format!("u{k}.test")).into_iter().map(|(u, i, r)| (users.get(&u), items.get(&i), r)).collect();
+    Fold { train, test }
+}
+
+/// (RMSE, MAE) of a rating predictor on a fold; unknown users/items get the global mean.
+pub fn rmse_mae(p: &dyn crate::RatingPredictor, fold: &Fold) -> (f64, f64) {
+    let d = fold.train.by_user.data();
+    let mean = d.iter().map(|&x| f64::from(x)).sum::<f64>() / d.len() as f64;
+    let pairs: Vec<(u32, u32)> = fold.test.iter().filter_map(|&(u, i, _)| Some((u?, i?))).collect();
+    let mut preds = p.predict_many(&pairs).into_iter();
+    let (mut se, mut ae) = (0.0, 0.0);
+    for &(u, i, r) in &fold.test {
+        let est = if u.is_some() && i.is_some() { f64::from(preds.next().unwrap()) } else { mean };
+        se += (est - f64::from(r)).powi(2);
+        ae += (est - f64::from(r)).abs();
+    }
+    let n = fold.test.len() as f64;
+    ((se / n).sqrt(), ae / n)
+}
