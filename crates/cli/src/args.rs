@@ -57,7 +57,8 @@ impl SourceArgs {
             opts.mapping = ColumnMapping::parse(spec).context("--mapping")?;
         }
         if let Some(path) = &self.mapping_file {
-            opts.mapping = ColumnMapping::from_file(path).with_context(|| format!("--mapping-file {}", path.display()))?;
+            opts.mapping =
+                ColumnMapping::from_file(path).with_context(|| format!("--mapping-file {}", path.display()))?;
         }
         Ok(opts)
     }
@@ -100,7 +101,11 @@ pub fn report_skips(r: &LoadReport) {
 /// Load everything a database holds.
 pub fn load_db(db: &Path) -> Result<Dataset> {
     if !db.exists() {
-        bail!("database {} does not exist; create it with `daogou import FILE --db {}` or `daogou demo`", db.display(), db.display());
+        bail!(
+            "database {} does not exist; create it with `daogou import FILE --db {}` or `daogou demo`",
+            db.display(),
+            db.display()
+        );
     }
     let store = SqliteStore::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
     let pb = progress::spinner(format!("loading {}", db.display()));

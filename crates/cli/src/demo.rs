@@ -1,6 +1,6 @@
 //! `daogou demo`: the whole pipeline on a generated shop, with no input.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -64,7 +64,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let cut = first + (last - first) * 4 / 5;
     let (train, test) = split(&ds.interactions, &Split::Time { cut }, a.seed);
     println!("\n== which model? trained before {}, tested on the rest (new items only)", fmt_time(cut));
-    println!("   {:<12} {:>9} {:>9} {:>9} {:>9} {:>9}", "model", "prec@10", "recall@10", "ndcg@10", "hit@10", "cover@10");
+    println!(
+        "   {:<12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "model", "prec@10", "recall@10", "ndcg@10", "hit@10", "cover@10"
+    );
     let bar = progress::bar(LEADERBOARD.len() as u64, "evaluating");
     let mut best = ("item-knn", f64::MIN);
     for (name, params) in LEADERBOARD {
@@ -90,11 +93,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let fitted = fit_all(ds, &model, &signal)?;
     let ds = &fitted.dataset;
     let segments: HashMap<&str, &str> = shop.truth.user_segment.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();
-    for user in showcase_users(ds, a.show) {
+    for user in showcase_users(ds, &segments, a.show) {
         let uid = ds.users.id(user);
         println!("\n== shopper {uid} ({})", segments.get(uid).copied().unwrap_or("?"));
         println!("   recent activity:");
-        let mut events: Vec<_> = ds.interactions.iter().filter(|it| it.user == user && it.kind != EventKind::Search).collect();
+        let mut events: Vec<_> =
+            ds.interactions.iter().filter(|it| it.user == user && it.kind != EventKind::Search).collect();
         events.sort_by_key(|it| it.timestamp);
         for it in events.iter().rev().take(6).rev() {
             println!("     {} {:<16} {}", fmt_time(it.timestamp), verb(it.kind), ds.title(it.item));
@@ -105,23 +109,42 @@ pub fn run(a: DemoArgs) -> Result<()> {
             println!("     {}. {}{}\n        {}", rank + 1, ds.title(p.item), price, p.reason);
         }
     }
-    println!("\nNext: `daogou recommend --db {} --user <id>`, `daogou similar --db {} --item <id>`", a.db.display(), a.db.display());
+    println!(
+        "\nNext: `daogou recommend --db {} --user <id>`, `daogou similar --db {} --item <id>`",
+        a.db.display(),
+        a.db.display()
+    );
     Ok(())
 }
 
-/// The most active buyers, deterministic: most purchases first, then by id order.
-fn showcase_users(ds: &daogou_core::Dataset, n: usize) -> Vec<u32> {
+/// Typical shoppers of different tastes, deterministic: among users with at least two
+/// purchases, those whose number of distinct products is closest to the median buyer's (the
+/// heaviest users touch a quarter of the catalogue and say little about a guide), at most one
+/// per taste segment.
+fn showcase_users(ds: &daogou_core::Dataset, segments: &HashMap<&str, &str>, n: usize) -> Vec<u32> {
     let mut purchases = vec![0usize; ds.n_users()];
-    for it in &ds.interactions {
-        if it.kind == EventKind::Purchase {
-            purchases[it.user as usize] += 1;
+    let mut touched: Vec<HashSet<u32>> = vec![HashSet::new(); ds.n_users()];
+    for it in ds.interactions.iter().filter(|it| it.kind != EventKind::Search) {
+        purchases[it.user as usize] += usize::from(it.kind == EventKind::Purchase);
+        touched[it.user as usize].insert(it.item);
+    }
+    let buyers: Vec<u32> = (0..ds.n_users() as u32).filter(|&u| purchases[u as usize] >= 2).collect();
+    let mut sizes: Vec<usize> = buyers.iter().map(|&u| touched[u as usize].len()).collect();
+    sizes.sort_unstable();
+    let median = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
+    let mut ranked = buyers;
+    ranked.sort_by_key(|&u| (touched[u as usize].len().abs_diff(median), u));
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for u in ranked {
+        if out.len() == n {
+            break;
+        }
+        if seen.insert(segments.get(ds.users.id(u)).copied().unwrap_or("?")) {
+            out.push(u);
         }
     }
-    let mut users: Vec<u32> = (0..ds.n_users() as u32).collect();
-    users.sort_by_key(|&u| (std::cmp::Reverse(purchases[u as usize]), u));
-    // spread over the ranking so the demo shows different kinds of shoppers
-    let step = (users.len() / 4).max(1) / n.max(1);
-    users.into_iter().step_by(step.max(1)).take(n).collect()
+    out
 }
 
 fn remove_db(db: &Path) -> Result<()> {

@@ -96,6 +96,7 @@ pub fn recommend_for(f: &Fitted, user: u32, n: usize) -> Vec<Pick> {
                     let verb = kinds.get(&because).map_or("interacted with", |k| verb(*k));
                     format!("because you {verb} “{}”", f.dataset.title(because))
                 }
+                None if f.model.name() == "popularity" => "a bestseller in this shop".to_owned(),
                 None => "popular with shoppers like you".to_owned(),
             };
             Pick { item, score, reason }

@@ -49,10 +49,12 @@ pub fn import(a: ImportArgs) -> Result<()> {
     }
     // Parse the whole file before touching the database: a strict-mode error leaves it as it was.
     let pb = progress::spinner(format!("reading {}", a.file.display()));
-    let records = read_file(&a.file, &opts).with_context(|| format!("import of {} failed; the database was not changed", a.file.display()))?;
+    let records = read_file(&a.file, &opts)
+        .with_context(|| format!("import of {} failed; the database was not changed", a.file.display()))?;
     pb.set_message(format!("writing {} events to {}", records.events.len(), a.db.display()));
     let mut store = SqliteStore::open(&a.db).with_context(|| format!("cannot open database {}", a.db.display()))?;
-    let report = store.import(&records.items, &records.events).with_context(|| format!("cannot write to {}", a.db.display()))?;
+    let report =
+        store.import(&records.items, &records.events).with_context(|| format!("cannot write to {}", a.db.display()))?;
     pb.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let r = &records.report;
@@ -74,7 +76,12 @@ pub fn import(a: ImportArgs) -> Result<()> {
         report_skips(r);
         println!(
             "imported {}: {} events new, {} duplicates ignored; {} items new, {} updated ({:.1} s)",
-            r.file, report.events_inserted, report.events_duplicate, report.items_inserted, report.items_updated, seconds
+            r.file,
+            report.events_inserted,
+            report.events_duplicate,
+            report.items_inserted,
+            report.items_updated,
+            seconds
         );
     }
     Ok(())

@@ -23,7 +23,11 @@ fn import_is_idempotent_and_stats_speak_json() {
     assert_eq!(r["events_inserted"], 4, "{r}");
     assert_eq!(r["skipped"]["missing CustomerID"], 1, "{r}");
     let st = json(&["stats", "--db", s(&db), "--json"]);
-    assert_eq!((st["users"].as_u64(), st["items"].as_u64(), st["events"].as_u64()), (Some(2), Some(4), Some(4)), "{st}");
+    assert_eq!(
+        (st["users"].as_u64(), st["items"].as_u64(), st["events"].as_u64()),
+        (Some(2), Some(4), Some(4)),
+        "{st}"
+    );
     assert_eq!(st["events_by_kind"]["return"], 1, "{st}");
 
     // the same file again adds nothing
@@ -59,7 +63,7 @@ fn strict_import_names_file_line_field_and_changes_nothing() {
 
 /// MovieLens-format train/test files with planted clusters.
 fn planted_movielens(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let ds = planted_ratings(120, 80, 4, 0.25, 7);
+    let ds = planted_ratings(120, 80, 4, 0.5, 7);
     let (train, test) = (dir.join("p.base"), dir.join("p.test"));
     let mut ft = std::fs::File::create(&train).unwrap();
     let mut fs = std::fs::File::create(&test).unwrap();
@@ -75,18 +79,55 @@ fn evaluate_json_contract_and_quality_on_planted_ratings() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = planted_movielens(dir.path());
     let args = [
-        "evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "user-knn", "--set", "k=40",
-        "--set", "similarity=pearson", "--json",
+        "evaluate",
+        "--train",
+        s(&train),
+        "--test",
+        s(&test),
+        "--format",
+        "movielens",
+        "--model",
+        "user-knn",
+        "--set",
+        "k=40",
+        "--set",
+        "similarity=pearson",
+        "--json",
     ];
     let r = json(&args);
     for key in [
-        "rmse", "mae", "precision@10", "recall@10", "f1@10", "ndcg@10", "map@10", "mrr", "hit_rate@10", "coverage@10",
-        "users_evaluated", "fit_seconds", "eval_seconds",
+        "rmse",
+        "mae",
+        "precision@10",
+        "recall@10",
+        "f1@10",
+        "ndcg@10",
+        "map@10",
+        "mrr",
+        "hit_rate@10",
+        "coverage@10",
+        "users_evaluated",
+        "fit_seconds",
+        "eval_seconds",
     ] {
         assert!(r.get(key).is_some_and(|v| v.is_number()), "missing key {key}: {r}");
     }
-    // planted clusters: in-cluster ratings are 4-5, others 1-2, so a neighbourhood model is accurate
-    assert!(r["rmse"].as_f64().unwrap() < 0.9, "{r}");
+    // planted clusters: in-cluster ratings are 4-5, others 1-2, so a neighbourhood model is
+    // accurate while the biases alone are not (they measure about 0.55 and 1.45)
+    assert!(r["rmse"].as_f64().unwrap() < 0.8, "{r}");
+    let base = json(&[
+        "evaluate",
+        "--train",
+        s(&train),
+        "--test",
+        s(&test),
+        "--format",
+        "movielens",
+        "--model",
+        "baseline",
+        "--json",
+    ]);
+    assert!(base["rmse"].as_f64().unwrap() > 1.2, "{base}");
     // --k changes the cut-off in the keys
     let r5 = json(&[&args[..args.len() - 1], &["--k", "5", "--json"]].concat());
     assert!(r5.get("precision@5").is_some() && r5.get("precision@10").is_none(), "{r5}");
@@ -96,7 +137,18 @@ fn evaluate_json_contract_and_quality_on_planted_ratings() {
 fn k_fold_reports_each_fold_and_the_mean() {
     let dir = tempfile::tempdir().unwrap();
     let (train, _) = planted_movielens(dir.path());
-    let r = json(&["evaluate", "--data", s(&train), "--format", "movielens", "--folds", "3", "--model", "baseline", "--json"]);
+    let r = json(&[
+        "evaluate",
+        "--data",
+        s(&train),
+        "--format",
+        "movielens",
+        "--folds",
+        "3",
+        "--model",
+        "baseline",
+        "--json",
+    ]);
     let folds = r["folds"].as_array().expect("folds array");
     assert_eq!(folds.len(), 3);
     let mean: f64 = folds.iter().map(|f| f["rmse"].as_f64().unwrap()).sum::<f64>() / 3.0;
@@ -110,11 +162,22 @@ fn bad_arguments_get_clear_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.csv"));
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = planted_movielens(dir.path());
-    let out = daogou(&["evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "nope"]);
+    let out =
+        daogou(&["evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "nope"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("user-knn"), "unknown model should list the models: {err}");
     let out = daogou(&[
-        "evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "user-knn", "--set", "neighbours=3",
+        "evaluate",
+        "--train",
+        s(&train),
+        "--test",
+        s(&test),
+        "--format",
+        "movielens",
+        "--model",
+        "user-knn",
+        "--set",
+        "neighbours=3",
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("neighbours"), "unknown parameter must be named: {err}");

@@ -10,8 +10,20 @@ fn movielens_user_knn_pearson_matches_the_classic_bar_on_five_folds() {
     for fold in 1..=5 {
         let (train, test) = (ml.join(format!("u{fold}.base")), ml.join(format!("u{fold}.test")));
         let r = json(&[
-            "evaluate", "--train", s(&train), "--test", s(&test), "--format", "movielens", "--model", "user-knn", "--set",
-            "k=40", "--set", "similarity=pearson", "--json",
+            "evaluate",
+            "--train",
+            s(&train),
+            "--test",
+            s(&test),
+            "--format",
+            "movielens",
+            "--model",
+            "user-knn",
+            "--set",
+            "k=40",
+            "--set",
+            "similarity=pearson",
+            "--json",
         ]);
         rmse += r["rmse"].as_f64().unwrap() / 5.0;
         mae += r["mae"].as_f64().unwrap() / 5.0;
@@ -36,7 +48,15 @@ fn online_retail_imports_whole_and_item_knn_finds_new_items() {
     assert_eq!(json(&["stats", "--db", s(&db), "--json"])["events"].as_u64().unwrap(), events);
 
     let e = json(&[
-        "evaluate", "--data", s(&file), "--format", "online-retail", "--split", "time:2011-11-09", "--model", "item-knn",
+        "evaluate",
+        "--data",
+        s(&file),
+        "--format",
+        "online-retail",
+        "--split",
+        "time:2011-11-09",
+        "--model",
+        "item-knn",
         "--json",
     ]);
     let ndcg = e["ndcg@10"].as_f64().unwrap();
