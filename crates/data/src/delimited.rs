@@ -50,10 +50,7 @@ fn optional(header: &[String], key: &str, spec: &Option<String>, file: &str) -> 
 }
 
 pub(crate) fn missing(header: &[String], key: &str, name: &str, file: &str) -> DataError {
-    DataError::Config(format!(
-        "{file}: no column `{name}` for `{key}` in the header (columns: {})",
-        header.join(", ")
-    ))
+    DataError::Config(format!("{file}: no column `{name}` for `{key}` in the header (columns: {})", header.join(", ")))
 }
 
 pub(crate) fn read(path: &Path, opts: &LoadOptions, ctx: &mut Ctx, sink: &mut dyn Sink) -> Result<()> {
@@ -149,7 +146,9 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, ctx: &mut Ctx, sink: &mut dy
                     } else if let Some(x) = parse_f64(s) {
                         Some(x)
                     } else {
-                        ctx.bad(line, name(p), &format!("bad {}", name(p)), || format!("expected a number, found `{s}`"))?;
+                        ctx.bad(line, name(p), &format!("bad {}", name(p)), || {
+                            format!("expected a number, found `{s}`")
+                        })?;
                         continue;
                     }
                 }
@@ -244,9 +243,14 @@ mod tests {
     #[test]
     fn renamed_columns_tabs_and_kind_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "r.tsv", b"CustomerID\tStockCode\tQuantity\tInvoiceDate\n17850\t85123A\t6\t2010-12-01 08:26:00\n");
+        let p = write(
+            dir.path(),
+            "r.tsv",
+            b"CustomerID\tStockCode\tQuantity\tInvoiceDate\n17850\t85123A\t6\t2010-12-01 08:26:00\n",
+        );
         let mut opts = LoadOptions::new(Format::Csv);
-        opts.mapping = ColumnMapping::parse("user=CustomerID,item=StockCode,value=Quantity,timestamp=InvoiceDate").unwrap();
+        opts.mapping =
+            ColumnMapping::parse("user=CustomerID,item=StockCode,value=Quantity,timestamp=InvoiceDate").unwrap();
         let (ds, _) = load_dataset(&p, &opts).unwrap();
         let x = ds.interactions[0];
         // no kind column but a value column: ratings
@@ -271,7 +275,11 @@ mod tests {
         assert!(load_dataset(&p, &opts).unwrap_err().to_string().contains("`who`"));
 
         // custom timestamp format; lenient counting of bad values, strict error with line
-        let p = write(dir.path(), "t.csv", b"user,item,value,timestamp\na,b,1,01.12.2010 08:26\na,c,x,01.12.2010 08:27\na,d,1,2010-12-01\n");
+        let p = write(
+            dir.path(),
+            "t.csv",
+            b"user,item,value,timestamp\na,b,1,01.12.2010 08:26\na,c,x,01.12.2010 08:27\na,d,1,2010-12-01\n",
+        );
         let mut opts = LoadOptions::new(Format::Csv);
         opts.timestamp_format = Some("%d.%m.%Y %H:%M".into());
         let r = read_file(&p, &opts).unwrap();

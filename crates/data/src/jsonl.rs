@@ -203,8 +203,14 @@ mod tests {
         assert!(!r.items[0].available);
         assert_eq!((r.items[1].id.as_str(), r.items[1].created_at), ("42", Some(1_704_067_200)));
         let e = &r.events;
-        assert_eq!((e[1].user.as_str(), e[1].kind, e[1].value, e[1].timestamp), ("7", EventKind::Purchase, 2.0, 1_704_103_500));
-        assert_eq!((e[2].kind, e[2].query.as_deref(), e[2].timestamp), (EventKind::Search, Some("跑鞋"), 1_704_103_300));
+        assert_eq!(
+            (e[1].user.as_str(), e[1].kind, e[1].value, e[1].timestamp),
+            ("7", EventKind::Purchase, 2.0, 1_704_103_500)
+        );
+        assert_eq!(
+            (e[2].kind, e[2].query.as_deref(), e[2].timestamp),
+            (EventKind::Search, Some("跑鞋"), 1_704_103_300)
+        );
         assert_eq!((e[3].kind, e[3].value), (EventKind::Rating, 4.5));
 
         let (ds, rep) = load_dataset(&p, &LoadOptions::new(Format::Jsonl)).unwrap();

@@ -21,8 +21,25 @@ use crate::{DataError, Result};
 
 /// The 19 genres of ML-100K `u.genre`, in flag order.
 pub const GENRES: [&str; 19] = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -97,7 +114,9 @@ pub(crate) fn read(path: &Path, _opts: &LoadOptions, ctx: &mut Ctx, sink: &mut d
         }
         ctx.report.lines += 1;
         if n < 3 {
-            ctx.bad(line, "columns", "wrong column count", || format!("expected `user item rating timestamp`, found {n} fields"))?;
+            ctx.bad(line, "columns", "wrong column count", || {
+                format!("expected `user item rating timestamp`, found {n} fields")
+            })?;
             continue;
         }
         let [user, item, rating, ts] = f;
@@ -170,9 +189,13 @@ fn read_catalogue(path: &Path, dat: bool, ctx: &mut Ctx, sink: &mut dyn Sink) ->
 fn parse_u_item(l: &str) -> std::result::Result<Item, String> {
     let f: Vec<&str> = l.split('|').collect();
     if f.len() < 5 + GENRES.len() || f[0].trim().is_empty() {
-        return Err(format!("expected `id|title|release date|video release date|URL|19 genre flags`, found {} fields", f.len()));
+        return Err(format!(
+            "expected `id|title|release date|video release date|URL|19 genre flags`, found {} fields",
+            f.len()
+        ));
     }
-    let genres: Vec<&str> = GENRES.iter().zip(&f[5..5 + GENRES.len()]).filter(|(_, flag)| flag.trim() == "1").map(|(g, _)| *g).collect();
+    let genres: Vec<&str> =
+        GENRES.iter().zip(&f[5..5 + GENRES.len()]).filter(|(_, flag)| flag.trim() == "1").map(|(g, _)| *g).collect();
     let mut item = Item::new(f[0].trim());
     item.title = f[1].trim().to_owned();
     item.created_at = parse_time(f[2]);
@@ -213,7 +236,9 @@ mod tests {
         let mut b = Vec::new();
         b.extend_from_slice(b"1|Toy Story (1995)|01-Jan-1995||http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n");
         // latin-1: "Misérables" with é = 0xE9
-        b.extend_from_slice(b"2|Les Mis\xe9rables (1995)|01-Jan-1995||http://x|0|0|0|0|0|0|0|0|1|0|0|0|0|0|1|0|0|1|0\n");
+        b.extend_from_slice(
+            b"2|Les Mis\xe9rables (1995)|01-Jan-1995||http://x|0|0|0|0|0|0|0|0|1|0|0|0|0|0|1|0|0|1|0\n",
+        );
         b.extend_from_slice(b"3|unknown||||1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n");
         b
     }
@@ -257,7 +282,11 @@ mod tests {
         let p = write(dir.path(), "ratings.dat", b"1::1193::5::978300760\n1::661::3::978302109\n");
         let (ds, _) = load_dataset(&p, &LoadOptions::new(Format::Movielens)).unwrap();
         assert_eq!((ds.interactions.len(), ds.items.id(1)), (2, "661"));
-        let p = write(dir.path(), "ratings.csv", b"userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.5,964981247\r\n");
+        let p = write(
+            dir.path(),
+            "ratings.csv",
+            b"userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.5,964981247\r\n",
+        );
         let r = read_file(&p, &LoadOptions::new(Format::Movielens)).unwrap();
         assert_eq!((r.report.lines, r.events[1].value), (2, 4.5));
 

@@ -147,7 +147,10 @@ impl ColumnMapping {
         let mut m = ColumnMapping::default();
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').ok_or_else(|| {
-                DataError::Config(format!("column mapping `{pair}`: expected key=column (keys: {})", Self::KEYS.join(", ")))
+                DataError::Config(format!(
+                    "column mapping `{pair}`: expected key=column (keys: {})",
+                    Self::KEYS.join(", ")
+                ))
             })?;
             m.set(k.trim(), unquote(v.trim()))?;
         }
@@ -319,8 +322,8 @@ impl Records {
         for it in &self.items {
             ds.upsert_item(it.clone());
         }
-        ds.explicit = !ds.interactions.is_empty()
-            && ds.interactions.iter().all(|x| x.kind == daogou_core::EventKind::Rating);
+        ds.explicit =
+            !ds.interactions.is_empty() && ds.interactions.iter().all(|x| x.kind == daogou_core::EventKind::Rating);
         ds
     }
 }
@@ -345,7 +348,8 @@ mod tests {
 
     #[test]
     fn mapping_spec_and_file() {
-        let m = ColumnMapping::parse("user=CustomerID, item=StockCode,value=Quantity,timestamp=InvoiceDate,kind=").unwrap();
+        let m =
+            ColumnMapping::parse("user=CustomerID, item=StockCode,value=Quantity,timestamp=InvoiceDate,kind=").unwrap();
         assert_eq!(m.user, "CustomerID");
         assert_eq!(m.item, "StockCode");
         assert_eq!(m.value.as_deref(), Some("Quantity"));
@@ -358,10 +362,16 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("map.toml");
-        std::fs::write(&p, "# retail\n[columns]\nuser = \"CustomerID\"  # who\nitem='StockCode'\nvalue=Quantity\n\nquery = \"\"\n")
-            .unwrap();
+        std::fs::write(
+            &p,
+            "# retail\n[columns]\nuser = \"CustomerID\"  # who\nitem='StockCode'\nvalue=Quantity\n\nquery = \"\"\n",
+        )
+        .unwrap();
         let m = ColumnMapping::from_file(&p).unwrap();
-        assert_eq!((m.user.as_str(), m.item.as_str(), m.value.as_deref()), ("CustomerID", "StockCode", Some("Quantity")));
+        assert_eq!(
+            (m.user.as_str(), m.item.as_str(), m.value.as_deref()),
+            ("CustomerID", "StockCode", Some("Quantity"))
+        );
         assert_eq!(m.query, None);
         std::fs::write(&p, "user = a\nnonsense\n").unwrap();
         let err = ColumnMapping::from_file(&p).unwrap_err().to_string();

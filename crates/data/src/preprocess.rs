@@ -300,7 +300,11 @@ mod tests {
 
     #[test]
     fn decay_and_normalisation() {
-        let mut v = vec![it(0, 0, EventKind::View, 2.0, 0), it(0, 1, EventKind::View, 2.0, 100), it(0, 2, EventKind::View, 2.0, 200)];
+        let mut v = vec![
+            it(0, 0, EventKind::View, 2.0, 0),
+            it(0, 1, EventKind::View, 2.0, 100),
+            it(0, 2, EventKind::View, 2.0, 200),
+        ];
         time_decay(&mut v, 100.0, 100);
         assert!((v[0].value - 1.0).abs() < 1e-6 && v[1].value == 2.0 && v[2].value == 2.0);
 

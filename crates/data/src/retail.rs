@@ -29,7 +29,8 @@ pub fn is_non_product(stock_code: &str) -> bool {
     ) || stock_code.trim().starts_with("gift_0001_")
 }
 
-const COLUMNS: [&str; 7] = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"];
+const COLUMNS: [&str; 7] =
+    ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"];
 
 pub(crate) fn read(path: &Path, _opts: &LoadOptions, ctx: &mut Ctx, sink: &mut dyn Sink) -> Result<()> {
     let mut rdr = csv_reader(open(path)?, ctx)?;
@@ -132,16 +133,16 @@ mod tests {
         [
             HEAD,
             "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER ,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n", // 2
-            "536366,22633,\"HAND WARMER, UNION JACK\",6,2010-12-01 08:28:00,1.85,17850.0,United Kingdom\n", // 3
+            "536366,22633,\"HAND WARMER, UNION JACK\",6,2010-12-01 08:28:00,1.85,17850.0,United Kingdom\n",        // 3
             "C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-2,2010-12-01 09:41:00,2.55,14527,United Kingdom\n", // 4
-            "536414,22139,,56,2010-12-01 11:52:00,0,,United Kingdom\n",                                      // 5 guest
-            "536544,22139,RETROSPOT TEA SET CERAMIC 11 PC ,1,2010-12-01 14:32:00,4.25,,United Kingdom\n",     // 6 guest
-            "536412,22139,amazon,-5,2010-12-01 11:49:00,0,12583,France\n",                                    // 7 non-positive
-            "536370,POST,POSTAGE,3,2010-12-01 08:45:00,18,12583,France\n",                                     // 8
-            "536371,22633,HAND WARMER,x3,2010-12-01 09:00:00,1.85,13047,United Kingdom\n",                    // 9 bad qty
-            "536372,22633,HAND WARMER,3,yesterday,1.85,13047,United Kingdom\n",                               // 10 bad date
-            "536373,22633,HAND WARMER,3,2010-12-01 09:02:00,1.85,13047\n",                                     // 11 columns
-            "536374,22139,RETROSPOT TEA SET,2,2010-12-02 10:00:00,4.95,13047,United Kingdom\n",               // 12
+            "536414,22139,,56,2010-12-01 11:52:00,0,,United Kingdom\n", // 5 guest
+            "536544,22139,RETROSPOT TEA SET CERAMIC 11 PC ,1,2010-12-01 14:32:00,4.25,,United Kingdom\n", // 6 guest
+            "536412,22139,amazon,-5,2010-12-01 11:49:00,0,12583,France\n", // 7 non-positive
+            "536370,POST,POSTAGE,3,2010-12-01 08:45:00,18,12583,France\n", // 8
+            "536371,22633,HAND WARMER,x3,2010-12-01 09:00:00,1.85,13047,United Kingdom\n", // 9 bad qty
+            "536372,22633,HAND WARMER,3,yesterday,1.85,13047,United Kingdom\n", // 10 bad date
+            "536373,22633,HAND WARMER,3,2010-12-01 09:02:00,1.85,13047\n", // 11 columns
+            "536374,22139,RETROSPOT TEA SET,2,2010-12-02 10:00:00,4.95,13047,United Kingdom\n", // 12
         ]
         .concat()
     }
@@ -162,7 +163,10 @@ mod tests {
         assert_eq!(r.report.skipped_total(), 6);
 
         let e = &r.events;
-        assert_eq!((e[0].user.as_str(), e[0].item.as_str(), e[0].kind, e[0].value), ("17850", "85123A", EventKind::Purchase, 6.0));
+        assert_eq!(
+            (e[0].user.as_str(), e[0].item.as_str(), e[0].kind, e[0].value),
+            ("17850", "85123A", EventKind::Purchase, 6.0)
+        );
         assert_eq!(e[0].timestamp, 1_291_191_960);
         assert_eq!(e[1].user, "17850"); // 17850.0 normalised
         assert_eq!((e[2].kind, e[2].value, e[2].user.as_str()), (EventKind::Return, 2.0, "14527"));
@@ -230,7 +234,9 @@ mod tests {
 
     #[test]
     fn non_product_codes() {
-        for c in ["POST", "D", "M", "m", "BANK CHARGES", "DOT", "AMAZONFEE", "CRUK", "PADS", "B", "C2", "S", "gift_0001_20"] {
+        for c in
+            ["POST", "D", "M", "m", "BANK CHARGES", "DOT", "AMAZONFEE", "CRUK", "PADS", "B", "C2", "S", "gift_0001_20"]
+        {
             assert!(is_non_product(c), "{c}");
         }
         for c in ["85123A", "22633", "DCGS0003", "gift", "POSTAGE"] {
@@ -244,7 +250,8 @@ mod tests {
         let Some(dir) = datasets("online-retail") else { return };
         let p = dir.join("online_retail.csv.gz");
         let t = std::time::Instant::now();
-        let (ds, rep) = load_dataset(&p, &LoadOptions { strict: true, ..LoadOptions::new(Format::OnlineRetail) }).unwrap();
+        let (ds, rep) =
+            load_dataset(&p, &LoadOptions { strict: true, ..LoadOptions::new(Format::OnlineRetail) }).unwrap();
         println!("online-retail load_dataset: {:.2?} ({rep})", t.elapsed());
         assert_eq!(rep.lines, 541_909);
         assert_eq!(rep.skipped["missing CustomerID"], 135_080);

@@ -103,7 +103,15 @@ pub(crate) struct RecordsSink {
 }
 
 impl Sink for RecordsSink {
-    fn event(&mut self, user: &str, item: &str, kind: EventKind, value: f32, timestamp: i64, query: Option<&str>) -> Option<&'static str> {
+    fn event(
+        &mut self,
+        user: &str,
+        item: &str,
+        kind: EventKind,
+        value: f32,
+        timestamp: i64,
+        query: Option<&str>,
+    ) -> Option<&'static str> {
         self.events.push(Event {
             user: user.to_owned(),
             item: item.to_owned(),
@@ -127,7 +135,15 @@ pub(crate) struct DatasetSink<'a> {
 
 impl Sink for DatasetSink<'_> {
     #[inline]
-    fn event(&mut self, user: &str, item: &str, kind: EventKind, value: f32, timestamp: i64, _query: Option<&str>) -> Option<&'static str> {
+    fn event(
+        &mut self,
+        user: &str,
+        item: &str,
+        kind: EventKind,
+        value: f32,
+        timestamp: i64,
+        _query: Option<&str>,
+    ) -> Option<&'static str> {
         if item.is_empty() {
             return Some("search without item");
         }
@@ -221,10 +237,7 @@ pub(crate) fn parse_kind(s: &str) -> Option<EventKind> {
 
 /// Column index of `name` in a header: exact (trimmed) match first, then ASCII-case-insensitive.
 pub(crate) fn find_column(header: &[String], name: &str) -> Option<usize> {
-    header
-        .iter()
-        .position(|h| h == name)
-        .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(name)))
+    header.iter().position(|h| h == name).or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(name)))
 }
 
 /// Header cells as trimmed strings (a UTF-8 byte-order mark on the first cell is dropped).
@@ -254,7 +267,8 @@ pub(crate) mod testutil {
     pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
         let p = dir.join(name);
         if name.ends_with(".gz") {
-            let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&p).unwrap(), flate2::Compression::fast());
+            let mut enc =
+                flate2::write::GzEncoder::new(std::fs::File::create(&p).unwrap(), flate2::Compression::fast());
             enc.write_all(bytes).unwrap();
             enc.finish().unwrap();
         } else {

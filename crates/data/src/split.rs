@@ -60,16 +60,16 @@ impl FromStr for Split {
         let (kind, arg) = t.split_once([':', '=']).ok_or_else(|| invalid(""))?;
         let arg = arg.trim();
         let fraction = || -> Result<f64> {
-            arg.parse::<f64>()
-                .ok()
-                .filter(|f| *f > 0.0 && *f < 1.0)
-                .ok_or_else(|| invalid(&format!("the test fraction `{arg}` must be a number between 0 and 1 (exclusive)")))
+            arg.parse::<f64>().ok().filter(|f| *f > 0.0 && *f < 1.0).ok_or_else(|| {
+                invalid(&format!("the test fraction `{arg}` must be a number between 0 and 1 (exclusive)"))
+            })
         };
         match kind.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "random" => Ok(Split::Random { test_fraction: fraction()? }),
             "user-time" | "usertime" | "temporal-user" => Ok(Split::UserTime { test_fraction: fraction()? }),
             "time" | "temporal" => {
-                let cut = parse_time(arg).ok_or_else(|| invalid(&format!("cannot read `{arg}` as a date or unix time")))?;
+                let cut =
+                    parse_time(arg).ok_or_else(|| invalid(&format!("cannot read `{arg}` as a date or unix time")))?;
                 Ok(Split::Time { cut })
             }
             "leave-last" | "leave-last-n" | "last" => {

@@ -53,7 +53,10 @@ pub(crate) fn parse_with_format(s: &str, format: &str) -> Option<i64> {
     let s = s.trim();
     match format {
         "unix" | "unix_s" | "seconds" => {
-            return s.parse::<i64>().ok().or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+            return s
+                .parse::<i64>()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
         }
         "unix_ms" | "ms" | "millis" => return s.parse::<i64>().ok().map(|ms| ms.div_euclid(1000)),
         _ => {}

@@ -208,11 +208,8 @@ fn reciprocal_rank(relevant: &[u32], scores: &[f32]) -> f64 {
         .filter(|&(_, s)| valid(s))
         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
     let Some((bi, bs)) = best else { return 0.0 };
-    let ahead = scores
-        .iter()
-        .enumerate()
-        .filter(|&(i, &s)| valid(s) && (s > bs || (s == bs && (i as u32) < bi)))
-        .count();
+    let ahead =
+        scores.iter().enumerate().filter(|&(i, &s)| valid(s) && (s > bs || (s == bs && (i as u32) < bi))).count();
     1.0 / (ahead + 1) as f64
 }
 

@@ -213,7 +213,8 @@ pub fn test_cases(ds: &Dataset, matrix: &Interactions, test: &[Interaction], opt
 /// Category of each item as a small integer, when the catalogue has categories.
 pub fn category_ids(ds: &Dataset) -> Option<Vec<Option<u32>>> {
     let mut names = IdMap::new();
-    let ids: Vec<Option<u32>> = (0..ds.n_items() as u32).map(|i| ds.category(i).map(|c| names.get_or_insert(c))).collect();
+    let ids: Vec<Option<u32>> =
+        (0..ds.n_items() as u32).map(|i| ds.category(i).map(|c| names.get_or_insert(c))).collect();
     (!names.is_empty()).then_some(ids)
 }
 
