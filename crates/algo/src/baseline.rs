@@ -3,7 +3,7 @@
 use daogou_core::Params;
 
 use crate::sim::{check_finite, clean_history, get_at_least, get_nonneg, value_stats};
-use crate::{check_params, RatingPredictor, Recommender, Result, TrainData};
+use crate::{check_params, ModelState, RatingPredictor, Recommender, Result, Tensor, TrainData};
 
 /// Parameters of `baseline` with their meaning and default.
 pub(crate) const PARAMS: &[(&str, &str)] = &[
@@ -78,6 +78,37 @@ pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Reco
     Ok(Box::new(Baseline::fit(train, params)?))
 }
 
+pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+    Ok(Box::new(Baseline::from_state(s, "")?))
+}
+
+impl Baseline {
+    /// Write the fitted biases into `s` under names starting with `prefix` (a model that
+    /// embeds a baseline stores it next to its own arrays).
+    pub(crate) fn write_state(&self, s: &mut ModelState, prefix: &str) {
+        for (k, v) in [("mean", self.mean), ("reg_u", self.reg_u), ("lo", self.lo.into()), ("hi", self.hi.into())] {
+            s.set_scalar(&format!("{prefix}{k}"), v);
+        }
+        s.set_scalar(&format!("{prefix}explicit"), f64::from(u8::from(self.explicit)));
+        s.set(&format!("{prefix}user_bias"), Tensor::F64(self.bu.clone()));
+        s.set(&format!("{prefix}item_bias"), Tensor::F64(self.bi.clone()));
+    }
+
+    /// Read back what [`Self::write_state`] wrote.
+    pub(crate) fn from_state(s: &ModelState, prefix: &str) -> Result<Self> {
+        let name = |k: &str| format!("{prefix}{k}");
+        Ok(Baseline {
+            mean: s.scalar(&name("mean"))?,
+            bu: s.f64s(&name("user_bias"), None)?.to_vec(),
+            bi: s.f64s(&name("item_bias"), None)?.to_vec(),
+            reg_u: s.scalar(&name("reg_u"))?,
+            lo: s.scalar(&name("lo"))? as f32,
+            hi: s.scalar(&name("hi"))? as f32,
+            explicit: s.flag(&name("explicit"))?,
+        })
+    }
+}
+
 impl RatingPredictor for Baseline {
     fn predict(&self, user: u32, item: u32) -> f32 {
         let bu = self.bu.get(user as usize).copied().unwrap_or(0.0);
@@ -113,6 +144,12 @@ impl Recommender for Baseline {
 
     fn as_rating_predictor(&self) -> Option<&dyn RatingPredictor> {
         self.explicit.then_some(self as &dyn RatingPredictor)
+    }
+
+    fn state(&self) -> ModelState {
+        let mut s = ModelState::new("baseline", &Params::new());
+        self.write_state(&mut s, "");
+        s
     }
 }
 

@@ -38,7 +38,7 @@ use crate::sim::{
     check_finite, clean_history, fill_unreached, get_at_least, get_bool, get_choice, get_nonneg, keep_top,
     popularity_fraction, row_means, row_norms, similarity_row, value_stats, ScratchPool, SimConfig, SimKind,
 };
-use crate::{check_params, Error, RatingPredictor, Recommender, Result, TrainData};
+use crate::{check_params, Error, ModelState, RatingPredictor, Recommender, Result, TrainData};
 
 /// Parameters of `item-knn` with their meaning and default.
 pub(crate) const PARAMS: &[(&str, &str)] = &[
@@ -80,6 +80,20 @@ pub struct ItemKnn {
 
 pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
     Ok(Box::new(ItemKnn::fit(train, params)?))
+}
+
+pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+    let m = s.interactions("train")?;
+    let lists = s.csr("neighbours")?;
+    if lists.n_rows() != m.n_items() || lists.n_cols() != m.n_items() {
+        return Err(Error::BadState {
+            model: "item-knn".into(),
+            reason: format!("neighbour lists are {}×{} for {} items", lists.n_rows(), lists.n_cols(), m.n_items()),
+        });
+    }
+    let nb = lists.indices().iter().copied().zip(lists.data().iter().copied()).collect();
+    let (explicit, binary) = (s.flag("explicit")?, s.flag("binary")?);
+    Ok(Box::new(ItemKnn::assemble(m, explicit, binary, s.count("k")?, s.count("min_k")?, lists.indptr().to_vec(), nb)))
 }
 
 fn bad(reason: &str) -> Error {
@@ -198,8 +212,21 @@ impl ItemKnn {
             nb.extend(l);
             ptr.push(nb.len());
         }
+        Ok(ItemKnn::assemble(m.clone(), explicit, binary, k, min_k, ptr, nb))
+    }
+
+    /// The model from its training matrix and neighbour lists (the rest is derived).
+    fn assemble(
+        m: Interactions,
+        explicit: bool,
+        binary: bool,
+        k: usize,
+        min_k: usize,
+        ptr: Vec<usize>,
+        nb: Vec<(u32, f32)>,
+    ) -> Self {
         let (global_mean, lo, hi) = value_stats(&m.by_user);
-        Ok(ItemKnn {
+        ItemKnn {
             explicit,
             binary,
             k,
@@ -212,8 +239,8 @@ impl ItemKnn {
             lo,
             hi,
             pop_frac: popularity_fraction(&m.by_item),
-            m: m.clone(),
-        })
+            m,
+        }
     }
 
     /// Stored neighbours of item `i` (sorted by item index).
@@ -354,6 +381,30 @@ impl Recommender for ItemKnn {
 
     fn as_rating_predictor(&self) -> Option<&dyn RatingPredictor> {
         self.explicit.then_some(self as &dyn RatingPredictor)
+    }
+
+    fn state(&self) -> ModelState {
+        let mut s = ModelState::new("item-knn", &Params::new());
+        s.set_interactions("train", &self.m);
+        let n = self.n_items();
+        let lists = Csr::from_parts(
+            n,
+            n,
+            self.ptr.clone(),
+            self.nb.iter().map(|x| x.0).collect(),
+            self.nb.iter().map(|x| x.1).collect(),
+        )
+        .expect("neighbour lists are sorted by item");
+        s.set_csr("neighbours", &lists);
+        for (key, x) in [
+            ("explicit", u8::from(self.explicit) as usize),
+            ("binary", usize::from(self.binary)),
+            ("k", self.k),
+            ("min_k", self.min_k),
+        ] {
+            s.set_scalar(key, x as f64);
+        }
+        s
     }
 
     fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {

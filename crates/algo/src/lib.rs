@@ -18,6 +18,7 @@ mod item_knn;
 mod popularity;
 mod registry;
 mod sim;
+pub mod state;
 #[cfg(test)]
 mod testutil;
 pub mod topk;
@@ -26,7 +27,8 @@ mod user_knn;
 pub use baseline::Baseline;
 pub use item_knn::ItemKnn;
 pub use popularity::Popularity;
-pub use registry::{build_model, model_names, ModelInfo, MODELS};
+pub use registry::{build_model, load_model, model_names, ModelInfo, MODELS};
+pub use state::{ModelState, Tensor};
 pub use user_knn::UserKnn;
 
 /// Errors from fitting models.
@@ -43,6 +45,14 @@ pub enum Error {
         name: String,
         /// comma-separated registered names
         available: String,
+    },
+    /// A saved state that does not fit the model (missing or mis-sized array, bad number).
+    #[error("{model}: saved state is invalid: {reason}")]
+    BadState {
+        /// model name
+        model: String,
+        /// what is wrong
+        reason: String,
     },
     /// The training data cannot be used by this model.
     #[error("{model}: {reason}")]
@@ -92,6 +102,10 @@ pub trait Recommender: Send + Sync {
     fn similar_items(&self, _item: u32, _n: usize) -> Option<Vec<(u32, f32)>> {
         None
     }
+
+    /// Everything the model learned, to be written to a model file and loaded back with
+    /// [`load_model`] into a model that answers exactly as this one.
+    fn state(&self) -> ModelState;
 
     /// Why `item` is recommended to a user with `history`: the history items that
     /// contributed most, with their contribution, best first. Empty when the model cannot say.

@@ -2,7 +2,7 @@
 
 use daogou_core::Params;
 
-use crate::{check_params, Recommender, Result, TrainData};
+use crate::{check_params, ModelState, Recommender, Result, Tensor, TrainData};
 
 /// Non-personalised popularity: an item's score is the number of distinct users who
 /// interacted with it (for explicit data: the number of ratings), ties broken by the sum of
@@ -68,6 +68,12 @@ pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Reco
     Ok(Box::new(Popularity::fit(train, params)?))
 }
 
+pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+    let counts = s.u32s("counts", None)?.to_vec();
+    let n = Some(counts.len());
+    Ok(Box::new(Popularity { sums: s.f64s("sums", n)?.to_vec(), scores: s.f32s("scores", n)?.to_vec(), counts }))
+}
+
 impl Recommender for Popularity {
     fn name(&self) -> &str {
         "popularity"
@@ -83,6 +89,14 @@ impl Recommender for Popularity {
 
     fn score_history(&self, _history: &[(u32, f32)], out: &mut [f32]) {
         out.copy_from_slice(&self.scores);
+    }
+
+    fn state(&self) -> ModelState {
+        let mut s = ModelState::new("popularity", &Params::new());
+        s.set("counts", Tensor::U32(self.counts.clone()));
+        s.set("sums", Tensor::F64(self.sums.clone()));
+        s.set("scores", Tensor::F32(self.scores.clone()));
+        s
     }
 }
 

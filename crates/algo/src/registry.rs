@@ -2,7 +2,7 @@
 
 use daogou_core::Params;
 
-use crate::{Error, Recommender, Result, TrainData};
+use crate::{Error, ModelState, Recommender, Result, TrainData};
 
 /// A registered model.
 pub struct ModelInfo {
@@ -14,6 +14,8 @@ pub struct ModelInfo {
     pub params: &'static [(&'static str, &'static str)],
     /// Fit on training data.
     pub fit: fn(&TrainData<'_>, &Params) -> Result<Box<dyn Recommender>>,
+    /// Rebuild a fitted model from its saved [`ModelState`].
+    pub load: fn(&ModelState) -> Result<Box<dyn Recommender>>,
 }
 
 /// All registered models.
@@ -23,24 +25,28 @@ pub static MODELS: &[ModelInfo] = &[
         about: "most popular items first (distinct users; ties by summed value)",
         params: crate::popularity::PARAMS,
         fit: crate::popularity::fit,
+        load: crate::popularity::load,
     },
     ModelInfo {
         name: "baseline",
         about: "global mean + user and item biases (ALS, Surprise BaselineOnly)",
         params: crate::baseline::PARAMS,
         fit: crate::baseline::fit,
+        load: crate::baseline::load,
     },
     ModelInfo {
         name: "user-knn",
         about: "user-based k-nearest neighbours (mean-centred ratings; neighbourhood vote for top-N)",
         params: crate::user_knn::PARAMS,
         fit: crate::user_knn::fit,
+        load: crate::user_knn::load,
     },
     ModelInfo {
         name: "item-knn",
         about: "item-based k-nearest neighbours (cosine/BM25/TF-IDF item lists; mean-centred ratings)",
         params: crate::item_knn::PARAMS,
         fit: crate::item_knn::fit,
+        load: crate::item_knn::load,
     },
 ];
 
@@ -56,6 +62,15 @@ pub fn build_model(name: &str, params: &Params, train: &TrainData<'_>) -> Result
         .find(|m| m.name == name)
         .ok_or_else(|| Error::UnknownModel { name: name.to_owned(), available: model_names().join(", ") })?;
     (info.fit)(train, params)
+}
+
+/// Rebuild a fitted model from a saved state (the model named in `state.model`).
+pub fn load_model(state: &ModelState) -> Result<Box<dyn Recommender>> {
+    let info = MODELS
+        .iter()
+        .find(|m| m.name == state.model)
+        .ok_or_else(|| Error::UnknownModel { name: state.model.clone(), available: model_names().join(", ") })?;
+    (info.load)(state)
 }
 
 #[cfg(test)]
@@ -74,7 +89,7 @@ mod tests {
                 let model = build_model(info.name, &Params::new(), &t).unwrap();
                 assert_eq!(model.name(), info.name);
                 assert_eq!(model.n_items(), 12);
-                let mut s = vec![0.0; 12];
+                let mut s = [0.0f32; 12];
                 for u in 0..8 {
                     model.score_user(u, &mut s);
                     assert!(s.iter().all(|x| !x.is_nan()), "{} user {u}: {s:?}", info.name);
@@ -84,6 +99,32 @@ mod tests {
                 if let Some(p) = model.as_rating_predictor() {
                     let preds = p.predict_many(&[(0, 0), (7, 11), (3, 2)]);
                     assert!(preds.iter().all(|x| (1.0..=5.0).contains(x)), "{}: {preds:?}", info.name);
+                }
+                // saved and loaded: the same answers, bit for bit
+                let loaded = load_model(&model.state()).unwrap();
+                assert_eq!(loaded.name(), info.name);
+                let mut s2 = [0.0f32; 12];
+                for u in 0..8 {
+                    model.score_user(u, &mut s);
+                    loaded.score_user(u, &mut s2);
+                    assert_eq!(s.map(f32::to_bits), s2.map(f32::to_bits), "{} user {u}", info.name);
+                }
+                model.score_history(&[(1, 4.0), (3, 2.0)], &mut s);
+                loaded.score_history(&[(1, 4.0), (3, 2.0)], &mut s2);
+                assert_eq!(s.map(f32::to_bits), s2.map(f32::to_bits), "{} history", info.name);
+                if let (Some(a), Some(b)) = (model.as_rating_predictor(), loaded.as_rating_predictor()) {
+                    let pairs = [(0, 0), (7, 11), (3, 2), (5, 4)];
+                    assert_eq!(a.predict_many(&pairs), b.predict_many(&pairs), "{}", info.name);
+                } else {
+                    assert!(model.as_rating_predictor().is_none() && loaded.as_rating_predictor().is_none());
+                }
+                assert_eq!(model.similar_items(2, 3), loaded.similar_items(2, 3), "{}", info.name);
+                // a state with an array removed is refused with its name
+                let mut broken = model.state();
+                if let Some(name) = broken.tensors.keys().next().cloned() {
+                    broken.tensors.remove(&name);
+                    let err = load_model(&broken).err().expect("broken state must not load").to_string();
+                    assert!(err.contains(&name), "{}: {err}", info.name);
                 }
                 let err = build_model(info.name, &Params::new().with("nieghbours", 3), &t).err().unwrap().to_string();
                 assert!(err.contains("nieghbours"), "{err}");

@@ -48,7 +48,7 @@ use crate::sim::{
     check_finite, clean_history, fill_unreached, get_at_least, get_choice, get_nonneg, keep_top, popularity_fraction,
     row_means, row_norms, similarity_row, value_stats, Scratch, ScratchPool, SimConfig, SimKind,
 };
-use crate::{check_params, Error, RatingPredictor, Recommender, Result, TrainData};
+use crate::{check_params, Error, ModelState, RatingPredictor, Recommender, Result, TrainData};
 
 /// Up to this many users the user×user similarity matrix is precomputed (≤ 64 MiB of f32).
 pub const DENSE_MAX_USERS: usize = 4096;
@@ -69,6 +69,7 @@ pub(crate) const PARAMS: &[(&str, &str)] = &[
 pub struct UserKnn {
     m: Interactions,
     explicit: bool,
+    params: Params,
     cfg: SimConfig,
     k: usize,
     min_k: usize,
@@ -90,57 +91,24 @@ pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Reco
     Ok(Box::new(UserKnn::fit(train, params)?))
 }
 
+pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+    let m = s.interactions("train")?;
+    let explicit = s.flag("explicit")?;
+    let fallback = if s.flag("has_fallback")? { Some(Baseline::from_state(s, "fallback.")?) } else { None };
+    // Similarity rows are computed on demand from the stored matrix: the same code and the
+    // same values as the rows precomputed at fit time.
+    Ok(Box::new(UserKnn::new(m, explicit, &s.params, fallback)?))
+}
+
 impl UserKnn {
     /// Fit on `train` (see [`PARAMS`] for the parameters).
     pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
         check_params(params, "user-knn", &PARAMS.iter().map(|p| p.0).collect::<Vec<_>>())?;
-        let k: usize = get_at_least(params, "k", 40, 1)?;
-        let min_k: usize = get_at_least(params, "min_k", 1, 0)?;
-        let min_support: u32 = p_u32(params, "min_support", 1)?;
-        let shrinkage = get_nonneg(params, "shrinkage", 0.0)?;
-        let min_similarity: f32 = params.get("min_similarity", 0.0)?;
-        let use_baseline = get_choice(params, "fallback", "mean", &["mean", "baseline"])? == "baseline";
-        if !min_similarity.is_finite() {
-            return Err(daogou_core::Params::invalid("min_similarity", min_similarity, "must be finite").into());
-        }
-        let kind = if train.explicit {
-            match get_choice(params, "similarity", "pearson", &["cosine", "pearson"])? {
-                "cosine" => SimKind::CoratedCosine,
-                _ => SimKind::Pearson,
-            }
-        } else {
-            if get_choice(params, "similarity", "cosine", &["cosine", "pearson"])? == "pearson" {
-                return Err(Error::BadData {
-                    model: "user-knn".into(),
-                    reason: "similarity=pearson needs explicit ratings; use cosine on implicit data".into(),
-                });
-            }
-            SimKind::Cosine
-        };
         check_finite("user-knn", &train.matrix.by_user)?;
-        let m = train.matrix.clone();
-        let (global_mean, lo, hi) = value_stats(&m.by_user);
-        let means: Vec<f64> = row_means(&m.by_user).into_iter().map(|x| x.unwrap_or(global_mean)).collect();
-        let norms = if kind == SimKind::Cosine { row_norms(&m.by_user) } else { Vec::new() };
-        let n = m.n_users();
+        let use_baseline = get_choice(params, "fallback", "mean", &["mean", "baseline"])? == "baseline";
         let fallback = if train.explicit && use_baseline { Some(Baseline::fit(train, &Params::new())?) } else { None };
-        let mut model = UserKnn {
-            fallback,
-            pop_frac: popularity_fraction(&m.by_item),
-            cfg: SimConfig { kind, min_support, shrink_mult: shrinkage, shrink_denom: 0.0 },
-            explicit: train.explicit,
-            k,
-            min_k,
-            min_similarity,
-            means,
-            global_mean,
-            lo,
-            hi,
-            norms,
-            dense: None,
-            pool: ScratchPool::new(n),
-            m,
-        };
+        let mut model = UserKnn::new(train.matrix.clone(), train.explicit, params, fallback)?;
+        let n = model.n_users();
         if n <= DENSE_MAX_USERS {
             let mut dense = vec![f32::NEG_INFINITY; n * n];
             dense.par_chunks_mut(n.max(1)).enumerate().for_each(|(u, row)| {
@@ -155,6 +123,54 @@ impl UserKnn {
             model.dense = Some(dense);
         }
         Ok(model)
+    }
+
+    /// The model on matrix `m` without precomputed similarity rows.
+    fn new(m: Interactions, explicit: bool, params: &Params, fallback: Option<Baseline>) -> Result<Self> {
+        check_params(params, "user-knn", &PARAMS.iter().map(|p| p.0).collect::<Vec<_>>())?;
+        let k: usize = get_at_least(params, "k", 40, 1)?;
+        let min_k: usize = get_at_least(params, "min_k", 1, 0)?;
+        let min_support: u32 = p_u32(params, "min_support", 1)?;
+        let shrinkage = get_nonneg(params, "shrinkage", 0.0)?;
+        let min_similarity: f32 = params.get("min_similarity", 0.0)?;
+        if !min_similarity.is_finite() {
+            return Err(daogou_core::Params::invalid("min_similarity", min_similarity, "must be finite").into());
+        }
+        let kind = if explicit {
+            match get_choice(params, "similarity", "pearson", &["cosine", "pearson"])? {
+                "cosine" => SimKind::CoratedCosine,
+                _ => SimKind::Pearson,
+            }
+        } else {
+            if get_choice(params, "similarity", "cosine", &["cosine", "pearson"])? == "pearson" {
+                return Err(Error::BadData {
+                    model: "user-knn".into(),
+                    reason: "similarity=pearson needs explicit ratings; use cosine on implicit data".into(),
+                });
+            }
+            SimKind::Cosine
+        };
+        let (global_mean, lo, hi) = value_stats(&m.by_user);
+        let means: Vec<f64> = row_means(&m.by_user).into_iter().map(|x| x.unwrap_or(global_mean)).collect();
+        let norms = if kind == SimKind::Cosine { row_norms(&m.by_user) } else { Vec::new() };
+        Ok(UserKnn {
+            fallback,
+            pop_frac: popularity_fraction(&m.by_item),
+            cfg: SimConfig { kind, min_support, shrink_mult: shrinkage, shrink_denom: 0.0 },
+            explicit,
+            params: params.clone(),
+            k,
+            min_k,
+            min_similarity,
+            means,
+            global_mean,
+            lo,
+            hi,
+            norms,
+            dense: None,
+            pool: ScratchPool::new(m.n_users()),
+            m,
+        })
     }
 
     /// Number of training users.
@@ -371,6 +387,17 @@ impl Recommender for UserKnn {
 
     fn as_rating_predictor(&self) -> Option<&dyn RatingPredictor> {
         self.explicit.then_some(self as &dyn RatingPredictor)
+    }
+
+    fn state(&self) -> ModelState {
+        let mut s = ModelState::new("user-knn", &self.params);
+        s.set_interactions("train", &self.m);
+        s.set_scalar("explicit", f64::from(u8::from(self.explicit)));
+        s.set_scalar("has_fallback", f64::from(u8::from(self.fallback.is_some())));
+        if let Some(b) = &self.fallback {
+            b.write_state(&mut s, "fallback.");
+        }
+        s
     }
 }
 

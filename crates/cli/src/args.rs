@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use daogou_core::{Dataset, Interaction, Params};
 use daogou_data::{load_into, ColumnMapping, EventWeights, Format, LoadOptions, LoadReport};
+use daogou_eval::EvalOptions;
 use daogou_store::{SqliteStore, Store};
 
 use crate::progress;
@@ -140,14 +141,27 @@ pub struct SignalArgs {
     /// Treat ratings as implicit feedback: drop training ratings below this value.
     #[arg(long, value_name = "T")]
     pub positive_threshold: Option<f32>,
+    /// Time decay for implicit data: an event loses half its weight every DAYS days before the
+    /// latest training event.
+    #[arg(long, value_name = "DAYS")]
+    pub half_life: Option<f64>,
 }
 
 impl SignalArgs {
-    pub fn weights(&self) -> Result<EventWeights> {
-        match &self.weights {
-            Some(spec) => Ok(EventWeights::parse(spec).context("--weights")?),
-            None => Ok(EventWeights::default()),
+    /// Set the signal options of `opts` from the flags.
+    pub fn apply(&self, opts: &mut EvalOptions) -> Result<()> {
+        opts.positive_threshold = self.positive_threshold;
+        opts.weights = match &self.weights {
+            Some(spec) => EventWeights::parse(spec).context("--weights")?,
+            None => EventWeights::default(),
+        };
+        if let Some(d) = self.half_life {
+            if !(d.is_finite() && d > 0.0) {
+                bail!("--half-life must be a positive number of days, got {d}");
+            }
         }
+        opts.half_life_days = self.half_life;
+        Ok(())
     }
 }
 

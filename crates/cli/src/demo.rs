@@ -89,7 +89,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     println!("   → using {} (best NDCG@10) for the recommendations below", best.0);
 
     let model = ModelArgs { model: best.0.to_owned(), set: Vec::new() };
-    let signal = SignalArgs { weights: None, positive_threshold: None };
+    let signal = SignalArgs { weights: None, positive_threshold: None, half_life: None };
     let fitted = fit_all(ds, &model, &signal)?;
     let ds = &fitted.dataset;
     let segments: HashMap<&str, &str> = shop.truth.user_segment.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();

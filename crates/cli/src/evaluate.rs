@@ -52,8 +52,7 @@ pub struct EvaluateArgs {
 
 fn eval_options(model: &ModelArgs, signal: &SignalArgs) -> Result<EvalOptions> {
     let mut opts = EvalOptions::new(&model.model, model.params()?);
-    opts.positive_threshold = signal.positive_threshold;
-    opts.weights = signal.weights()?;
+    signal.apply(&mut opts)?;
     Ok(opts)
 }
 

@@ -64,8 +64,7 @@ pub struct Fitted {
 /// Fit `model` on everything in `ds`.
 pub fn fit_all(ds: Dataset, model: &ModelArgs, signal: &SignalArgs) -> Result<Fitted> {
     let mut opts = EvalOptions::new(&model.model, model.params()?);
-    opts.positive_threshold = signal.positive_threshold;
-    opts.weights = signal.weights()?;
+    signal.apply(&mut opts)?;
     let matrix = train_matrix(&ds, &ds.interactions, &opts);
     let pb = progress::spinner(format!("fitting {}", opts.model));
     let m = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit: opts.explicit(&ds) })?;

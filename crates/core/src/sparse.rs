@@ -84,6 +84,35 @@ impl Csr {
         Csr { n_rows, n_cols, indptr, indices, data }
     }
 
+    /// Rebuild from raw parts (e.g. read back from a model file), checking every invariant:
+    /// `indptr` has `n_rows + 1` non-decreasing entries from 0 to `indices.len()`, data and
+    /// indices have the same length, and each row's columns are sorted, unique and `< n_cols`.
+    pub fn from_parts(
+        n_rows: usize,
+        n_cols: usize,
+        indptr: Vec<usize>,
+        indices: Vec<u32>,
+        data: Vec<f32>,
+    ) -> Result<Csr, String> {
+        if indptr.len() != n_rows + 1 || indptr[0] != 0 || indptr[n_rows] != indices.len() {
+            return Err(format!("indptr has {} entries for {n_rows} rows or does not span the data", indptr.len()));
+        }
+        if data.len() != indices.len() {
+            return Err(format!("{} values for {} column indices", data.len(), indices.len()));
+        }
+        for r in 0..n_rows {
+            let (a, b) = (indptr[r], indptr[r + 1]);
+            if a > b {
+                return Err(format!("indptr decreases at row {r}"));
+            }
+            let row = &indices[a..b];
+            if row.windows(2).any(|w| w[0] >= w[1]) || row.last().is_some_and(|&c| c as usize >= n_cols) {
+                return Err(format!("row {r}: columns not sorted, repeated or out of range"));
+            }
+        }
+        Ok(Csr { n_rows, n_cols, indptr, indices, data })
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.n_rows

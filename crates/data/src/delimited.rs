@@ -61,6 +61,9 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, ctx: &mut Ctx, sink: &mut dy
     }
     let header = header_names(&rec);
     let m: &ColumnMapping = &opts.mapping;
+    if find_column(&header, &m.user).is_none() && find_column(&header, "id").is_some() {
+        return read_catalogue(&mut rdr, &header, ctx, sink);
+    }
     let ui = find_column(&header, &m.user).ok_or_else(|| missing(&header, "user", &m.user, &ctx.file))?;
     let ii = find_column(&header, &m.item).ok_or_else(|| missing(&header, "item", &m.item, &ctx.file))?;
     let vi = optional(&header, "value", &m.value, &ctx.file)?;
@@ -196,6 +199,88 @@ pub(crate) fn read(path: &Path, opts: &LoadOptions, ctx: &mut Ctx, sink: &mut dy
     Ok(())
 }
 
+/// A catalogue file: a header with `id` and no user column. Known columns fill the item's
+/// fields (`title`, `category`, `brand`, `price`, `created_at`, `available`, `stock`); every
+/// other non-empty cell becomes a free attribute under its column name. Each row is a
+/// complete record that replaces an earlier one with the same id.
+fn read_catalogue(
+    rdr: &mut csv::Reader<Box<dyn BufRead>>,
+    header: &[String],
+    ctx: &mut Ctx,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let col = |name: &str| find_column(header, name);
+    let id = col("id").expect("caller checked the id column");
+    let known: Vec<(usize, &str)> = ["title", "category", "brand", "price", "created_at", "available", "stock"]
+        .into_iter()
+        .filter_map(|k| col(k).map(|i| (i, k)))
+        .collect();
+    let mut rec = ByteRecord::new();
+    let ncols = header.len();
+    'rows: while rdr.read_byte_record(&mut rec).map_err(|e| ctx.csv_err(e))? {
+        ctx.report.lines += 1;
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() != ncols {
+            let n = rec.len();
+            ctx.bad(line, "columns", "wrong column count", || format!("expected {ncols} fields, found {n}"))?;
+            continue;
+        }
+        let item_id = cell!(ctx, rec, id, "id", line);
+        if item_id.is_empty() {
+            ctx.bad(line, "id", "missing id", || "empty item id".into())?;
+            continue;
+        }
+        let mut item = daogou_core::Item::new(item_id);
+        for i in (0..ncols).filter(|&i| i != id) {
+            let v = cell!(ctx, rec, i, header[i].as_str(), line);
+            if v.is_empty() {
+                continue;
+            }
+            let field = known.iter().find(|k| k.0 == i).map(|k| k.1);
+            let bad = |what: &str| format!("expected {what}, found `{v}`");
+            let problem = match field {
+                Some("title") => {
+                    item.title = v.to_owned();
+                    None
+                }
+                Some("category") => {
+                    item.category = Some(v.to_owned());
+                    None
+                }
+                Some("brand") => {
+                    item.brand = Some(v.to_owned());
+                    None
+                }
+                Some("price") => parse_f64(v).map(|x| item.price = Some(x)).map_or(Some(bad("a number")), |_| None),
+                Some("stock") => v.parse().ok().map(|x| item.stock = Some(x)).map_or(Some(bad("an integer")), |_| None),
+                Some("created_at") => {
+                    crate::parse_time(v).map(|t| item.created_at = Some(t)).map_or(Some(bad("a time")), |_| None)
+                }
+                Some(_) => match v.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "y" => None,
+                    "false" | "0" | "no" | "n" => {
+                        item.available = false;
+                        None
+                    }
+                    _ => Some(bad("true or false")),
+                },
+                None => {
+                    item.attributes.insert(header[i].clone(), v.to_owned());
+                    None
+                }
+            };
+            if let Some(msg) = problem {
+                let name = header[i].clone();
+                ctx.bad(line, &name, &format!("bad {name}"), || msg)?;
+                continue 'rows;
+            }
+        }
+        ctx.report.items += 1;
+        sink.item(item, true);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +323,27 @@ mod tests {
         let strict = LoadOptions { strict: true, ..LoadOptions::new(Format::Csv) };
         let msg = read_file(&p, &strict).unwrap_err().to_string();
         assert!(msg.contains("ev.csv.gz:6: field `kind`: unknown event kind `wishlist`"), "{msg}");
+    }
+
+    #[test]
+    fn catalogue_csv_has_id_and_no_user_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "id,title,category,brand,price,stock,available,created_at,color\n\
+                    sku1,Trail Shoe,鞋/跑鞋,Acme,299,12,true,2024-03-01,red\n\
+                    sku2,Sock,袜子,,9.5,,no,,\n\
+                    sku3,Cap,帽子,,cheap,,,,\n";
+        let p = write(dir.path(), "items.csv", text.as_bytes());
+        let r = read_file(&p, &LoadOptions::new(Format::Csv)).unwrap();
+        assert_eq!((r.report.lines, r.report.items, r.report.events), (3, 2, 0));
+        assert_eq!(r.report.skipped["bad price"], 1);
+        let shoe = &r.items[0];
+        assert_eq!((shoe.title.as_str(), shoe.brand.as_deref(), shoe.price), ("Trail Shoe", Some("Acme"), Some(299.0)));
+        assert_eq!((shoe.stock, shoe.available, shoe.created_at), (Some(12), true, Some(1_709_251_200)));
+        assert_eq!(shoe.attributes.get("color").map(String::as_str), Some("red"));
+        assert!(!r.items[1].available && r.items[1].brand.is_none() && r.items[1].attributes.is_empty());
+        let strict = LoadOptions { strict: true, ..LoadOptions::new(Format::Csv) };
+        let msg = read_file(&p, &strict).unwrap_err().to_string();
+        assert!(msg.contains("items.csv:4: field `price`"), "{msg}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   mean (as Surprise does).
 //! * **Implicit view** (behaviour data, or ratings with `positive_threshold = T`): training
 //!   ratings below T are dropped and each remaining event contributes its event-type weight;
+//!   with `half_life_days` it is halved for every half-life before the latest training event;
 //!   repeated (user, item) events add up and pairs whose total is ≤ 0 (returned more than
 //!   bought) are dropped.
 //! * **Top-N**: for each user who has training data and at least one relevant test item, all
@@ -21,7 +22,7 @@ use std::time::Instant;
 
 use daogou_algo::{build_model, TrainData};
 use daogou_core::{Aggregate, Csr, Dataset, IdMap, Interaction, Interactions, Params};
-use daogou_data::{to_implicit, EventWeights};
+use daogou_data::{time_decay, to_implicit, EventWeights};
 use serde_json::{json, Map, Value};
 
 use crate::metrics::{evaluate_topn, rating_metrics, RatingMetrics, TestCase, TopNMetrics};
@@ -44,6 +45,9 @@ pub struct EvalOptions {
     pub weights: EventWeights,
     /// Keep items bought before eligible and relevant (retail repeat purchases).
     pub repeats: bool,
+    /// Implicit view: halve an event's weight every this many days before the latest
+    /// training event.
+    pub half_life_days: Option<f64>,
 }
 
 impl EvalOptions {
@@ -57,6 +61,7 @@ impl EvalOptions {
             positive_threshold: None,
             weights: EventWeights::default(),
             repeats: false,
+            half_life_days: None,
         }
     }
 
@@ -157,7 +162,11 @@ pub fn train_matrix(ds: &Dataset, train: &[Interaction], opts: &EvalOptions) -> 
     if opts.explicit(ds) {
         return Interactions::from_interactions(ds.n_users(), ds.n_items(), train, Aggregate::Last);
     }
-    let weighted = to_implicit(train, &opts.weights, opts.positive_threshold);
+    let mut weighted = to_implicit(train, &opts.weights, opts.positive_threshold);
+    if let Some(days) = opts.half_life_days {
+        let now = train.iter().map(|x| x.timestamp).max().unwrap_or(0);
+        time_decay(&mut weighted, days * 86_400.0, now);
+    }
     let summed = Csr::from_triplets(
         ds.n_users(),
         ds.n_items(),
