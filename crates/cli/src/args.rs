@@ -64,6 +64,15 @@ impl SourceArgs {
         Ok(opts)
     }
 
+    /// Where the data comes from, in words (for model manifests).
+    pub fn describe(&self) -> String {
+        match (&self.data, &self.train, &self.db) {
+            (Some(p), _, _) | (None, Some(p), _) => format!("{} ({})", p.display(), self.format),
+            (None, None, Some(db)) => format!("database {}", db.display()),
+            _ => format!("database {DEFAULT_DB}"),
+        }
+    }
+
     /// Load the dataset from the files or the database.
     pub fn load(&self) -> Result<Loaded> {
         let opts = self.load_options()?;
@@ -73,7 +82,7 @@ impl SourceArgs {
             let (range, _) = load_file(&mut ds, test, &opts)?;
             return Ok(Loaded { dataset: ds, given_test: Some(range) });
         }
-        if let Some(data) = &self.data {
+        if let Some(data) = self.data.as_ref().or(self.train.as_ref()) {
             load_file(&mut ds, data, &opts)?;
             return Ok(Loaded { dataset: ds, given_test: None });
         }
@@ -118,8 +127,9 @@ pub fn load_db(db: &Path) -> Result<Dataset> {
 /// Which model and its hyperparameters.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// Model: popularity, baseline, user-knn, item-knn (see `--set` for their parameters).
-    #[arg(long, short = 'm', default_value = "item-knn", value_name = "NAME")]
+    /// Model name (`daogou models` lists them with their parameters); for recommend and
+    /// similar also a model file written by `daogou train --out FILE`.
+    #[arg(long, short = 'm', default_value = "item-knn", value_name = "NAME|FILE")]
     pub model: String,
     /// A model parameter, repeatable: --set k=40 --set similarity=pearson.
     #[arg(long = "set", value_name = "KEY=VALUE")]

@@ -139,6 +139,10 @@ pub struct TrainArgs {
     model: ModelArgs,
     #[command(flatten)]
     signal: SignalArgs,
+    /// Write the fitted model to this file (versioned, checksummed; `daogou recommend
+    /// --model FILE` answers from it without retraining).
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
@@ -146,14 +150,20 @@ pub struct TrainArgs {
 
 pub fn train(a: TrainArgs) -> Result<()> {
     let opts = eval_options(&a.model, &a.signal)?;
-    let ds = a.source.load()?.dataset;
-    let matrix = train_matrix(&ds, &ds.interactions, &opts);
+    let loaded = a.source.load()?;
+    let ds = loaded.dataset;
+    // with --train/--test files, fit on the training file only
+    let train = match &loaded.given_test {
+        Some(range) => split_given(&ds, range).0,
+        None => ds.interactions.clone(),
+    };
+    let matrix = train_matrix(&ds, &train, &opts);
     let pb = progress::spinner(format!("fitting {}", opts.model));
     let started = Instant::now();
     let model = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit: opts.explicit(&ds) })?;
     let fit_seconds = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    let summary = serde_json::json!({
+    let mut summary = serde_json::json!({
         "model": model.name(),
         "users": matrix.n_users(),
         "items": matrix.n_items(),
@@ -161,6 +171,25 @@ pub fn train(a: TrainArgs) -> Result<()> {
         "explicit": opts.explicit(&ds),
         "fit_seconds": fit_seconds,
     });
+    if let Some(out) = &a.out {
+        let pb = progress::spinner(format!("writing {}", out.display()));
+        let started = Instant::now();
+        let source = a.source.describe();
+        let ctx = daogou_modelfile::TrainingContext {
+            users: &ds.users,
+            items: &ds.items,
+            train: &matrix,
+            explicit: opts.explicit(&ds),
+            params: &opts.params,
+            source: &source,
+        };
+        let manifest = daogou_modelfile::save(out, model.as_ref(), &ctx)?;
+        pb.finish_and_clear();
+        summary["out"] = out.display().to_string().into();
+        summary["fingerprint"] = manifest["data"]["fingerprint"].clone();
+        summary["file_bytes"] = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0).into();
+        summary["save_seconds"] = started.elapsed().as_secs_f64().into();
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -172,6 +201,14 @@ pub fn train(a: TrainArgs) -> Result<()> {
             matrix.nnz(),
             fit_seconds
         );
+        if let Some(out) = &a.out {
+            println!(
+                "wrote {} ({} bytes, data fingerprint {})",
+                out.display(),
+                summary["file_bytes"],
+                summary["fingerprint"]
+            );
+        }
     }
     Ok(())
 }

@@ -38,16 +38,23 @@ enum Command {
     Import(store_cmds::ImportArgs),
     /// Show what the database holds (users, items, events by kind, time range).
     Stats(store_cmds::StatsArgs),
-    /// Fit a model and report what was learned (size, fit time).
+    /// Fit a model and report what was learned (size, fit time); --out saves it.
     ///
-    /// Example: daogou train --db shop.db --model item-knn --set k=50
+    /// Example: daogou train --db shop.db --model item-knn --set k=50 --out shop.daogou
+    ///
+    /// then: daogou recommend --db shop.db --model shop.daogou --user 17850
     Train(evaluate::TrainArgs),
+    /// List the models with their parameters (--set key=value) and defaults.
+    Models,
     /// Measure a model: fit on a training split, rank the full catalogue for test users.
     ///
     /// Examples:
-    ///   daogou evaluate --train u1.base --test u1.test --format movielens --model user-knn --set k=40 --set similarity=pearson --json
-    ///   daogou evaluate --data online_retail.csv.gz --format online-retail --split time:2011-11-09 --model item-knn --json
-    ///   daogou evaluate --data u.data --format movielens --folds 5 --model user-knn --json
+    ///
+    /// daogou evaluate --train u1.base --test u1.test --format movielens --model user-knn --set k=40 --set similarity=pearson --json
+    ///
+    /// daogou evaluate --data online_retail.csv.gz --format online-retail --split time:2011-11-09 --model item-knn --json
+    ///
+    /// daogou evaluate --data u.data --format movielens --folds 5 --model user-knn --json
     Evaluate(evaluate::EvaluateArgs),
     /// Personal recommendations for a user, with the reason for each.
     ///
@@ -63,12 +70,26 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+fn print_models() {
+    for m in daogou_algo::MODELS {
+        println!("{}: {}", m.name, m.about);
+        for (key, about) in m.params {
+            println!("    --set {key:<16} {about}");
+        }
+        println!();
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Import(a) => store_cmds::import(a),
         Command::Stats(a) => store_cmds::stats(a),
         Command::Train(a) => evaluate::train(a),
+        Command::Models => {
+            print_models();
+            Ok(())
+        }
         Command::Evaluate(a) => evaluate::evaluate(a),
         Command::Recommend(a) => recommend::recommend(a),
         Command::Similar(a) => recommend::similar(a),

@@ -1,12 +1,12 @@
 //! `daogou recommend` and `daogou similar`: the answers a shop shows.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use daogou_algo::{build_model, topk::top_k, Recommender, TrainData};
-use daogou_core::{Dataset, EventKind, Interactions};
+use daogou_core::{Dataset, EventKind, Interaction, Interactions, Item};
 use daogou_eval::protocol::train_matrix;
 use daogou_eval::EvalOptions;
 use serde_json::json;
@@ -70,6 +70,37 @@ pub fn fit_all(ds: Dataset, model: &ModelArgs, signal: &SignalArgs) -> Result<Fi
     let m = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit: opts.explicit(&ds) })?;
     pb.finish_and_clear();
     Ok(Fitted { dataset: ds, matrix, model: m })
+}
+
+/// The model to answer with: loaded from a model file when `--model` names one (titles and
+/// activity then come from the database when it exists), otherwise fitted on the database.
+pub fn fitted_for(db: &Path, model: &ModelArgs, signal: &SignalArgs) -> Result<Fitted> {
+    let path = Path::new(&model.model);
+    if !path.is_file() {
+        return fit_all(load_db(db)?, model, signal);
+    }
+    if !model.set.is_empty() {
+        bail!("--set applies when fitting; {} was saved with its parameters", path.display());
+    }
+    let pb = progress::spinner(format!("loading {}", path.display()));
+    let saved = daogou_modelfile::load(path)?;
+    pb.finish_and_clear();
+    let mut ds = Dataset { users: saved.users, items: saved.items, explicit: saved.explicit, ..Dataset::default() };
+    ds.catalogue = ds.items.ids().iter().map(|id| Item::new(id.as_str())).collect();
+    if db.exists() {
+        let stored = load_db(db)?;
+        for it in &stored.catalogue {
+            if let Some(i) = ds.items.get(&it.id) {
+                ds.catalogue[i as usize] = it.clone();
+            }
+        }
+        for x in &stored.interactions {
+            if let (Some(u), Some(i)) = (ds.users.get(stored.users.id(x.user)), ds.items.get(stored.items.id(x.item))) {
+                ds.interactions.push(Interaction { user: u, item: i, ..*x });
+            }
+        }
+    }
+    Ok(Fitted { dataset: ds, matrix: saved.train, model: saved.model })
 }
 
 /// One recommendation with its reason.
@@ -136,12 +167,17 @@ pub fn verb(k: EventKind) -> &'static str {
 }
 
 pub fn recommend(a: RecommendArgs) -> Result<()> {
-    let ds = load_db(&a.db)?;
+    let fitted = fitted_for(&a.db, &a.model, &a.signal)?;
+    let ds = &fitted.dataset;
     let user = ds.users.get(&a.user).ok_or_else(|| {
         let examples: Vec<&str> = ds.users.ids().iter().take(3).map(String::as_str).collect();
-        anyhow!("user `{}` is not in {} (user ids look like: {})", a.user, a.db.display(), examples.join(", "))
+        anyhow!(
+            "user `{}` is not in {} (user ids look like: {})",
+            a.user,
+            source_name(&a.db, &a.model),
+            examples.join(", ")
+        )
     })?;
-    let fitted = fit_all(ds, &a.model, &a.signal)?;
     let picks = recommend_for(&fitted, user, a.n);
     let ds = &fitted.dataset;
     if a.json {
@@ -159,14 +195,26 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
     Ok(())
 }
 
+/// The model file, or the database the model is fitted on.
+fn source_name(db: &Path, model: &ModelArgs) -> String {
+    let p = Path::new(&model.model);
+    if p.is_file() {
+        p.display().to_string()
+    } else {
+        db.display().to_string()
+    }
+}
+
 pub fn similar(a: SimilarArgs) -> Result<()> {
-    let ds = load_db(&a.db)?;
-    let item = ds.items.get(&a.item).ok_or_else(|| anyhow!("item `{}` is not in {}", a.item, a.db.display()))?;
-    let fitted = fit_all(ds, &a.model, &a.signal)?;
-    let sims = fitted
-        .model
-        .similar_items(item, a.n)
-        .ok_or_else(|| anyhow!("model {} has no notion of item similarity; use --model item-knn", a.model.model))?;
+    let fitted = fitted_for(&a.db, &a.model, &a.signal)?;
+    let item = fitted
+        .dataset
+        .items
+        .get(&a.item)
+        .ok_or_else(|| anyhow!("item `{}` is not in {}", a.item, source_name(&a.db, &a.model)))?;
+    let sims = fitted.model.similar_items(item, a.n).ok_or_else(|| {
+        anyhow!("model {} has no notion of item similarity; use --model item-knn", fitted.model.name())
+    })?;
     let ds = &fitted.dataset;
     if a.json {
         let items: Vec<_> =

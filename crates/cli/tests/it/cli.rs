@@ -204,3 +204,39 @@ fn demo_runs_end_to_end_and_is_deterministic() {
     let sim = json(&["similar", "--db", s(&db), "--item", &item, "--n", "3", "--json"]);
     assert!(!sim["items"].as_array().unwrap().is_empty(), "{sim}");
 }
+
+#[test]
+fn a_saved_model_answers_like_the_fitted_one_and_a_damaged_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    ok(&["demo", "--seed", "3", "--users", "120", "--items", "100", "--db", s(&db)]);
+    let file = dir.path().join("shop.daogou");
+    let summary = json(&["train", "--db", s(&db), "--model", "item-knn", "--set", "k=15", "--out", s(&file), "--json"]);
+    assert_eq!(summary["out"], s(&file), "{summary}");
+    assert!(summary["file_bytes"].as_u64().unwrap() > 0);
+    let st = json(&["stats", "--db", s(&db), "--json"]);
+    assert_eq!(summary["users"], st["users"]);
+    // the user with the most events (ids u0000…)
+    let user = "u0001";
+    let fitted = json(&["recommend", "--db", s(&db), "--user", user, "--model", "item-knn", "--set", "k=15", "--json"]);
+    let loaded = json(&["recommend", "--db", s(&db), "--user", user, "--model", s(&file), "--json"]);
+    assert_eq!(fitted["items"], loaded["items"], "the saved model must answer exactly like the fitted one");
+    let item = fitted["items"][0]["item"].as_str().unwrap().to_owned();
+    let a = json(&["similar", "--db", s(&db), "--item", &item, "--model", "item-knn", "--set", "k=15", "--json"]);
+    let b = json(&["similar", "--db", s(&db), "--item", &item, "--model", s(&file), "--json"]);
+    assert_eq!(a["items"], b["items"]);
+    // without the database the file alone still answers (ids instead of titles)
+    let bare =
+        json(&["recommend", "--db", s(&dir.path().join("none.db")), "--user", user, "--model", s(&file), "--json"]);
+    let ids =
+        |v: &serde_json::Value| v["items"].as_array().unwrap().iter().map(|x| x["item"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&bare), ids(&loaded));
+    // one flipped byte: refused, with the file named
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let out = daogou(&["recommend", "--db", s(&db), "--user", user, "--model", s(&file)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("shop.daogou") && err.contains("damaged"), "{err}");
+}

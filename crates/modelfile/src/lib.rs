@@ -1,0 +1,412 @@
+//! # daogou-modelfile
+//!
+//! A fitted model on disk, loadable without retraining.
+//!
+//! Layout (all integers little-endian):
+//!
+//! ```text
+//! "DAOGOUMF"            8 bytes  magic
+//! format version        u32      FORMAT_VERSION
+//! payload length        u64      n
+//! payload               n bytes  a safetensors file: the model's arrays (`model.*`), the
+//!                                user histories (`history.*`) and, in its `__metadata__`
+//!                                under "manifest", a readable JSON manifest
+//! CRC-32 (IEEE)         u32      of every byte before it
+//! ```
+//!
+//! The manifest names the model kind and parameters, the daogou version, the training data
+//! fingerprint and size, the external id maps, the model's scalars and an inventory of the
+//! arrays. The payload is plain safetensors at a fixed offset, so it can be memory-mapped or
+//! read by any safetensors tool. Loading verifies magic, version, length and checksum before
+//! parsing anything, then rebuilds the model through its registered loader, which checks
+//! every array: a damaged, truncated or foreign file is an error, never a half-loaded model.
+//! Files are written to a temporary name and renamed, so a crash never leaves a torn file.
+#![warn(missing_docs)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use daogou_algo::{load_model, ModelState, Recommender, Tensor};
+use daogou_core::{IdMap, Interactions, Params};
+use safetensors::{Dtype, SafeTensors};
+use serde_json::{json, Value};
+
+/// File magic.
+pub const MAGIC: &[u8; 8] = b"DAOGOUMF";
+/// Current format version; files of other versions are refused.
+pub const FORMAT_VERSION: u32 = 1;
+const HEAD: usize = 8 + 4 + 8;
+
+/// Errors reading or writing model files; every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file cannot be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// file
+        path: PathBuf,
+        /// cause
+        source: std::io::Error,
+    },
+    /// Not a daogou model file, a different format version, truncated or damaged.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// file
+        path: PathBuf,
+        /// what is wrong
+        reason: String,
+    },
+    /// The checksum matched but the model could not be rebuilt from the stored state.
+    #[error("{path}: {source}")]
+    Model {
+        /// file
+        path: PathBuf,
+        /// cause
+        source: daogou_algo::Error,
+    },
+}
+
+/// Result with the model-file [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What a model was trained on, for the manifest and for answering requests.
+pub struct TrainingContext<'a> {
+    /// External user ids by index.
+    pub users: &'a IdMap,
+    /// External item ids by index.
+    pub items: &'a IdMap,
+    /// The users×items training matrix (histories to exclude and explain).
+    pub train: &'a Interactions,
+    /// Whether values are explicit ratings.
+    pub explicit: bool,
+    /// Parameters as given on the command line.
+    pub params: &'a Params,
+    /// Where the data came from (file or database), for people reading the manifest.
+    pub source: &'a str,
+}
+
+/// A model read back from a file.
+pub struct LoadedModel {
+    /// The readable manifest.
+    pub manifest: Value,
+    /// The fitted model.
+    pub model: Box<dyn Recommender>,
+    /// External user ids by index.
+    pub users: IdMap,
+    /// External item ids by index.
+    pub items: IdMap,
+    /// The training histories.
+    pub train: Interactions,
+    /// Whether values are explicit ratings.
+    pub explicit: bool,
+}
+
+/// A fingerprint of the training data: CRC-32 of its dimensions and arrays, as hex.
+pub fn fingerprint(m: &Interactions) -> String {
+    let mut h = crc32fast::Hasher::new();
+    for x in [m.n_users(), m.n_items(), m.nnz()] {
+        h.update(&(x as u64).to_le_bytes());
+    }
+    for &p in m.by_user.indptr() {
+        h.update(&(p as u64).to_le_bytes());
+    }
+    for &i in m.by_user.indices() {
+        h.update(&i.to_le_bytes());
+    }
+    for &v in m.by_user.data() {
+        h.update(&v.to_le_bytes());
+    }
+    format!("{:08x}", h.finalize())
+}
+
+fn bytes(t: &Tensor) -> (Dtype, Vec<u8>) {
+    match t {
+        Tensor::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        Tensor::F64(v) => (Dtype::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        Tensor::U32(v) => (Dtype::U32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        Tensor::U64(v) => (Dtype::U64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+    }
+}
+
+fn tensor(dtype: Dtype, data: &[u8]) -> Option<Tensor> {
+    fn le<const N: usize, T>(data: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
+        data.chunks_exact(N).map(|c| f(c.try_into().expect("chunks_exact"))).collect()
+    }
+    Some(match dtype {
+        Dtype::F32 => Tensor::F32(le(data, f32::from_le_bytes)),
+        Dtype::F64 => Tensor::F64(le(data, f64::from_le_bytes)),
+        Dtype::U32 => Tensor::U32(le(data, u32::from_le_bytes)),
+        Dtype::U64 => Tensor::U64(le(data, u64::from_le_bytes)),
+        _ => return None,
+    })
+}
+
+/// Write `model` with its training context to `path` (atomically: temporary file + rename).
+/// Returns the manifest written.
+pub fn save(path: &Path, model: &dyn Recommender, ctx: &TrainingContext<'_>) -> Result<Value> {
+    let state = model.state();
+    let mut arrays: BTreeMap<String, (Dtype, Vec<u8>, usize)> = BTreeMap::new();
+    for (name, t) in &state.tensors {
+        let (d, b) = bytes(t);
+        arrays.insert(format!("model.{name}"), (d, b, t.len()));
+    }
+    let mut hist = ModelState::new("history", &Params::new());
+    hist.set_interactions("train", ctx.train);
+    for (name, t) in &hist.tensors {
+        let (d, b) = bytes(t);
+        arrays.insert(format!("history.{name}"), (d, b, t.len()));
+    }
+    let inventory: BTreeMap<&str, Value> =
+        arrays.iter().map(|(k, (d, _, n))| (k.as_str(), json!({"dtype": d.to_string(), "len": n}))).collect();
+    let manifest = json!({
+        "format": "daogou-model",
+        "format_version": FORMAT_VERSION,
+        "daogou_version": env!("CARGO_PKG_VERSION"),
+        "model": state.model,
+        "params": ctx.params.iter().collect::<BTreeMap<_, _>>(),
+        "model_params": state.params.iter().collect::<BTreeMap<_, _>>(),
+        "scalars": state.scalars,
+        "history_scalars": hist.scalars,
+        "data": {
+            "source": ctx.source,
+            "explicit": ctx.explicit,
+            "users": ctx.users.len(),
+            "items": ctx.items.len(),
+            "interactions": ctx.train.nnz(),
+            "fingerprint": fingerprint(ctx.train),
+        },
+        "arrays": inventory,
+        "user_ids": ctx.users.ids(),
+        "item_ids": ctx.items.ids(),
+    });
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = arrays
+        .iter()
+        .map(|(k, (d, b, n))| {
+            let view = safetensors::tensor::TensorView::new(*d, vec![*n], b).expect("length matches dtype");
+            (k.clone(), view)
+        })
+        .collect();
+    let meta = HashMap::from([("manifest".to_owned(), manifest.to_string())]);
+    let payload = safetensors::serialize(views, Some(meta))
+        .map_err(|e| Error::Invalid { path: path.to_owned(), reason: format!("cannot encode: {e}") })?;
+    let mut out = Vec::with_capacity(HEAD + payload.len() + 4);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&payload);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    write_atomic(path, &out)?;
+    Ok(manifest)
+}
+
+fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
+        std::process::id()
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(data).and_then(|_| f.sync_all()).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Read and verify a model file, then rebuild the model.
+pub fn load(path: &Path) -> Result<LoadedModel> {
+    let invalid = |reason: String| Error::Invalid { path: path.to_owned(), reason };
+    let data = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    if data.len() < HEAD + 4 || &data[..8] != MAGIC {
+        return Err(invalid("not a daogou model file (bad magic or too short)".into()));
+    }
+    let version = u32::from_le_bytes(data[8..12].try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        return Err(invalid(format!(
+            "model file format version {version}; this daogou reads version {FORMAT_VERSION}"
+        )));
+    }
+    let n = u64::from_le_bytes(data[12..20].try_into().expect("8 bytes"));
+    let expected = (HEAD as u64).checked_add(n).and_then(|x| x.checked_add(4));
+    if expected != Some(data.len() as u64) {
+        return Err(invalid(format!(
+            "truncated or padded: {} bytes, the header announces {}",
+            data.len(),
+            expected.map_or("an impossible size".to_owned(), |x| x.to_string())
+        )));
+    }
+    let body = data.len() - 4;
+    let stored = u32::from_le_bytes(data[body..].try_into().expect("4 bytes"));
+    if crc32fast::hash(&data[..body]) != stored {
+        return Err(invalid("checksum mismatch: the file is damaged".into()));
+    }
+    let payload = &data[HEAD..body];
+    let st = SafeTensors::deserialize(payload).map_err(|e| invalid(format!("bad payload: {e:?}")))?;
+    let (_, meta) = SafeTensors::read_metadata(payload).map_err(|e| invalid(format!("bad payload: {e:?}")))?;
+    let manifest: Value = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("manifest"))
+        .ok_or_else(|| invalid("no manifest".into()))
+        .and_then(|s| serde_json::from_str(s).map_err(|e| invalid(format!("bad manifest: {e}"))))?;
+    let field = |key: &str| manifest.get(key).ok_or_else(|| invalid(format!("manifest has no `{key}`")));
+    let model_name = field("model")?.as_str().ok_or_else(|| invalid("manifest `model` is not a string".into()))?;
+    let mut state = ModelState::new(model_name, &params_of(field("model_params")?).map_err(invalid)?);
+    let mut hist = ModelState::new("history", &Params::new());
+    state.scalars = scalars_of(field("scalars")?).map_err(invalid)?;
+    hist.scalars = scalars_of(field("history_scalars")?).map_err(invalid)?;
+    for (name, view) in st.tensors() {
+        let t = tensor(view.dtype(), view.data())
+            .ok_or_else(|| invalid(format!("array `{name}` has unsupported type {}", view.dtype())))?;
+        if let Some(k) = name.strip_prefix("model.") {
+            state.set(k, t);
+        } else if let Some(k) = name.strip_prefix("history.") {
+            hist.set(k, t);
+        } else {
+            return Err(invalid(format!("unexpected array `{name}`")));
+        }
+    }
+    let users = id_map(field("user_ids")?).map_err(|e| invalid(format!("user ids: {e}")))?;
+    let items = id_map(field("item_ids")?).map_err(|e| invalid(format!("item ids: {e}")))?;
+    let train = hist.interactions("train").map_err(|source| Error::Model { path: path.to_owned(), source })?;
+    if train.n_users() != users.len() || train.n_items() != items.len() {
+        return Err(invalid(format!(
+            "histories are {}×{} but the id maps hold {} users and {} items",
+            train.n_users(),
+            train.n_items(),
+            users.len(),
+            items.len()
+        )));
+    }
+    let model = load_model(&state).map_err(|source| Error::Model { path: path.to_owned(), source })?;
+    if model.n_items() != items.len() {
+        return Err(invalid(format!("the model scores {} items but the file names {}", model.n_items(), items.len())));
+    }
+    let explicit = manifest.pointer("/data/explicit").and_then(Value::as_bool).unwrap_or(false);
+    Ok(LoadedModel { manifest, model, users, items, train, explicit })
+}
+
+fn params_of(v: &Value) -> std::result::Result<Params, String> {
+    let obj = v.as_object().ok_or("manifest `model_params` is not an object")?;
+    let pairs: Vec<String> = obj.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
+    Params::parse(pairs.iter().map(String::as_str)).map_err(|e| e.to_string())
+}
+
+fn scalars_of(v: &Value) -> std::result::Result<BTreeMap<String, f64>, String> {
+    let obj = v.as_object().ok_or("manifest scalars are not an object")?;
+    obj.iter().map(|(k, v)| v.as_f64().map(|x| (k.clone(), x)).ok_or(format!("scalar `{k}` is not a number"))).collect()
+}
+
+fn id_map(v: &Value) -> std::result::Result<IdMap, String> {
+    let list = v.as_array().ok_or("not a list")?;
+    let mut m = IdMap::new();
+    for (i, id) in list.iter().enumerate() {
+        let s = id.as_str().ok_or(format!("entry {i} is not a string"))?;
+        if m.get_or_insert(s) as usize != i {
+            return Err(format!("`{s}` appears twice"));
+        }
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use daogou_algo::{build_model, TrainData};
+    use daogou_core::{Aggregate, Interaction};
+
+    fn fixture() -> (IdMap, IdMap, Interactions) {
+        let (mut users, mut items) = (IdMap::new(), IdMap::new());
+        let mut data = Vec::new();
+        for u in 0..30u32 {
+            let uid = users.get_or_insert(&format!("user-{u}"));
+            for j in 0..6u32 {
+                let i = (u % 3) * 10 + (u * 7 + j * 3) % 10; // three taste groups of ten items
+                let iid = items.get_or_insert(&format!("sku-{i}"));
+                data.push(Interaction::new(uid, iid, 1.0 + ((u + j) % 5) as f32));
+            }
+        }
+        let m = Interactions::from_interactions(users.len(), items.len(), &data, Aggregate::Last);
+        (users, items, m)
+    }
+
+    fn scores(model: &dyn Recommender, u: u32) -> Vec<u32> {
+        let mut s = vec![0f32; model.n_items()];
+        model.score_user(u, &mut s);
+        s.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn round_trip_is_bit_exact_for_every_model() {
+        let (users, items, m) = fixture();
+        let dir = tempfile::tempdir().unwrap();
+        for explicit in [true, false] {
+            for info in daogou_algo::MODELS {
+                let params = Params::new();
+                let Ok(model) = build_model(info.name, &params, &TrainData { matrix: &m, explicit }) else { continue };
+                let ctx = TrainingContext {
+                    users: &users,
+                    items: &items,
+                    train: &m,
+                    explicit,
+                    params: &params,
+                    source: "test",
+                };
+                let path = dir.path().join(format!("{}-{explicit}.daogou", info.name));
+                let manifest = save(&path, model.as_ref(), &ctx).unwrap();
+                assert_eq!(manifest["model"], info.name);
+                let back = load(&path).unwrap();
+                assert_eq!(back.model.name(), info.name);
+                assert_eq!(back.users.ids(), users.ids());
+                assert_eq!(back.items.ids(), items.ids());
+                assert_eq!(back.train.by_user, m.by_user);
+                assert_eq!(back.explicit, explicit);
+                assert_eq!(back.manifest["data"]["fingerprint"], fingerprint(&m));
+                for u in 0..users.len() as u32 {
+                    assert_eq!(scores(model.as_ref(), u), scores(back.model.as_ref(), u), "{} user {u}", info.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_truncated_and_foreign_files_are_refused() {
+        let (users, items, m) = fixture();
+        let params = Params::new().with("k", 5);
+        let model = build_model("item-knn", &params, &TrainData { matrix: &m, explicit: false }).unwrap();
+        let ctx =
+            TrainingContext { users: &users, items: &items, train: &m, explicit: false, params: &params, source: "t" };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.daogou");
+        save(&path, model.as_ref(), &ctx).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let bad = dir.path().join("bad.daogou");
+        // one flipped byte anywhere: header, manifest, arrays, checksum
+        for pos in [0, 9, 13, 25, good.len() / 3, good.len() / 2, good.len() - 10, good.len() - 1] {
+            let mut b = good.clone();
+            b[pos] ^= 0x40;
+            std::fs::write(&bad, &b).unwrap();
+            let err = load(&bad).err().unwrap_or_else(|| panic!("flip at {pos} accepted")).to_string();
+            assert!(err.contains("bad.daogou"), "{err}");
+        }
+        for len in [0, 10, 100, good.len() - 1] {
+            std::fs::write(&bad, &good[..len]).unwrap();
+            let err = load(&bad).err().expect("truncated file accepted").to_string();
+            assert!(err.contains("truncated") || err.contains("too short"), "{len}: {err}");
+        }
+        let mut v2 = good.clone();
+        v2[8] = 2;
+        std::fs::write(&bad, &v2).unwrap();
+        assert!(load(&bad).err().unwrap().to_string().contains("version 2"));
+        std::fs::write(&bad, b"user,item\n1,2\n").unwrap();
+        assert!(load(&bad).err().unwrap().to_string().contains("not a daogou model file"));
+        assert!(load(&dir.path().join("missing")).is_err());
+        // the good file still loads, and no temporary file is left behind
+        assert!(load(&path).is_ok());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(names.iter().all(|n| !n.to_string_lossy().contains(".tmp-")), "{names:?}");
+    }
+}
