@@ -70,6 +70,24 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// `daogou stats | head` closes stdout early; `println!` then panics with "failed printing to
+/// stdout: Broken pipe". That is the reader's choice, not a failure: exit quietly with 0.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn print_models() {
     for m in daogou_algo::MODELS {
         println!("{}: {}", m.name, m.about);
@@ -82,6 +100,7 @@ fn print_models() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    quiet_on_closed_pipe();
     let result = match cli.command {
         Command::Import(a) => store_cmds::import(a),
         Command::Stats(a) => store_cmds::stats(a),
