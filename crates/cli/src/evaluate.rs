@@ -8,7 +8,7 @@ use daogou_algo::{build_model, TrainData};
 use daogou_core::{Dataset, Interaction};
 use daogou_data::{k_core, k_fold, split, Split};
 use daogou_eval::protocol::{mean_json, train_matrix};
-use daogou_eval::{evaluate_split, EvalOptions, Report};
+use daogou_eval::{evaluate_split, EvalOptions, Progress, Report};
 use serde_json::Value;
 
 use crate::args::{split_given, ModelArgs, SignalArgs, SourceArgs};
@@ -88,11 +88,18 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
         bail!("the split leaves an empty test set (check --split / --folds against the data's time range and size)");
     }
 
-    let bar = progress::bar(folds.len() as u64, format!("evaluating {}", opts.model));
+    let bar = progress::bar(0, format!("evaluating {}", opts.model));
     let mut reports = Vec::with_capacity(folds.len());
-    for (train, test) in &folds {
+    for (n, (train, test)) in folds.iter().enumerate() {
+        let (pb, fold) =
+            (bar.clone(), if folds.len() > 1 { format!("fold {}/{}: ", n + 1, folds.len()) } else { String::new() });
+        let model = opts.model.clone();
+        opts.progress = Progress(Some(std::sync::Arc::new(move |stage: &str, done: u64, total: u64| {
+            pb.set_message(format!("{fold}{model}: {stage}"));
+            pb.set_length(total);
+            pb.set_position(done);
+        })));
         reports.push(evaluate_split(&ds, train, test, &opts).context("evaluation failed")?);
-        bar.inc(1);
     }
     bar.finish_and_clear();
 

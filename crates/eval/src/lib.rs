@@ -14,7 +14,7 @@ pub mod metrics;
 pub mod protocol;
 
 pub use metrics::{RatingMetrics, TopNMetrics};
-pub use protocol::{evaluate_folds, evaluate_split, mean_json, EvalOptions, Report};
+pub use protocol::{evaluate_folds, evaluate_split, mean_json, EvalOptions, Progress, Report};
 
 /// Errors from an evaluation run.
 #[derive(Debug, thiserror::Error)]

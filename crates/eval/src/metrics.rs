@@ -97,6 +97,21 @@ pub fn evaluate_topn(
     exclude_train: bool,
     category: Option<&[Option<u32>]>,
 ) -> TopNMetrics {
+    evaluate_topn_with(model, train, cases, k, exclude_train, category, &|_| {})
+}
+
+/// [`evaluate_topn`], calling `ranked(n)` now and then with the number of users ranked so far
+/// (for progress bars on long runs).
+pub fn evaluate_topn_with(
+    model: &dyn Recommender,
+    train: &Interactions,
+    cases: &[TestCase],
+    k: usize,
+    exclude_train: bool,
+    category: Option<&[Option<u32>]>,
+    ranked: &(dyn Fn(u64) + Sync),
+) -> TopNMetrics {
+    let done = std::sync::atomic::AtomicU64::new(0);
     let n_items = model.n_items();
     let n_users = train.n_users().max(1) as f64;
     // popularity share for novelty; unseen items count as seen once
@@ -119,6 +134,10 @@ pub fn evaluate_topn(
                     }
                 }
                 let list: Vec<u32> = top_k(scores, k, |_| false).into_iter().map(|(i, _)| i).collect();
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if n % 256 == 0 {
+                    ranked(n);
+                }
                 (score_user(&list, &case.relevant, scores, k, &self_info, category), list)
             },
         )

@@ -25,7 +25,7 @@ use daogou_core::{Aggregate, Csr, Dataset, IdMap, Interaction, Interactions, Par
 use daogou_data::{time_decay, to_implicit, EventWeights};
 use serde_json::{json, Map, Value};
 
-use crate::metrics::{evaluate_topn, rating_metrics, RatingMetrics, TestCase, TopNMetrics};
+use crate::metrics::{evaluate_topn_with, rating_metrics, RatingMetrics, TestCase, TopNMetrics};
 use crate::{Error, Result};
 
 /// What to evaluate and how.
@@ -48,6 +48,27 @@ pub struct EvalOptions {
     /// Implicit view: halve an event's weight every this many days before the latest
     /// training event.
     pub half_life_days: Option<f64>,
+    /// Told what the evaluation is doing, for progress bars.
+    pub progress: Progress,
+}
+
+/// A progress hook: `(stage, done, total)` with stage `fitting`, `predicting ratings` or
+/// `ranking` (done/total users; 0/0 when the length is unknown).
+#[derive(Clone, Default)]
+pub struct Progress(pub Option<std::sync::Arc<dyn Fn(&str, u64, u64) + Send + Sync>>);
+
+impl Progress {
+    fn tell(&self, stage: &str, done: u64, total: u64) {
+        if let Some(f) = &self.0 {
+            f(stage, done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Progress(hook)" } else { "Progress(none)" })
+    }
 }
 
 impl EvalOptions {
@@ -62,6 +83,7 @@ impl EvalOptions {
             weights: EventWeights::default(),
             repeats: false,
             half_life_days: None,
+            progress: Progress::default(),
         }
     }
 
@@ -235,15 +257,27 @@ pub fn evaluate_split(ds: &Dataset, train: &[Interaction], test: &[Interaction],
         return Err(Error::Empty("the training split holds no usable interaction".into()));
     }
     let started = Instant::now();
+    opts.progress.tell("fitting", 0, 0);
     let model = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit })?;
     let fit_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let rating = if explicit { model.as_rating_predictor().map(|p| rating_error(p, &matrix, test)) } else { None };
+    let rating = if explicit {
+        model.as_rating_predictor().map(|p| {
+            opts.progress.tell("predicting ratings", 0, 0);
+            rating_error(p, &matrix, test)
+        })
+    } else {
+        None
+    };
     let cases = test_cases(ds, &matrix, test, opts);
     let categories = category_ids(ds);
     let exclude_train = !opts.repeats;
-    let topn = evaluate_topn(model.as_ref(), &matrix, &cases, opts.k, exclude_train, categories.as_deref());
+    let total = cases.len() as u64;
+    opts.progress.tell("ranking", 0, total);
+    let ranked = |n: u64| opts.progress.tell("ranking", n, total);
+    let topn =
+        evaluate_topn_with(model.as_ref(), &matrix, &cases, opts.k, exclude_train, categories.as_deref(), &ranked);
     let eval_seconds = started.elapsed().as_secs_f64();
 
     Ok(Report {
