@@ -127,18 +127,86 @@ pub fn load_db(db: &Path) -> Result<Dataset> {
 /// Which model and its hyperparameters.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// Model name (`daogou models` lists them with their parameters); for recommend and
-    /// similar also a model file written by `daogou train --out FILE`.
-    #[arg(long, short = 'm', default_value = "item-knn", value_name = "NAME|FILE")]
-    pub model: String,
+    /// Model name (`daogou models` lists them with their parameters; default item-knn, or the
+    /// model of --params); for recommend and similar also a model file written by
+    /// `daogou train --out FILE`.
+    #[arg(long, short = 'm', value_name = "NAME|FILE")]
+    pub model: Option<String>,
     /// A model parameter, repeatable: --set k=40 --set similarity=pearson.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Parameters from a file written by `daogou tune --out FILE` (`model = "…"` and
+    /// `key = "value"` lines); --set overrides them.
+    #[arg(long = "params", value_name = "FILE")]
+    pub params_file: Option<PathBuf>,
+}
+
+/// A parameter file: its model and parameters.
+pub struct ParamsFile {
+    pub model: Option<String>,
+    pub params: Vec<(String, String)>,
+}
+
+/// Read `model = "…"` and `key = "value"` lines (`#` comments and `[section]` lines ignored).
+pub fn read_params_file(path: &Path) -> Result<ParamsFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = ParamsFile { model: None, params: Vec::new() };
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() || (line.starts_with('[') && line.ends_with(']')) {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            bail!("{}:{}: expected `key = \"value\"`, found `{line}`", path.display(), n + 1);
+        };
+        let v = v.trim().trim_matches('"').to_owned();
+        match k.trim() {
+            "model" => out.model = Some(v),
+            key => out.params.push((key.to_owned(), v)),
+        }
+    }
+    Ok(out)
 }
 
 impl ModelArgs {
+    /// A model chosen in code (no command line).
+    pub fn named(name: &str) -> Self {
+        ModelArgs { model: Some(name.to_owned()), set: Vec::new(), params_file: None }
+    }
+
+    fn file(&self) -> Result<Option<ParamsFile>> {
+        self.params_file.as_deref().map(read_params_file).transpose()
+    }
+
+    /// The model name (or model file path).
+    pub fn name(&self) -> Result<String> {
+        if let Some(m) = &self.model {
+            if let Some(f) = self.file()? {
+                if f.model.as_ref().is_some_and(|fm| fm != m) {
+                    bail!(
+                        "{} holds parameters for {}, not {m}",
+                        self.params_file.as_ref().expect("file read").display(),
+                        f.model.unwrap_or_default()
+                    );
+                }
+            }
+            return Ok(m.clone());
+        }
+        Ok(self.file()?.and_then(|f| f.model).unwrap_or_else(|| "item-knn".to_owned()))
+    }
+
+    /// Parameters: the --params file, then --set on top.
     pub fn params(&self) -> Result<Params> {
-        Ok(Params::parse(self.set.iter().map(String::as_str)).context("--set")?)
+        let mut p = Params::new();
+        if let Some(f) = self.file()? {
+            for (k, v) in f.params {
+                p.set(&k, v);
+            }
+        }
+        for pair in Params::parse(self.set.iter().map(String::as_str)).context("--set")?.iter() {
+            p.set(pair.0, pair.1);
+        }
+        Ok(p)
     }
 }
 

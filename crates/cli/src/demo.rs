@@ -88,7 +88,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     bar.finish_and_clear();
     println!("   → using {} (best NDCG@10) for the recommendations below", best.0);
 
-    let model = ModelArgs { model: best.0.to_owned(), set: Vec::new() };
+    let model = ModelArgs::named(best.0);
     let signal = SignalArgs { weights: None, positive_threshold: None, half_life: None };
     let fitted = fit_all(ds, &model, &signal)?;
     let ds = &fitted.dataset;

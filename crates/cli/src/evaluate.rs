@@ -51,7 +51,7 @@ pub struct EvaluateArgs {
 }
 
 fn eval_options(model: &ModelArgs, signal: &SignalArgs) -> Result<EvalOptions> {
-    let mut opts = EvalOptions::new(&model.model, model.params()?);
+    let mut opts = EvalOptions::new(&model.name()?, model.params()?);
     signal.apply(&mut opts)?;
     Ok(opts)
 }

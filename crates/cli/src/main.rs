@@ -9,6 +9,7 @@ mod evaluate;
 mod progress;
 mod recommend;
 mod store_cmds;
+mod tune;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,15 @@ enum Command {
     ///
     /// daogou evaluate --data u.data --format movielens --folds 5 --model user-knn --json
     Evaluate(evaluate::EvaluateArgs),
+    /// Choose hyperparameters on a validation split cut from the training data only.
+    ///
+    /// The test part (--test, or what --split holds out) is never used for choosing; the
+    /// winner is evaluated on it once at the end.
+    ///
+    /// Example: daogou tune --data u.data --format movielens --model user-knn --grid k=20,40,80 --grid shrinkage=0,50,100 --out best.toml
+    ///
+    /// then: daogou evaluate --data u.data --format movielens --params best.toml
+    Tune(tune::TuneArgs),
     /// Personal recommendations for a user, with the reason for each.
     ///
     /// Example: daogou recommend --db shop.db --user 17850 --n 10
@@ -110,6 +120,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Evaluate(a) => evaluate::evaluate(a),
+        Command::Tune(a) => tune::tune(a),
         Command::Recommend(a) => recommend::recommend(a),
         Command::Similar(a) => recommend::similar(a),
         Command::Demo(a) => demo::run(a),

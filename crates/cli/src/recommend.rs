@@ -63,7 +63,7 @@ pub struct Fitted {
 
 /// Fit `model` on everything in `ds`.
 pub fn fit_all(ds: Dataset, model: &ModelArgs, signal: &SignalArgs) -> Result<Fitted> {
-    let mut opts = EvalOptions::new(&model.model, model.params()?);
+    let mut opts = EvalOptions::new(&model.name()?, model.params()?);
     signal.apply(&mut opts)?;
     let matrix = train_matrix(&ds, &ds.interactions, &opts);
     let pb = progress::spinner(format!("fitting {}", opts.model));
@@ -75,11 +75,12 @@ pub fn fit_all(ds: Dataset, model: &ModelArgs, signal: &SignalArgs) -> Result<Fi
 /// The model to answer with: loaded from a model file when `--model` names one (titles and
 /// activity then come from the database when it exists), otherwise fitted on the database.
 pub fn fitted_for(db: &Path, model: &ModelArgs, signal: &SignalArgs) -> Result<Fitted> {
-    let path = Path::new(&model.model);
+    let name = model.name()?;
+    let path = Path::new(&name);
     if !path.is_file() {
         return fit_all(load_db(db)?, model, signal);
     }
-    if !model.set.is_empty() {
+    if !model.set.is_empty() || model.params_file.is_some() {
         bail!("--set applies when fitting; {} was saved with its parameters", path.display());
     }
     let pb = progress::spinner(format!("loading {}", path.display()));
@@ -185,9 +186,12 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
             .iter()
             .map(|p| json!({"item": ds.items.id(p.item), "title": ds.title(p.item), "score": p.score, "reason": p.reason}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"user": a.user, "model": a.model.model, "items": items}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"user": a.user, "model": fitted.model.name(), "items": items}))?
+        );
     } else {
-        println!("recommended for {} ({}):", a.user, a.model.model);
+        println!("recommended for {} ({}):", a.user, fitted.model.name());
         for (rank, p) in picks.iter().enumerate() {
             println!("{:>3}. {}  {}  — {}", rank + 1, ds.items.id(p.item), ds.title(p.item), p.reason);
         }
@@ -197,11 +201,9 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
 
 /// The model file, or the database the model is fitted on.
 fn source_name(db: &Path, model: &ModelArgs) -> String {
-    let p = Path::new(&model.model);
-    if p.is_file() {
-        p.display().to_string()
-    } else {
-        db.display().to_string()
+    match model.name() {
+        Ok(name) if Path::new(&name).is_file() => name,
+        _ => db.display().to_string(),
     }
 }
 
@@ -219,7 +221,10 @@ pub fn similar(a: SimilarArgs) -> Result<()> {
     if a.json {
         let items: Vec<_> =
             sims.iter().map(|&(i, s)| json!({"item": ds.items.id(i), "title": ds.title(i), "similarity": s})).collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"item": a.item, "model": a.model.model, "items": items}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"item": a.item, "model": fitted.model.name(), "items": items}))?
+        );
     } else {
         println!("similar to {} “{}”:", a.item, ds.title(item));
         for (rank, (i, s)) in sims.iter().enumerate() {

@@ -240,3 +240,89 @@ fn a_saved_model_answers_like_the_fitted_one_and_a_damaged_file_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("shop.daogou") && err.contains("damaged"), "{err}");
 }
+
+#[test]
+fn tune_chooses_on_validation_only_and_writes_a_usable_params_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = planted_movielens(dir.path());
+    let out = dir.path().join("best.toml");
+    let args = |test: &str| {
+        vec![
+            "tune",
+            "--train",
+            s(&train),
+            "--test",
+            test,
+            "--format",
+            "movielens",
+            "--model",
+            "user-knn",
+            "--grid",
+            "k=2,30",
+            "--grid",
+            "similarity=cosine,pearson",
+            "--json",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    let a = args(s(&test));
+    let mut with_out: Vec<&str> = a.iter().map(String::as_str).collect();
+    with_out.extend(["--out", s(&out)]);
+    let r = json(&with_out);
+    assert_eq!(r["metric"], "rmse", "{r}");
+    assert_eq!(r["settings_tried"], 4);
+    let board = r["leaderboard"].as_array().unwrap();
+    let metrics: Vec<f64> = board.iter().map(|x| x["metric"].as_f64().unwrap()).collect();
+    assert!(metrics.windows(2).all(|w| w[0] <= w[1]), "sorted best first: {metrics:?}");
+    // on planted clusters, Pearson with 30 neighbours beats 2 cosine neighbours
+    assert_eq!(r["best"]["params"]["similarity"], "pearson", "{r}");
+    assert!(r["test"]["rmse"].is_number());
+    // the test file is never looked at while choosing: another test file, same leaderboard
+    let other = dir.path().join("other.test");
+    std::fs::write(&other, "u1\ti1\t1\t880000000\nu2\ti2\t5\t880000001\n").unwrap();
+    let b = args(s(&other));
+    let r2 = json(&b.iter().map(String::as_str).collect::<Vec<_>>());
+    let rows = |v: &serde_json::Value| {
+        v["leaderboard"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["params"].clone(), x["metric"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&r), rows(&r2));
+    // the params file selects model and parameters for evaluate
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("model = \"user-knn\"") && text.contains("similarity = \"pearson\""), "{text}");
+    let e = json(&[
+        "evaluate",
+        "--train",
+        s(&train),
+        "--test",
+        s(&test),
+        "--format",
+        "movielens",
+        "--params",
+        s(&out),
+        "--json",
+    ]);
+    assert_eq!(e["model"], "user-knn");
+    assert_eq!(e["rmse"], r["test"]["rmse"], "same setting, same split, same score");
+    // a grid typo is named
+    let bad = daogou(&[
+        "tune",
+        "--train",
+        s(&train),
+        "--test",
+        s(&test),
+        "--format",
+        "movielens",
+        "--model",
+        "user-knn",
+        "--grid",
+        "kk=1,2",
+    ]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("kk"));
+}

@@ -1,0 +1,328 @@
+//! `daogou tune`: choose hyperparameters on a validation split cut from the training data.
+//!
+//! The test part (a given `--test` file, or what `--split` holds out of `--data`/`--db`) is
+//! never looked at while choosing. Each candidate setting is fitted on the training part minus
+//! a validation split (`--validation`, or `--folds K` rotating folds) and scored there; the
+//! winner is then evaluated once on the held-out test part, so the printed test score is an
+//! honest estimate.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use daogou_core::{Interaction, Params};
+use daogou_data::{k_fold, split, Split};
+use daogou_eval::protocol::mean_json;
+use daogou_eval::{evaluate_split, EvalOptions, Report};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use serde_json::{json, Value};
+
+use crate::args::{split_given, ModelArgs, SignalArgs, SourceArgs};
+use crate::progress;
+
+/// Largest grid run without --random.
+const MAX_GRID: usize = 500;
+
+#[derive(Args, Debug)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    signal: SignalArgs,
+    /// Values to try, repeatable: key=v1,v2,… (every combination is tried) or, with
+    /// --random, also key=lo..hi (integers: uniform; decimals: log-uniform when hi/lo ≥ 10).
+    #[arg(long, value_name = "KEY=V1,V2|KEY=LO..HI", required = true)]
+    grid: Vec<String>,
+    /// Try N random settings drawn from the --grid values instead of all combinations.
+    #[arg(long, value_name = "N")]
+    random: Option<usize>,
+    /// How the held-out test part is split off --data/--db (never used for choosing).
+    #[arg(long, default_value = "random:0.2", value_name = "SPEC")]
+    split: Split,
+    /// The validation split cut from the training part (same syntax as --split).
+    #[arg(long, default_value = "random:0.2", value_name = "SPEC", conflicts_with = "folds")]
+    validation: Split,
+    /// Rotate K validation folds over the training part instead of one validation split.
+    #[arg(long, value_name = "K")]
+    folds: Option<usize>,
+    /// What to optimise: a key of `evaluate --json` (rmse and mae are minimised, the others
+    /// maximised). Default: rmse for models that predict ratings on explicit data, else ndcg@K.
+    #[arg(long, value_name = "KEY")]
+    metric: Option<String>,
+    /// Cut-off of the top-N metrics.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// A test rating is relevant when ≥ this (explicit data).
+    #[arg(long, value_name = "T")]
+    relevance_threshold: Option<f32>,
+    /// Seed for the splits, the random search and stochastic models.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Write the best setting to FILE; use it with `--params FILE` in train, evaluate, recommend.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print one JSON object (leaderboard, best setting, test score).
+    #[arg(long)]
+    json: bool,
+}
+
+/// One `--grid` entry.
+#[derive(Debug, Clone, PartialEq)]
+enum Values {
+    List(Vec<String>),
+    Ints(i64, i64),
+    Floats(f64, f64),
+}
+
+fn parse_grid(spec: &str) -> Result<(String, Values)> {
+    let (key, vals) =
+        spec.split_once('=').with_context(|| format!("--grid `{spec}`: expected key=v1,v2 or key=lo..hi"))?;
+    let (key, vals) = (key.trim().to_owned(), vals.trim());
+    if key.is_empty() || vals.is_empty() {
+        bail!("--grid `{spec}`: expected key=v1,v2 or key=lo..hi");
+    }
+    if let Some((lo, hi)) = vals.split_once("..") {
+        if let (Ok(a), Ok(b)) = (lo.trim().parse::<i64>(), hi.trim().parse::<i64>()) {
+            if a > b {
+                bail!("--grid `{spec}`: empty range");
+            }
+            return Ok((key, Values::Ints(a, b)));
+        }
+        let (a, b): (f64, f64) = match (lo.trim().parse(), hi.trim().parse()) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => bail!("--grid `{spec}`: a range needs two numbers"),
+        };
+        if !(a.is_finite() && b.is_finite() && a <= b) {
+            bail!("--grid `{spec}`: empty or infinite range");
+        }
+        return Ok((key, Values::Floats(a, b)));
+    }
+    let list: Vec<String> = vals.split(',').map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect();
+    if list.is_empty() {
+        bail!("--grid `{spec}`: no values");
+    }
+    Ok((key, Values::List(list)))
+}
+
+/// Every combination of the lists (ranges are not allowed without --random).
+fn grid_settings(grid: &[(String, Values)]) -> Result<Vec<Vec<(String, String)>>> {
+    let mut out: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for (key, vals) in grid {
+        let Values::List(list) = vals else {
+            bail!("--grid {key}=lo..hi is a range: add --random N to sample it");
+        };
+        out = out
+            .into_iter()
+            .flat_map(|s| list.iter().map(move |v| [s.clone(), vec![(key.clone(), v.clone())]].concat()))
+            .collect();
+        if out.len() > MAX_GRID {
+            bail!("the grid has more than {MAX_GRID} combinations; use --random N to sample it");
+        }
+    }
+    Ok(out)
+}
+
+/// `n` settings drawn at random (seeded); duplicates are drawn again a few times.
+fn random_settings(grid: &[(String, Values)], n: usize, seed: u64) -> Vec<Vec<(String, String)>> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut out: Vec<Vec<(String, String)>> = Vec::new();
+    let mut attempts = 0;
+    while out.len() < n && attempts < n * 20 {
+        attempts += 1;
+        let s: Vec<(String, String)> = grid
+            .iter()
+            .map(|(key, vals)| {
+                let v = match vals {
+                    Values::List(l) => l[rng.random_range(0..l.len())].clone(),
+                    Values::Ints(a, b) => rng.random_range(*a..=*b).to_string(),
+                    Values::Floats(a, b) if *a > 0.0 && *b / *a >= 10.0 => {
+                        let x = (a.ln() + rng.random::<f64>() * (b.ln() - a.ln())).exp();
+                        format!("{:.4}", x).parse::<f64>().map_or(x.to_string(), |r| r.to_string())
+                    }
+                    Values::Floats(a, b) => {
+                        let x = a + rng.random::<f64>() * (b - a);
+                        format!("{:.4}", x).parse::<f64>().map_or(x.to_string(), |r| r.to_string())
+                    }
+                };
+                (key.clone(), v)
+            })
+            .collect();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// rmse and mae are errors; everything else is a score.
+fn lower_is_better(metric: &str) -> bool {
+    matches!(metric, "rmse" | "mae")
+}
+
+fn show(setting: &[(String, String)]) -> String {
+    setting.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+}
+
+pub fn tune(a: TuneArgs) -> Result<()> {
+    let model = a.model.name()?;
+    let base = a.model.params()?;
+    let grid: Vec<(String, Values)> = a.grid.iter().map(|g| parse_grid(g)).collect::<Result<_>>()?;
+    let settings = match a.random {
+        Some(0) => bail!("--random needs at least 1"),
+        Some(n) => random_settings(&grid, n, a.seed),
+        None => grid_settings(&grid)?,
+    };
+    let mut opts = EvalOptions::new(&model, base.clone());
+    a.signal.apply(&mut opts)?;
+    opts.k = a.k;
+    opts.relevance_threshold = a.relevance_threshold;
+
+    let loaded = a.source.load()?;
+    let ds = loaded.dataset;
+    let (train, test): (Vec<Interaction>, Vec<Interaction>) = match &loaded.given_test {
+        Some(range) => split_given(&ds, range),
+        None => split(&ds.interactions, &a.split, a.seed),
+    };
+    let folds: Vec<(Vec<Interaction>, Vec<Interaction>)> = match a.folds {
+        Some(k) if k < 2 => bail!("--folds must be at least 2"),
+        Some(k) => k_fold(&train, k, a.seed),
+        None => vec![split(&train, &a.validation, a.seed)],
+    };
+    if folds.iter().any(|(t, v)| t.is_empty() || v.is_empty()) {
+        bail!("the validation split leaves an empty part (check --validation / --folds against the training data)");
+    }
+    let validation = match a.folds {
+        Some(k) => format!("{k}-fold on the training part"),
+        None => format!("{} of the training part", a.validation),
+    };
+
+    let bar = progress::bar((settings.len() * folds.len()) as u64, format!("tuning {model}"));
+    let mut board: Vec<(Vec<(String, String)>, Value)> = Vec::with_capacity(settings.len());
+    for setting in &settings {
+        let mut params = base.clone();
+        for (k, v) in setting {
+            params.set(k, v);
+        }
+        let mut o = opts.clone();
+        o.params = with_seed(&model, params, a.seed);
+        let mut reports: Vec<Report> = Vec::new();
+        for (t, v) in &folds {
+            let r = evaluate_split(&ds, t, v, &o).with_context(|| format!("{model} with {}", show(setting)))?;
+            reports.push(r);
+            bar.inc(1);
+        }
+        let j = if reports.len() == 1 { reports[0].to_json() } else { mean_json(&reports) };
+        board.push((setting.clone(), j));
+    }
+    bar.finish_and_clear();
+
+    let metric = match &a.metric {
+        Some(m) => m.clone(),
+        None if opts.explicit(&ds) && board[0].1.get("rmse").is_some() => "rmse".to_owned(),
+        None => format!("ndcg@{}", a.k),
+    };
+    let value = |j: &Value| j.get(&metric).and_then(Value::as_f64);
+    if value(&board[0].1).is_none() {
+        let keys: Vec<&String> = board[0].1.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        bail!("--metric {metric}: not reported for this model (keys: {keys:?})");
+    }
+    let lower = lower_is_better(&metric);
+    board.sort_by(|x, y| {
+        let (a, b) = (value(&x.1).unwrap_or(f64::NAN), value(&y.1).unwrap_or(f64::NAN));
+        if lower {
+            a.total_cmp(&b)
+        } else {
+            b.total_cmp(&a)
+        }
+    });
+    let best = board[0].0.clone();
+
+    // the winner, once, on the held-out test part
+    let mut params = base.clone();
+    for (k, v) in &best {
+        params.set(k, v);
+    }
+    let mut o = opts.clone();
+    o.params = with_seed(&model, params.clone(), a.seed);
+    let test_report = if test.is_empty() { None } else { Some(evaluate_split(&ds, &train, &test, &o)?.to_json()) };
+
+    if let Some(path) = &a.out {
+        let mut text = format!(
+            "# daogou tune: best of {} settings for {model} by {metric} on {validation} (seed {})\nmodel = \"{model}\"\n[params]\n",
+            board.len(),
+            a.seed
+        );
+        for (k, v) in params.iter() {
+            text.push_str(&format!("{k} = \"{v}\"\n"));
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+
+    if a.json {
+        let rows: Vec<Value> = board
+            .iter()
+            .map(|(s, j)| json!({"params": s.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(), "metric": value(j), "validation": j}))
+            .collect();
+        let out = json!({
+            "model": model,
+            "metric": metric,
+            "lower_is_better": lower,
+            "validation": validation,
+            "settings_tried": board.len(),
+            "best": {"params": params.iter().collect::<std::collections::BTreeMap<_, _>>(), "metric": value(&board[0].1)},
+            "leaderboard": rows,
+            "test": test_report,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "tuning {model} by {metric} ({}) on {validation}; {} settings",
+        if lower { "lower is better" } else { "higher is better" },
+        board.len()
+    );
+    println!("  {:>4}  {:>10}  {:>9}  setting", "rank", metric, "fit (s)");
+    for (rank, (s, j)) in board.iter().enumerate().take(20) {
+        let fit = j.get("fit_seconds").and_then(Value::as_f64).unwrap_or(0.0);
+        println!("  {:>4}  {:>10.4}  {:>9.3}  {}", rank + 1, value(j).unwrap_or(f64::NAN), fit, show(s));
+    }
+    if board.len() > 20 {
+        println!("  … {} more", board.len() - 20);
+    }
+    println!(
+        "best: --model {model} {}",
+        params.iter().map(|(k, v)| format!("--set {k}={v}")).collect::<Vec<_>>().join(" ")
+    );
+    if let Some(t) = &test_report {
+        let show_key = |k: &str| t.get(k).and_then(Value::as_f64).map(|x| format!("{k} {x:.4}"));
+        let keys = [metric.as_str(), "rmse", "precision@10", "ndcg@10"];
+        let mut shown: Vec<String> = Vec::new();
+        for k in keys {
+            if let Some(s) = show_key(k) {
+                if !shown.contains(&s) {
+                    shown.push(s);
+                }
+            }
+        }
+        println!("held-out test (not used for choosing): {}", shown.join(", "));
+    }
+    if let Some(path) = &a.out {
+        println!("wrote {} (use it with --params {})", path.display(), path.display());
+    }
+    Ok(())
+}
+
+/// Stochastic models take the run's seed unless the setting fixes one.
+fn with_seed(model: &str, mut params: Params, seed: u64) -> Params {
+    let takes_seed = daogou_algo::MODELS
+        .iter()
+        .find(|m| m.name == model)
+        .is_some_and(|m| m.params.iter().any(|(k, _)| *k == "seed"));
+    if takes_seed && params.raw("seed").is_none() {
+        params.set("seed", seed);
+    }
+    params
+}
