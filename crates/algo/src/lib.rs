@@ -19,6 +19,8 @@ mod popularity;
 mod registry;
 mod sim;
 pub mod state;
+mod svd;
+mod svdpp;
 #[cfg(test)]
 mod testutil;
 pub mod topk;

@@ -48,6 +48,20 @@ pub static MODELS: &[ModelInfo] = &[
         fit: crate::item_knn::fit,
         load: crate::item_knn::load,
     },
+    ModelInfo {
+        name: "svd",
+        about: "biased matrix factorisation by SGD, μ + b_u + b_i + p_u·q_i (Surprise SVD)",
+        params: crate::svd::PARAMS,
+        fit: crate::svd::fit,
+        load: crate::svd::load,
+    },
+    ModelInfo {
+        name: "svdpp",
+        about: "SVD++: matrix factorisation with implicit feedback from the rated items (Surprise SVDpp)",
+        params: crate::svdpp::PARAMS,
+        fit: crate::svdpp::fit,
+        load: crate::svdpp::load,
+    },
 ];
 
 /// Registered model names.
@@ -86,7 +100,11 @@ mod tests {
         for explicit in [true, false] {
             let t = TrainData { matrix: &m, explicit };
             for info in MODELS {
-                let model = build_model(info.name, &Params::new(), &t).unwrap();
+                let model = match build_model(info.name, &Params::new(), &t) {
+                    // explicit-only models refuse implicit data, saying why
+                    Err(Error::BadData { reason, .. }) if !explicit && reason.contains("explicit ratings") => continue,
+                    built => built.unwrap(),
+                };
                 assert_eq!(model.name(), info.name);
                 assert_eq!(model.n_items(), 12);
                 let mut s = [0.0f32; 12];
