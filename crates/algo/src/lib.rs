@@ -13,6 +13,7 @@
 
 use daogou_core::{Interactions, Params};
 
+mod als;
 mod baseline;
 mod item_knn;
 mod popularity;

@@ -49,6 +49,13 @@ pub static MODELS: &[ModelInfo] = &[
         load: crate::item_knn::load,
     },
     ModelInfo {
+        name: "als",
+        about: "implicit-feedback matrix factorisation by weighted ALS, c = 1 + alpha·r (Hu, Koren & Volinsky; implicit's ALS)",
+        params: crate::als::PARAMS,
+        fit: crate::als::fit,
+        load: crate::als::load,
+    },
+    ModelInfo {
         name: "svd",
         about: "biased matrix factorisation by SGD, μ + b_u + b_i + p_u·q_i (Surprise SVD)",
         params: crate::svd::PARAMS,
