@@ -69,6 +69,20 @@ pub static MODELS: &[ModelInfo] = &[
         fit: crate::svdpp::fit,
         load: crate::svdpp::load,
     },
+    ModelInfo {
+        name: "knn-baseline",
+        about: "item-based k-NN on baseline residuals, pearson_baseline similarity (Surprise KNNBaseline)",
+        params: crate::knn_baseline::PARAMS,
+        fit: crate::knn_baseline::fit,
+        load: crate::knn_baseline::load,
+    },
+    ModelInfo {
+        name: "slope-one",
+        about: "Slope One: user mean + average rating deviation to the user's items (Surprise SlopeOne)",
+        params: crate::slope_one::PARAMS,
+        fit: crate::slope_one::fit,
+        load: crate::slope_one::load,
+    },
 ];
 
 /// Registered model names.
