@@ -645,6 +645,31 @@ pub(crate) fn row_dots(x: &[f32], m: &[f32], out: &mut [f32]) {
     Arch::new().dispatch(RowDots { x, m, out });
 }
 
+/// out = Σ x·row i of the row-major `m` (rows of length out.len()), as a SIMD kernel.
+struct AxpyRows<'a> {
+    rows: &'a [(u32, f32)],
+    m: &'a [f32],
+    out: &'a mut [f32],
+}
+
+impl WithSimd for AxpyRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let n = self.out.len();
+        self.out.fill(0.0);
+        for &(i, x) in self.rows {
+            axpy(x, &self.m[i as usize * n..(i as usize + 1) * n], self.out);
+        }
+    }
+}
+
+/// out = Σ_{(i, x) ∈ rows} x · (row i of `m`), with the fastest instruction set available.
+pub(crate) fn axpy_rows(rows: &[(u32, f32)], m: &[f32], out: &mut [f32]) {
+    Arch::new().dispatch(AxpyRows { rows, m, out });
+}
+
 /// Euclidean norm of each k-row of `m`.
 pub(crate) fn row_norms(m: &[f32], k: usize) -> Vec<f32> {
     m.chunks_exact(k).map(|r| r.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt() as f32).collect()

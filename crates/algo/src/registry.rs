@@ -56,6 +56,13 @@ pub static MODELS: &[ModelInfo] = &[
         load: crate::als::load,
     },
     ModelInfo {
+        name: "ease",
+        about: "EASE (Steck 2019): closed-form dense item×item linear model, B = I − P·diagMat(1/diag P), P = (XᵀX + λI)⁻¹",
+        params: crate::ease::PARAMS,
+        fit: crate::ease::fit,
+        load: crate::ease::load,
+    },
+    ModelInfo {
         name: "svd",
         about: "biased matrix factorisation by SGD, μ + b_u + b_i + p_u·q_i (Surprise SVD)",
         params: crate::svd::PARAMS,
