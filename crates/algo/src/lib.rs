@@ -15,6 +15,7 @@ use daogou_core::{Interactions, Params};
 
 mod als;
 mod baseline;
+mod bpr;
 mod ease;
 mod item_knn;
 mod knn_baseline;

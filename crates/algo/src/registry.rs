@@ -63,6 +63,13 @@ pub static MODELS: &[ModelInfo] = &[
         load: crate::ease::load,
     },
     ModelInfo {
+        name: "bpr",
+        about: "Bayesian Personalised Ranking: p_u·q_i + b_i by Hogwild SGD on (user, positive, negative) triples",
+        params: crate::bpr::PARAMS,
+        fit: crate::bpr::fit,
+        load: crate::bpr::load,
+    },
+    ModelInfo {
         name: "svd",
         about: "biased matrix factorisation by SGD, μ + b_u + b_i + p_u·q_i (Surprise SVD)",
         params: crate::svd::PARAMS,
