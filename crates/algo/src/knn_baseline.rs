@@ -560,6 +560,8 @@ mod tests {
             return;
         };
         println!("knn-baseline u1: RMSE {rmse:.4} MAE {mae:.4}, fit+predict {secs:.3}s");
-        assert!(rmse <= 0.94, "RMSE {rmse}");
+        // Surprise KNNBaseline: 0.9359 on u1, where it predicts μ + b_u for the 32 test items
+        // without training ratings (daogou's protocol: the global mean)
+        assert!(rmse <= 0.936, "RMSE {rmse}");
     }
 }

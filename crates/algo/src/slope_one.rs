@@ -304,6 +304,7 @@ mod tests {
             return;
         };
         println!("slope-one u1: RMSE {rmse:.4} MAE {mae:.4}, fit+predict {secs:.3}s");
-        assert!(rmse <= 0.96, "RMSE {rmse}");
+        // Surprise SlopeOne: 0.95672 on u1, the same predictions
+        assert!(rmse <= 0.9568, "RMSE {rmse}");
     }
 }
