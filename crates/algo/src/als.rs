@@ -163,22 +163,21 @@ pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     )))
 }
 
-/// The confidence excess c − 1 = alpha·r of every positive entry of `m`, as a matrix of the
-/// same shape (entries ≤ 0 dropped).
-fn confidence(m: &Csr, alpha: f32, binary: bool) -> Csr {
-    if m.data().iter().all(|&x| x > 0.0) {
-        return m.map_values(|_, _, x| alpha * if binary { 1.0 } else { x });
+/// Confidence of a training value: preference p = 1 and excess c − 1 = alpha·r (r = 1 when
+/// binary) for r > 0; p = 0 and excess 0 (no effect at all) otherwise.
+#[derive(Debug, Clone, Copy)]
+struct Conf {
+    alpha: f32,
+    binary: bool,
+}
+
+impl Conf {
+    /// (p, c − 1) of a stored value.
+    #[inline(always)]
+    fn of(self, r: f32) -> (f32, f32) {
+        let p = if r > 0.0 { 1.0 } else { 0.0 };
+        (p, p * self.alpha * if self.binary { 1.0 } else { r })
     }
-    let t: Vec<(u32, u32, f32)> = (0..m.n_rows())
-        .flat_map(|r| {
-            let (c, v) = m.row(r);
-            c.iter()
-                .zip(v)
-                .filter(|(_, &x)| x > 0.0)
-                .map(move |(&c, &x)| (r as u32, c, alpha * if binary { 1.0 } else { x }))
-        })
-        .collect();
-    Csr::from_triplets(m.n_rows(), m.n_cols(), t.iter().copied(), daogou_core::Aggregate::Sum)
 }
 
 impl Als {
@@ -194,18 +193,18 @@ impl Als {
         check_finite(MODEL, &m.by_user)?;
         let (n_users, n_items, k) = (m.n_users(), m.n_items(), h.factors);
         let (alpha, reg) = (h.alpha as f32, h.regularization as f32);
-        let cu = confidence(&m.by_user, alpha, h.binary);
-        let ci = cu.transpose();
+        let conf = Conf { alpha, binary: h.binary };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(h.seed);
         let scale = h.init_scale as f32;
         let mut init = |n: usize| -> Vec<f32> { (0..n * k).map(|_| rng.random::<f32>() * scale).collect() };
         let mut users = init(n_users);
         let mut items = init(n_items);
         for _ in 0..h.iterations {
-            solve_side(&cu, &items, &mut users, k, reg, h);
-            solve_side(&ci, &users, &mut items, k, reg, h);
+            solve_side(&m.by_user, conf, &items, &mut users, k, reg, h);
+            solve_side(&m.by_item, conf, &users, &mut items, k, reg, h);
         }
-        let item_users = (0..n_items).map(|i| ci.row_len(i) as u32).collect();
+        let item_users =
+            (0..n_items as u32).map(|i| m.item_row(i).1.iter().filter(|&&r| r > 0.0).count() as u32).collect();
         Ok(Als::assemble(k, n_users, n_items, alpha, reg, h.binary, users, items, item_users))
     }
 
@@ -381,9 +380,10 @@ impl Recommender for Als {
 /// Rows per parallel task (the SIMD dispatch is done once per task).
 const ROWS_PER_TASK: usize = 32;
 
-/// One half-sweep: every row of `x` (n × k) solved against the fixed `y` (m × k), with
-/// `conf` (n × m) holding the confidence excess c − 1 of each positive entry.
-fn solve_side(conf: &Csr, y: &[f32], x: &mut [f32], k: usize, reg: f32, h: &AlsParams) {
+/// One half-sweep: every row of `x` (n × k) solved against the fixed `y` (m × k), with the
+/// training values `vals` (n × m) turned into confidences by `conf`.
+#[allow(clippy::too_many_arguments)]
+fn solve_side(vals: &Csr, conf: Conf, y: &[f32], x: &mut [f32], k: usize, reg: f32, h: &AlsParams) {
     let mut g = gram(y, k);
     for a in 0..k {
         g[a * k + a] += f64::from(reg);
@@ -392,14 +392,15 @@ fn solve_side(conf: &Csr, y: &[f32], x: &mut [f32], k: usize, reg: f32, h: &AlsP
     x.par_chunks_mut(k * ROWS_PER_TASK).enumerate().for_each_init(
         || Scratch::new(k, h.cholesky),
         |s, (t, block)| {
-            Arch::new().dispatch(SolveBlock { conf, y, g32: &g32, block, first: t * ROWS_PER_TASK, k, h, s })
+            Arch::new().dispatch(SolveBlock { vals, conf, y, g32: &g32, block, first: t * ROWS_PER_TASK, k, h, s })
         },
     );
 }
 
 /// Rows `first..` of one half-sweep, as a SIMD kernel.
 struct SolveBlock<'a> {
-    conf: &'a Csr,
+    vals: &'a Csr,
+    conf: Conf,
     y: &'a [f32],
     g32: &'a [f32],
     block: &'a mut [f32],
@@ -414,15 +415,15 @@ impl WithSimd for SolveBlock<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) {
-        let SolveBlock { conf, y, g32, block, first, k, h, s } = self;
+        let SolveBlock { vals, conf, y, g32, block, first, k, h, s } = self;
         for (r, xr) in block.chunks_exact_mut(k).enumerate() {
-            let (idx, c) = conf.row(first + r);
-            if idx.is_empty() {
-                xr.fill(0.0);
+            let (idx, v) = vals.row(first + r);
+            if !v.iter().any(|&r| r > 0.0) {
+                xr.fill(0.0); // no positive: the exact solution of A x = 0
             } else if h.cholesky {
-                solve_cholesky(g32, y, idx, c, xr, k, s);
+                solve_cholesky(g32, y, idx, v, conf, xr, k, s);
             } else {
-                solve_cg(g32, y, idx, c, xr, k, h.cg_steps, s);
+                solve_cg(g32, y, idx, v, conf, xr, k, h.cg_steps, s);
             }
         }
     }
@@ -452,17 +453,28 @@ impl Scratch {
 }
 
 /// `cg_steps` of conjugate gradient on A x = b from the current x, with
-/// A = G + Σ c_i y_i y_iᵀ and b = Σ (1 + c_i) y_i (implicit's `least_squares_cg`).
+/// A = G + Σ (c_i − 1) y_i y_iᵀ and b = Σ p_i c_i y_i (implicit's `least_squares_cg`).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn solve_cg(g: &[f32], y: &[f32], idx: &[u32], c: &[f32], x: &mut [f32], k: usize, steps: usize, s: &mut Scratch) {
+fn solve_cg(
+    g: &[f32],
+    y: &[f32],
+    idx: &[u32],
+    vals: &[f32],
+    conf: Conf,
+    x: &mut [f32],
+    k: usize,
+    steps: usize,
+    s: &mut Scratch,
+) {
     let Scratch { r, p, ap, .. } = s;
     // r = b − A x
     symv(g, x, r, k);
     r.iter_mut().for_each(|v| *v = -*v);
-    for (&i, &ci) in idx.iter().zip(c) {
+    for (&i, &v) in idx.iter().zip(vals) {
         let yi = &y[i as usize * k..(i as usize + 1) * k];
-        let w = (1.0 + ci) - ci * dot(yi, x);
+        let (pref, ci) = conf.of(v);
+        let w = pref * (1.0 + ci) - ci * dot(yi, x);
         axpy(w, yi, r);
     }
     p.copy_from_slice(r);
@@ -472,8 +484,9 @@ fn solve_cg(g: &[f32], y: &[f32], idx: &[u32], c: &[f32], x: &mut [f32], k: usiz
     }
     for _ in 0..steps {
         symv(g, p, ap, k);
-        for (&i, &ci) in idx.iter().zip(c) {
+        for (&i, &v) in idx.iter().zip(vals) {
             let yi = &y[i as usize * k..(i as usize + 1) * k];
+            let ci = conf.of(v).1;
             axpy(ci * dot(yi, p), yi, ap);
         }
         let pap = dot(p, ap);
@@ -499,11 +512,24 @@ fn solve_cg(g: &[f32], y: &[f32], idx: &[u32], c: &[f32], x: &mut [f32], k: usiz
 /// x is unchanged when A is not positive definite.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn solve_cholesky(g: &[f32], y: &[f32], idx: &[u32], c: &[f32], x: &mut [f32], k: usize, s: &mut Scratch) {
+fn solve_cholesky(
+    g: &[f32],
+    y: &[f32],
+    idx: &[u32],
+    vals: &[f32],
+    conf: Conf,
+    x: &mut [f32],
+    k: usize,
+    s: &mut Scratch,
+) {
     let Scratch { a32, a, b, .. } = s;
     a32.copy_from_slice(g);
     b.fill(0.0);
-    for (&i, &ci) in idx.iter().zip(c) {
+    for (&i, &v) in idx.iter().zip(vals) {
+        let (pref, ci) = conf.of(v);
+        if pref == 0.0 {
+            continue;
+        }
         let yi = &y[i as usize * k..(i as usize + 1) * k];
         // whole rows (the upper half is ignored): uniform SIMD loops beat ragged ones
         for (r, arow) in a32.chunks_exact_mut(k).enumerate() {
