@@ -433,6 +433,10 @@ struct Scratch {
     r: Vec<f32>,
     p: Vec<f32>,
     ap: Vec<f32>,
+    /// The fixed-side rows of a row's positive entries, gathered contiguously.
+    rows: Vec<f32>,
+    /// Their confidence excess c − 1.
+    cs: Vec<f32>,
     a32: Vec<f32>,
     a: Vec<f64>,
     b: Vec<f64>,
@@ -445,6 +449,8 @@ impl Scratch {
             r: vec![0.0; k],
             p: vec![0.0; k],
             ap: vec![0.0; k],
+            rows: Vec::new(),
+            cs: Vec::new(),
             a32: vec![0.0; kk],
             a: vec![0.0; kk],
             b: vec![0.0; k],
@@ -467,14 +473,23 @@ fn solve_cg(
     steps: usize,
     s: &mut Scratch,
 ) {
-    let Scratch { r, p, ap, .. } = s;
+    let Scratch { r, p, ap, rows, cs, .. } = s;
+    // Gather the rows of the positive entries once: the 1 + steps passes below then stream
+    // through contiguous memory instead of fetching scattered rows of y again and again.
+    rows.clear();
+    cs.clear();
+    for (&i, &v) in idx.iter().zip(vals) {
+        let (pref, ci) = conf.of(v);
+        if pref > 0.0 {
+            rows.extend_from_slice(&y[i as usize * k..(i as usize + 1) * k]);
+            cs.push(ci);
+        }
+    }
     // r = b − A x
     symv(g, x, r, k);
     r.iter_mut().for_each(|v| *v = -*v);
-    for (&i, &v) in idx.iter().zip(vals) {
-        let yi = &y[i as usize * k..(i as usize + 1) * k];
-        let (pref, ci) = conf.of(v);
-        let w = pref * (1.0 + ci) - ci * dot(yi, x);
+    for (yi, &ci) in rows.chunks_exact(k).zip(cs.iter()) {
+        let w = (1.0 + ci) - ci * dot(yi, x);
         axpy(w, yi, r);
     }
     p.copy_from_slice(r);
@@ -484,9 +499,7 @@ fn solve_cg(
     }
     for _ in 0..steps {
         symv(g, p, ap, k);
-        for (&i, &v) in idx.iter().zip(vals) {
-            let yi = &y[i as usize * k..(i as usize + 1) * k];
-            let ci = conf.of(v).1;
+        for (yi, &ci) in rows.chunks_exact(k).zip(cs.iter()) {
             axpy(ci * dot(yi, p), yi, ap);
         }
         let pap = dot(p, ap);
