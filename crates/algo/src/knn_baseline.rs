@@ -326,7 +326,8 @@ impl KnnBaseline {
 fn pearson_baseline(c: &Acc, shrinkage: f64) -> f32 {
     let den = (c.sq_i * c.sq_j).sqrt();
     let n1 = f64::from(c.n) - 1.0;
-    if !(den > 0.0) || n1 + shrinkage <= 0.0 {
+    // den is NaN or 0 when a side has no variance
+    if den.is_nan() || den <= 0.0 || n1 + shrinkage <= 0.0 {
         return 0.0;
     }
     let s = c.prod / den * (n1 / (n1 + shrinkage));

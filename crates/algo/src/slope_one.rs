@@ -233,7 +233,7 @@ mod tests {
             model.score_user(u as u32, &mut scores);
             let rated: Vec<usize> = (0..30).filter(|&j| r(u, j).is_some()).collect();
             let mean = rated.iter().map(|&j| r(u, j).unwrap()).sum::<f64>() / rated.len() as f64;
-            for i in 0..30usize {
+            for (i, &score) in scores.iter().enumerate() {
                 let mut devs = Vec::new();
                 for &j in &rated {
                     let common: Vec<usize> = (0..50).filter(|&v| r(v, i).is_some() && r(v, j).is_some()).collect();
@@ -252,7 +252,7 @@ mod tests {
                 };
                 let got = model.predict(u as u32, i as u32);
                 assert!((f64::from(got) - want.clamp(1.0, 5.0)).abs() < 1e-5, "({u},{i}): {got} vs {want}");
-                assert_eq!(scores[i], model.raw(u as u32, i as u32) as f32, "({u},{i})");
+                assert_eq!(score, model.raw(u as u32, i as u32) as f32, "({u},{i})");
             }
         }
     }

@@ -497,7 +497,7 @@ pub(crate) fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f
         for k in 0..j {
             s -= a[j * d + k] * a[j * d + k];
         }
-        if !(s > 0.0) || !s.is_finite() {
+        if s.is_nan() || s <= 0.0 || !s.is_finite() {
             return None;
         }
         let l = s.sqrt();
