@@ -133,6 +133,18 @@ pub(crate) fn require_explicit(model: &str, train: &TrainData<'_>) -> Result<()>
     }
 }
 
+/// Error when SGD diverged (a learning rate too large for the data): some parameter is not finite.
+pub(crate) fn check_converged(model: &str, params: &[&[f32]]) -> Result<()> {
+    if params.iter().all(|v| v.iter().all(|x| x.is_finite())) {
+        Ok(())
+    } else {
+        Err(Error::BadData {
+            model: model.to_owned(),
+            reason: "SGD diverged (parameters became infinite or NaN); lower lr or raise reg".into(),
+        })
+    }
+}
+
 /// The generator of the initial factors and the shuffles.
 pub(crate) fn rng(seed: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(seed)
@@ -769,6 +781,7 @@ impl Svd {
         let (mut bu, mut bi) = (vec![0f32; nu], vec![0f32; ni]);
         let mut strata = Strata::new(m, &mut rng);
         sgd_epochs(&h, mean, &mut strata, &mut pu, &mut qi, &mut bu, &mut bi);
+        check_converged("svd", &[&pu, &qi, &bu, &bi])?;
         // Users and items without a rating are unknown: no factors (and their biases are 0).
         zero_unrated(&mut pu, f, |u| m.by_user.row_len(u));
         zero_unrated(&mut qi, f, |i| m.by_item.row_len(i));
@@ -955,6 +968,8 @@ pub(crate) mod tests {
     fn validates_params_and_refuses_implicit_data() {
         let (m, _) = planted(10, 10, 0.5, 1);
         let t = TrainData { matrix: &m, explicit: true };
+        let e = Svd::fit(&t, &Params::new().with("lr", 1e6)).unwrap_err().to_string();
+        assert!(e.contains("diverged"), "{e}");
         for bad in [("factors", "0"), ("lr", "-1"), ("reg_qi", "NaN"), ("biased", "maybe"), ("n_factors", "3")] {
             let e = Svd::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
             assert!(e.contains(bad.0), "{bad:?}: {e}");

@@ -44,7 +44,7 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use crate::sim::{clean_history, get_nonneg, value_stats};
-use crate::svd::{dot_fma, normal, require_explicit, rng, zero_unrated, Factors, Prior, Sgd};
+use crate::svd::{check_converged, dot_fma, normal, require_explicit, rng, zero_unrated, Factors, Prior, Sgd};
 use crate::{check_params, Error, ModelState, RatingPredictor, Recommender, Result, Tensor, TrainData};
 
 /// Parameters of `svdpp` with their meaning and default.
@@ -219,6 +219,7 @@ impl SvdPp {
             bi: &mut bi,
             rng: &mut rng,
         });
+        check_converged("svdpp", &[&pu, &qi, &yj, &bu, &bi])?;
         zero_unrated(&mut pu, f, |u| m.by_user.row_len(u));
         zero_unrated(&mut qi, f, |i| m.by_item.row_len(i));
         zero_unrated(&mut yj, f, |i| m.by_item.row_len(i));
@@ -411,6 +412,7 @@ mod tests {
             let e = SvdPp::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
             assert!(e.contains(bad.0), "{bad:?}: {e}");
         }
+        assert!(SvdPp::fit(&t, &Params::new().with("lr", 1e6)).unwrap_err().to_string().contains("diverged"));
         let e = SvdPp::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap_err();
         assert!(e.to_string().contains("explicit"), "{e}");
         // an item nobody rated has no factors
