@@ -8,6 +8,7 @@ mod demo;
 mod evaluate;
 mod progress;
 mod recommend;
+mod serve;
 mod store_cmds;
 mod tune;
 
@@ -78,6 +79,10 @@ enum Command {
     ///
     /// Needs no input. Deterministic for a given --seed.
     Demo(demo::DemoArgs),
+    /// Run the HTTP recommendation service (see /openapi.json once it runs).
+    ///
+    /// Example: daogou serve --db shop.db --bind 127.0.0.1:8080 --api-keys "k-reader-1:read,k-admin-1:read+write+admin"
+    Serve(serve::ServeArgs),
 }
 
 /// `daogou stats | head` closes stdout early; `println!` then panics with "failed printing to
@@ -124,6 +129,7 @@ fn main() -> ExitCode {
         Command::Recommend(a) => recommend::recommend(a),
         Command::Similar(a) => recommend::similar(a),
         Command::Demo(a) => demo::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

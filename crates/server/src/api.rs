@@ -1,0 +1,628 @@
+//! The HTTP API: routes, extractors that turn every bad input into a JSON 4xx, the auth and
+//! metrics middleware, and the handlers.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use daogou_core::{Event, EventKind, Item, Params};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::Scope;
+use crate::engine::{AppState, Filter, History, ModelSpec, DELETED_ATTR};
+use crate::error::ApiError;
+
+type S = State<Arc<AppState>>;
+type ApiResult = Result<Response, ApiError>;
+
+/// The service's router over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.body_limit;
+    let timeout = state.config.timeout;
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
+        .route("/items/{id}", put(put_item).get(get_item).delete(delete_item))
+        .route("/items/{id}/similar", get(similar))
+        .route("/events", post(post_events))
+        .route("/users/{id}/recommendations", get(user_recommendations))
+        .route("/users/{id}", axum::routing::delete(delete_user))
+        .route("/sessions/recommendations", post(session_recommendations))
+        .route("/popular", get(popular))
+        .route("/admin/retrain", post(retrain))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .with_state(state)
+}
+
+// ---------------------------------------------------------------- middleware
+
+/// The scope a request needs (`None`: open).
+pub fn scope_for(method: &Method, path: &str) -> Option<Scope> {
+    if path == "/health" {
+        return None;
+    }
+    Some(if path.starts_with("/admin/") || (method == Method::DELETE && path.starts_with("/users/")) {
+        Scope::Admin
+    } else if path == "/events" || (path.starts_with("/items/") && (method == Method::PUT || method == Method::DELETE))
+    {
+        Scope::Write
+    } else {
+        Scope::Read
+    })
+}
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn auth(State(s): S, req: Request, next: Next) -> Response {
+    let Some(need) = scope_for(req.method(), req.uri().path()) else { return next.run(req).await };
+    if s.config.api_keys.is_empty() {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let presented = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .or_else(|| h.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .map(str::trim);
+    let key = presented.and_then(|p| {
+        // compare against every key, so the time taken does not say which prefix matched
+        let mut found = None;
+        for k in &s.config.api_keys {
+            if ct_eq(k.key.as_bytes(), p.as_bytes()) {
+                found = Some(k);
+            }
+        }
+        found
+    });
+    match key {
+        None => {
+            let mut r = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid API key is required (Authorization: Bearer KEY or X-API-Key: KEY)",
+            )
+            .into_response();
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            r
+        }
+        Some(k) if !k.scopes.has(need) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this API key lacks the `{}` scope", need.as_str()),
+        )
+        .into_response(),
+        Some(_) => next.run(req).await,
+    }
+}
+
+async fn track(State(s): S, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
+    let resp = next.run(req).await;
+    s.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this endpoint")
+}
+
+// ---------------------------------------------------------------- input
+
+fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    b.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is larger than the limit")
+        } else {
+            ApiError::bad_request(format!("body: {}", r.body_text()))
+        }
+    })
+}
+
+fn json_value(b: &[u8]) -> Result<Value, ApiError> {
+    if b.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("body: a JSON body is required"));
+    }
+    serde_json::from_slice(b).map_err(|e| ApiError::bad_request(format!("body: invalid JSON: {e}")))
+}
+
+/// Deserialize `v` naming the path of the failing field under `what`.
+fn typed<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { what.to_owned() } else { format!("{what}.{path}") };
+        ApiError::bad_request(format!("{at}: {}", e.inner()))
+    })
+}
+
+fn path_id(p: Result<Path<String>, PathRejection>, what: &str) -> Result<String, ApiError> {
+    let Path(id) = p.map_err(|r| ApiError::bad_request(format!("{what}: {}", r.body_text())))?;
+    check_id(&id, what)?;
+    Ok(id)
+}
+
+fn check_id(id: &str, what: &str) -> Result<(), ApiError> {
+    if id.trim().is_empty() {
+        return Err(ApiError::bad_request(format!("{what}: must not be empty")));
+    }
+    if id.len() > 256 {
+        return Err(ApiError::bad_request(format!("{what}: longer than 256 bytes")));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!("{what}: control characters are not allowed")));
+    }
+    Ok(())
+}
+
+/// Query parameters of the recommendation endpoints.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecQuery {
+    n: Option<usize>,
+    category: Option<String>,
+    brand: Option<String>,
+    min_price: Option<f64>,
+    max_price: Option<f64>,
+    in_stock: Option<bool>,
+    exclude: Option<String>,
+    allow_repeat: Option<bool>,
+}
+
+struct RecParams {
+    n: usize,
+    filter: Filter,
+    allow_repeat: bool,
+}
+
+fn rec_params(s: &AppState, q: Result<Query<RecQuery>, QueryRejection>) -> Result<RecParams, ApiError> {
+    let Query(q) = q.map_err(|r| ApiError::bad_request(format!("query: {}", r.body_text())))?;
+    let n = q.n.unwrap_or(10);
+    if n == 0 || n > s.config.max_n {
+        return Err(ApiError::bad_request(format!("n: must be between 1 and {}", s.config.max_n)));
+    }
+    for (name, v) in [("min_price", q.min_price), ("max_price", q.max_price)] {
+        if v.is_some_and(|p| !p.is_finite()) {
+            return Err(ApiError::bad_request(format!("{name}: must be a finite number")));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (q.min_price, q.max_price) {
+        if lo > hi {
+            return Err(ApiError::bad_request("min_price: must not exceed max_price"));
+        }
+    }
+    let exclude: rustc_hash::FxHashSet<String> = q
+        .exclude
+        .iter()
+        .flat_map(|e| e.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if exclude.len() > 1000 {
+        return Err(ApiError::bad_request("exclude: at most 1000 ids"));
+    }
+    let nonempty = |v: Option<String>| v.filter(|x| !x.is_empty());
+    Ok(RecParams {
+        n,
+        filter: Filter {
+            category: nonempty(q.category),
+            brand: nonempty(q.brand),
+            min_price: q.min_price,
+            max_price: q.max_price,
+            in_stock: q.in_stock.unwrap_or(true),
+            exclude,
+        },
+        allow_repeat: q.allow_repeat.unwrap_or(false),
+    })
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f).await?)
+}
+
+// ---------------------------------------------------------------- handlers
+
+async fn health(State(s): S) -> Json<Value> {
+    let snap = s.snapshot();
+    let last = s.last_retrain.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Json(json!({
+        "status": "ok",
+        "model": snap.model_name(),
+        "model_version": snap.version,
+        "users": snap.users.len(),
+        "items": snap.items.len(),
+        "last_retrain": last,
+    }))
+}
+
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
+}
+
+async fn metrics(State(s): S) -> Response {
+    let n = s.snapshot().items.len();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render(n)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemIn {
+    id: Option<String>,
+    title: Option<String>,
+    category: Option<String>,
+    brand: Option<String>,
+    price: Option<f64>,
+    available: Option<bool>,
+    stock: Option<i64>,
+    attributes: Option<BTreeMap<String, String>>,
+    created_at: Option<i64>,
+}
+
+async fn put_item(State(s): S, p: Result<Path<String>, PathRejection>, b: Result<Bytes, BytesRejection>) -> ApiResult {
+    let id = path_id(p, "id")?;
+    let v: ItemIn = typed(json_value(&body(b)?)?, "item")?;
+    if v.id.as_ref().is_some_and(|b| *b != id) {
+        return Err(ApiError::bad_request("item.id: differs from the id in the path"));
+    }
+    if v.price.is_some_and(|p| !p.is_finite() || p < 0.0) {
+        return Err(ApiError::bad_request("item.price: must be a finite number ≥ 0"));
+    }
+    let attributes = v.attributes.unwrap_or_default();
+    if attributes.contains_key(DELETED_ATTR) {
+        return Err(ApiError::bad_request(format!("item.attributes: `{DELETED_ATTR}` is reserved")));
+    }
+    let item = Item {
+        id: id.clone(),
+        title: v.title.unwrap_or_default(),
+        category: v.category.filter(|c| !c.is_empty()),
+        brand: v.brand.filter(|c| !c.is_empty()),
+        price: v.price,
+        attributes,
+        created_at: v.created_at,
+        available: v.available.unwrap_or(true),
+        stock: v.stock,
+    };
+    let s2 = s.clone();
+    let created = blocking(move || s2.upsert_item(item)).await??;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({"id": id, "created": created}))).into_response())
+}
+
+async fn get_item(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
+    let id = path_id(p, "id")?;
+    match s.item(&id).filter(|it| !it.attributes.contains_key(DELETED_ATTR)) {
+        Some(it) => Ok(Json(it).into_response()),
+        None => Err(ApiError::not_found(format!("item `{id}` is not in the catalogue"))),
+    }
+}
+
+async fn delete_item(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
+    let id = path_id(p, "id")?;
+    let Some(mut it) = s.item(&id).filter(|it| !it.attributes.contains_key(DELETED_ATTR)) else {
+        return Err(ApiError::not_found(format!("item `{id}` is not in the catalogue")));
+    };
+    it.available = false;
+    it.attributes.insert(DELETED_ATTR.to_owned(), "true".to_owned());
+    let s2 = s.clone();
+    blocking(move || s2.upsert_item(it)).await??;
+    Ok(Json(json!({"id": id, "deleted": true})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventIn {
+    user: String,
+    item: Option<String>,
+    kind: String,
+    value: Option<f64>,
+    timestamp: Option<i64>,
+    query: Option<String>,
+}
+
+fn event(v: Value, at: &str, now: i64) -> Result<Event, ApiError> {
+    let e: EventIn = typed(v, at)?;
+    let bad = |field: &str, msg: &str| ApiError::bad_request(format!("{at}.{field}: {msg}"));
+    check_id(&e.user, &format!("{at}.user"))?;
+    let kind = EventKind::from_str(&e.kind).map_err(|_| {
+        bad(
+            "kind",
+            &format!("unknown event kind `{}` (view, click, search, add_to_cart, purchase, return, rating)", e.kind),
+        )
+    })?;
+    let item = e.item.unwrap_or_default();
+    if kind == EventKind::Search {
+        if e.query.as_deref().is_none_or(|q| q.trim().is_empty()) {
+            return Err(bad("query", "required for a search"));
+        }
+        if !item.is_empty() {
+            check_id(&item, &format!("{at}.item"))?;
+        }
+    } else {
+        check_id(&item, &format!("{at}.item"))?;
+    }
+    if kind == EventKind::Rating && e.value.is_none() {
+        return Err(bad("value", "required for a rating"));
+    }
+    let value = e.value.unwrap_or(1.0);
+    if !value.is_finite() || value.abs() > 1e9 {
+        return Err(bad("value", "must be a finite number"));
+    }
+    if e.query.as_ref().is_some_and(|q| q.len() > 1000) {
+        return Err(bad("query", "longer than 1000 bytes"));
+    }
+    Ok(Event { user: e.user, item, kind, value: value as f32, timestamp: e.timestamp.unwrap_or(now), query: e.query })
+}
+
+async fn post_events(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult {
+    let v = json_value(&body(b)?)?;
+    let now = now();
+    let events = match v {
+        Value::Array(list) => {
+            if list.len() > s.config.max_batch {
+                return Err(ApiError::bad_request(format!(
+                    "events: a batch holds at most {} events, got {}",
+                    s.config.max_batch,
+                    list.len()
+                )));
+            }
+            list.into_iter()
+                .enumerate()
+                .map(|(n, v)| event(v, &format!("events[{n}]"), now))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        v @ Value::Object(_) => vec![event(v, "event", now)?],
+        _ => return Err(ApiError::bad_request("body: expected an event object or an array of events")),
+    };
+    let s2 = s.clone();
+    let n = events.len();
+    let (inserted, duplicates) = blocking(move || s2.ingest(&events)).await??;
+    Ok(Json(json!({"accepted": n, "inserted": inserted, "duplicates": duplicates})).into_response())
+}
+
+fn picks_json(s: &AppState, picks: &[crate::engine::Pick]) -> Value {
+    s.note_served(picks);
+    serde_json::to_value(picks).unwrap_or(Value::Null)
+}
+
+async fn user_recommendations(
+    State(s): S,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<RecQuery>, QueryRejection>,
+) -> ApiResult {
+    let user = path_id(p, "user")?;
+    let rp = rec_params(&s, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let h = s2.history(&snap, &user);
+        let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat);
+        json!({
+            "user": user,
+            "model": snap.model_name(),
+            "model_version": snap.version,
+            "known_user": h.user.is_some(),
+            "realtime": h.fresh,
+            "items": picks_json(&s2, &picks),
+        })
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionIn {
+    items: Vec<String>,
+}
+
+async fn session_recommendations(
+    State(s): S,
+    q: Result<Query<RecQuery>, QueryRejection>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let rp = rec_params(&s, q)?;
+    let sess: SessionIn = typed(json_value(&body(b)?)?, "session")?;
+    if sess.items.len() > 1000 {
+        return Err(ApiError::bad_request("session.items: at most 1000 items"));
+    }
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let mut values: BTreeMap<u32, f32> = BTreeMap::new();
+        let mut unknown = 0usize;
+        for id in &sess.items {
+            match snap.items.get(id) {
+                Some(i) => *values.entry(i).or_insert(0.0) += snap.spec.weights.view.max(f32::MIN_POSITIVE),
+                None => unknown += 1,
+            }
+        }
+        let kinds = values.keys().map(|&i| (i, EventKind::View)).collect();
+        let h = History { user: None, items: values.into_iter().collect(), kinds, fresh: true };
+        let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat);
+        json!({
+            "model": snap.model_name(),
+            "model_version": snap.version,
+            "unknown_items": unknown,
+            "items": picks_json(&s2, &picks),
+        })
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn similar(
+    State(s): S,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<RecQuery>, QueryRejection>,
+) -> ApiResult {
+    let id = path_id(p, "id")?;
+    let rp = rec_params(&s, q)?;
+    let s2 = s.clone();
+    blocking(move || {
+        let snap = s2.snapshot();
+        let item =
+            snap.items.get(&id).ok_or_else(|| ApiError::not_found(format!("item `{id}` is unknown to the model")))?;
+        let picks = s2.similar(&snap, item, &rp.filter, rp.n).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "unsupported",
+                format!("model {} has no notion of item similarity (use item-knn)", snap.model_name()),
+            )
+        })?;
+        Ok(Json(json!({
+            "item": id,
+            "model": snap.model_name(),
+            "model_version": snap.version,
+            "items": picks_json(&s2, &picks),
+        }))
+        .into_response())
+    })
+    .await?
+}
+
+async fn popular(State(s): S, q: Result<Query<RecQuery>, QueryRejection>) -> ApiResult {
+    let rp = rec_params(&s, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let picks = s2.popular(&snap, &rp.filter, rp.n);
+        json!({"model_version": snap.version, "items": picks_json(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn delete_user(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
+    let user = path_id(p, "user")?;
+    let _fit = s.fit_lock.lock().await;
+    let known = s.snapshot().users.get(&user).is_some();
+    let (s2, u2) = (s.clone(), user.clone());
+    let removed = blocking(move || s2.delete_user_data(&u2)).await??;
+    let mut refit = Value::Null;
+    if removed > 0 || known {
+        let s2 = s.clone();
+        match blocking(move || s2.refit(None)).await? {
+            Ok(_) => s.clear_tombstones(),
+            // the tombstone keeps the user's own answers empty until a refit succeeds
+            Err(e) => refit = json!(e),
+        }
+    }
+    Ok(Json(json!({
+        "user": user,
+        "events_deleted": removed,
+        "model_version": s.snapshot().version,
+        "refit_error": refit,
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetrainIn {
+    model: Option<String>,
+    params: Option<BTreeMap<String, Value>>,
+    weights: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetrainQuery {
+    wait: Option<bool>,
+}
+
+async fn retrain(
+    State(s): S,
+    q: Result<Query<RetrainQuery>, QueryRejection>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let Query(q) = q.map_err(|r| ApiError::bad_request(format!("query: {}", r.body_text())))?;
+    let b = body(b)?;
+    let r: RetrainIn =
+        if b.iter().all(u8::is_ascii_whitespace) { RetrainIn::default() } else { typed(json_value(&b)?, "retrain")? };
+    let cur = s.snapshot().spec.clone();
+    let spec = if r.model.is_some() || r.params.is_some() || r.weights.is_some() {
+        let name = r.model.unwrap_or(cur.name.clone());
+        if !daogou_algo::model_names().contains(&name.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "retrain.model: unknown model `{name}`; available: {}",
+                daogou_algo::model_names().join(", ")
+            )));
+        }
+        let mut params = Params::new();
+        for (k, v) in r.params.unwrap_or_default() {
+            params.set(&k, v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+        }
+        let weights = match r.weights {
+            Some(w) => daogou_data::EventWeights::parse(&w)
+                .map_err(|e| ApiError::bad_request(format!("retrain.weights: {e}")))?,
+            None => cur.weights,
+        };
+        Some(ModelSpec { name, params, weights })
+    } else {
+        None
+    };
+    let s2 = s.clone();
+    let job = async move {
+        let _fit = s2.fit_lock.lock().await;
+        let s3 = s2.clone();
+        let started = now();
+        let res = match tokio::task::spawn_blocking(move || s3.refit(spec)).await {
+            Ok(r) => r.map(|snap| (snap.version, snap.model_name().to_owned())),
+            Err(e) => Err(format!("fitting failed: {e}")),
+        };
+        let outcome = match &res {
+            Ok((v, m)) => {
+                json!({"status": "ok", "model": m, "model_version": v, "started": started, "finished": now()})
+            }
+            Err(e) => json!({"status": "failed", "error": e, "started": started, "finished": now()}),
+        };
+        *s2.last_retrain.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.clone());
+        (res.is_ok(), outcome)
+    };
+    if q.wait.unwrap_or(false) {
+        let (ok, outcome) = job.await;
+        if ok {
+            Ok(Json(outcome).into_response())
+        } else {
+            let msg = outcome["error"].as_str().unwrap_or("fitting failed").to_owned();
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "fit_failed",
+                format!("{msg}; still serving model version {}", s.snapshot().version),
+            ))
+        }
+    } else {
+        tokio::spawn(job);
+        Ok((StatusCode::ACCEPTED, Json(json!({"status": "started", "model_version": s.snapshot().version})))
+            .into_response())
+    }
+}

@@ -1,0 +1,217 @@
+//! Server configuration: defaults, then a TOML-subset file (`key = value` lines), then
+//! environment variables and command-line flags (applied by the caller through [`Config::set`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes {
+    /// Recommendations, similar, popular, metrics, the OpenAPI document.
+    pub read: bool,
+    /// Events and catalogue writes.
+    pub write: bool,
+    /// Retraining and user deletion.
+    pub admin: bool,
+}
+
+/// The scope an endpoint needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// read
+    Read,
+    /// write
+    Write,
+    /// admin
+    Admin,
+}
+
+impl Scope {
+    /// The scope's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+impl Scopes {
+    /// True when `s` is granted.
+    pub fn has(&self, s: Scope) -> bool {
+        match s {
+            Scope::Read => self.read,
+            Scope::Write => self.write,
+            Scope::Admin => self.admin,
+        }
+    }
+}
+
+/// One configured API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The secret presented as `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+    pub key: String,
+    /// What it may do.
+    pub scopes: Scopes,
+}
+
+/// Parse `key1:read,key2:read+write+admin` (whitespace ignored; empty → no keys).
+pub fn parse_api_keys(spec: &str) -> Result<Vec<ApiKey>, String> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, scopes) = part
+            .split_once(':')
+            .ok_or_else(|| format!("api key entry `{part}` is not KEY:SCOPES (e.g. k1:read+write)"))?;
+        let key = key.trim();
+        if key.len() < 8 {
+            return Err("api keys must have at least 8 characters".into());
+        }
+        let mut s = Scopes::default();
+        for sc in scopes.split('+').map(str::trim) {
+            match sc {
+                "read" => s.read = true,
+                "write" => s.write = true,
+                "admin" => s.admin = true,
+                other => return Err(format!("unknown scope `{other}` (read, write, admin)")),
+            }
+        }
+        out.push(ApiKey { key: key.to_owned(), scopes: s });
+    }
+    Ok(out)
+}
+
+/// Everything `daogou serve` is configured by.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SQLite database.
+    pub db: PathBuf,
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free one).
+    pub bind: String,
+    /// Model name to fit on the stored data, or a model file to load.
+    pub model: String,
+    /// Model hyperparameters (`key=value`).
+    pub params: Vec<String>,
+    /// Event weights (`view=1,purchase=8`), as the CLI's `--weights`.
+    pub weights: Option<String>,
+    /// API keys; none → the service is open (loopback use).
+    pub api_keys: Vec<ApiKey>,
+    /// Largest accepted request body in bytes.
+    pub body_limit: usize,
+    /// Largest event batch.
+    pub max_batch: usize,
+    /// Largest `n` of a recommendation request.
+    pub max_n: usize,
+    /// Request timeout.
+    pub timeout: Duration,
+    /// Tokio worker threads.
+    pub workers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            db: PathBuf::from("daogou.db"),
+            bind: "127.0.0.1:8080".into(),
+            model: "item-knn".into(),
+            params: Vec::new(),
+            weights: None,
+            api_keys: Vec::new(),
+            body_limit: 1 << 20,
+            max_batch: 10_000,
+            max_n: 200,
+            timeout: Duration::from_secs(60),
+            workers: 2,
+        }
+    }
+}
+
+impl Config {
+    /// Set one key (`db`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
+    /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
+        match key {
+            "db" => self.db = PathBuf::from(value),
+            "bind" => self.bind = value.to_owned(),
+            "model" => self.model = value.to_owned(),
+            "set" | "params" => {
+                self.params.extend(value.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned))
+            }
+            "weights" => self.weights = Some(value.to_owned()),
+            "api_keys" => self.api_keys = parse_api_keys(value)?,
+            "body_limit" => self.body_limit = num(value)?.max(1024),
+            "max_batch" => self.max_batch = num(value)?.max(1),
+            "max_n" => self.max_n = num(value)?.max(1),
+            "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
+            "workers" => self.workers = num(value)?.max(1),
+            other => return Err(format!("unknown setting `{other}`")),
+        }
+        Ok(())
+    }
+
+    /// Apply a file of `key = value` lines (`#` comments, values optionally in double quotes,
+    /// a `[server]` section header is allowed and ignored).
+    pub fn apply_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.apply_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Apply `key = value` lines (see [`Config::apply_file`]).
+    pub fn apply_str(&mut self, text: &str) -> Result<(), String> {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || (line.starts_with('[') && line.ends_with(']')) {
+                continue;
+            }
+            let (k, v) = line.split_once('=').ok_or_else(|| format!("line {}: expected key = value", n + 1))?;
+            let v = v.trim();
+            let v = match v.strip_prefix('"') {
+                Some(rest) => rest.strip_suffix('"').ok_or_else(|| format!("line {}: unterminated string", n + 1))?,
+                None => v.split(" #").next().unwrap_or(v).trim(),
+            };
+            self.set(k.trim(), v).map_err(|e| format!("line {}: {e}", n + 1))?;
+        }
+        Ok(())
+    }
+
+    /// Apply `DAOGOU_*` environment variables (`DAOGOU_API_KEYS`, `DAOGOU_DB`, `DAOGOU_BIND`,
+    /// `DAOGOU_MODEL`, `DAOGOU_BODY_LIMIT`, `DAOGOU_WORKERS`).
+    pub fn apply_env(&mut self) -> Result<(), String> {
+        for (var, key) in [
+            ("DAOGOU_API_KEYS", "api_keys"),
+            ("DAOGOU_DB", "db"),
+            ("DAOGOU_BIND", "bind"),
+            ("DAOGOU_MODEL", "model"),
+            ("DAOGOU_BODY_LIMIT", "body_limit"),
+            ("DAOGOU_WORKERS", "workers"),
+        ] {
+            if let Ok(v) = std::env::var(var) {
+                self.set(key, &v).map_err(|e| format!("{var}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_overrides() {
+        let mut c = Config::default();
+        c.apply_str("# shop\n[server]\nbind = \"0.0.0.0:9000\"\nmodel = item-knn # fast\nset = k=20,shrinkage=5\napi_keys = \"reader123:read,admin1234:read+write+admin\"\n").unwrap();
+        assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.model, "item-knn");
+        assert_eq!(c.params, ["k=20", "shrinkage=5"]);
+        assert_eq!(c.api_keys.len(), 2);
+        assert!(c.api_keys[1].scopes.admin && !c.api_keys[0].scopes.write);
+        c.set("bind", "127.0.0.1:1").unwrap();
+        assert_eq!(c.bind, "127.0.0.1:1");
+        assert!(c.apply_str("colour = red").unwrap_err().contains("colour"));
+        assert!(parse_api_keys("short:read").is_err());
+        assert!(parse_api_keys("longenough:root").unwrap_err().contains("root"));
+    }
+}

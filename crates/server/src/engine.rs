@@ -1,0 +1,557 @@
+//! The live state behind the service: the current model snapshot (swapped atomically), the
+//! catalogue, the per-user live histories and the store.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use daogou_algo::{build_model, topk::top_k, Recommender, TrainData};
+use daogou_core::{Dataset, Event, EventKind, IdMap, Interaction, Interactions, Item, Params};
+use daogou_data::EventWeights;
+use daogou_eval::protocol::train_matrix;
+use daogou_eval::EvalOptions;
+use daogou_store::{SqliteStore, Store};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::metrics::Metrics;
+use crate::Config;
+
+/// Attribute that marks a catalogue item deleted through `DELETE /items/{id}` (the store keeps
+/// the row, unavailable, so that past events stay valid).
+pub const DELETED_ATTR: &str = "daogou:deleted";
+
+/// Which model to fit and how to weigh events.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// Registered model name.
+    pub name: String,
+    /// Hyperparameters.
+    pub params: Params,
+    /// Event-type weights (implicit data).
+    pub weights: EventWeights,
+}
+
+impl ModelSpec {
+    /// `name` with default parameters and weights.
+    pub fn named(name: &str) -> Self {
+        ModelSpec { name: name.to_owned(), params: Params::new(), weights: EventWeights::default() }
+    }
+}
+
+/// A fitted model with everything needed to answer with it. Immutable once built; replaced
+/// as a whole (a request holds an `Arc` to the snapshot it started with).
+pub struct Snapshot {
+    /// Increases by one with every swap.
+    pub version: u64,
+    /// `None` while the store holds no interactions.
+    pub model: Option<Box<dyn Recommender>>,
+    /// What was fitted (used again by retrains).
+    pub spec: ModelSpec,
+    /// The model's user ids.
+    pub users: IdMap,
+    /// The model's item ids.
+    pub items: IdMap,
+    /// Training histories (users × items).
+    pub train: Interactions,
+    /// Per model user: (item, strongest kind of event), sorted by item.
+    pub kinds: Vec<Vec<(u32, EventKind)>>,
+    /// Distinct users per item.
+    pub popularity: Vec<f32>,
+    /// Ratings rather than behaviour.
+    pub explicit: bool,
+    /// Live events with a sequence number below this are part of `train`.
+    pub seq: u64,
+}
+
+impl Snapshot {
+    /// Model name, or `none`.
+    pub fn model_name(&self) -> &str {
+        self.model.as_ref().map_or("none", |m| m.name())
+    }
+}
+
+fn kind_rank(k: EventKind) -> u8 {
+    match k {
+        EventKind::Purchase => 6,
+        EventKind::Rating => 5,
+        EventKind::AddToCart => 4,
+        EventKind::Click => 3,
+        EventKind::View => 2,
+        EventKind::Search => 1,
+        EventKind::Return => 0,
+    }
+}
+
+/// How a reason names what the user did (shared with the CLI's wording).
+pub fn verb(k: EventKind) -> &'static str {
+    match k {
+        EventKind::Purchase => "bought",
+        EventKind::Rating => "rated",
+        EventKind::AddToCart => "put in your cart",
+        EventKind::Click | EventKind::View => "viewed",
+        EventKind::Search => "searched for",
+        EventKind::Return => "returned",
+    }
+}
+
+fn stronger(map: &mut FxHashMap<u32, EventKind>, item: u32, k: EventKind) {
+    let e = map.entry(item).or_insert(k);
+    if kind_rank(k) > kind_rank(*e) {
+        *e = k;
+    }
+}
+
+/// Per model user, the strongest kind per item, from the stored interactions of `ds`
+/// (mapped into the model's id space).
+fn strongest_kinds(ds: &Dataset, users: &IdMap, items: &IdMap) -> Vec<Vec<(u32, EventKind)>> {
+    let same = users.ids() == ds.users.ids() && items.ids() == ds.items.ids();
+    let mut per: Vec<FxHashMap<u32, EventKind>> = vec![FxHashMap::default(); users.len()];
+    for x in &ds.interactions {
+        let (u, i) = if same {
+            (Some(x.user), Some(x.item))
+        } else {
+            (users.get(ds.users.id(x.user)), items.get(ds.items.id(x.item)))
+        };
+        if let (Some(u), Some(i)) = (u, i) {
+            stronger(&mut per[u as usize], i, x.kind);
+        }
+    }
+    per.into_iter()
+        .map(|m| {
+            let mut v: Vec<(u32, EventKind)> = m.into_iter().collect();
+            v.sort_unstable_by_key(|p| p.0);
+            v
+        })
+        .collect()
+}
+
+fn popularity(train: &Interactions) -> Vec<f32> {
+    (0..train.n_items()).map(|i| train.item_row(i as u32).0.len() as f32).collect()
+}
+
+/// Fit `spec` on everything in `ds`.
+pub fn fit_snapshot(ds: &Dataset, spec: &ModelSpec, version: u64, seq: u64) -> Result<Snapshot, String> {
+    if !daogou_algo::model_names().contains(&spec.name.as_str()) {
+        return Err(format!("unknown model `{}`; available: {}", spec.name, daogou_algo::model_names().join(", ")));
+    }
+    let mut opts = EvalOptions::new(&spec.name, spec.params.clone());
+    opts.weights = spec.weights;
+    let explicit = opts.explicit(ds);
+    let train = train_matrix(ds, &ds.interactions, &opts);
+    let model = if train.nnz() == 0 {
+        None
+    } else {
+        Some(
+            build_model(&spec.name, &spec.params, &TrainData { matrix: &train, explicit })
+                .map_err(|e| e.to_string())?,
+        )
+    };
+    Ok(Snapshot {
+        version,
+        kinds: strongest_kinds(ds, &ds.users, &ds.items),
+        popularity: popularity(&train),
+        model,
+        spec: spec.clone(),
+        users: ds.users.clone(),
+        items: ds.items.clone(),
+        train,
+        explicit,
+        seq,
+    })
+}
+
+/// Load a model file; `ds` (the store) supplies the strongest event kinds for reasons.
+pub fn load_snapshot(path: &Path, ds: &Dataset, version: u64, seq: u64) -> Result<Snapshot, String> {
+    let saved = daogou_modelfile::load(path).map_err(|e| e.to_string())?;
+    let mut params = Params::new();
+    if let Some(p) = saved.manifest["params"].as_object() {
+        for (k, v) in p {
+            params.set(k, v.as_str().unwrap_or(&v.to_string()));
+        }
+    }
+    let spec = ModelSpec { name: saved.model.name().to_owned(), params, weights: EventWeights::default() };
+    Ok(Snapshot {
+        version,
+        kinds: strongest_kinds(ds, &saved.users, &saved.items),
+        popularity: popularity(&saved.train),
+        model: Some(saved.model),
+        spec,
+        users: saved.users,
+        items: saved.items,
+        train: saved.train,
+        explicit: saved.explicit,
+        seq,
+    })
+}
+
+/// One event kept for real-time answers until a refit includes it.
+#[derive(Debug, Clone)]
+struct LiveEvent {
+    seq: u64,
+    item: String,
+    kind: EventKind,
+    value: f32,
+}
+
+/// A user's history as the model sees it now.
+pub struct History {
+    /// Index of the user in the snapshot's training data (when known and not deleted).
+    pub user: Option<u32>,
+    /// (item, value) pairs, sorted by item; values summed, non-positive dropped.
+    pub items: Vec<(u32, f32)>,
+    /// Strongest kind per history item.
+    pub kinds: FxHashMap<u32, EventKind>,
+    /// True when events newer than the model are part of it.
+    pub fresh: bool,
+}
+
+/// Per-request filters.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Category, matched exactly or as a path prefix (`鞋` matches `鞋/跑鞋`).
+    pub category: Option<String>,
+    /// Brand, exactly.
+    pub brand: Option<String>,
+    /// Lowest price.
+    pub min_price: Option<f64>,
+    /// Highest price.
+    pub max_price: Option<f64>,
+    /// Only available items with stock (unknown stock counts as in stock).
+    pub in_stock: bool,
+    /// Item ids never to return.
+    pub exclude: FxHashSet<String>,
+}
+
+impl Filter {
+    fn passes(&self, id: &str, item: Option<&Item>) -> bool {
+        if self.exclude.contains(id) {
+            return false;
+        }
+        let Some(it) = item else {
+            return self.category.is_none()
+                && self.brand.is_none()
+                && self.min_price.is_none()
+                && self.max_price.is_none();
+        };
+        if it.attributes.contains_key(DELETED_ATTR) {
+            return false;
+        }
+        if self.in_stock && (!it.available || it.stock.is_some_and(|s| s <= 0)) {
+            return false;
+        }
+        if let Some(c) = &self.category {
+            match &it.category {
+                Some(ic) if ic == c || (ic.starts_with(c.as_str()) && ic[c.len()..].starts_with('/')) => {}
+                _ => return false,
+            }
+        }
+        if let Some(b) = &self.brand {
+            if it.brand.as_deref() != Some(b.as_str()) {
+                return false;
+            }
+        }
+        if self.min_price.is_some() || self.max_price.is_some() {
+            let Some(p) = it.price else { return false };
+            if self.min_price.is_some_and(|m| p < m) || self.max_price.is_some_and(|m| p > m) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One answer line.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Pick {
+    /// Item id.
+    pub item: String,
+    /// Title (the id when the catalogue has none).
+    pub title: String,
+    /// Model score (popularity count for popularity answers, similarity for similar items).
+    pub score: f32,
+    /// Why.
+    pub reason: String,
+    /// The history item the reason names, when one.
+    pub because: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Brand.
+    pub brand: Option<String>,
+    /// Price.
+    pub price: Option<f64>,
+}
+
+/// The shared state of the service.
+pub struct AppState {
+    /// Configuration it was started with.
+    pub config: Config,
+    store: Mutex<SqliteStore>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    catalogue: RwLock<FxHashMap<String, Item>>,
+    live: Mutex<FxHashMap<String, Vec<LiveEvent>>>,
+    /// user → snapshot version current when they were deleted: their training row is hidden
+    /// from snapshots up to that version.
+    deleted: Mutex<FxHashMap<String, u64>>,
+    next_seq: AtomicU64,
+    /// Serialises refits (retrain, deletion) so the newest data always wins.
+    pub fit_lock: tokio::sync::Mutex<()>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Last background retrain outcome.
+    pub last_retrain: Mutex<Option<serde_json::Value>>,
+}
+
+/// Boxed error for start-up.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl AppState {
+    /// Build the state on `store`: load `config.model` when it names a file, otherwise fit it
+    /// (with `config.params`, `config.weights`) on the stored data. Blocking: call it from
+    /// `spawn_blocking` or before the runtime starts.
+    pub fn new(store: SqliteStore, config: Config) -> Result<Arc<AppState>, BoxError> {
+        let ds = store.load_dataset()?;
+        let path = Path::new(&config.model);
+        let snap = if path.is_file() {
+            load_snapshot(path, &ds, 1, 0)?
+        } else {
+            let params = Params::parse(config.params.iter().map(String::as_str))?;
+            let weights = match &config.weights {
+                Some(w) => EventWeights::parse(w)?,
+                None => EventWeights::default(),
+            };
+            fit_snapshot(&ds, &ModelSpec { name: config.model.clone(), params, weights }, 1, 0)?
+        };
+        let catalogue = ds.catalogue.iter().map(|it| (it.id.clone(), it.clone())).collect();
+        let metrics = Metrics::default();
+        metrics.model_version.store(1, Ordering::Relaxed);
+        Ok(Arc::new(AppState {
+            config,
+            store: Mutex::new(store),
+            snapshot: RwLock::new(Arc::new(snap)),
+            catalogue: RwLock::new(catalogue),
+            live: Mutex::new(FxHashMap::default()),
+            deleted: Mutex::new(FxHashMap::default()),
+            next_seq: AtomicU64::new(0),
+            fit_lock: tokio::sync::Mutex::new(()),
+            metrics,
+            last_retrain: Mutex::new(None),
+        }))
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, SqliteStore> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Store `events` in one transaction; once committed, make them visible to real-time
+    /// answers. Returns (inserted, duplicates).
+    pub fn ingest(&self, events: &[Event]) -> Result<(u64, u64), daogou_store::StoreError> {
+        let mut store = self.store();
+        let report = store.insert_events(events)?;
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        for e in events.iter().filter(|e| !e.item.is_empty()) {
+            let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
+            live.entry(e.user.clone()).or_default().push(LiveEvent {
+                seq,
+                item: e.item.clone(),
+                kind: e.kind,
+                value: e.value,
+            });
+        }
+        drop(live);
+        drop(store);
+        self.metrics.events_ingested.fetch_add(report.events_inserted, Ordering::Relaxed);
+        Ok((report.events_inserted, report.events_duplicate))
+    }
+
+    /// Upsert a catalogue item (store first, then the live catalogue). Returns true when new.
+    pub fn upsert_item(&self, item: Item) -> Result<bool, daogou_store::StoreError> {
+        let report = self.store().upsert_items(std::slice::from_ref(&item))?;
+        self.catalogue.write().unwrap_or_else(|e| e.into_inner()).insert(item.id.clone(), item);
+        Ok(report.items_inserted > 0)
+    }
+
+    /// A catalogue item.
+    pub fn item(&self, id: &str) -> Option<Item> {
+        self.catalogue.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+    }
+
+    /// Refit the current (or a new) spec on the store and swap it in; the old model stays on
+    /// error. Blocking; hold [`AppState::fit_lock`] around it.
+    pub fn refit(&self, spec: Option<ModelSpec>) -> Result<Arc<Snapshot>, String> {
+        let (ds, seq) = {
+            let store = self.store();
+            let seq = self.next_seq.load(Ordering::SeqCst);
+            (store.load_dataset().map_err(|e| e.to_string())?, seq)
+        };
+        let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
+        let version = self.snapshot().version + 1;
+        let snap = Arc::new(fit_snapshot(&ds, &spec, version, seq)?);
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap.clone();
+        self.metrics.model_version.store(version, Ordering::Relaxed);
+        // events now part of the model leave the live histories
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|_, v| {
+            v.retain(|e| e.seq >= seq);
+            !v.is_empty()
+        });
+        Ok(snap)
+    }
+
+    /// Delete a user from the store and the live state; blocking, under the fit lock. Returns
+    /// the number of stored events removed. The caller refits afterwards.
+    pub fn delete_user_data(&self, user: &str) -> Result<u64, daogou_store::StoreError> {
+        let n = self.store().delete_user(user)?;
+        let version = self.snapshot().version;
+        self.deleted.lock().unwrap_or_else(|e| e.into_inner()).insert(user.to_owned(), version);
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).remove(user);
+        Ok(n)
+    }
+
+    /// Forget tombstones older than the current snapshot (after a refit without the user).
+    pub fn clear_tombstones(&self) {
+        let v = self.snapshot().version;
+        self.deleted.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, dv| *dv >= v);
+    }
+
+    /// `user`'s history: the training row plus live events newer than the snapshot.
+    pub fn history(&self, snap: &Snapshot, user: &str) -> History {
+        let hidden =
+            self.deleted.lock().unwrap_or_else(|e| e.into_inner()).get(user).is_some_and(|&v| snap.version <= v);
+        let idx = if hidden { None } else { snap.users.get(user) };
+        let mut values: BTreeMap<u32, f32> = BTreeMap::new();
+        let mut kinds: FxHashMap<u32, EventKind> = FxHashMap::default();
+        if let Some(u) = idx {
+            let (items, vals) = snap.train.user_row(u);
+            values.extend(items.iter().copied().zip(vals.iter().copied()));
+            if let Some(k) = snap.kinds.get(u as usize) {
+                kinds.extend(k.iter().copied());
+            }
+        }
+        let mut fresh = false;
+        if let Some(evs) = self.live.lock().unwrap_or_else(|e| e.into_inner()).get(user) {
+            for e in evs.iter().filter(|e| e.seq >= snap.seq) {
+                let Some(i) = snap.items.get(&e.item) else { continue };
+                fresh = true;
+                stronger(&mut kinds, i, e.kind);
+                let x = Interaction { user: 0, item: i, value: e.value, timestamp: 0, kind: e.kind };
+                if snap.explicit {
+                    if e.kind == EventKind::Rating {
+                        values.insert(i, e.value);
+                    }
+                } else {
+                    *values.entry(i).or_insert(0.0) += snap.spec.weights.weight(&x);
+                }
+            }
+        }
+        let items = values.into_iter().filter(|&(_, v)| v > 0.0 || snap.explicit).collect();
+        History { user: idx, items, kinds, fresh }
+    }
+
+    fn pick(
+        &self,
+        cat: &FxHashMap<String, Item>,
+        snap: &Snapshot,
+        i: u32,
+        score: f32,
+        reason: String,
+        because: Option<u32>,
+    ) -> Pick {
+        let id = snap.items.id(i);
+        let it = cat.get(id);
+        Pick {
+            item: id.to_owned(),
+            title: it.filter(|x| !x.title.is_empty()).map_or_else(|| id.to_owned(), |x| x.title.clone()),
+            score,
+            reason,
+            because: because.map(|b| snap.items.id(b).to_owned()),
+            category: it.and_then(|x| x.category.clone()),
+            brand: it.and_then(|x| x.brand.clone()),
+            price: it.and_then(|x| x.price),
+        }
+    }
+
+    fn title(&self, cat: &FxHashMap<String, Item>, snap: &Snapshot, i: u32) -> String {
+        let id = snap.items.id(i);
+        cat.get(id).filter(|x| !x.title.is_empty()).map_or_else(|| id.to_owned(), |x| x.title.clone())
+    }
+
+    /// Top `n` for a history (a known user, a user with fresh events, a session), filtered,
+    /// each with a reason; popular items fill in when the history says nothing.
+    pub fn recommend(&self, snap: &Snapshot, h: &History, f: &Filter, n: usize, allow_repeat: bool) -> Vec<Pick> {
+        let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
+        let owned: FxHashSet<u32> = h.items.iter().map(|p| p.0).collect();
+        let ok =
+            |i: u32| f.passes(snap.items.id(i), cat.get(snap.items.id(i))) && (allow_repeat || !owned.contains(&i));
+        let mut out = Vec::with_capacity(n);
+        if let (Some(model), false) = (&snap.model, h.items.is_empty()) {
+            let mut scores = vec![0f32; model.n_items()];
+            match (h.user, h.fresh) {
+                (Some(u), false) => model.score_user(u, &mut scores),
+                _ => model.score_history(&h.items, &mut scores),
+            }
+            for (i, score) in top_k(&scores, n, |i| !ok(i)) {
+                let why = model.explain(&h.items, i, 1);
+                if why.is_empty() && score <= 0.0 {
+                    break; // nothing the history says: popular items fill in below
+                }
+                let (reason, because) = match why.first() {
+                    Some(&(b, _)) => {
+                        let v = h.kinds.get(&b).map_or("interacted with", |k| verb(*k));
+                        (format!("because you {v} “{}”", self.title(&cat, snap, b)), Some(b))
+                    }
+                    None if model.name() == "popularity" => ("a bestseller in this shop".to_owned(), None),
+                    None => ("popular with shoppers like you".to_owned(), None),
+                };
+                out.push(self.pick(&cat, snap, i, score, reason, because));
+            }
+        }
+        if out.len() < n {
+            let have: FxHashSet<String> = out.iter().map(|p| p.item.clone()).collect();
+            for (i, s) in top_k(&snap.popularity, n - out.len(), |i| !ok(i) || have.contains(snap.items.id(i))) {
+                if s <= 0.0 {
+                    break;
+                }
+                out.push(self.pick(&cat, snap, i, s, "popular in this shop".to_owned(), None));
+            }
+        }
+        out
+    }
+
+    /// The most popular items passing `f`.
+    pub fn popular(&self, snap: &Snapshot, f: &Filter, n: usize) -> Vec<Pick> {
+        let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
+        top_k(&snap.popularity, n, |i| !f.passes(snap.items.id(i), cat.get(snap.items.id(i))))
+            .into_iter()
+            .filter(|&(_, s)| s > 0.0)
+            .map(|(i, s)| self.pick(&cat, snap, i, s, "popular in this shop".to_owned(), None))
+            .collect()
+    }
+
+    /// Items similar to `item`; `None` when the model has no item similarity.
+    pub fn similar(&self, snap: &Snapshot, item: u32, f: &Filter, n: usize) -> Option<Vec<Pick>> {
+        let model = snap.model.as_ref()?;
+        let sims = model.similar_items(item, (n * 4).max(n + 50))?;
+        let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
+        let title = self.title(&cat, snap, item);
+        Some(
+            sims.into_iter()
+                .filter(|&(i, _)| i != item && f.passes(snap.items.id(i), cat.get(snap.items.id(i))))
+                .take(n)
+                .map(|(i, s)| {
+                    self.pick(&cat, snap, i, s, format!("customers who viewed “{title}” also viewed this"), Some(item))
+                })
+                .collect(),
+        )
+    }
+
+    /// Record the items answered (for the coverage gauge).
+    pub fn note_served(&self, picks: &[Pick]) {
+        self.metrics.note_served(picks.iter().map(|p| p.item.as_str()));
+    }
+}

@@ -1,0 +1,133 @@
+//! The hand-written OpenAPI 3 document served at `/openapi.json`.
+
+use serde_json::{json, Value};
+
+fn q(name: &str, ty: &str, about: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": about, "schema": {"type": ty}})
+}
+
+fn p(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 256}})
+}
+
+fn ok(schema: &str) -> Value {
+    json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn errors(codes: &[&str]) -> serde_json::Map<String, Value> {
+    codes
+        .iter()
+        .map(|c| {
+            (c.to_string(), json!({"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}))
+        })
+        .collect()
+}
+
+fn responses(okv: (&str, Value), errs: &[&str]) -> Value {
+    let mut m = errors(errs);
+    m.insert(okv.0.to_owned(), okv.1);
+    Value::Object(m)
+}
+
+fn filters() -> Vec<Value> {
+    vec![
+        q("n", "integer", "how many (1..max_n, default 10)"),
+        q("category", "string", "category, exact or path prefix"),
+        q("brand", "string", "brand"),
+        q("min_price", "number", "lowest price"),
+        q("max_price", "number", "highest price"),
+        q("in_stock", "boolean", "only available items with stock (default true)"),
+        q("exclude", "string", "comma-separated item ids to leave out"),
+        q("allow_repeat", "boolean", "allow items the user already has (default false)"),
+    ]
+}
+
+fn with_id() -> Vec<Value> {
+    let mut v = vec![p("id")];
+    v.extend(filters());
+    v
+}
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    let e4 = ["400", "401", "403"];
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "daogou recommendation service", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Personal recommendations with reasons, real-time events, catalogue, privacy deletion. With API keys configured every endpoint except /health needs `Authorization: Bearer KEY` or `X-API-Key: KEY` with the scope named in each operation."},
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["code", "message"],
+                          "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                "Item": {"type": "object", "additionalProperties": false, "properties": {
+                    "id": {"type": "string"}, "title": {"type": "string"}, "category": {"type": "string"},
+                    "brand": {"type": "string"}, "price": {"type": "number", "minimum": 0},
+                    "available": {"type": "boolean"}, "stock": {"type": "integer"},
+                    "created_at": {"type": "integer", "description": "unix seconds"},
+                    "attributes": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                "Event": {"type": "object", "additionalProperties": false, "required": ["user", "kind"], "properties": {
+                    "user": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "item": {"type": "string", "description": "required except for a search"},
+                    "kind": {"type": "string", "enum": ["view", "click", "search", "add_to_cart", "purchase", "return", "rating"]},
+                    "value": {"type": "number", "description": "quantity, or the rating (required for rating)"},
+                    "timestamp": {"type": "integer", "description": "unix seconds; default now"},
+                    "query": {"type": "string", "description": "search text (required for search)"}}},
+                "Pick": {"type": "object", "properties": {
+                    "item": {"type": "string"}, "title": {"type": "string"}, "score": {"type": "number"},
+                    "reason": {"type": "string"}, "because": {"type": "string", "nullable": true},
+                    "category": {"type": "string", "nullable": true}, "brand": {"type": "string", "nullable": true},
+                    "price": {"type": "number", "nullable": true}}},
+                "Picks": {"type": "object", "properties": {
+                    "model": {"type": "string"}, "model_version": {"type": "integer"},
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Pick"}}}},
+                "Object": {"type": "object"}
+            }
+        },
+        "security": [{"bearer": []}, {"apiKey": []}],
+        "paths": {
+            "/health": {"get": {"summary": "liveness, model and version (no key needed)", "security": [],
+                                "responses": {"200": ok("Object")}}},
+            "/openapi.json": {"get": {"summary": "this document (scope read)", "responses": responses(("200", ok("Object")), &["401", "403"])}},
+            "/metrics": {"get": {"summary": "Prometheus metrics (scope read)", "responses": responses(("200",
+                json!({"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}})), &["401", "403"])}},
+            "/items/{id}": {
+                "parameters": [p("id")],
+                "get": {"summary": "a catalogue item (scope read)", "responses": responses(("200", ok("Item")), &["400", "401", "403", "404"])},
+                "put": {"summary": "create or replace a catalogue item (scope write)",
+                        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}},
+                        "responses": responses(("200", ok("Object")), &["201", "400", "401", "403", "413"])},
+                "delete": {"summary": "remove an item from recommendations (scope write)",
+                           "responses": responses(("200", ok("Object")), &["400", "401", "403", "404"])}
+            },
+            "/items/{id}/similar": {"get": {"summary": "customers who viewed this also viewed (scope read)",
+                "parameters": with_id(),
+                "responses": responses(("200", ok("Picks")), &["400", "401", "403", "404", "409"])}},
+            "/events": {"post": {"summary": "one event or a batch; answered after the transaction commits (scope write)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
+                    {"$ref": "#/components/schemas/Event"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": 10000}]}}}},
+                "responses": responses(("200", ok("Object")), &["400", "401", "403", "413"])}},
+            "/users/{id}/recommendations": {"get": {"summary": "for you, with a reason per item; real time (scope read)",
+                "parameters": with_id(),
+                "responses": responses(("200", ok("Picks")), &e4)}},
+            "/users/{id}": {"delete": {"summary": "forget a user: events, live history, model influence (scope admin)",
+                "parameters": [p("id")], "responses": responses(("200", ok("Object")), &e4)}},
+            "/sessions/recommendations": {"post": {"summary": "anonymous session from the items it viewed (scope read)",
+                "parameters": filters(),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
+                    "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "string"}, "maxItems": 1000}}}}}},
+                "responses": responses(("200", ok("Picks")), &["400", "401", "403", "413"])}},
+            "/popular": {"get": {"summary": "most popular items (scope read)", "parameters": filters(),
+                "responses": responses(("200", ok("Picks")), &e4)}},
+            "/admin/retrain": {"post": {"summary": "refit on the stored data and swap atomically; the old model keeps serving on failure (scope admin)",
+                "parameters": [q("wait", "boolean", "answer when the refit is done (default: 202 at once)")],
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
+                    "model": {"type": "string"}, "params": {"type": "object"}, "weights": {"type": "string"}}}}}},
+                "responses": responses(("200", ok("Object")), &["202", "400", "401", "403", "422"])}}
+        }
+    })
+}

@@ -1,0 +1,6 @@
+//! In-process tests of the HTTP service (the Router called through `tower::ServiceExt::oneshot`;
+//! no port). One integration-test binary for the crate.
+
+mod api;
+mod privacy;
+mod support;

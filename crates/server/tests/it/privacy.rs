@@ -1,0 +1,55 @@
+//! `DELETE /users/{id}`: after deletion every answer equals that of a server started on a
+//! store that never had the user.
+
+use axum::http::StatusCode;
+use daogou_core::EventKind;
+use serde_json::Value;
+
+use crate::support::*;
+
+fn strip(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("model_version");
+    }
+    v
+}
+
+#[tokio::test]
+async fn deletion_equals_never_having_had_the_user() {
+    // the victim links the two clusters: bought running shoes and books together
+    let mut victim = Vec::new();
+    for (n, item) in ["s0", "b0", "s1", "b1", "b2"].iter().enumerate() {
+        victim.push(ev("victim", item, EventKind::Purchase, 1_600_000_000 + n as i64));
+    }
+    let (with, _) = app_on(store(&victim), config(false));
+    let (without, _) = app_on(store(&[]), config(false));
+
+    let probes: Vec<String> = ["su0", "su3", "ru1", "ru4", "victim", "nobody"]
+        .iter()
+        .map(|u| format!("/users/{u}/recommendations?n=8&in_stock=false"))
+        .chain(["/popular?n=12".into(), "/items/s0/similar?n=8".into(), "/items/b0/similar?n=8".into()])
+        .collect();
+    // the victim's data shows before deletion
+    let mut differs = false;
+    for p in &probes {
+        differs |= strip(get(&with, p).await) != strip(get(&without, p).await);
+    }
+    assert!(differs, "the fixture must make the victim visible");
+    // live events of the victim too
+    call(&with, "POST", "/events", None, Some(r#"{"user":"victim","item":"b3","kind":"view"}"#)).await;
+
+    let (st, v) = call(&with, "DELETE", "/users/victim", None, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["events_deleted"], 6, "{v}");
+    for p in &probes {
+        assert_eq!(strip(get(&with, p).await), strip(get(&without, p).await), "{p}");
+    }
+    let s = strip(call(&with, "POST", "/sessions/recommendations", None, Some(r#"{"items":["s0"]}"#)).await.1);
+    let t = strip(call(&without, "POST", "/sessions/recommendations", None, Some(r#"{"items":["s0"]}"#)).await.1);
+    assert_eq!(s, t);
+    let h = get(&with, "/health").await;
+    assert_eq!(h["users"], get(&without, "/health").await["users"]);
+    // deleting again is harmless
+    let (st, v) = call(&with, "DELETE", "/users/victim", None, None).await;
+    assert_eq!((st, v["events_deleted"].as_u64()), (StatusCode::OK, Some(0)));
+}
