@@ -4,3 +4,4 @@
 mod cli;
 mod datasets;
 mod fixtures;
+mod serve;
