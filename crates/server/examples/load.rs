@@ -1,0 +1,198 @@
+//! A small load generator for `daogou serve`: keep-alive HTTP/1.1 over std::net, one
+//! connection per thread, a mixed read/write workload, latency percentiles at the end.
+//!
+//! ```sh
+//! cargo run --release -p daogou-server --example load -- --addr 127.0.0.1:8080 --seconds 20 \
+//!     --threads 8 --write-share 0.1 --users 800 --items 600
+//! ```
+//! Ids follow the demo shop (`u0000`, `p00000`); `--key` sends `Authorization: Bearer KEY`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+struct Opts {
+    addr: String,
+    seconds: f64,
+    threads: usize,
+    write_share: f64,
+    users: u64,
+    items: u64,
+    key: Option<String>,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        addr: "127.0.0.1:8080".into(),
+        seconds: 20.0,
+        threads: 8,
+        write_share: 0.1,
+        users: 800,
+        items: 600,
+        key: None,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for w in args.chunks(2) {
+        let v = w.get(1).cloned().unwrap_or_default();
+        match w[0].as_str() {
+            "--addr" => o.addr = v,
+            "--seconds" => o.seconds = v.parse().expect("--seconds"),
+            "--threads" => o.threads = v.parse().expect("--threads"),
+            "--write-share" => o.write_share = v.parse().expect("--write-share"),
+            "--users" => o.users = v.parse().expect("--users"),
+            "--items" => o.items = v.parse().expect("--items"),
+            "--key" => o.key = Some(v),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o
+}
+
+struct Conn {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Conn {
+    fn open(addr: &str) -> Conn {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_nodelay(true).unwrap();
+        Conn { r: BufReader::new(s.try_clone().unwrap()), w: s }
+    }
+
+    /// One request on the kept-alive connection; returns the status.
+    fn call(&mut self, req: &[u8]) -> std::io::Result<u16> {
+        self.w.write_all(req)?;
+        let mut line = String::new();
+        self.r.read_line(&mut line)?;
+        let status: u16 = line.get(9..12).and_then(|c| c.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.r.read_line(&mut line)?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.r.read_exact(&mut body)?;
+        Ok(status)
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    reads: Vec<u32>,  // µs
+    writes: Vec<u32>, // µs
+    errors: u64,
+    events: u64,
+}
+
+fn pct(v: &mut [u32], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_unstable();
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i] as f64 / 1000.0
+}
+
+fn main() {
+    let o = opts();
+    let deadline = Instant::now() + Duration::from_secs_f64(o.seconds);
+    let auth = o.key.as_ref().map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..o.threads)
+        .map(|t| {
+            let (addr, auth) = (o.addr.clone(), auth.clone());
+            let (users, items, share) = (o.users, o.items, o.write_share);
+            std::thread::spawn(move || {
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
+                let mut conn = Conn::open(&addr);
+                let mut tally = Tally::default();
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    n += 1;
+                    let user = format!("u{:04}", rng.next() % users);
+                    let write = rng.unit() < share;
+                    let req = if write {
+                        let body = format!(
+                            r#"{{"user":"{user}","item":"p{:05}","kind":"view"}}"#,
+                            rng.next() % items
+                        );
+                        format!(
+                            "POST /events HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    } else {
+                        format!("GET /users/{user}/recommendations?n=10 HTTP/1.1\r\nHost: x\r\n{auth}\r\n")
+                    };
+                    let t0 = Instant::now();
+                    match conn.call(req.as_bytes()) {
+                        Ok(200) => {
+                            let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                            if write {
+                                tally.writes.push(us);
+                                tally.events += 1;
+                            } else {
+                                tally.reads.push(us);
+                            }
+                        }
+                        Ok(_) => tally.errors += 1,
+                        Err(_) => {
+                            tally.errors += 1;
+                            conn = Conn::open(&addr);
+                        }
+                    }
+                    let _ = n;
+                }
+                tally
+            })
+        })
+        .collect();
+    let mut all = Tally::default();
+    for h in handles {
+        let t = h.join().unwrap();
+        all.reads.extend(t.reads);
+        all.writes.extend(t.writes);
+        all.errors += t.errors;
+        all.events += t.events;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mut both: Vec<u32> = all.reads.iter().chain(&all.writes).copied().collect();
+    println!(
+        "{{\"seconds\": {secs:.1}, \"threads\": {}, \"requests\": {}, \"requests_per_s\": {:.0}, \"reads_per_s\": {:.0}, \"events_per_s\": {:.0}, \"errors\": {}, \
+\"p50_ms\": {:.2}, \"p95_ms\": {:.2}, \"p99_ms\": {:.2}, \"read_p50_ms\": {:.2}, \"read_p99_ms\": {:.2}, \"write_p50_ms\": {:.2}, \"write_p99_ms\": {:.2}}}",
+        o.threads,
+        both.len(),
+        both.len() as f64 / secs,
+        all.reads.len() as f64 / secs,
+        all.events as f64 / secs,
+        all.errors,
+        pct(&mut both, 0.50),
+        pct(&mut both, 0.95),
+        pct(&mut both, 0.99),
+        pct(&mut all.reads, 0.50),
+        pct(&mut all.reads, 0.99),
+        pct(&mut all.writes, 0.50),
+        pct(&mut all.writes, 0.99),
+    );
+}
