@@ -42,6 +42,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sessions/recommendations", post(session_recommendations))
         .route("/popular", get(popular))
         .route("/admin/retrain", post(retrain))
+        .route("/admin/model", post(load_model))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth))
@@ -111,6 +112,16 @@ async fn auth(State(s): S, req: Request, next: Next) -> Response {
             format!("this API key lacks the `{}` scope", need.as_str()),
         )
         .into_response(),
+        Some(k) if !s.allow(&k.key) => {
+            let mut r = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("more than {} requests per second for this API key", s.config.rate_limit),
+            )
+            .into_response();
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
         Some(_) => next.run(req).await,
     }
 }
@@ -402,6 +413,12 @@ async fn post_events(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult
         v @ Value::Object(_) => vec![event(v, "event", now)?],
         _ => return Err(ApiError::bad_request("body: expected an event object or an array of events")),
     };
+    let mut events = events;
+    if s.config.pseudonymize_key.is_some() {
+        for e in &mut events {
+            e.user = s.user_id(&e.user);
+        }
+    }
     let s2 = s.clone();
     let n = events.len();
     let (inserted, duplicates) = blocking(move || s2.ingest(&events)).await??;
@@ -423,7 +440,7 @@ async fn user_recommendations(
     let s2 = s.clone();
     let out = blocking(move || {
         let snap = s2.snapshot();
-        let h = s2.history(&snap, &user);
+        let h = s2.history(&snap, &s2.user_id(&user));
         let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat);
         json!({
             "user": user,
@@ -524,8 +541,9 @@ async fn popular(State(s): S, q: Result<Query<RecQuery>, QueryRejection>) -> Api
 async fn delete_user(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
     let user = path_id(p, "user")?;
     let _fit = s.fit_lock.lock().await;
-    let known = s.snapshot().users.get(&user).is_some();
-    let (s2, u2) = (s.clone(), user.clone());
+    let stored = s.user_id(&user);
+    let known = s.snapshot().users.get(&stored).is_some();
+    let (s2, u2) = (s.clone(), stored);
     let removed = blocking(move || s2.delete_user_data(&u2)).await??;
     let mut refit = Value::Null;
     if removed > 0 || known {
@@ -624,5 +642,31 @@ async fn retrain(
         tokio::spawn(job);
         Ok((StatusCode::ACCEPTED, Json(json!({"status": "started", "model_version": s.snapshot().version})))
             .into_response())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadIn {
+    path: String,
+}
+
+async fn load_model(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult {
+    let r: LoadIn = typed(json_value(&body(b)?)?, "model")?;
+    let path = std::path::PathBuf::from(&r.path);
+    if !path.is_file() {
+        return Err(ApiError::bad_request(format!("model.path: {} is not a file on the server", r.path)));
+    }
+    let _fit = s.fit_lock.lock().await;
+    let s2 = s.clone();
+    match blocking(move || s2.load_model_file(&path)).await? {
+        Ok(snap) => {
+            Ok(Json(json!({"status": "ok", "model": snap.model_name(), "model_version": snap.version})).into_response())
+        }
+        Err(e) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "model_refused",
+            format!("{e}; still serving model version {}", s.snapshot().version),
+        )),
     }
 }

@@ -82,6 +82,26 @@ pub fn parse_api_keys(spec: &str) -> Result<Vec<ApiKey>, String> {
     Ok(out)
 }
 
+/// The pseudonym of a user id under `secret`: `p_` + 128 bits of two keyed SipHash-2-4 digests,
+/// stable for a given secret and not reversible without it.
+#[allow(deprecated)] // std's SipHasher is the only keyed hash in std; its output is stable
+pub fn pseudonym(secret: &str, user: &str) -> String {
+    use std::hash::{Hash, Hasher, SipHasher};
+    let derive = |k0: u64, k1: u64| {
+        let mut h = SipHasher::new_with_keys(k0, k1);
+        secret.as_bytes().hash(&mut h);
+        h.finish()
+    };
+    let (a, b) =
+        (derive(0x6461_6f67_6f75_0001, 0x7073_6575_646f_0001), derive(0x6461_6f67_6f75_0002, 0x7073_6575_646f_0002));
+    let digest = |k0: u64, k1: u64| {
+        let mut h = SipHasher::new_with_keys(k0, k1);
+        user.as_bytes().hash(&mut h);
+        h.finish()
+    };
+    format!("p_{:016x}{:016x}", digest(a, b), digest(b ^ 0x5555_5555_5555_5555, a ^ 0xaaaa_aaaa_aaaa_aaaa))
+}
+
 /// Everything `daogou serve` is configured by.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -107,6 +127,11 @@ pub struct Config {
     pub timeout: Duration,
     /// Tokio worker threads.
     pub workers: usize,
+    /// Requests per second allowed per API key (bursts of twice that); 0 = unlimited.
+    pub rate_limit: f64,
+    /// Secret for pseudonymous user ids: when set, user ids are stored and looked up as a keyed
+    /// hash (`p_` + 32 hex digits), so the store never holds the shop's raw customer ids.
+    pub pseudonymize_key: Option<String>,
 }
 
 impl Default for Config {
@@ -123,13 +148,16 @@ impl Default for Config {
             max_n: 200,
             timeout: Duration::from_secs(60),
             workers: 2,
+            rate_limit: 0.0,
+            pseudonymize_key: None,
         }
     }
 }
 
 impl Config {
     /// Set one key (`db`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
-    /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`).
+    /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
+    /// `pseudonymize_key`).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
         match key {
@@ -146,6 +174,20 @@ impl Config {
             "max_n" => self.max_n = num(value)?.max(1),
             "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
             "workers" => self.workers = num(value)?.max(1),
+            "rate_limit" => {
+                self.rate_limit = value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r >= 0.0)
+                    .ok_or_else(|| format!("rate_limit: `{value}` is not a number ≥ 0"))?
+            }
+            "pseudonymize_key" => {
+                if value.len() < 16 {
+                    return Err("pseudonymize_key: use a secret of at least 16 characters".into());
+                }
+                self.pseudonymize_key = Some(value.to_owned())
+            }
             other => return Err(format!("unknown setting `{other}`")),
         }
         Ok(())
@@ -186,6 +228,8 @@ impl Config {
             ("DAOGOU_MODEL", "model"),
             ("DAOGOU_BODY_LIMIT", "body_limit"),
             ("DAOGOU_WORKERS", "workers"),
+            ("DAOGOU_RATE_LIMIT", "rate_limit"),
+            ("DAOGOU_PSEUDONYMIZE_KEY", "pseudonymize_key"),
         ] {
             if let Ok(v) = std::env::var(var) {
                 self.set(key, &v).map_err(|e| format!("{var}: {e}"))?;
@@ -213,5 +257,10 @@ mod tests {
         assert!(c.apply_str("colour = red").unwrap_err().contains("colour"));
         assert!(parse_api_keys("short:read").is_err());
         assert!(parse_api_keys("longenough:root").unwrap_err().contains("root"));
+        let p = pseudonym("a secret of 16+ chars", "17850");
+        assert_eq!(p.len(), 34);
+        assert_eq!(p, pseudonym("a secret of 16+ chars", "17850"));
+        assert_ne!(p, pseudonym("another secret, long", "17850"));
+        assert_ne!(p, pseudonym("a secret of 16+ chars", "17851"));
     }
 }

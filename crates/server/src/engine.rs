@@ -300,6 +300,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Last background retrain outcome.
     pub last_retrain: Mutex<Option<serde_json::Value>>,
+    /// Token buckets per API key: (tokens, last refill).
+    buckets: Mutex<FxHashMap<String, (f64, std::time::Instant)>>,
 }
 
 /// Boxed error for start-up.
@@ -336,7 +338,62 @@ impl AppState {
             fit_lock: tokio::sync::Mutex::new(()),
             metrics,
             last_retrain: Mutex::new(None),
+            buckets: Mutex::new(FxHashMap::default()),
         }))
+    }
+
+    /// The id a user is stored under: the raw id, or its pseudonym when
+    /// `pseudonymize_key` is configured.
+    pub fn user_id(&self, raw: &str) -> String {
+        match &self.config.pseudonymize_key {
+            Some(k) => crate::config::pseudonym(k, raw),
+            None => raw.to_owned(),
+        }
+    }
+
+    /// Take one request from `key`'s token bucket; false when it is empty (rate limited).
+    pub fn allow(&self, key: &str) -> bool {
+        let rate = self.config.rate_limit;
+        if rate <= 0.0 {
+            return true;
+        }
+        let now = std::time::Instant::now();
+        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let (tokens, last) = b.entry(key.to_owned()).or_insert((2.0 * rate, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(2.0 * rate);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Load a model file and swap it in; a damaged or mismatched file is refused and the
+    /// current model keeps serving. Blocking; hold [`AppState::fit_lock`] around it.
+    pub fn load_model_file(&self, path: &Path) -> Result<Arc<Snapshot>, String> {
+        let (ds, seq) = {
+            let store = self.store();
+            let seq = self.next_seq.load(Ordering::SeqCst);
+            (store.load_dataset().map_err(|e| e.to_string())?, seq)
+        };
+        let version = self.snapshot().version + 1;
+        let snap = Arc::new(load_snapshot(path, &ds, version, seq)?);
+        self.swap(snap.clone(), seq);
+        Ok(snap)
+    }
+
+    fn swap(&self, snap: Arc<Snapshot>, seq: u64) {
+        let version = snap.version;
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap;
+        self.metrics.model_version.store(version, Ordering::Relaxed);
+        // events now part of the model leave the live histories
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|_, v| {
+            v.retain(|e| e.seq >= seq);
+            !v.is_empty()
+        });
     }
 
     /// The current snapshot.
@@ -392,14 +449,7 @@ impl AppState {
         let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
         let version = self.snapshot().version + 1;
         let snap = Arc::new(fit_snapshot(&ds, &spec, version, seq)?);
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap.clone();
-        self.metrics.model_version.store(version, Ordering::Relaxed);
-        // events now part of the model leave the live histories
-        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        live.retain(|_, v| {
-            v.retain(|e| e.seq >= seq);
-            !v.is_empty()
-        });
+        self.swap(snap.clone(), seq);
         Ok(snap)
     }
 

@@ -54,7 +54,7 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {"title": "daogou recommendation service", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Personal recommendations with reasons, real-time events, catalogue, privacy deletion. With API keys configured every endpoint except /health needs `Authorization: Bearer KEY` or `X-API-Key: KEY` with the scope named in each operation."},
+                 "description": "Personal recommendations with reasons, real-time events, catalogue, privacy deletion. With API keys configured every endpoint except /health needs `Authorization: Bearer KEY` or `X-API-Key: KEY` with the scope named in each operation (401 without a valid key, 403 without the scope, 429 over the per-key rate limit). Errors are `{code, message}`."},
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
@@ -123,6 +123,10 @@ pub fn document() -> Value {
                 "responses": responses(("200", ok("Picks")), &["400", "401", "403", "413"])}},
             "/popular": {"get": {"summary": "most popular items (scope read)", "parameters": filters(),
                 "responses": responses(("200", ok("Picks")), &e4)}},
+            "/admin/model": {"post": {"summary": "load a model file (path on the server) and swap it in; a damaged file is refused and the old model keeps serving (scope admin)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
+                    "required": ["path"], "properties": {"path": {"type": "string"}}}}}},
+                "responses": responses(("200", ok("Object")), &["400", "401", "403", "413", "422"])}},
             "/admin/retrain": {"post": {"summary": "refit on the stored data and swap atomically; the old model keeps serving on failure (scope admin)",
                 "parameters": [q("wait", "boolean", "answer when the refit is done (default: 202 at once)")],
                 "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {

@@ -308,7 +308,88 @@ async fn metrics_and_openapi() {
         ("/sessions/recommendations", "post"),
         ("/popular", "get"),
         ("/admin/retrain", "post"),
+        ("/admin/model", "post"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the OpenAPI document");
     }
+}
+
+#[tokio::test]
+async fn rate_limit_per_key() {
+    let mut c = config(true);
+    c.rate_limit = 2.0; // bursts of 4
+    let (app, _) = app_on(store(&[]), c);
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        codes.push(call(&app, "GET", "/popular", Some(READ), None).await.0.as_u16());
+    }
+    assert_eq!(&codes[..4], [200, 200, 200, 200], "{codes:?}");
+    assert_eq!(codes[5], 429, "{codes:?}");
+    let (st, v) = call(&app, "GET", "/popular", Some(READ), None).await;
+    assert_eq!((st.as_u16(), v["code"].as_str()), (429, Some("rate_limited")), "{v}");
+    // another key has its own bucket; /health is never limited
+    assert_eq!(call(&app, "GET", "/popular", Some(WRITE), None).await.0, StatusCode::OK);
+    assert_eq!(call(&app, "GET", "/health", None, None).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn pseudonymous_ids_keep_raw_customer_ids_out_of_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut st = daogou_store::SqliteStore::open(&db).unwrap();
+    daogou_store::Store::upsert_items(&mut st, &catalogue()).unwrap();
+    let mut c = config(false);
+    c.set("pseudonymize_key", "a shop secret of some length").unwrap();
+    let (app, _) = app_on(st, c);
+    let (st, v) =
+        call(&app, "POST", "/events", None, Some(r#"{"user":"alice@example.com","item":"b1","kind":"purchase"}"#))
+            .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let v = get(&app, "/users/alice@example.com/recommendations").await;
+    assert_eq!(v["user"], "alice@example.com");
+    let other = daogou_store::SqliteStore::open(&db).unwrap();
+    assert!(daogou_store::Store::user_events(&other, "alice@example.com").unwrap().is_empty());
+    let p = daogou_server::config::pseudonym("a shop secret of some length", "alice@example.com");
+    assert_eq!(daogou_store::Store::user_events(&other, &p).unwrap().len(), 1);
+    let (st, v) = call(&app, "DELETE", "/users/alice@example.com", None, None).await;
+    assert_eq!((st, v["events_deleted"].as_u64()), (StatusCode::OK, Some(1)), "{v}");
+    assert!(daogou_store::Store::user_events(&other, &p).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_damaged_model_file_is_refused_and_the_old_model_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, state) = app_on(store(&[]), config(false));
+    let snap = state.snapshot();
+    let good = dir.path().join("good.daogou");
+    let ctx = daogou_modelfile::TrainingContext {
+        users: &snap.users,
+        items: &snap.items,
+        train: &snap.train,
+        explicit: snap.explicit,
+        params: &snap.spec.params,
+        source: "test",
+    };
+    daogou_modelfile::save(&good, snap.model.as_deref().unwrap(), &ctx).unwrap();
+    let mut bytes = std::fs::read(&good).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xFF;
+    let bad = dir.path().join("bad.daogou");
+    std::fs::write(&bad, &bytes).unwrap();
+    let before = get(&app, "/users/su2/recommendations").await;
+
+    let body = json!({"path": bad}).to_string();
+    let (st, v) = call(&app, "POST", "/admin/model", None, Some(&body)).await;
+    assert_eq!((st, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("model_refused")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("bad.daogou"), "{v}");
+    assert_eq!(get(&app, "/users/su2/recommendations").await, before);
+    let (st, v) = call(&app, "POST", "/admin/model", None, Some(r#"{"path":"/no/such/file"}"#)).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+
+    let body = json!({"path": good}).to_string();
+    let (st, v) = call(&app, "POST", "/admin/model", None, Some(&body)).await;
+    assert_eq!((st, v["model_version"].as_u64()), (StatusCode::OK, Some(2)), "{v}");
+    let after = get(&app, "/users/su2/recommendations").await;
+    assert_eq!(after["model_version"], 2);
+    assert_eq!(after["items"], before["items"], "the loaded file answers exactly as the model it was saved from");
 }

@@ -2,5 +2,6 @@
 //! no port). One integration-test binary for the crate.
 
 mod api;
+mod fuzz;
 mod privacy;
 mod support;
