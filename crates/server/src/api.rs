@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config::Scope;
-use crate::engine::{AppState, Filter, History, ModelSpec, DELETED_ATTR};
+use crate::engine::{AppState, Blend, Filter, History, ModelSpec, DELETED_ATTR};
 use crate::error::ApiError;
 
 type S = State<Arc<AppState>>;
@@ -41,6 +41,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/users/{id}", axum::routing::delete(delete_user))
         .route("/sessions/recommendations", post(session_recommendations))
         .route("/popular", get(popular))
+        .route("/trending", get(trending))
+        .route("/new", get(new_arrivals))
+        .route("/items/{id}/bought-together", get(bought_together))
         .route("/admin/retrain", post(retrain))
         .route("/admin/model", post(load_model))
         .fallback(not_found)
@@ -202,12 +205,19 @@ struct RecQuery {
     in_stock: Option<bool>,
     exclude: Option<String>,
     allow_repeat: Option<bool>,
+    popularity_weight: Option<f32>,
+    novelty_weight: Option<f32>,
+    max_per_category: Option<usize>,
+    explore: Option<f32>,
+    hours: Option<u32>,
 }
 
 struct RecParams {
     n: usize,
     filter: Filter,
     allow_repeat: bool,
+    blend: Blend,
+    hours: u32,
 }
 
 fn rec_params(s: &AppState, q: Result<Query<RecQuery>, QueryRejection>) -> Result<RecParams, ApiError> {
@@ -237,6 +247,22 @@ fn rec_params(s: &AppState, q: Result<Query<RecQuery>, QueryRejection>) -> Resul
     if exclude.len() > 1000 {
         return Err(ApiError::bad_request("exclude: at most 1000 ids"));
     }
+    for (name, v, hi) in [
+        ("popularity_weight", q.popularity_weight, 100.0),
+        ("novelty_weight", q.novelty_weight, 100.0),
+        ("explore", q.explore, 1.0),
+    ] {
+        if v.is_some_and(|x| !(0.0..=hi).contains(&x)) {
+            return Err(ApiError::bad_request(format!("{name}: must be between 0 and {hi}")));
+        }
+    }
+    if q.max_per_category == Some(0) {
+        return Err(ApiError::bad_request("max_per_category: must be at least 1"));
+    }
+    let hours = q.hours.unwrap_or(24);
+    if !(1..=168).contains(&hours) {
+        return Err(ApiError::bad_request("hours: must be between 1 and 168"));
+    }
     let nonempty = |v: Option<String>| v.filter(|x| !x.is_empty());
     Ok(RecParams {
         n,
@@ -249,6 +275,13 @@ fn rec_params(s: &AppState, q: Result<Query<RecQuery>, QueryRejection>) -> Resul
             exclude,
         },
         allow_repeat: q.allow_repeat.unwrap_or(false),
+        blend: Blend {
+            popularity: q.popularity_weight.unwrap_or(0.0),
+            novelty: q.novelty_weight.unwrap_or(0.0),
+            max_per_category: q.max_per_category,
+            explore: q.explore.unwrap_or(0.0),
+        },
+        hours,
     })
 }
 
@@ -441,7 +474,7 @@ async fn user_recommendations(
     let out = blocking(move || {
         let snap = s2.snapshot();
         let h = s2.history(&snap, &s2.user_id(&user));
-        let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat);
+        let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat, &rp.blend);
         json!({
             "user": user,
             "model": snap.model_name(),
@@ -484,7 +517,7 @@ async fn session_recommendations(
         }
         let kinds = values.keys().map(|&i| (i, EventKind::View)).collect();
         let h = History { user: None, items: values.into_iter().collect(), kinds, fresh: true };
-        let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat);
+        let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat, &rp.blend);
         json!({
             "model": snap.model_name(),
             "model_version": snap.version,
@@ -669,4 +702,45 @@ async fn load_model(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult 
             format!("{e}; still serving model version {}", s.snapshot().version),
         )),
     }
+}
+
+async fn trending(State(s): S, q: Result<Query<RecQuery>, QueryRejection>) -> ApiResult {
+    let rp = rec_params(&s, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let picks = s2.trending(&snap, &rp.filter, rp.n, rp.hours);
+        json!({"model_version": snap.version, "hours": rp.hours, "items": picks_json(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn new_arrivals(State(s): S, q: Result<Query<RecQuery>, QueryRejection>) -> ApiResult {
+    let rp = rec_params(&s, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let picks = s2.new_arrivals(&rp.filter, rp.n);
+        json!({"items": picks_json(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn bought_together(
+    State(s): S,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<RecQuery>, QueryRejection>,
+) -> ApiResult {
+    let id = path_id(p, "id")?;
+    let rp = rec_params(&s, q)?;
+    let s2 = s.clone();
+    blocking(move || {
+        let snap = s2.snapshot();
+        let item =
+            snap.items.get(&id).ok_or_else(|| ApiError::not_found(format!("item `{id}` is unknown to the model")))?;
+        let picks = s2.bought_together(&snap, item, &rp.filter, rp.n);
+        Ok(Json(json!({"item": id, "model_version": snap.version, "items": picks_json(&s2, &picks)})).into_response())
+    })
+    .await?
 }

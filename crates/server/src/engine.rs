@@ -62,6 +62,11 @@ pub struct Snapshot {
     pub explicit: bool,
     /// Live events with a sequence number below this are part of `train`.
     pub seq: u64,
+    /// (timestamp, item, user) of the stored interactions of the last 7 days before the
+    /// latest one, in time order (trending).
+    pub recent: Vec<(i64, u32, u32)>,
+    /// Who bought what (binary; bought together).
+    pub purchases: Interactions,
 }
 
 impl Snapshot {
@@ -126,6 +131,34 @@ fn strongest_kinds(ds: &Dataset, users: &IdMap, items: &IdMap) -> Vec<Vec<(u32, 
         .collect()
 }
 
+/// Recent interactions and purchases of `ds`, mapped into the model's id space.
+fn activity(ds: &Dataset, users: &IdMap, items: &IdMap) -> (Vec<(i64, u32, u32)>, Interactions) {
+    let same = users.ids() == ds.users.ids() && items.ids() == ds.items.ids();
+    let map = |x: &Interaction| {
+        if same {
+            Some((x.user, x.item))
+        } else {
+            Some((users.get(ds.users.id(x.user))?, items.get(ds.items.id(x.item))?))
+        }
+    };
+    let latest = ds.interactions.iter().map(|x| x.timestamp).max().unwrap_or(0);
+    let mut recent: Vec<(i64, u32, u32)> = ds
+        .interactions
+        .iter()
+        .filter(|x| x.timestamp >= latest - 7 * 86_400 && x.kind != EventKind::Return)
+        .filter_map(|x| map(x).map(|(u, i)| (x.timestamp, i, u)))
+        .collect();
+    recent.sort_unstable();
+    let bought: Vec<Interaction> = ds
+        .interactions
+        .iter()
+        .filter(|x| x.kind == EventKind::Purchase)
+        .filter_map(|x| map(x).map(|(u, i)| Interaction { user: u, item: i, value: 1.0, ..*x }))
+        .collect();
+    let purchases = Interactions::from_interactions(users.len(), items.len(), &bought, daogou_core::Aggregate::Last);
+    (recent, purchases)
+}
+
 fn popularity(train: &Interactions) -> Vec<f32> {
     (0..train.n_items()).map(|i| train.item_row(i as u32).0.len() as f32).collect()
 }
@@ -147,8 +180,11 @@ pub fn fit_snapshot(ds: &Dataset, spec: &ModelSpec, version: u64, seq: u64) -> R
                 .map_err(|e| e.to_string())?,
         )
     };
+    let (recent, purchases) = activity(ds, &ds.users, &ds.items);
     Ok(Snapshot {
         version,
+        recent,
+        purchases,
         kinds: strongest_kinds(ds, &ds.users, &ds.items),
         popularity: popularity(&train),
         model,
@@ -171,8 +207,11 @@ pub fn load_snapshot(path: &Path, ds: &Dataset, version: u64, seq: u64) -> Resul
         }
     }
     let spec = ModelSpec { name: saved.model.name().to_owned(), params, weights: EventWeights::default() };
+    let (recent, purchases) = activity(ds, &saved.users, &saved.items);
     Ok(Snapshot {
         version,
+        recent,
+        purchases,
         kinds: strongest_kinds(ds, &saved.users, &saved.items),
         popularity: popularity(&saved.train),
         model: Some(saved.model),
@@ -192,6 +231,7 @@ struct LiveEvent {
     item: String,
     kind: EventKind,
     value: f32,
+    timestamp: i64,
 }
 
 /// A user's history as the model sees it now.
@@ -258,6 +298,52 @@ impl Filter {
             }
         }
         true
+    }
+}
+
+/// Per-request blending knobs of "for you".
+#[derive(Debug, Clone, Default)]
+pub struct Blend {
+    /// Weight of log-popularity added to the (max-normalised) model score.
+    pub popularity: f32,
+    /// Weight of novelty (halves every 30 days of age before the newest item) added likewise.
+    pub novelty: f32,
+    /// At most this many items per category (diversity).
+    pub max_per_category: Option<usize>,
+    /// Share of the list (0..1) kept for the newest items (exploration of cold items).
+    pub explore: f32,
+}
+
+fn novelty(it: Option<&Item>, newest: i64) -> f32 {
+    match it.and_then(|x| x.created_at) {
+        Some(c) => 0.5f32.powf(((newest - c).max(0) as f32) / (30.0 * 86_400.0)),
+        None => 0.0,
+    }
+}
+
+fn newest_items<'c>(
+    cat: &'c FxHashMap<String, Item>,
+    f: &Filter,
+    n: usize,
+    skip: impl Fn(&str) -> bool,
+) -> Vec<&'c Item> {
+    let mut v: Vec<&Item> =
+        cat.values().filter(|it| it.created_at.is_some() && f.passes(&it.id, Some(it)) && !skip(&it.id)).collect();
+    v.sort_unstable_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+    v.truncate(n);
+    v
+}
+
+fn pick_item(it: &Item, score: f32, reason: String) -> Pick {
+    Pick {
+        item: it.id.clone(),
+        title: if it.title.is_empty() { it.id.clone() } else { it.title.clone() },
+        score,
+        reason,
+        because: None,
+        category: it.category.clone(),
+        brand: it.brand.clone(),
+        price: it.price,
     }
 }
 
@@ -418,6 +504,7 @@ impl AppState {
                 item: e.item.clone(),
                 kind: e.kind,
                 value: e.value,
+                timestamp: e.timestamp,
             });
         }
         drop(live);
@@ -532,22 +619,68 @@ impl AppState {
     }
 
     /// Top `n` for a history (a known user, a user with fresh events, a session), filtered,
-    /// each with a reason; popular items fill in when the history says nothing.
-    pub fn recommend(&self, snap: &Snapshot, h: &History, f: &Filter, n: usize, allow_repeat: bool) -> Vec<Pick> {
+    /// each with a reason; popular items fill in when the history says nothing. `blend` mixes
+    /// in popularity and novelty, caps items per category and keeps slots for new arrivals.
+    pub fn recommend(
+        &self,
+        snap: &Snapshot,
+        h: &History,
+        f: &Filter,
+        n: usize,
+        allow_repeat: bool,
+        blend: &Blend,
+    ) -> Vec<Pick> {
         let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
         let owned: FxHashSet<u32> = h.items.iter().map(|p| p.0).collect();
         let ok =
             |i: u32| f.passes(snap.items.id(i), cat.get(snap.items.id(i))) && (allow_repeat || !owned.contains(&i));
+        let explore = ((blend.explore * n as f32).round() as usize).min(n);
+        let main = n - explore;
+        let mut per_cat: FxHashMap<Option<String>, usize> = FxHashMap::default();
+        let mut capped = |p: &Pick| -> bool {
+            let Some(cap) = blend.max_per_category else { return false };
+            let c = per_cat.entry(p.category.clone()).or_insert(0);
+            *c += 1;
+            *c > cap
+        };
+        // with a cap, look further down the ranking
+        let depth = |k: usize| if blend.max_per_category.is_some() { k * 8 + 50 } else { k };
         let mut out = Vec::with_capacity(n);
-        if let (Some(model), false) = (&snap.model, h.items.is_empty()) {
+        if let (Some(model), false, true) = (&snap.model, h.items.is_empty(), main > 0) {
             let mut scores = vec![0f32; model.n_items()];
             match (h.user, h.fresh) {
                 (Some(u), false) => model.score_user(u, &mut scores),
                 _ => model.score_history(&h.items, &mut scores),
             }
-            for (i, score) in top_k(&scores, n, |i| !ok(i)) {
+            let ranked = if blend.popularity > 0.0 || blend.novelty > 0.0 {
+                let top =
+                    scores.iter().filter(|x| x.is_finite()).fold(0f32, |m, x| m.max(x.abs())).max(f32::MIN_POSITIVE);
+                let max_pop = snap.popularity.iter().fold(0f32, |m, &x| m.max(x));
+                let newest = cat.values().filter_map(|it| it.created_at).max().unwrap_or(0);
+                let mut b = scores.clone();
+                for (i, x) in b.iter_mut().enumerate() {
+                    if !x.is_finite() {
+                        continue;
+                    }
+                    *x /= top;
+                    if blend.popularity > 0.0 && max_pop > 0.0 {
+                        *x += blend.popularity * (1.0 + snap.popularity[i]).ln() / (1.0 + max_pop).ln();
+                    }
+                    if blend.novelty > 0.0 {
+                        *x += blend.novelty * novelty(cat.get(snap.items.id(i as u32)), newest);
+                    }
+                }
+                b
+            } else {
+                scores.clone()
+            };
+            for (i, _) in top_k(&ranked, depth(main), |i| !ok(i)) {
+                if out.len() == main {
+                    break;
+                }
+                let score = scores[i as usize];
                 let why = model.explain(&h.items, i, 1);
-                if why.is_empty() && score <= 0.0 {
+                if why.is_empty() && score <= 0.0 && blend.popularity <= 0.0 && blend.novelty <= 0.0 {
                     break; // nothing the history says: popular items fill in below
                 }
                 let (reason, because) = match why.first() {
@@ -558,19 +691,96 @@ impl AppState {
                     None if model.name() == "popularity" => ("a bestseller in this shop".to_owned(), None),
                     None => ("popular with shoppers like you".to_owned(), None),
                 };
-                out.push(self.pick(&cat, snap, i, score, reason, because));
+                let p = self.pick(&cat, snap, i, score, reason, because);
+                if !capped(&p) {
+                    out.push(p);
+                }
             }
         }
-        if out.len() < n {
+        if out.len() < main {
             let have: FxHashSet<String> = out.iter().map(|p| p.item.clone()).collect();
-            for (i, s) in top_k(&snap.popularity, n - out.len(), |i| !ok(i) || have.contains(snap.items.id(i))) {
-                if s <= 0.0 {
+            for (i, s) in
+                top_k(&snap.popularity, depth(main - out.len()), |i| !ok(i) || have.contains(snap.items.id(i)))
+            {
+                if s <= 0.0 || out.len() == main {
                     break;
                 }
-                out.push(self.pick(&cat, snap, i, s, "popular in this shop".to_owned(), None));
+                let p = self.pick(&cat, snap, i, s, "popular in this shop".to_owned(), None);
+                if !capped(&p) {
+                    out.push(p);
+                }
             }
         }
+        if explore > 0 {
+            let have: FxHashSet<String> = out.iter().map(|p| p.item.clone()).collect();
+            let fresh = newest_items(&cat, f, n + have.len() + owned.len(), |id| {
+                have.contains(id) || (!allow_repeat && snap.items.get(id).is_some_and(|i| owned.contains(&i)))
+            });
+            out.extend(fresh.into_iter().take(explore).map(|it| pick_item(it, 0.0, "new in the shop".to_owned())));
+        }
         out
+    }
+
+    /// The newest catalogue items passing `f` (also items no model knows yet).
+    pub fn new_arrivals(&self, f: &Filter, n: usize) -> Vec<Pick> {
+        let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
+        newest_items(&cat, f, n, |_| false)
+            .into_iter()
+            .map(|it| pick_item(it, it.created_at.unwrap_or(0) as f32, "new in the shop".to_owned()))
+            .collect()
+    }
+
+    /// Items with the most distinct shoppers in the last `hours` before the latest event.
+    pub fn trending(&self, snap: &Snapshot, f: &Filter, n: usize, hours: u32) -> Vec<Pick> {
+        let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let latest = snap.recent.last().map_or(0, |r| r.0).max(
+            live.values().flat_map(|v| v.iter().filter(|e| e.seq >= snap.seq).map(|e| e.timestamp)).max().unwrap_or(0),
+        );
+        let from = latest - i64::from(hours) * 3600;
+        let mut pairs: FxHashSet<(u32, String)> = FxHashSet::default();
+        let start = snap.recent.partition_point(|r| r.0 < from);
+        for r in &snap.recent[start..] {
+            pairs.insert((r.1, snap.users.id(r.2).to_owned()));
+        }
+        for (user, evs) in live.iter() {
+            for e in evs.iter().filter(|e| e.seq >= snap.seq && e.timestamp >= from) {
+                if let Some(i) = snap.items.get(&e.item) {
+                    pairs.insert((i, user.clone()));
+                }
+            }
+        }
+        drop(live);
+        let mut counts = vec![0f32; snap.items.len()];
+        for (i, _) in &pairs {
+            counts[*i as usize] += 1.0;
+        }
+        let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
+        top_k(&counts, n, |i| !f.passes(snap.items.id(i), cat.get(snap.items.id(i))))
+            .into_iter()
+            .filter(|&(_, c)| c > 0.0)
+            .map(|(i, c)| {
+                let reason = format!("trending: {c} shoppers in the last {hours} h");
+                self.pick(&cat, snap, i, c, reason, None)
+            })
+            .collect()
+    }
+
+    /// Items most often bought by the buyers of `item`.
+    pub fn bought_together(&self, snap: &Snapshot, item: u32, f: &Filter, n: usize) -> Vec<Pick> {
+        let mut counts = vec![0f32; snap.items.len()];
+        for &u in snap.purchases.item_row(item).0 {
+            for &j in snap.purchases.user_row(u).0 {
+                counts[j as usize] += 1.0;
+            }
+        }
+        counts[item as usize] = 0.0;
+        let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
+        let title = self.title(&cat, snap, item);
+        top_k(&counts, n, |i| !f.passes(snap.items.id(i), cat.get(snap.items.id(i))))
+            .into_iter()
+            .filter(|&(_, c)| c > 0.0)
+            .map(|(i, c)| self.pick(&cat, snap, i, c, format!("often bought together with “{title}”"), Some(item)))
+            .collect()
     }
 
     /// The most popular items passing `f`.

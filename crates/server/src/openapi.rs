@@ -39,6 +39,11 @@ fn filters() -> Vec<Value> {
         q("in_stock", "boolean", "only available items with stock (default true)"),
         q("exclude", "string", "comma-separated item ids to leave out"),
         q("allow_repeat", "boolean", "allow items the user already has (default false)"),
+        q("popularity_weight", "number", "for you: weight of log-popularity added to the normalised score (0..100)"),
+        q("novelty_weight", "number", "for you: weight of item novelty (newer items) (0..100)"),
+        q("max_per_category", "integer", "for you: at most this many items per category (diversity)"),
+        q("explore", "number", "for you: share of the list (0..1) kept for new arrivals"),
+        q("hours", "integer", "trending: window in hours before the latest event (1..168, default 24)"),
     ]
 }
 
@@ -121,6 +126,12 @@ pub fn document() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
                     "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "string"}, "maxItems": 1000}}}}}},
                 "responses": responses(("200", ok("Picks")), &["400", "401", "403", "413"])}},
+            "/trending": {"get": {"summary": "most distinct shoppers in a time window (scope read)", "parameters": filters(),
+                "responses": responses(("200", ok("Picks")), &e4)}},
+            "/new": {"get": {"summary": "new arrivals by created_at, also items no model knows yet (scope read)", "parameters": filters(),
+                "responses": responses(("200", ok("Picks")), &e4)}},
+            "/items/{id}/bought-together": {"get": {"summary": "co-purchases: what the buyers of this item also bought (scope read)",
+                "parameters": with_id(), "responses": responses(("200", ok("Picks")), &["400", "401", "403", "404"])}},
             "/popular": {"get": {"summary": "most popular items (scope read)", "parameters": filters(),
                 "responses": responses(("200", ok("Picks")), &e4)}},
             "/admin/model": {"post": {"summary": "load a model file (path on the server) and swap it in; a damaged file is refused and the old model keeps serving (scope admin)",

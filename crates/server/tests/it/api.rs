@@ -307,6 +307,9 @@ async fn metrics_and_openapi() {
         ("/users/{id}", "delete"),
         ("/sessions/recommendations", "post"),
         ("/popular", "get"),
+        ("/trending", "get"),
+        ("/new", "get"),
+        ("/items/{id}/bought-together", "get"),
         ("/admin/retrain", "post"),
         ("/admin/model", "post"),
     ] {
@@ -392,4 +395,52 @@ async fn a_damaged_model_file_is_refused_and_the_old_model_keeps_serving() {
     let after = get(&app, "/users/su2/recommendations").await;
     assert_eq!(after["model_version"], 2);
     assert_eq!(after["items"], before["items"], "the loaded file answers exactly as the model it was saved from");
+}
+
+#[tokio::test]
+async fn trending_new_arrivals_bought_together_and_blending() {
+    let app = app(false);
+    let bt = get(&app, "/items/s0/bought-together?n=3").await;
+    assert_eq!(ids(&bt).len(), 3, "{bt}");
+    assert!(ids(&bt).iter().all(|i| i.starts_with('s') && i != "s0"), "{bt}");
+    assert!(bt["items"][0]["reason"].as_str().unwrap().contains("bought together with “跑鞋 0”"), "{bt}");
+
+    // 30 fresh viewers make b5 trending at once (live events count, no retrain)
+    let batch: Vec<Value> = (0..30)
+        .map(|u| json!({"user": format!("t{u}"), "item": "b5", "kind": "view", "timestamp": 1_700_000_500}))
+        .collect();
+    call(&app, "POST", "/events", None, Some(&Value::Array(batch).to_string())).await;
+    let tr = get(&app, "/trending?n=3&hours=1").await;
+    assert_eq!(ids(&tr)[0], "b5", "{tr}");
+    assert!(tr["items"][0]["reason"].as_str().unwrap().contains("3"), "{tr}");
+    let tr_sports = get(&app, "/trending?n=3&hours=1&category=%E8%BF%90%E5%8A%A8").await;
+    assert!(ids(&tr_sports).iter().all(|i| i.starts_with('s')), "{tr_sports}");
+
+    for (id, at, cat) in [("n1", 100, "books"), ("n2", 200, "toys"), ("n3", 300, "books")] {
+        let body = json!({"title": id, "created_at": at, "category": cat}).to_string();
+        assert_eq!(call(&app, "PUT", &format!("/items/{id}"), None, Some(&body)).await.0, StatusCode::CREATED);
+    }
+    let new = get(&app, "/new?n=2").await;
+    assert_eq!(ids(&new), ["n3", "n2"], "{new}");
+    assert_eq!(ids(&get(&app, "/new?n=5&category=books").await), ["n3", "n1"]);
+
+    // exploration: the last half of the list goes to new arrivals
+    let ex = get(&app, "/users/su0/recommendations?n=4&explore=0.5").await;
+    let got = ids(&ex);
+    assert_eq!(got[2..], ["n3", "n2"], "{ex}");
+    assert_eq!(ex["items"][3]["reason"], "new in the shop");
+    // diversity: at most one item per category
+    let div = get(&app, "/users/su0/recommendations?n=3&max_per_category=1").await;
+    let cats: Vec<&str> =
+        div["items"].as_array().unwrap().iter().map(|p| p["category"].as_str().unwrap_or("-")).collect();
+    let mut uniq = cats.clone();
+    uniq.sort_unstable();
+    uniq.dedup();
+    assert_eq!(cats.len(), uniq.len(), "{div}");
+    assert!(cats.len() >= 2, "{div}");
+    // blending weights change the order only within their range
+    let (st, _) = call(&app, "GET", "/users/su0/recommendations?popularity_weight=-1", None, None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let pop = get(&app, "/users/su0/recommendations?n=5&popularity_weight=100").await;
+    assert_eq!(ids(&pop).len(), 5, "{pop}");
 }

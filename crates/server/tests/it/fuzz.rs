@@ -50,8 +50,24 @@ const WORDS: &[&str] = &[
     "inf",
     "999999999999999999999",
 ];
-const KEYS: &[&str] =
-    &["n", "category", "brand", "min_price", "max_price", "in_stock", "exclude", "allow_repeat", "wait", "zz", "n[]"];
+const KEYS: &[&str] = &[
+    "n",
+    "category",
+    "brand",
+    "min_price",
+    "max_price",
+    "in_stock",
+    "exclude",
+    "allow_repeat",
+    "wait",
+    "zz",
+    "n[]",
+    "hours",
+    "explore",
+    "popularity_weight",
+    "novelty_weight",
+    "max_per_category",
+];
 const FIELDS: &[&str] = &[
     "user",
     "item",
@@ -134,6 +150,9 @@ async fn no_input_makes_a_5xx() {
         ("POST", "/events"),
         ("POST", "/sessions/recommendations"),
         ("GET", "/popular"),
+        ("GET", "/trending"),
+        ("GET", "/new"),
+        ("GET", "/items/{}/bought-together"),
         ("DELETE", "/users/{}"),
         ("POST", "/admin/retrain"),
         ("POST", "/admin/model"),
