@@ -5,7 +5,8 @@
 //! cargo run --release -p daogou-server --example load -- --addr 127.0.0.1:8080 --seconds 20 \
 //!     --threads 8 --write-share 0.1 --users 800 --items 600
 //! ```
-//! Ids follow the demo shop (`u0000`, `p00000`); `--key` sends `Authorization: Bearer KEY`.
+//! Ids follow the demo shop (`u0000`, `p00000`), or `1..=n` with `--plain-ids true` (the scale
+//! data of bench/gen_scale_implicit.py); `--key` sends `Authorization: Bearer KEY`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -19,6 +20,7 @@ struct Opts {
     users: u64,
     items: u64,
     key: Option<String>,
+    plain_ids: bool,
 }
 
 fn opts() -> Opts {
@@ -30,6 +32,7 @@ fn opts() -> Opts {
         users: 800,
         items: 600,
         key: None,
+        plain_ids: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for w in args.chunks(2) {
@@ -42,6 +45,7 @@ fn opts() -> Opts {
             "--users" => o.users = v.parse().expect("--users"),
             "--items" => o.items = v.parse().expect("--items"),
             "--key" => o.key = Some(v),
+            "--plain-ids" => o.plain_ids = v == "true",
             other => panic!("unknown option {other}"),
         }
     }
@@ -123,7 +127,7 @@ fn main() {
     let handles: Vec<_> = (0..o.threads)
         .map(|t| {
             let (addr, auth) = (o.addr.clone(), auth.clone());
-            let (users, items, share) = (o.users, o.items, o.write_share);
+            let (users, items, share, plain) = (o.users, o.items, o.write_share, o.plain_ids);
             std::thread::spawn(move || {
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
                 let mut conn = Conn::open(&addr);
@@ -131,13 +135,11 @@ fn main() {
                 let mut n = 0u64;
                 while Instant::now() < deadline {
                     n += 1;
-                    let user = format!("u{:04}", rng.next() % users);
+                    let user = if plain { format!("{}", 1 + rng.next() % users) } else { format!("u{:04}", rng.next() % users) };
+                    let item = if plain { format!("{}", 1 + rng.next() % items) } else { format!("p{:05}", rng.next() % items) };
                     let write = rng.unit() < share;
                     let req = if write {
-                        let body = format!(
-                            r#"{{"user":"{user}","item":"p{:05}","kind":"view"}}"#,
-                            rng.next() % items
-                        );
+                        let body = format!(r#"{{"user":"{user}","item":"{item}","kind":"view"}}"#);
                         format!(
                             "POST /events HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                             body.len()
