@@ -6,6 +6,11 @@
 #
 #   bash bench/load_serve.sh                 # 20 s, 8 connections, 10% writes
 #   SECONDS_=10 THREADS=4 WRITE_SHARE=0.2 bash bench/load_serve.sh
+#   SCALE=1 WRITE_SHARE=0.15 bash bench/load_serve.sh
+#       the issue's scale case instead of the demo shop: 100,000 users × 50,000 items,
+#       10M purchases (bench/out/scale_implicit/interactions.csv from bench/gen_scale_implicit.py),
+#       imported once into bench/out/scale_serve/scale.db (~2.5 min, 600 MB); the server then
+#       needs ~1 min and ~5 GB to load and fit item-knn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${SECONDS_:-20}"
@@ -20,12 +25,27 @@ LOAD=target/release/examples/load
 TMP="$(mktemp -d)"
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
-"$BIN" demo --db "$TMP/shop.db" >/dev/null
-"$BIN" stats --db "$TMP/shop.db" --json
-RAYON_NUM_THREADS=1 "$BIN" serve --db "$TMP/shop.db" --bind 127.0.0.1:0 --workers "$WORKERS" \
+if [ "${SCALE:-0}" = 1 ]; then
+  CSV=bench/out/scale_implicit/interactions.csv
+  [ -f "$CSV" ] || { echo "missing $CSV: run bench/setup.sh, then bench/.venv/bin/python bench/gen_scale_implicit.py"; exit 1; }
+  DB=bench/out/scale_serve/scale.db
+  if [ ! -f "$DB" ]; then
+    mkdir -p "$(dirname "$DB")"
+    # value= : the third column is a purchase count, not a rating (implicit data)
+    "$BIN" import "$CSV" --format csv --mapping "value=" --db "$DB.tmp" --json
+    mv "$DB.tmp" "$DB"
+  fi
+  USERS=100000 ITEMS=50000 PLAIN=true
+else
+  DB="$TMP/shop.db"
+  "$BIN" demo --db "$DB" >/dev/null
+  USERS=800 ITEMS=600 PLAIN=false
+fi
+"$BIN" stats --db "$DB" --json
+RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}" "$BIN" serve --db "$DB" --bind 127.0.0.1:0 --workers "$WORKERS" \
   --api-keys "$KEY:read+write" >"$TMP/out" 2>"$TMP/err" &
 PID=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
   grep -q "listening on" "$TMP/out" 2>/dev/null && break
   kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
   sleep 0.1
@@ -33,6 +53,6 @@ done
 ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
 echo "server on $ADDR (workers $WORKERS); $THREADS connections, ${SECS}s, write share $WRITE_SHARE"
 "$LOAD" --addr "$ADDR" --seconds "$SECS" --threads "$THREADS" --write-share "$WRITE_SHARE" \
-  --users 800 --items 600 --key "$KEY"
+  --users "$USERS" --items "$ITEMS" --plain-ids "$PLAIN" --key "$KEY"
 echo "server metrics (events ingested, model version):"
 curl -s -H "Authorization: Bearer $KEY" "http://$ADDR/metrics" | grep -E "^daogou_(events_ingested_total|model_version|recommendation_coverage) " || true

@@ -131,7 +131,12 @@ async fn auth(State(s): S, req: Request, next: Next) -> Response {
 
 async fn track(State(s): S, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = match *req.method() {
+        Method::GET | Method::POST | Method::PUT | Method::DELETE | Method::HEAD | Method::PATCH | Method::OPTIONS => {
+            req.method().as_str().to_owned()
+        }
+        _ => "OTHER".to_owned(), // bounded label values
+    };
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
     let resp = next.run(req).await;
     s.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed());

@@ -652,7 +652,7 @@ impl AppState {
                 (Some(u), false) => model.score_user(u, &mut scores),
                 _ => model.score_history(&h.items, &mut scores),
             }
-            let ranked = if blend.popularity > 0.0 || blend.novelty > 0.0 {
+            let blended = if blend.popularity > 0.0 || blend.novelty > 0.0 {
                 let top =
                     scores.iter().filter(|x| x.is_finite()).fold(0f32, |m, x| m.max(x.abs())).max(f32::MIN_POSITIVE);
                 let max_pop = snap.popularity.iter().fold(0f32, |m, &x| m.max(x));
@@ -670,11 +670,12 @@ impl AppState {
                         *x += blend.novelty * novelty(cat.get(snap.items.id(i as u32)), newest);
                     }
                 }
-                b
+                Some(b)
             } else {
-                scores.clone()
+                None
             };
-            for (i, _) in top_k(&ranked, depth(main), |i| !ok(i)) {
+            let ranked = blended.as_deref().unwrap_or(&scores);
+            for (i, _) in top_k(ranked, depth(main), |i| !ok(i)) {
                 if out.len() == main {
                     break;
                 }
