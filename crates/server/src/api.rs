@@ -468,6 +468,11 @@ fn picks_json(s: &AppState, picks: &[crate::engine::Pick]) -> Value {
     serde_json::to_value(picks).unwrap_or(Value::Null)
 }
 
+/// Histories up to this long are scored on the async worker …
+const INLINE_HISTORY: usize = 300;
+/// … when the model has at most this many items.
+const INLINE_ITEMS: usize = 200_000;
+
 async fn user_recommendations(
     State(s): S,
     p: Result<Path<String>, PathRejection>,
@@ -475,10 +480,13 @@ async fn user_recommendations(
 ) -> ApiResult {
     let user = path_id(p, "user")?;
     let rp = rec_params(&s, q)?;
+    let snap = s.snapshot();
+    let h = s.history(&snap, &s.user_id(&user));
+    // a short history over a catalogue of this size scores in well under a millisecond: answer
+    // on the async worker (no hand-off to the blocking pool); long ones go off it
+    let inline = h.items.len() <= INLINE_HISTORY && snap.items.len() <= INLINE_ITEMS;
     let s2 = s.clone();
-    let out = blocking(move || {
-        let snap = s2.snapshot();
-        let h = s2.history(&snap, &s2.user_id(&user));
+    let work = move || {
         let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat, &rp.blend);
         json!({
             "user": user,
@@ -488,8 +496,8 @@ async fn user_recommendations(
             "realtime": h.fresh,
             "items": picks_json(&s2, &picks),
         })
-    })
-    .await?;
+    };
+    let out = if inline { work() } else { blocking(work).await? };
     Ok(Json(out).into_response())
 }
 

@@ -301,6 +301,29 @@ impl Filter {
     }
 }
 
+thread_local! {
+    static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The thread's score buffer, zeroed to `n`; given back to the thread when dropped.
+struct ScoreBuf(Vec<f32>);
+
+impl ScoreBuf {
+    fn take(n: usize) -> ScoreBuf {
+        let mut v = SCORES.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        v.clear();
+        v.resize(n, 0.0);
+        ScoreBuf(v)
+    }
+}
+
+impl Drop for ScoreBuf {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        SCORES.with(|b| *b.borrow_mut() = v);
+    }
+}
+
 /// Per-request blending knobs of "for you".
 #[derive(Debug, Clone, Default)]
 pub struct Blend {
@@ -647,17 +670,19 @@ impl AppState {
         let depth = |k: usize| if blend.max_per_category.is_some() { k * 8 + 50 } else { k };
         let mut out = Vec::with_capacity(n);
         if let (Some(model), false, true) = (&snap.model, h.items.is_empty(), main > 0) {
-            let mut scores = vec![0f32; model.n_items()];
+            // one score buffer per thread (a catalogue-sized allocation per request costs page faults)
+            let mut buf = ScoreBuf::take(model.n_items());
             match (h.user, h.fresh) {
-                (Some(u), false) => model.score_user(u, &mut scores),
-                _ => model.score_history(&h.items, &mut scores),
+                (Some(u), false) => model.score_user(u, &mut buf.0),
+                _ => model.score_history(&h.items, &mut buf.0),
             }
+            let scores: &[f32] = &buf.0;
             let blended = if blend.popularity > 0.0 || blend.novelty > 0.0 {
                 let top =
                     scores.iter().filter(|x| x.is_finite()).fold(0f32, |m, x| m.max(x.abs())).max(f32::MIN_POSITIVE);
                 let max_pop = snap.popularity.iter().fold(0f32, |m, &x| m.max(x));
                 let newest = cat.values().filter_map(|it| it.created_at).max().unwrap_or(0);
-                let mut b = scores.clone();
+                let mut b = scores.to_vec();
                 for (i, x) in b.iter_mut().enumerate() {
                     if !x.is_finite() {
                         continue;
@@ -674,7 +699,7 @@ impl AppState {
             } else {
                 None
             };
-            let ranked = blended.as_deref().unwrap_or(&scores);
+            let ranked = blended.as_deref().unwrap_or(scores);
             for (i, _) in top_k(ranked, depth(main), |i| !ok(i)) {
                 if out.len() == main {
                     break;
