@@ -468,6 +468,17 @@ fn picks_json(s: &AppState, picks: &[crate::engine::Pick]) -> Value {
     serde_json::to_value(picks).unwrap_or(Value::Null)
 }
 
+/// The answer of "for you" (serialised without an intermediate `Value`).
+#[derive(serde::Serialize)]
+struct ForYou<'a> {
+    user: &'a str,
+    model: &'a str,
+    model_version: u64,
+    known_user: bool,
+    realtime: bool,
+    items: &'a [crate::engine::Pick],
+}
+
 /// Histories up to this long are scored on the async worker …
 const INLINE_HISTORY: usize = 300;
 /// … when the model has at most this many items.
@@ -488,17 +499,19 @@ async fn user_recommendations(
     let s2 = s.clone();
     let work = move || {
         let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat, &rp.blend);
-        json!({
-            "user": user,
-            "model": snap.model_name(),
-            "model_version": snap.version,
-            "known_user": h.user.is_some(),
-            "realtime": h.fresh,
-            "items": picks_json(&s2, &picks),
+        s2.note_served(&picks);
+        serde_json::to_vec(&ForYou {
+            user: &user,
+            model: snap.model_name(),
+            model_version: snap.version,
+            known_user: h.user.is_some(),
+            realtime: h.fresh,
+            items: &picks,
         })
     };
     let out = if inline { work() } else { blocking(work).await? };
-    Ok(Json(out).into_response())
+    let body = out.map_err(|e| ApiError::internal(format!("serialising the answer: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -528,7 +541,7 @@ async fn session_recommendations(
                 None => unknown += 1,
             }
         }
-        let kinds = values.keys().map(|&i| (i, EventKind::View)).collect();
+        let kinds = values.keys().map(|&i| (i, EventKind::View)).collect(); // sorted: BTreeMap keys
         let h = History { user: None, items: values.into_iter().collect(), kinds, fresh: true };
         let picks = s2.recommend(&snap, &h, &rp.filter, rp.n, rp.allow_repeat, &rp.blend);
         json!({

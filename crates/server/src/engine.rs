@@ -240,10 +240,17 @@ pub struct History {
     pub user: Option<u32>,
     /// (item, value) pairs, sorted by item; values summed, non-positive dropped.
     pub items: Vec<(u32, f32)>,
-    /// Strongest kind per history item.
-    pub kinds: FxHashMap<u32, EventKind>,
+    /// Strongest kind per history item, sorted by item.
+    pub kinds: Vec<(u32, EventKind)>,
     /// True when events newer than the model are part of it.
     pub fresh: bool,
+}
+
+impl History {
+    /// The strongest kind of event with history item `i`.
+    pub fn kind(&self, i: u32) -> Option<EventKind> {
+        self.kinds.binary_search_by_key(&i, |p| p.0).ok().map(|p| self.kinds[p].1)
+    }
 }
 
 /// Per-request filters.
@@ -584,33 +591,42 @@ impl AppState {
         let hidden =
             self.deleted.lock().unwrap_or_else(|e| e.into_inner()).get(user).is_some_and(|&v| snap.version <= v);
         let idx = if hidden { None } else { snap.users.get(user) };
-        let mut values: BTreeMap<u32, f32> = BTreeMap::new();
-        let mut kinds: FxHashMap<u32, EventKind> = FxHashMap::default();
+        let mut items: Vec<(u32, f32)> = Vec::new();
+        let mut kinds: Vec<(u32, EventKind)> = Vec::new();
         if let Some(u) = idx {
-            let (items, vals) = snap.train.user_row(u);
-            values.extend(items.iter().copied().zip(vals.iter().copied()));
-            if let Some(k) = snap.kinds.get(u as usize) {
-                kinds.extend(k.iter().copied());
-            }
+            let (is, vs) = snap.train.user_row(u);
+            items = is.iter().copied().zip(vs.iter().copied()).collect();
+            kinds = snap.kinds.get(u as usize).cloned().unwrap_or_default();
         }
-        let mut fresh = false;
-        if let Some(evs) = self.live.lock().unwrap_or_else(|e| e.into_inner()).get(user) {
-            for e in evs.iter().filter(|e| e.seq >= snap.seq) {
-                let Some(i) = snap.items.get(&e.item) else { continue };
-                fresh = true;
-                stronger(&mut kinds, i, e.kind);
-                let x = Interaction { user: 0, item: i, value: e.value, timestamp: 0, kind: e.kind };
-                if snap.explicit {
-                    if e.kind == EventKind::Rating {
-                        values.insert(i, e.value);
-                    }
-                } else {
-                    *values.entry(i).or_insert(0.0) += snap.spec.weights.weight(&x);
+        let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh: Vec<(u32, &LiveEvent)> = live
+            .get(user)
+            .map(|evs| {
+                evs.iter().filter(|e| e.seq >= snap.seq).filter_map(|e| Some((snap.items.get(&e.item)?, e))).collect()
+            })
+            .unwrap_or_default();
+        if fresh.is_empty() {
+            return History { user: idx, items, kinds, fresh: false };
+        }
+        // merge the live events into the training row
+        let mut values: BTreeMap<u32, f32> = items.into_iter().collect();
+        let mut strongest: FxHashMap<u32, EventKind> = kinds.into_iter().collect();
+        for (i, e) in fresh {
+            stronger(&mut strongest, i, e.kind);
+            let x = Interaction { user: 0, item: i, value: e.value, timestamp: 0, kind: e.kind };
+            if snap.explicit {
+                if e.kind == EventKind::Rating {
+                    values.insert(i, e.value);
                 }
+            } else {
+                *values.entry(i).or_insert(0.0) += snap.spec.weights.weight(&x);
             }
         }
+        drop(live);
         let items = values.into_iter().filter(|&(_, v)| v > 0.0 || snap.explicit).collect();
-        History { user: idx, items, kinds, fresh }
+        let mut kinds: Vec<(u32, EventKind)> = strongest.into_iter().collect();
+        kinds.sort_unstable_by_key(|p| p.0);
+        History { user: idx, items, kinds, fresh: true }
     }
 
     fn pick(
@@ -711,7 +727,7 @@ impl AppState {
                 }
                 let (reason, because) = match why.first() {
                     Some(&(b, _)) => {
-                        let v = h.kinds.get(&b).map_or("interacted with", |k| verb(*k));
+                        let v = h.kind(b).map_or("interacted with", verb);
                         (format!("because you {v} “{}”", self.title(&cat, snap, b)), Some(b))
                     }
                     None if model.name() == "popularity" => ("a bestseller in this shop".to_owned(), None),
