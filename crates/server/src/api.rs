@@ -52,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(middleware::map_response(timeout_as_json))
         .with_state(state)
 }
 
@@ -140,6 +141,15 @@ async fn track(State(s): S, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
     let resp = next.run(req).await;
     s.metrics.observe(&method, &route, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+/// The timeout layer answers an empty 503; say it in JSON like every other error.
+async fn timeout_as_json(resp: Response) -> Response {
+    if resp.status() == StatusCode::SERVICE_UNAVAILABLE && !resp.headers().contains_key(header::CONTENT_TYPE) {
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took longer than the timeout")
+            .into_response();
+    }
     resp
 }
 

@@ -53,3 +53,62 @@ async fn deletion_equals_never_having_had_the_user() {
     let (st, v) = call(&with, "DELETE", "/users/victim", None, None).await;
     assert_eq!((st, v["events_deleted"].as_u64()), (StatusCode::OK, Some(0)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deletions_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let mut st = daogou_store::SqliteStore::open(&db).unwrap();
+    daogou_store::Store::upsert_items(&mut st, &catalogue()).unwrap();
+    daogou_store::Store::insert_events(&mut st, &events(&[])).unwrap();
+    let (app, _) = app_on(st, config(false));
+    let mut tasks = Vec::new();
+    // readers and writers on the survivors
+    for t in 0..4 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            for k in 0..25 {
+                let u = format!("ru{}", (t + k) % 6);
+                let (st, v) = call(&app, "GET", &format!("/users/{u}/recommendations"), None, None).await;
+                assert_eq!(st, StatusCode::OK, "{v}");
+                let body = format!(
+                    r#"{{"user":"su{}","item":"s{}","kind":"view","timestamp":{}}}"#,
+                    t,
+                    k % 6,
+                    2_000_000_000 + k
+                );
+                let (st, v) = call(&app, "POST", "/events", None, Some(&body)).await;
+                assert_eq!(st, StatusCode::OK, "{v}");
+            }
+        }));
+    }
+    // deleters: users 6..12 of both clusters, twice each, at the same time
+    for u in 6..12 {
+        for prefix in ["su", "ru", "su"] {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let (st, v) = call(&app, "DELETE", &format!("/users/{prefix}{u}"), None, None).await;
+                assert_eq!(st, StatusCode::OK, "{v}");
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let other = daogou_store::SqliteStore::open(&db).unwrap();
+    for u in 6..12 {
+        for prefix in ["su", "ru"] {
+            let user = format!("{prefix}{u}");
+            assert!(daogou_store::Store::user_events(&other, &user).unwrap().is_empty(), "{user}");
+            let v = get(&app, &format!("/users/{user}/recommendations")).await;
+            assert_eq!(v["known_user"], false, "{v}");
+            assert_eq!(v["items"][0]["reason"], "popular in this shop", "{v}");
+        }
+    }
+    assert_eq!(get(&app, "/health").await["users"], 12);
+    // every write of the survivors is stored
+    for t in 0..4 {
+        let n = daogou_store::Store::user_events(&other, &format!("su{t}")).unwrap().len();
+        assert_eq!(n, 4 + 25, "su{t}");
+    }
+}
