@@ -585,14 +585,17 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
         acc[l] = x.mul_add(*y, acc[l]);
     }
-    let mut w = LANES / 2;
-    while w > 0 {
-        for l in 0..w {
-            acc[l] += acc[l + w];
-        }
-        w /= 2;
+    // pairwise tree in a fixed order; constant trip counts, so each level is one vector add
+    for l in 0..8 {
+        acc[l] += acc[l + 8];
     }
-    acc[0]
+    for l in 0..4 {
+        acc[l] += acc[l + 4];
+    }
+    for l in 0..2 {
+        acc[l] += acc[l + 2];
+    }
+    acc[0] + acc[1]
 }
 
 /// y += a·x.
