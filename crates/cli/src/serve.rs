@@ -25,7 +25,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SPEC")]
     weights: Option<String>,
     /// Configuration file: `key = value` lines (db, bind, model, set, weights, api_keys,
-    /// body_limit, max_batch, max_n, timeout_secs, workers). Flags and DAOGOU_* variables win.
+    /// body_limit, max_batch, max_n, timeout_secs, workers, rate_limit, pseudonymize_key,
+    /// retrain_secs). Flags and DAOGOU_* variables win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// API keys with scopes, `key1:read,key2:read+write+admin` (also DAOGOU_API_KEYS).
@@ -96,6 +97,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
         println!("listening on http://{addr}");
         use std::io::Write;
         std::io::stdout().flush()?;
+        daogou_server::start_background(state.clone());
         axum::serve(listener, daogou_server::router(state)).with_graceful_shutdown(shutdown()).await?;
         eprintln!("stopped");
         Ok(())

@@ -575,15 +575,25 @@ async fn similar(
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
-        let item =
-            snap.items.get(&id).ok_or_else(|| ApiError::not_found(format!("item `{id}` is unknown to the model")))?;
-        let picks = s2.similar(&snap, item, &rp.filter, rp.n).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "unsupported",
-                format!("model {} has no notion of item similarity (use item-knn)", snap.model_name()),
-            )
-        })?;
+        let known = snap.items.get(&id);
+        let picks = match known.map(|item| s2.similar(&snap, item, &rp.filter, rp.n)) {
+            Some(Some(p)) if !p.is_empty() => p,
+            Some(None) => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "unsupported",
+                    format!("model {} has no notion of item similarity (use item-knn)", snap.model_name()),
+                ))
+            }
+            // a cold item (new to the model, or without neighbours): popular in its category
+            _ => {
+                let it = s2
+                    .item(&id)
+                    .filter(|it| !it.attributes.contains_key(DELETED_ATTR))
+                    .ok_or_else(|| ApiError::not_found(format!("item `{id}` is not in the catalogue")))?;
+                s2.cold_similar(&snap, &it, &rp.filter, rp.n)
+            }
+        };
         Ok(Json(json!({
             "item": id,
             "model": snap.model_name(),
@@ -677,24 +687,7 @@ async fn retrain(
     } else {
         None
     };
-    let s2 = s.clone();
-    let job = async move {
-        let _fit = s2.fit_lock.lock().await;
-        let s3 = s2.clone();
-        let started = now();
-        let res = match tokio::task::spawn_blocking(move || s3.refit(spec)).await {
-            Ok(r) => r.map(|snap| (snap.version, snap.model_name().to_owned())),
-            Err(e) => Err(format!("fitting failed: {e}")),
-        };
-        let outcome = match &res {
-            Ok((v, m)) => {
-                json!({"status": "ok", "model": m, "model_version": v, "started": started, "finished": now()})
-            }
-            Err(e) => json!({"status": "failed", "error": e, "started": started, "finished": now()}),
-        };
-        *s2.last_retrain.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.clone());
-        (res.is_ok(), outcome)
-    };
+    let job = run_retrain(s.clone(), spec);
     if q.wait.unwrap_or(false) {
         let (ok, outcome) = job.await;
         if ok {
@@ -779,4 +772,40 @@ async fn bought_together(
         Ok(Json(json!({"item": id, "model_version": snap.version, "items": picks_json(&s2, &picks)})).into_response())
     })
     .await?
+}
+
+/// Refit (under the fit lock, off the async threads), swap, and record the outcome for
+/// `/health`; (succeeded, outcome).
+async fn run_retrain(s: Arc<AppState>, spec: Option<ModelSpec>) -> (bool, Value) {
+    let _fit = s.fit_lock.lock().await;
+    let s3 = s.clone();
+    let started = now();
+    let res = match tokio::task::spawn_blocking(move || s3.refit(spec)).await {
+        Ok(r) => r.map(|snap| (snap.version, snap.model_name().to_owned())),
+        Err(e) => Err(format!("fitting failed: {e}")),
+    };
+    let outcome = match &res {
+        Ok((v, m)) => json!({"status": "ok", "model": m, "model_version": v, "started": started, "finished": now()}),
+        Err(e) => json!({"status": "failed", "error": e, "started": started, "finished": now()}),
+    };
+    *s.last_retrain.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.clone());
+    (res.is_ok(), outcome)
+}
+
+/// Start the background jobs of the service: a retrain every `retrain_secs` when configured.
+/// Call once, inside the runtime, after building the state.
+pub fn start_background(state: Arc<AppState>) {
+    let secs = state.config.retrain_secs;
+    if secs == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await; // the first tick is immediate: the model was just fitted
+        loop {
+            tick.tick().await;
+            run_retrain(state.clone(), None).await;
+        }
+    });
 }

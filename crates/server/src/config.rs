@@ -132,6 +132,8 @@ pub struct Config {
     /// Secret for pseudonymous user ids: when set, user ids are stored and looked up as a keyed
     /// hash (`p_` + 32 hex digits), so the store never holds the shop's raw customer ids.
     pub pseudonymize_key: Option<String>,
+    /// Refit on the stored data every this many seconds (0 = only on request).
+    pub retrain_secs: u64,
 }
 
 impl Default for Config {
@@ -150,6 +152,7 @@ impl Default for Config {
             workers: 2,
             rate_limit: 0.0,
             pseudonymize_key: None,
+            retrain_secs: 0,
         }
     }
 }
@@ -157,7 +160,7 @@ impl Default for Config {
 impl Config {
     /// Set one key (`db`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
-    /// `pseudonymize_key`).
+    /// `pseudonymize_key`, `retrain_secs`).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
         match key {
@@ -174,6 +177,7 @@ impl Config {
             "max_n" => self.max_n = num(value)?.max(1),
             "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
             "workers" => self.workers = num(value)?.max(1),
+            "retrain_secs" => self.retrain_secs = num(value)? as u64,
             "rate_limit" => {
                 self.rate_limit = value
                     .trim()
@@ -229,6 +233,7 @@ impl Config {
             ("DAOGOU_BODY_LIMIT", "body_limit"),
             ("DAOGOU_WORKERS", "workers"),
             ("DAOGOU_RATE_LIMIT", "rate_limit"),
+            ("DAOGOU_RETRAIN_SECS", "retrain_secs"),
             ("DAOGOU_PSEUDONYMIZE_KEY", "pseudonymize_key"),
         ] {
             if let Ok(v) = std::env::var(var) {

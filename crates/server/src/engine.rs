@@ -835,6 +835,27 @@ impl AppState {
             .collect()
     }
 
+    /// For an item the model cannot relate (new, or without neighbours): the most popular
+    /// items of its category (of the whole shop when it has none).
+    pub fn cold_similar(&self, snap: &Snapshot, it: &Item, f: &Filter, n: usize) -> Vec<Pick> {
+        let mut f = f.clone();
+        f.exclude.insert(it.id.clone());
+        let (reason, narrowed) = match (&f.category, &it.category) {
+            (None, Some(c)) => {
+                f.category = Some(c.clone());
+                (format!("popular in {c}, like “{}”", if it.title.is_empty() { &it.id } else { &it.title }), true)
+            }
+            _ => ("popular in this shop".to_owned(), false),
+        };
+        let mut picks = self.popular(snap, &f, n);
+        if narrowed {
+            for p in &mut picks {
+                p.reason = reason.clone();
+            }
+        }
+        picks
+    }
+
     /// Items similar to `item`; `None` when the model has no item similarity.
     pub fn similar(&self, snap: &Snapshot, item: u32, f: &Filter, n: usize) -> Option<Vec<Pick>> {
         let model = snap.model.as_ref()?;

@@ -25,7 +25,7 @@ mod error;
 pub mod metrics;
 mod openapi;
 
-pub use api::{router, scope_for};
+pub use api::{router, scope_for, start_background};
 pub use config::{parse_api_keys, ApiKey, Config, Scope, Scopes};
 pub use engine::{AppState, BoxError, Filter, ModelSpec, Pick, Snapshot};
 pub use error::ApiError;

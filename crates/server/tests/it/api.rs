@@ -444,3 +444,36 @@ async fn trending_new_arrivals_bought_together_and_blending() {
     let pop = get(&app, "/users/su0/recommendations?n=5&popularity_weight=100").await;
     assert_eq!(ids(&pop).len(), 5, "{pop}");
 }
+
+#[tokio::test]
+async fn cold_items_get_popular_items_of_their_category_as_similar() {
+    let app = app(false);
+    let body = r#"{"title":"Brand-new novel","category":"books"}"#;
+    assert_eq!(call(&app, "PUT", "/items/cold1", None, Some(body)).await.0, StatusCode::CREATED);
+    let v = get(&app, "/items/cold1/similar?n=3").await;
+    assert_eq!(ids(&v).len(), 3, "{v}");
+    assert!(ids(&v).iter().all(|i| i.starts_with('b')), "{v}");
+    assert!(v["items"][0]["reason"].as_str().unwrap().contains("popular in books"), "{v}");
+    assert_eq!(call(&app, "GET", "/items/never-seen/similar", None, None).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn scheduled_retrain_folds_new_events_in() {
+    let mut c = config(false);
+    c.retrain_secs = 1;
+    let (app, state) = app_on(store(&[]), c);
+    daogou_server::start_background(state);
+    call(&app, "POST", "/events", None, Some(r#"{"user":"late","item":"b2","kind":"purchase"}"#)).await;
+    assert_eq!(get(&app, "/users/late/recommendations").await["known_user"], false);
+    let mut v = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        v = get(&app, "/users/late/recommendations").await;
+        if v["known_user"] == true {
+            break;
+        }
+    }
+    assert_eq!(v["known_user"], true, "{v}");
+    assert!(v["model_version"].as_u64().unwrap() >= 2);
+    assert_eq!(get(&app, "/health").await["last_retrain"]["status"], "ok");
+}
