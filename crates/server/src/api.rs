@@ -83,12 +83,13 @@ async fn auth(State(s): S, req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let h = req.headers();
-    let presented = h
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .or_else(|| h.get("x-api-key").and_then(|v| v.to_str().ok()))
-        .map(str::trim);
+    // an Authorization header, when present, must carry the key (a bad one is never
+    // overridden by X-API-Key)
+    let presented = match h.get(header::AUTHORIZATION) {
+        Some(a) => a.to_str().ok().and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))),
+        None => h.get("x-api-key").and_then(|v| v.to_str().ok()),
+    }
+    .map(str::trim);
     let key = presented.and_then(|p| {
         // compare against every key, so the time taken does not say which prefix matched
         let mut found = None;
@@ -242,8 +243,8 @@ fn rec_params(s: &AppState, q: Result<Query<RecQuery>, QueryRejection>) -> Resul
         return Err(ApiError::bad_request(format!("n: must be between 1 and {}", s.config.max_n)));
     }
     for (name, v) in [("min_price", q.min_price), ("max_price", q.max_price)] {
-        if v.is_some_and(|p| !p.is_finite()) {
-            return Err(ApiError::bad_request(format!("{name}: must be a finite number")));
+        if v.is_some_and(|p| !p.is_finite() || p < 0.0) {
+            return Err(ApiError::bad_request(format!("{name}: must be a finite number ≥ 0")));
         }
     }
     if let (Some(lo), Some(hi)) = (q.min_price, q.max_price) {
@@ -271,8 +272,8 @@ fn rec_params(s: &AppState, q: Result<Query<RecQuery>, QueryRejection>) -> Resul
             return Err(ApiError::bad_request(format!("{name}: must be between 0 and {hi}")));
         }
     }
-    if q.max_per_category == Some(0) {
-        return Err(ApiError::bad_request("max_per_category: must be at least 1"));
+    if q.max_per_category.is_some_and(|m| !(1..=10_000).contains(&m)) {
+        return Err(ApiError::bad_request("max_per_category: must be between 1 and 10000"));
     }
     let hours = q.hours.unwrap_or(24);
     if !(1..=168).contains(&hours) {
@@ -575,6 +576,9 @@ async fn similar(
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
+        if s2.item(&id).is_some_and(|it| it.attributes.contains_key(DELETED_ATTR)) {
+            return Err(ApiError::not_found(format!("item `{id}` was deleted")));
+        }
         let known = snap.items.get(&id);
         let picks = match known.map(|item| s2.similar(&snap, item, &rp.filter, rp.n)) {
             Some(Some(p)) if !p.is_empty() => p,
@@ -766,6 +770,9 @@ async fn bought_together(
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
+        if s2.item(&id).is_some_and(|it| it.attributes.contains_key(DELETED_ATTR)) {
+            return Err(ApiError::not_found(format!("item `{id}` was deleted")));
+        }
         let item =
             snap.items.get(&id).ok_or_else(|| ApiError::not_found(format!("item `{id}` is unknown to the model")))?;
         let picks = s2.bought_together(&snap, item, &rp.filter, rp.n);

@@ -3,11 +3,20 @@
 use serde_json::{json, Value};
 
 fn q(name: &str, ty: &str, about: &str) -> Value {
-    json!({"name": name, "in": "query", "required": false, "description": about, "schema": {"type": ty}})
+    qs(name, json!({"type": ty}), about)
+}
+
+fn qs(name: &str, schema: Value, about: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": about, "schema": schema})
+}
+
+/// An id: 1–256 bytes, not blank, no control characters.
+fn id_schema() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"})
 }
 
 fn p(name: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 256}})
+    json!({"name": name, "in": "path", "required": true, "schema": id_schema()})
 }
 
 fn ok(schema: &str) -> Value {
@@ -23,6 +32,10 @@ fn errors(codes: &[&str]) -> serde_json::Map<String, Value> {
         .collect()
 }
 
+fn err() -> Value {
+    json!({"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
 fn responses(okv: (&str, Value), errs: &[&str]) -> Value {
     let mut m = errors(errs);
     m.insert(okv.0.to_owned(), okv.1);
@@ -31,19 +44,43 @@ fn responses(okv: (&str, Value), errs: &[&str]) -> Value {
 
 fn filters() -> Vec<Value> {
     vec![
-        q("n", "integer", "how many (1..max_n, default 10)"),
+        qs(
+            "n",
+            json!({"type": "integer", "minimum": 1, "maximum": 200}),
+            "how many (1..max_n (200 by default), default 10)",
+        ),
         q("category", "string", "category, exact or path prefix"),
         q("brand", "string", "brand"),
-        q("min_price", "number", "lowest price"),
-        q("max_price", "number", "highest price"),
+        qs("min_price", json!({"type": "number", "minimum": 0}), "lowest price (not above max_price)"),
+        qs("max_price", json!({"type": "number", "minimum": 0}), "highest price"),
         q("in_stock", "boolean", "only available items with stock (default true)"),
         q("exclude", "string", "comma-separated item ids to leave out"),
         q("allow_repeat", "boolean", "allow items the user already has (default false)"),
-        q("popularity_weight", "number", "for you: weight of log-popularity added to the normalised score (0..100)"),
-        q("novelty_weight", "number", "for you: weight of item novelty (newer items) (0..100)"),
-        q("max_per_category", "integer", "for you: at most this many items per category (diversity)"),
-        q("explore", "number", "for you: share of the list (0..1) kept for new arrivals"),
-        q("hours", "integer", "trending: window in hours before the latest event (1..168, default 24)"),
+        qs(
+            "popularity_weight",
+            json!({"type": "number", "minimum": 0, "maximum": 100}),
+            "for you: weight of log-popularity added to the normalised score",
+        ),
+        qs(
+            "novelty_weight",
+            json!({"type": "number", "minimum": 0, "maximum": 100}),
+            "for you: weight of item novelty (newer items)",
+        ),
+        qs(
+            "max_per_category",
+            json!({"type": "integer", "minimum": 1}),
+            "for you: at most this many items per category (diversity)",
+        ),
+        qs(
+            "explore",
+            json!({"type": "number", "minimum": 0, "maximum": 1}),
+            "for you: share of the list kept for new arrivals",
+        ),
+        qs(
+            "hours",
+            json!({"type": "integer", "minimum": 1, "maximum": 168}),
+            "trending: window in hours before the latest event (default 24)",
+        ),
     ]
 }
 
@@ -69,16 +106,17 @@ pub fn document() -> Value {
                 "Error": {"type": "object", "required": ["code", "message"],
                           "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
                 "Item": {"type": "object", "additionalProperties": false, "properties": {
-                    "id": {"type": "string"}, "title": {"type": "string"}, "category": {"type": "string"},
-                    "brand": {"type": "string"}, "price": {"type": "number", "minimum": 0},
-                    "available": {"type": "boolean"}, "stock": {"type": "integer"},
-                    "created_at": {"type": "integer", "description": "unix seconds"},
+                    "id": {"type": "string", "description": "when given, equal to the id in the path"},
+                    "title": {"type": "string"}, "category": {"type": "string", "nullable": true},
+                    "brand": {"type": "string", "nullable": true}, "price": {"type": "number", "minimum": 0, "nullable": true},
+                    "available": {"type": "boolean"}, "stock": {"type": "integer", "nullable": true},
+                    "created_at": {"type": "integer", "description": "unix seconds", "nullable": true},
                     "attributes": {"type": "object", "additionalProperties": {"type": "string"}}}},
                 "Event": {"type": "object", "additionalProperties": false, "required": ["user", "kind"], "properties": {
-                    "user": {"type": "string", "minLength": 1, "maxLength": 256},
-                    "item": {"type": "string", "description": "required except for a search"},
+                    "user": id_schema(),
+                    "item": {"allOf": [id_schema()], "description": "required except for a search"},
                     "kind": {"type": "string", "enum": ["view", "click", "search", "add_to_cart", "purchase", "return", "rating"]},
-                    "value": {"type": "number", "description": "quantity, or the rating (required for rating)"},
+                    "value": {"type": "number", "minimum": -1e9, "maximum": 1e9, "description": "quantity, or the rating (required for rating)"},
                     "timestamp": {"type": "integer", "description": "unix seconds; default now"},
                     "query": {"type": "string", "description": "search text (required for search)"}}},
                 "Pick": {"type": "object", "properties": {
@@ -104,7 +142,9 @@ pub fn document() -> Value {
                 "get": {"summary": "a catalogue item (scope read)", "responses": responses(("200", ok("Item")), &["400", "401", "403", "404"])},
                 "put": {"summary": "create or replace a catalogue item (scope write)",
                         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}},
-                        "responses": responses(("200", ok("Object")), &["201", "400", "401", "403", "413"])},
+                        "responses": {
+                            "200": ok("Object"), "201": ok("Object"),
+                            "400": err(), "401": err(), "403": err(), "413": err()}},
                 "delete": {"summary": "remove an item from recommendations (scope write)",
                            "responses": responses(("200", ok("Object")), &["400", "401", "403", "404"])}
             },
@@ -136,13 +176,13 @@ pub fn document() -> Value {
                 "responses": responses(("200", ok("Picks")), &e4)}},
             "/admin/model": {"post": {"summary": "load a model file (path on the server) and swap it in; a damaged file is refused and the old model keeps serving (scope admin)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
-                    "required": ["path"], "properties": {"path": {"type": "string"}}}}}},
+                    "required": ["path"], "properties": {"path": {"type": "string", "minLength": 1, "description": "a model file on the server"}}}}}},
                 "responses": responses(("200", ok("Object")), &["400", "401", "403", "413", "422"])}},
             "/admin/retrain": {"post": {"summary": "refit on the stored data and swap atomically; the old model keeps serving on failure (scope admin)",
                 "parameters": [q("wait", "boolean", "answer when the refit is done (default: 202 at once)")],
                 "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
-                    "model": {"type": "string"}, "params": {"type": "object"}, "weights": {"type": "string"}}}}}},
-                "responses": responses(("200", ok("Object")), &["202", "400", "401", "403", "422"])}}
+                    "model": {"type": "string", "enum": daogou_algo::model_names()}, "params": {"type": "object"}, "weights": {"type": "string"}}}}}},
+                "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "422": err()}}}
         }
     })
 }
