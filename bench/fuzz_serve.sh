@@ -23,5 +23,6 @@ PID=$!
 for _ in $(seq 1 600); do grep -q "listening on" "$TMP/out" 2>/dev/null && break; sleep 0.1; done
 ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
 curl -sf -H "X-API-Key: $KEY" "http://$ADDR/openapi.json" >"$TMP/openapi.json"
-"$VENV/bin/schemathesis" run "$TMP/openapi.json" --url "http://$ADDR" -H "X-API-Key: $KEY" \
+# run in the temporary folder: schemathesis leaves a .schemathesis/ cache where it runs
+cd "$TMP" && "$VENV/bin/schemathesis" run openapi.json --url "http://$ADDR" -H "X-API-Key: $KEY" \
   -c "$CHECKS" --max-time "$SECS" -n 60
