@@ -274,7 +274,7 @@ impl Als {
             }
             add_outer_lower(&mut a, &y, f64::from(e), k);
         }
-        cholesky(&mut a, k).then_some((pos, a))
+        Arch::new().dispatch(Cholesky { a: &mut a, k }).then_some((pos, a))
     }
 
     /// The folded-in user factors of a history (exact least squares), or None.
@@ -476,6 +476,8 @@ fn solve_cg(
     let Scratch { r, p, ap, rows, cs, .. } = s;
     // Gather the rows of the positive entries once: the 1 + steps passes below then stream
     // through contiguous memory instead of fetching scattered rows of y again and again.
+    // (Measured on the 10M-pair scale case: gathering every row beat gathering only rows that
+    // fit in L2 and reading the longest rows in place, 9.1–9.8 s vs 10.0–10.9 s vs 11.0 s.)
     rows.clear();
     cs.clear();
     for (&i, &v) in idx.iter().zip(vals) {
@@ -743,6 +745,21 @@ fn add_outer_lower(a: &mut [f64], y: &[f64], w: f64, k: usize) {
                 *d += s * v;
             }
         }
+    }
+}
+
+/// [`cholesky`] as a SIMD kernel (outside a dispatch, `mul_add` is a libm call).
+struct Cholesky<'a> {
+    a: &'a mut [f64],
+    k: usize,
+}
+
+impl WithSimd for Cholesky<'_> {
+    type Output = bool;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> bool {
+        cholesky(self.a, self.k)
     }
 }
 
