@@ -30,7 +30,9 @@ Peers (each run is one process, so that wall time and peak RSS are its own; meas
   implicit-bm25        BM25Recommender with its defaults (K=20, K1=1.2, B=0.75) on the weighted matrix
 
 Fit time is the in-process time of the fit alone (daogou's `fit_seconds`; time.perf_counter()
-around implicit's fit()), the median over --repeat runs (the machine may be shared). Both
+around implicit's fit()), the median (and the minimum) over --repeat runs; the runs are
+interleaved (round r runs every method once), so load from other jobs on a shared machine
+falls on all methods alike. Both
 sides use the same number of threads (--threads, default: all cores; daogou through
 RAYON_NUM_THREADS, implicit through num_threads, BLAS through OPENBLAS_NUM_THREADS).
 Ratios are peer / daogou counterpart (> 1: daogou is faster or leaner): ALS peers vs daogou
@@ -182,33 +184,26 @@ def parse_json(text: str) -> dict:
         return json.loads(text[i + 1:] if i >= 0 else text)
 
 
-def run_daogou(binary: Path, dataset: str, model: str, repeat: int, threads: int | None) -> dict:
-    runs = []
-    for _ in range(repeat):
-        cmd = [binary, "evaluate", *daogou_args(dataset), "--model", model, "--json"]
-        m = run_measured(cmd, env=thread_env(threads), cwd=str(REPO_ROOT))
-        if m.returncode != 0:
-            raise RuntimeError(f"daogou {model} on {dataset} failed: {' '.join(map(str, cmd))}\n{m.stderr[-3000:]}")
-        out = parse_json(m.stdout)
-        runs.append({"ndcg@10": out["ndcg@10"], "precision@10": out["precision@10"],
-                     "users_evaluated": out["users_evaluated"], "train_pairs": out["train_pairs"],
-                     "fit_seconds": out["fit_seconds"], "eval_seconds": out["eval_seconds"],
-                     "wall_seconds": m.wall_seconds, "peak_rss_mib": m.peak_rss_mib, "rss_method": m.rss_method})
-    return summarise(f"daogou {model}", runs, " ".join(["daogou evaluate", *map(str, daogou_args(dataset)),
-                                                       "--model", model, "--json"]))
+def run_daogou_once(binary: Path, dataset: str, model: str, threads: int | None) -> dict:
+    cmd = [binary, "evaluate", *daogou_args(dataset), "--model", model, "--json"]
+    m = run_measured(cmd, env=thread_env(threads), cwd=str(REPO_ROOT))
+    if m.returncode != 0:
+        raise RuntimeError(f"daogou {model} on {dataset} failed: {' '.join(map(str, cmd))}\n{m.stderr[-3000:]}")
+    out = parse_json(m.stdout)
+    return {"ndcg@10": out["ndcg@10"], "precision@10": out["precision@10"],
+            "users_evaluated": out["users_evaluated"], "train_pairs": out["train_pairs"],
+            "fit_seconds": out["fit_seconds"], "eval_seconds": out["eval_seconds"],
+            "wall_seconds": m.wall_seconds, "peak_rss_mib": m.peak_rss_mib, "rss_method": m.rss_method}
 
 
-def run_peer(dataset: str, method: str, repeat: int, threads: int | None) -> dict:
-    runs = []
-    for _ in range(repeat):
-        cmd = [sys.executable, Path(__file__).resolve(), "--worker", dataset, method, "--threads", str(threads or 0)]
-        m = run_measured(cmd, env=thread_env(threads), cwd=str(REPO_ROOT))
-        if m.returncode != 0:
-            raise RuntimeError(f"{method} on {dataset} failed:\n{m.stderr[-3000:]}")
-        out = json.loads(m.stdout.strip().splitlines()[-1])
-        out.update(wall_seconds=m.wall_seconds, peak_rss_mib=m.peak_rss_mib, rss_method=m.rss_method)
-        runs.append(out)
-    return summarise(PEERS[method], runs, f"compare_implicit.py --worker {dataset} {method}")
+def run_peer_once(dataset: str, method: str, threads: int | None) -> dict:
+    cmd = [sys.executable, Path(__file__).resolve(), "--worker", dataset, method, "--threads", str(threads or 0)]
+    m = run_measured(cmd, env=thread_env(threads), cwd=str(REPO_ROOT))
+    if m.returncode != 0:
+        raise RuntimeError(f"{method} on {dataset} failed:\n{m.stderr[-3000:]}")
+    out = json.loads(m.stdout.strip().splitlines()[-1])
+    out.update(wall_seconds=m.wall_seconds, peak_rss_mib=m.peak_rss_mib, rss_method=m.rss_method)
+    return out
 
 
 def summarise(label: str, runs: list, command: str) -> dict:
@@ -222,6 +217,7 @@ def summarise(label: str, runs: list, command: str) -> dict:
         "users_evaluated": runs[0]["users_evaluated"],
         "train_pairs": runs[0]["train_pairs"],
         "fit_seconds": med("fit_seconds"),
+        "fit_seconds_min": min(r["fit_seconds"] for r in runs),
         "fit_seconds_all_runs": [r["fit_seconds"] for r in runs],
         "wall_seconds": med("wall_seconds"),
         "peak_rss_mib": max(r["peak_rss_mib"] or 0 for r in runs),
@@ -263,17 +259,25 @@ def main() -> None:
     sections = []
     for ds in a.datasets.split(","):
         print(f"== {DATASETS[ds]}", flush=True)
+        # Interleaved: round r runs every method once, so a burst of load on a shared machine
+        # hits all methods alike instead of one method's repeats.
+        keys = [("daogou", m) for m in a.models.split(",")] + [("peer", m) for m in a.methods.split(",")]
+        runs: dict = {key: [] for key in keys}
+        for r in range(a.repeat):
+            for kind, name in keys:
+                one = (run_daogou_once(binary, ds, name, threads) if kind == "daogou"
+                       else run_peer_once(ds, name, threads))
+                runs[(kind, name)].append(one)
+                label = f"daogou {name}" if kind == "daogou" else PEERS[name]
+                print(f"  [{r + 1}/{a.repeat}] {label:<58} NDCG@10 {one['ndcg@10']:.4f}  P@10 {one['precision@10']:.4f}  "
+                      f"fit {one['fit_seconds']:.3f}s  RSS {fmt(one['peak_rss_mib'], 0)} MiB", flush=True)
         res = {}
-        for model in a.models.split(","):
-            r = run_daogou(binary, ds, model, a.repeat, threads)
-            res[model] = r
-            print(f"  {r['method']:<58} NDCG@10 {r['ndcg@10']:.4f}  P@10 {r['precision@10']:.4f}  "
-                  f"fit {r['fit_seconds']:.3f}s  RSS {fmt(r['peak_rss_mib'], 0)} MiB", flush=True)
-        for method in a.methods.split(","):
-            r = run_peer(ds, method, a.repeat, threads)
-            res[method] = r
-            print(f"  {r['method']:<58} NDCG@10 {r['ndcg@10']:.4f}  P@10 {r['precision@10']:.4f}  "
-                  f"fit {r['fit_seconds']:.3f}s  RSS {fmt(r['peak_rss_mib'], 0)} MiB", flush=True)
+        for kind, name in keys:
+            if kind == "daogou":
+                cmd = " ".join(["daogou evaluate", *map(str, daogou_args(ds)), "--model", name, "--json"])
+                res[name] = summarise(f"daogou {name}", runs[(kind, name)], cmd)
+            else:
+                res[name] = summarise(PEERS[name], runs[(kind, name)], f"compare_implicit.py --worker {ds} {name}")
         # protocol parity: every run must see the same training pairs and test users
         ref = next(iter(res.values()))
         for key, r in res.items():
@@ -285,12 +289,13 @@ def main() -> None:
             cp = res.get(COUNTERPART.get(key, ""))
             rows.append([
                 r["method"], fmt(r["ndcg@10"]), fmt(r["precision@10"]), fmt(r["fit_seconds"], 3),
+                fmt(r["fit_seconds_min"], 3),
                 f"{fmt(ratio(r['fit_seconds'], cp and cp['fit_seconds']), 2)}x" if cp else "-",
                 fmt(r["wall_seconds"], 2), fmt(r["peak_rss_mib"], 0),
                 f"{fmt(ratio(r['peak_rss_mib'], cp and cp['peak_rss_mib']), 2)}x" if cp else "-",
                 f"daogou {COUNTERPART[key]}" if cp else "-",
             ])
-        header = ["method", "NDCG@10", "P@10", "fit (s, median)", "fit ratio", "process wall (s)",
+        header = ["method", "NDCG@10", "P@10", "fit (s, median)", "fit (s, min)", "fit ratio (medians)", "process wall (s)",
                   "peak RSS (MiB)", "RSS ratio", "ratio vs"]
         table = markdown_table(header, rows)
         sections.append(f"## {DATASETS[ds]}\n\n{ref['train_pairs']} training pairs, {ref['users_evaluated']} users "
@@ -302,7 +307,7 @@ def main() -> None:
     md = (
         "# daogou vs implicit: implicit-feedback models\n\n"
         f"Machine: {info.get('cpu_model', '?')}, {info.get('cpu_count')} CPUs; {threads} thread(s) on both sides; "
-        f"median of {a.repeat} run(s); RSS via {next(iter(next(iter(all_results.values())).values()))['rss_method']}.\n"
+        f"median of {a.repeat} interleaved run(s); RSS via {next(iter(next(iter(all_results.values())).values()))['rss_method']}.\n"
         "Every model with its default parameters unless the row says otherwise. Fit = in-process fit time; "
         "process wall includes start-up, reading the data, fitting and ranking every test user. "
         "Ratios are peer / daogou counterpart (> 1: daogou is faster / leaner).\n\n"

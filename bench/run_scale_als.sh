@@ -4,7 +4,8 @@
 # bench/gen_scale_implicit.py), both with 64 factors and 10 iterations on the same threads.
 #
 #   cargo build --release -p daogou       # or: BUILD=1 bench/run_scale_als.sh
-#   bench/run_scale_als.sh                # THREADS=N to pin both sides to N threads (default: all cores)
+#   bench/run_scale_als.sh                # THREADS=N to pin both sides to N threads (default: all cores),
+#                                         # REPEAT=N interleaved runs per side (default 3; median and min)
 #
 # Generates bench/out/scale_implicit/interactions.csv (deterministic, seed 42) if missing, then runs
 #   daogou train --data FILE --format csv --model als --set factors=64 --set iterations=10 --json
@@ -26,6 +27,7 @@ OUTDIR="$BENCH_DIR/out/scale_implicit"
 DATA="$OUTDIR/interactions.csv"
 DAOGOU_BIN="${DAOGOU_BIN:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/daogou}"
 THREADS="${THREADS:-$(nproc)}"
+REPEAT="${REPEAT:-3}"
 export RAYON_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS"
 
 if [ "${BUILD:-0}" = 1 ]; then
@@ -39,12 +41,12 @@ else
   echo "using existing $DATA"
 fi
 
-"$PY" - "$OUTDIR" "$THREADS" "$DAOGOU_BIN" "$DATA" <<'PYEOF'
-import json, sys, platform
+"$PY" - "$OUTDIR" "$THREADS" "$DAOGOU_BIN" "$DATA" "$REPEAT" <<'PYEOF'
+import json, sys, platform, statistics
 sys.path.insert(0, "bench")
 from measure import run_measured
 from common import fmt, machine_info, markdown_table
-outdir, threads, binary, data = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+outdir, threads, binary, data, repeat = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 
 peer = r'''
 import sys, time, json
@@ -62,44 +64,58 @@ m = AlternatingLeastSquares(factors=64, iterations=10, regularization=20.0, alph
 t = time.perf_counter(); m.fit(X, show_progress=False); fit = time.perf_counter() - t
 print(json.dumps({"fit_seconds": fit, "load_seconds": load, "users": X.shape[0], "items": X.shape[1], "pairs": int(X.nnz)}))
 '''
+def daogou_once():
+    cmd = [binary, "train", "--data", data, "--format", "csv", "--model", "als", "--set", "factors=64", "--set", "iterations=10", "--json"]
+    m = run_measured(cmd)
+    if m.returncode != 0:
+        sys.exit(f"daogou failed:\n{m.stderr[-3000:]}")
+    d = json.loads(m.stdout[m.stdout.index("{"):])
+    return {"command": " ".join(cmd), "fit_seconds": d["fit_seconds"], "wall_seconds": m.wall_seconds,
+            "peak_rss_mib": m.peak_rss_mib, "users": d.get("users"), "items": d.get("items"), "pairs": d.get("pairs")}
+
+def implicit_once():
+    m = run_measured([sys.executable, "-c", peer, data, str(threads)])
+    if m.returncode != 0:
+        sys.exit(f"implicit failed:\n{m.stderr[-3000:]}")
+    p = json.loads(m.stdout.strip().splitlines()[-1])
+    return {"command": "implicit.cpu.als.AlternatingLeastSquares(factors=64, iterations=10, regularization=20, alpha=2)",
+            "fit_seconds": p["fit_seconds"], "wall_seconds": m.wall_seconds, "peak_rss_mib": m.peak_rss_mib,
+            "users": p["users"], "items": p["items"], "pairs": p["pairs"], "load_seconds": p["load_seconds"]}
+
+print(f"+ {binary} train --data {data} --format csv --model als --set factors=64 --set iterations=10 --json")
+print(f"+ python: implicit AlternatingLeastSquares(factors=64, iterations=10, regularization=20, alpha=2), num_threads={threads}")
+all_runs = {"daogou als": [], "implicit ALS": []}
+for r in range(repeat):  # interleaved, so that load from other jobs falls on both sides alike
+    for name, fn in (("daogou als", daogou_once), ("implicit ALS", implicit_once)):
+        one = fn()
+        all_runs[name].append(one)
+        print(f"  [{r + 1}/{repeat}] {name}: fit {one['fit_seconds']:.1f} s, wall {one['wall_seconds']:.1f} s, "
+              f"peak RSS {one['peak_rss_mib']:.0f} MiB", flush=True)
 runs = {}
-cmd = [binary, "train", "--data", data, "--format", "csv", "--model", "als", "--set", "factors=64", "--set", "iterations=10", "--json"]
-print("+ " + " ".join(cmd), flush=True)
-m = run_measured(cmd)
-if m.returncode != 0:
-    sys.exit(f"daogou failed:\n{m.stderr[-3000:]}")
-d = json.loads(m.stdout[m.stdout.index("{"):])
-runs["daogou als"] = {"command": " ".join(cmd), "fit_seconds": d["fit_seconds"], "wall_seconds": m.wall_seconds,
-                      "peak_rss_mib": m.peak_rss_mib, "users": d.get("users"), "items": d.get("items"), "pairs": d.get("pairs")}
-print(f"  daogou als: fit {d['fit_seconds']:.1f} s, wall {m.wall_seconds:.1f} s, peak RSS {m.peak_rss_mib:.0f} MiB", flush=True)
-
-cmd = [sys.executable, "-c", peer, data, str(threads)]
-print(f"+ python: implicit AlternatingLeastSquares(factors=64, iterations=10, regularization=20, alpha=2), num_threads={threads}", flush=True)
-m = run_measured(cmd)
-if m.returncode != 0:
-    sys.exit(f"implicit failed:\n{m.stderr[-3000:]}")
-p = json.loads(m.stdout.strip().splitlines()[-1])
-runs["implicit ALS"] = {"command": "implicit.cpu.als.AlternatingLeastSquares(factors=64, iterations=10, regularization=20, alpha=2)",
-                        "fit_seconds": p["fit_seconds"], "wall_seconds": m.wall_seconds, "peak_rss_mib": m.peak_rss_mib,
-                        "users": p["users"], "items": p["items"], "pairs": p["pairs"], "load_seconds": p["load_seconds"]}
-print(f"  implicit ALS: fit {p['fit_seconds']:.1f} s, wall {m.wall_seconds:.1f} s, peak RSS {m.peak_rss_mib:.0f} MiB", flush=True)
-
+for name, rs in all_runs.items():
+    runs[name] = dict(rs[0])
+    runs[name].update(fit_seconds=statistics.median(x["fit_seconds"] for x in rs),
+                      fit_seconds_min=min(x["fit_seconds"] for x in rs),
+                      wall_seconds=statistics.median(x["wall_seconds"] for x in rs),
+                      peak_rss_mib=max(x["peak_rss_mib"] for x in rs), runs=rs)
 a, b = runs["daogou als"], runs["implicit ALS"]
 if (a["users"], a["items"], a["pairs"]) != (b["users"], b["items"], b["pairs"]):
     sys.exit(f"the two sides saw different data: {a} vs {b}")
 rows = [[k, f"{r['users']:,} x {r['items']:,}, {r['pairs']:,} pairs", fmt(r["fit_seconds"], 1),
-         fmt(r["wall_seconds"], 1), fmt(r["peak_rss_mib"], 0)] for k, r in runs.items()]
+         fmt(r["fit_seconds_min"], 1), fmt(r["wall_seconds"], 1), fmt(r["peak_rss_mib"], 0)] for k, r in runs.items()]
 rows.append(["ratio implicit / daogou", "", f"{b['fit_seconds'] / a['fit_seconds']:.2f}x",
+             f"{b['fit_seconds_min'] / a['fit_seconds_min']:.2f}x",
              f"{b['wall_seconds'] / a['wall_seconds']:.2f}x", f"{b['peak_rss_mib'] / a['peak_rss_mib']:.2f}x"])
-table = markdown_table(["method", "data", "fit (s)", "process wall (s)", "peak RSS (MiB)"], rows)
+table = markdown_table(["method", "data", "fit (s, median)", "fit (s, min)", "process wall (s, median)",
+                        "peak RSS (MiB, max)"], rows)
 info = machine_info()
 md = (f"# ALS scale case: daogou vs implicit\n\nMachine: {info.get('cpu_model', '?')}, {info.get('cpu_count')} CPUs; "
-      f"{threads} thread(s) on both sides; RSS via {m.rss_method}.\n64 factors, 10 iterations, lambda 20, confidence 2 "
+      f"{threads} thread(s) on both sides; {repeat} interleaved runs each.\n64 factors, 10 iterations, lambda 20, confidence 2 "
       "on every pair (both sides solve the same objective with 3 CG steps per row).\n"
       "Process wall includes reading the 10M-line CSV (daogou: its CSV reader and id maps; implicit: pandas + scipy).\n\n"
       f"{table}\n")
 print("\n" + table)
-open(f"{outdir}/result.json", "w").write(json.dumps({"machine": info, "threads": threads, "runs": runs}, indent=2))
+open(f"{outdir}/result.json", "w").write(json.dumps({"machine": info, "threads": threads, "repeat": repeat, "runs": runs}, indent=2))
 open(f"{outdir}/result.md", "w").write(md)
 print(f"\nwrote {outdir}/result.json and {outdir}/result.md")
 PYEOF
