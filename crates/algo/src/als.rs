@@ -38,7 +38,10 @@
 //!
 //! Defaults (factors 64, regularization 20, alpha 1, binary, 15 iterations, cg) were chosen on
 //! MovieLens-100k u1 (ratings ≥ 4 as positives) and Online Retail (time split 2011-11-09)
-//! together; see `bench/compare_implicit.py`.
+//! together: NDCG@10 0.434 and 0.0992 (`bench/compare_implicit.py`). The optimum sits on a
+//! narrow ridge λ ≈ 10·(1 + alpha) on both datasets (MovieLens: λ 15 / 20 / 25 with alpha 1
+//! gave 0.419 / 0.434 / 0.413); 32–256 factors and 15–30 iterations changed NDCG@10 by < 0.005;
+//! raw weights (`binary=false`) gave 0.0731 on Online Retail.
 
 use daogou_core::{Csr, Interactions, Params};
 use faer::traits::pulp::{Arch, Simd, WithSimd};

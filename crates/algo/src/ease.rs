@@ -102,7 +102,11 @@ fn check_size(n: usize, max_items: usize, available: Option<f64>) -> Result<()> 
             "{n} items exceed max_items = {max_items}: EASE inverts a dense {n}×{n} matrix (≈ {} at the peak); \
              at most {fit} items fit here{}. Reduce the catalogue (e.g. --k-core) or use als or item-knn",
             gib(need),
-            if fit_mem.is_some_and(|f| f > max_items) { " (raise max_items to use more memory)" } else { "" },
+            match fit_mem {
+                Some(f) if f > max_items =>
+                    format!(" (the available memory would hold {f}: raise max_items to use it)"),
+                _ => String::new(),
+            },
         )));
     }
     if let (Some(avail), Some(f)) = (available, fit_mem) {
