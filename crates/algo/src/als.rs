@@ -166,6 +166,9 @@ pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     )))
 }
 
+/// A history's positive items with their confidence excess, and the Cholesky factor of its A.
+type FoldInSystem = (Vec<(u32, f32)>, Vec<f64>);
+
 /// Confidence of a training value: preference p = 1 and excess c − 1 = alpha·r (r = 1 when
 /// binary) for r > 0; p = 0 and excess 0 (no effect at all) otherwise.
 #[derive(Debug, Clone, Copy)]
@@ -257,12 +260,12 @@ impl Als {
 
     /// The confidence excess c − 1 of a history value (None when it is not a positive).
     fn excess(&self, v: f32) -> Option<f32> {
-        (v > 0.0 && v.is_finite()).then(|| self.alpha * if self.binary { 1.0 } else { v })
+        (v > 0.0 && v.is_finite()).then_some(self.alpha * if self.binary { 1.0 } else { v })
     }
 
     /// The fold-in system of a history: its positive items with confidence excess, and the
     /// Cholesky factor of A (None when there is no positive item).
-    fn fold_in_system(&self, history: &[(u32, f32)]) -> Option<(Vec<(u32, f32)>, Vec<f64>)> {
+    fn fold_in_system(&self, history: &[(u32, f32)]) -> Option<FoldInSystem> {
         let (idx, val) = clean_history(history, self.n_items);
         let pos: Vec<(u32, f32)> = idx.iter().zip(&val).filter_map(|(&i, &v)| self.excess(v).map(|e| (i, e))).collect();
         if pos.is_empty() {
@@ -508,7 +511,7 @@ fn solve_cg(
             axpy(ci * dot(yi, p), yi, ap);
         }
         let pap = dot(p, ap);
-        if !(pap > 0.0) {
+        if pap.is_nan() || pap <= 0.0 {
             return;
         }
         let a = rs_old / pap;
@@ -793,7 +796,7 @@ pub(crate) fn cholesky(a: &mut [f64], k: usize) -> bool {
         let (done, rest) = a.split_at_mut(j * k);
         let _ = done;
         let d = rest[j] - dot64(&rest[..j], &rest[..j]);
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return false;
         }
         let d = d.sqrt();

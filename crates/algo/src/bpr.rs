@@ -175,7 +175,7 @@ impl Sampler {
         let n = item_users.len();
         let w: Vec<f64> = item_users.iter().map(|&c| f64::from(c).powf(exponent)).collect();
         let total: f64 = w.iter().sum();
-        if !popularity || !(total > 0.0) {
+        if !popularity || total.is_nan() || total <= 0.0 {
             return Sampler { n, alias: Vec::new() };
         }
         // Vose's alias method, deterministic (stacks processed in index order)
