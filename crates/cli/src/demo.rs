@@ -13,7 +13,7 @@ use daogou_store::{SqliteStore, Store};
 
 use crate::args::{ModelArgs, SignalArgs};
 use crate::progress;
-use crate::recommend::{fit_all, recommend_for, verb};
+use crate::recommend::{fit_all, recommend_for};
 use crate::store_cmds::fmt_time;
 
 #[derive(Args, Debug)]
@@ -101,7 +101,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             ds.interactions.iter().filter(|it| it.user == user && it.kind != EventKind::Search).collect();
         events.sort_by_key(|it| it.timestamp);
         for it in events.iter().rev().take(6).rev() {
-            println!("     {} {:<16} {}", fmt_time(it.timestamp), verb(it.kind), ds.title(it.item));
+            println!("     {} {:<16} {}", fmt_time(it.timestamp), it.kind.verb(), ds.title(it.item));
         }
         println!("   recommended for you / 为你推荐:");
         for (rank, p) in recommend_for(&fitted, user, 5).iter().enumerate() {

@@ -124,7 +124,7 @@ pub fn recommend_for(f: &Fitted, user: u32, n: usize) -> Vec<Pick> {
         .map(|(item, score)| {
             let reason = match f.model.explain(&history, item, 1).first() {
                 Some(&(because, _)) => {
-                    let verb = kinds.get(&because).map_or("interacted with", |k| verb(*k));
+                    let verb = kinds.get(&because).map_or("interacted with", |k| k.verb());
                     format!("because you {verb} “{}”", f.dataset.title(because))
                 }
                 None if f.model.name() == "popularity" => "a bestseller in this shop".to_owned(),
@@ -137,34 +137,14 @@ pub fn recommend_for(f: &Fitted, user: u32, n: usize) -> Vec<Pick> {
 
 /// For each item of a user's history, the strongest thing they did with it.
 pub fn strongest_kinds(ds: &Dataset, user: u32) -> HashMap<u32, EventKind> {
-    let rank = |k: EventKind| match k {
-        EventKind::Purchase => 6,
-        EventKind::Rating => 5,
-        EventKind::AddToCart => 4,
-        EventKind::Click => 3,
-        EventKind::View => 2,
-        EventKind::Search => 1,
-        EventKind::Return => 0,
-    };
     let mut out: HashMap<u32, EventKind> = HashMap::new();
     for it in ds.interactions.iter().filter(|it| it.user == user) {
         let e = out.entry(it.item).or_insert(it.kind);
-        if rank(it.kind) > rank(*e) {
+        if it.kind.strength() > e.strength() {
             *e = it.kind;
         }
     }
     out
-}
-
-pub fn verb(k: EventKind) -> &'static str {
-    match k {
-        EventKind::Purchase => "bought",
-        EventKind::Rating => "rated",
-        EventKind::AddToCart => "put in your cart",
-        EventKind::Click | EventKind::View => "viewed",
-        EventKind::Search => "searched for",
-        EventKind::Return => "returned",
-    }
 }
 
 pub fn recommend(a: RecommendArgs) -> Result<()> {

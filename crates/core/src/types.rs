@@ -27,6 +27,32 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// How strong a signal of interest the kind is, for naming the strongest thing a user did
+    /// with an item: purchase > rating > add_to_cart > click > view > search > return.
+    pub fn strength(self) -> u8 {
+        match self {
+            EventKind::Purchase => 6,
+            EventKind::Rating => 5,
+            EventKind::AddToCart => 4,
+            EventKind::Click => 3,
+            EventKind::View => 2,
+            EventKind::Search => 1,
+            EventKind::Return => 0,
+        }
+    }
+
+    /// The past-tense phrase a reason uses: "because you **bought** …".
+    pub fn verb(self) -> &'static str {
+        match self {
+            EventKind::Purchase => "bought",
+            EventKind::Rating => "rated",
+            EventKind::AddToCart => "put in your cart",
+            EventKind::Click | EventKind::View => "viewed",
+            EventKind::Search => "searched for",
+            EventKind::Return => "returned",
+        }
+    }
+
     /// All kinds, in funnel order.
     pub const ALL: [EventKind; 7] = [
         EventKind::View,

@@ -76,33 +76,9 @@ impl Snapshot {
     }
 }
 
-fn kind_rank(k: EventKind) -> u8 {
-    match k {
-        EventKind::Purchase => 6,
-        EventKind::Rating => 5,
-        EventKind::AddToCart => 4,
-        EventKind::Click => 3,
-        EventKind::View => 2,
-        EventKind::Search => 1,
-        EventKind::Return => 0,
-    }
-}
-
-/// How a reason names what the user did (shared with the CLI's wording).
-pub fn verb(k: EventKind) -> &'static str {
-    match k {
-        EventKind::Purchase => "bought",
-        EventKind::Rating => "rated",
-        EventKind::AddToCart => "put in your cart",
-        EventKind::Click | EventKind::View => "viewed",
-        EventKind::Search => "searched for",
-        EventKind::Return => "returned",
-    }
-}
-
 fn stronger(map: &mut FxHashMap<u32, EventKind>, item: u32, k: EventKind) {
     let e = map.entry(item).or_insert(k);
-    if kind_rank(k) > kind_rank(*e) {
+    if k.strength() > e.strength() {
         *e = k;
     }
 }
@@ -727,7 +703,7 @@ impl AppState {
                 }
                 let (reason, because) = match why.first() {
                     Some(&(b, _)) => {
-                        let v = h.kind(b).map_or("interacted with", verb);
+                        let v = h.kind(b).map_or("interacted with", EventKind::verb);
                         (format!("because you {v} “{}”", self.title(&cat, snap, b)), Some(b))
                     }
                     None if model.name() == "popularity" => ("a bestseller in this shop".to_owned(), None),
