@@ -1,6 +1,7 @@
 """Shared helpers for the bench scripts: paths, dataset discovery, tables."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -65,3 +66,34 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(str(c) for c in r) + " |")
     return "\n".join(lines)
+
+
+# the daogou binary and its --json output, shared by the compare scripts
+def daogou_bin() -> Path:
+    if os.environ.get("DAOGOU_BIN"):
+        return Path(os.environ["DAOGOU_BIN"])
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO_ROOT / "target"))
+    if not target.is_absolute():
+        target = REPO_ROOT / target
+    return target / "release" / "daogou"
+
+
+def parse_json_stdout(text: str) -> dict:
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    # tolerate log lines before the JSON: take the last line that parses as an object
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    # or a pretty-printed object at the end
+    i = text.rfind("\n{")
+    if i >= 0:
+        return json.loads(text[i + 1 :])
+    raise ValueError(f"no JSON object in daogou stdout:\n{text[-2000:]}")

@@ -54,7 +54,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT_DIR, REPO_ROOT, datasets_dir, fmt, machine_info, markdown_table  # noqa: E402
+from common import (  # noqa: E402
+    OUT_DIR, REPO_ROOT, daogou_bin, datasets_dir, fmt, machine_info, markdown_table, parse_json_stdout,
+)
 from measure import run_measured  # noqa: E402
 
 DAOGOU_MODELS = ["als", "bpr", "ease", "item-knn"]
@@ -78,15 +80,6 @@ DATASETS = {
     "ml100k": "MovieLens-100k u1, ratings >= 4 as implicit",
     "retail": "Online Retail discovery, time:2011-11-09",
 }
-
-
-def daogou_bin() -> Path:
-    if os.environ.get("DAOGOU_BIN"):
-        return Path(os.environ["DAOGOU_BIN"])
-    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO_ROOT / "target"))
-    if not target.is_absolute():
-        target = REPO_ROOT / target
-    return target / "release" / "daogou"
 
 
 def daogou_args(dataset: str) -> list:
@@ -175,21 +168,12 @@ def worker(dataset: str, method: str, threads: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- parent
-def parse_json(text: str) -> dict:
-    text = text.strip()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        i = text.rfind("\n{")
-        return json.loads(text[i + 1:] if i >= 0 else text)
-
-
 def run_daogou_once(binary: Path, dataset: str, model: str, threads: int | None) -> dict:
     cmd = [binary, "evaluate", *daogou_args(dataset), "--model", model, "--json"]
     m = run_measured(cmd, env=thread_env(threads), cwd=str(REPO_ROOT))
     if m.returncode != 0:
         raise RuntimeError(f"daogou {model} on {dataset} failed: {' '.join(map(str, cmd))}\n{m.stderr[-3000:]}")
-    out = parse_json(m.stdout)
+    out = parse_json_stdout(m.stdout)
     return {"ndcg@10": out["ndcg@10"], "precision@10": out["precision@10"],
             "users_evaluated": out["users_evaluated"], "train_pairs": out["train_pairs"],
             "fit_seconds": out["fit_seconds"], "eval_seconds": out["eval_seconds"],

@@ -55,7 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import OUT_DIR, REPO_ROOT, fmt, machine_info, markdown_table, ml100k_dir  # noqa: E402
-from compare_ml100k import daogou_bin, parse_json_stdout  # noqa: E402
+from common import daogou_bin, parse_json_stdout  # noqa: E402
 from measure import run_measured  # noqa: E402
 from peers_ml100k import summarise  # noqa: E402
 

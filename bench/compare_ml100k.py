@@ -41,7 +41,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import FOLDS, OUT_DIR, REPO_ROOT, fmt, machine_info, markdown_table, ml100k_dir  # noqa: E402
+from common import (  # noqa: E402
+    FOLDS, OUT_DIR, REPO_ROOT, daogou_bin, fmt, machine_info, markdown_table, ml100k_dir, parse_json_stdout,
+)
 from measure import run_measured  # noqa: E402
 import peers_ml100k as peers  # noqa: E402
 
@@ -53,36 +55,6 @@ REFERENCE_SIM = {
     "surprise-cosine": "cosine",
     "surprise-pearson": "pearson",
 }
-
-
-def daogou_bin() -> Path:
-    if os.environ.get("DAOGOU_BIN"):
-        return Path(os.environ["DAOGOU_BIN"])
-    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO_ROOT / "target"))
-    if not target.is_absolute():
-        target = REPO_ROOT / target
-    return target / "release" / "daogou"
-
-
-def parse_json_stdout(text: str) -> dict:
-    text = text.strip()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    # tolerate log lines before the JSON: take the last line that parses as an object
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                continue
-    # or a pretty-printed object at the end
-    i = text.rfind("\n{")
-    if i >= 0:
-        return json.loads(text[i + 1 :])
-    raise ValueError(f"no JSON object in daogou stdout:\n{text[-2000:]}")
 
 
 def run_daogou(binary: Path, d: Path, sim: str, folds: list[int], extra: list[str]) -> dict:

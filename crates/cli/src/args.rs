@@ -174,39 +174,32 @@ impl ModelArgs {
         ModelArgs { model: Some(name.to_owned()), set: Vec::new(), params_file: None }
     }
 
-    fn file(&self) -> Result<Option<ParamsFile>> {
-        self.params_file.as_deref().map(read_params_file).transpose()
+    /// The model name (or model file path) and its parameters: the --params file (read once),
+    /// then --set on top.
+    pub fn resolve(&self) -> Result<(String, Params)> {
+        let file = self.params_file.as_deref().map(read_params_file).transpose()?;
+        let (file_model, file_params) = file.map_or((None, Vec::new()), |f| (f.model, f.params));
+        let name = match (&self.model, file_model) {
+            (Some(m), Some(fm)) if &fm != m => {
+                let path = self.params_file.as_ref().expect("a file was read").display();
+                bail!("{path} holds parameters for {fm}, not {m}");
+            }
+            (Some(m), _) => m.clone(),
+            (None, fm) => fm.unwrap_or_else(|| "item-knn".to_owned()),
+        };
+        let mut p = Params::new();
+        for (k, v) in file_params {
+            p.set(&k, v);
+        }
+        for (k, v) in Params::parse(self.set.iter().map(String::as_str)).context("--set")?.iter() {
+            p.set(k, v);
+        }
+        Ok((name, p))
     }
 
     /// The model name (or model file path).
     pub fn name(&self) -> Result<String> {
-        if let Some(m) = &self.model {
-            if let Some(f) = self.file()? {
-                if f.model.as_ref().is_some_and(|fm| fm != m) {
-                    bail!(
-                        "{} holds parameters for {}, not {m}",
-                        self.params_file.as_ref().expect("file read").display(),
-                        f.model.unwrap_or_default()
-                    );
-                }
-            }
-            return Ok(m.clone());
-        }
-        Ok(self.file()?.and_then(|f| f.model).unwrap_or_else(|| "item-knn".to_owned()))
-    }
-
-    /// Parameters: the --params file, then --set on top.
-    pub fn params(&self) -> Result<Params> {
-        let mut p = Params::new();
-        if let Some(f) = self.file()? {
-            for (k, v) in f.params {
-                p.set(&k, v);
-            }
-        }
-        for pair in Params::parse(self.set.iter().map(String::as_str)).context("--set")?.iter() {
-            p.set(pair.0, pair.1);
-        }
-        Ok(p)
+        Ok(self.resolve()?.0)
     }
 }
 

@@ -51,7 +51,8 @@ pub struct EvaluateArgs {
 }
 
 fn eval_options(model: &ModelArgs, signal: &SignalArgs) -> Result<EvalOptions> {
-    let mut opts = EvalOptions::new(&model.name()?, model.params()?);
+    let (name, params) = model.resolve()?;
+    let mut opts = EvalOptions::new(&name, params);
     signal.apply(&mut opts)?;
     Ok(opts)
 }

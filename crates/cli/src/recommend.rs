@@ -63,7 +63,8 @@ pub struct Fitted {
 
 /// Fit `model` on everything in `ds`.
 pub fn fit_all(ds: Dataset, model: &ModelArgs, signal: &SignalArgs) -> Result<Fitted> {
-    let mut opts = EvalOptions::new(&model.name()?, model.params()?);
+    let (name, params) = model.resolve()?;
+    let mut opts = EvalOptions::new(&name, params);
     signal.apply(&mut opts)?;
     let matrix = train_matrix(&ds, &ds.interactions, &opts);
     let pb = progress::spinner(format!("fitting {}", opts.model));

@@ -167,8 +167,7 @@ fn show(setting: &[(String, String)]) -> String {
 }
 
 pub fn tune(a: TuneArgs) -> Result<()> {
-    let model = a.model.name()?;
-    let base = a.model.params()?;
+    let (model, base) = a.model.resolve()?;
     let grid: Vec<(String, Values)> = a.grid.iter().map(|g| parse_grid(g)).collect::<Result<_>>()?;
     let settings = match a.random {
         Some(0) => bail!("--random needs at least 1"),

@@ -379,7 +379,7 @@ async fn put_item(State(s): S, p: Result<Path<String>, PathRejection>, b: Result
 
 async fn get_item(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
     let id = path_id(p, "id")?;
-    match s.item(&id).filter(|it| !it.attributes.contains_key(DELETED_ATTR)) {
+    match s.live_item(&id) {
         Some(it) => Ok(Json(it).into_response()),
         None => Err(ApiError::not_found(format!("item `{id}` is not in the catalogue"))),
     }
@@ -387,7 +387,7 @@ async fn get_item(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiRes
 
 async fn delete_item(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
     let id = path_id(p, "id")?;
-    let Some(mut it) = s.item(&id).filter(|it| !it.attributes.contains_key(DELETED_ATTR)) else {
+    let Some(mut it) = s.live_item(&id) else {
         return Err(ApiError::not_found(format!("item `{id}` is not in the catalogue")));
     };
     it.available = false;
@@ -576,7 +576,7 @@ async fn similar(
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
-        if s2.item(&id).is_some_and(|it| it.attributes.contains_key(DELETED_ATTR)) {
+        if s2.is_deleted(&id) {
             return Err(ApiError::not_found(format!("item `{id}` was deleted")));
         }
         let known = snap.items.get(&id);
@@ -592,8 +592,7 @@ async fn similar(
             // a cold item (new to the model, or without neighbours): popular in its category
             _ => {
                 let it = s2
-                    .item(&id)
-                    .filter(|it| !it.attributes.contains_key(DELETED_ATTR))
+                    .live_item(&id)
                     .ok_or_else(|| ApiError::not_found(format!("item `{id}` is not in the catalogue")))?;
                 s2.cold_similar(&snap, &it, &rp.filter, rp.n)
             }
@@ -770,7 +769,7 @@ async fn bought_together(
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
-        if s2.item(&id).is_some_and(|it| it.attributes.contains_key(DELETED_ATTR)) {
+        if s2.is_deleted(&id) {
             return Err(ApiError::not_found(format!("item `{id}` was deleted")));
         }
         let item =

@@ -531,6 +531,20 @@ impl AppState {
         self.catalogue.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
     }
 
+    /// The catalogue entry unless it was deleted.
+    pub fn live_item(&self, id: &str) -> Option<Item> {
+        self.item(id).filter(|it| !it.attributes.contains_key(DELETED_ATTR))
+    }
+
+    /// True when the item was deleted from the catalogue (checked without copying it).
+    pub fn is_deleted(&self, id: &str) -> bool {
+        self.catalogue
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .is_some_and(|it| it.attributes.contains_key(DELETED_ATTR))
+    }
+
     /// Refit the current (or a new) spec on the store and swap it in; the old model stays on
     /// error. Blocking; hold [`AppState::fit_lock`] around it.
     pub fn refit(&self, spec: Option<ModelSpec>) -> Result<Arc<Snapshot>, String> {
