@@ -835,7 +835,7 @@ mod tests {
     use crate::testutil::{hit_rate, planted_clusters, Rng};
 
     fn fit_with(m: &Interactions, p: Params) -> Als {
-        Als::fit(&TrainData { matrix: m, explicit: false }, &p).unwrap()
+        Als::fit(&TrainData::new(m, false), &p).unwrap()
     }
 
     #[test]
@@ -903,7 +903,7 @@ mod tests {
         let binary = fit_with(&m, Params::new().with("iterations", 2));
         let weighted = fit_with(&m, Params::new().with("iterations", 2).with("binary", false));
         assert_ne!(binary.item_factors, weighted.item_factors, "binary=false uses the values");
-        let t = TrainData { matrix: &m, explicit: false };
+        let t = TrainData::new(&m, false);
         for (k, v) in [("solver", "lu"), ("factors", "0"), ("alpha", "-1"), ("cg_steps", "0"), ("regularisation", "1")]
         {
             let e = Als::fit(&t, &Params::new().with(k, v)).unwrap_err().to_string();

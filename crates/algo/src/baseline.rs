@@ -176,7 +176,7 @@ mod tests {
         }
         let m = Interactions::from_interactions(nu, ni, &data, Aggregate::Last);
         let p = Params::new().with("reg_i", 0.1).with("reg_u", 0.1).with("epochs", 30);
-        let b = Baseline::fit(&TrainData { matrix: &m, explicit: true }, &p).unwrap();
+        let b = Baseline::fit(&TrainData::new(&m, true), &p).unwrap();
         // Biases are identified up to a constant shift between μ, b_u and b_i: compare centred.
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let (fu, fi): (Vec<f64>, Vec<f64>) =
@@ -189,6 +189,6 @@ mod tests {
         let pred = b.predict(0, 0);
         assert!((f64::from(pred) - (3.0 + bu[0] + bi[0])).abs() < 0.1);
         assert!(b.as_rating_predictor().is_some());
-        assert!(Baseline::fit(&TrainData { matrix: &m, explicit: true }, &Params::new().with("epochs", 0)).is_err());
+        assert!(Baseline::fit(&TrainData::new(&m, true), &Params::new().with("epochs", 0)).is_err());
     }
 }

@@ -605,7 +605,7 @@ mod tests {
     use crate::testutil::{hit_rate, planted_clusters};
 
     fn fit_with(m: &Interactions, p: Params) -> Bpr {
-        Bpr::fit(&TrainData { matrix: m, explicit: false }, &p).unwrap()
+        Bpr::fit(&TrainData::new(m, false), &p).unwrap()
     }
 
     #[test]
@@ -709,7 +709,7 @@ mod tests {
     #[test]
     fn validates_params() {
         let (m, _) = planted_clusters(30, 20, 2, 5, 1);
-        let t = TrainData { matrix: &m, explicit: false };
+        let t = TrainData::new(&m, false);
         for (k, v) in [("sampling", "hard"), ("factors", "0"), ("learning_rate", "0"), ("epochs", "3")] {
             let e = Bpr::fit(&t, &Params::new().with(k, v)).unwrap_err().to_string();
             assert!(e.contains(k), "{k}={v}: {e}");

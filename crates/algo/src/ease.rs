@@ -357,7 +357,7 @@ mod tests {
     use crate::testutil::{hit_rate, planted_clusters};
 
     fn fit_with(m: &Interactions, p: Params) -> Ease {
-        Ease::fit(&TrainData { matrix: m, explicit: false }, &p).unwrap()
+        Ease::fit(&TrainData::new(m, false), &p).unwrap()
     }
 
     #[test]
@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn refuses_catalogues_that_do_not_fit_saying_how_many_do() {
         let (m, _) = planted_clusters(30, 40, 2, 5, 1);
-        let t = TrainData { matrix: &m, explicit: false };
+        let t = TrainData::new(&m, false);
         let e = Ease::fit(&t, &Params::new().with("max_items", 39)).unwrap_err().to_string();
         assert!(e.contains("40 items exceed max_items = 39") && e.contains("at most"), "{e}");
         // 1 GiB available: sqrt(2^30 / 16) = 8192 items fit

@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn ranks_planted_clusters_with_every_weighting() {
         let (m, held) = planted_clusters(400, 200, 5, 12, 3);
-        let t = TrainData { matrix: &m, explicit: false };
+        let t = TrainData::new(&m, false);
         for (w, sim, extra) in [
             ("none", "cosine", ""),
             ("bm25", "dot", ""),
@@ -474,7 +474,7 @@ mod tests {
     #[test]
     fn explains_and_scores_histories_deterministically() {
         let (m, _) = planted_clusters(300, 100, 4, 10, 9);
-        let model = ItemKnn::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap();
+        let model = ItemKnn::fit(&TrainData::new(&m, false), &Params::new()).unwrap();
         let h = [(1u32, 1.0f32), (5, 2.0), (9, 1.0), (2, 1.0)];
         let mut s = vec![0.0; 100];
         model.score_history(&h, &mut s);
@@ -484,7 +484,7 @@ mod tests {
         assert!(!why.is_empty() && why.windows(2).all(|x| x[0].1 >= x[1].1));
         let total: f32 = model.explain(&h, top, 10).iter().map(|x| x.1).sum();
         assert!((total - s[top as usize]).abs() < 1e-4, "contributions add up to the score");
-        let again = ItemKnn::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap();
+        let again = ItemKnn::fit(&TrainData::new(&m, false), &Params::new()).unwrap();
         let mut s2 = vec![0.0; 100];
         again.score_history(&h, &mut s2);
         assert_eq!(s, s2);
@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn validates_params() {
         let (m, _) = planted_clusters(50, 20, 2, 5, 1);
-        let t = TrainData { matrix: &m, explicit: false };
+        let t = TrainData::new(&m, false);
         for bad in [
             ("k", "0"),
             ("weighting", "bm26"),
@@ -505,7 +505,7 @@ mod tests {
             let e = ItemKnn::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
             assert!(e.contains(bad.0), "{bad:?}: {e}");
         }
-        let e = TrainData { matrix: &m, explicit: true };
+        let e = TrainData::new(&m, true);
         assert!(ItemKnn::fit(&e, &Params::new().with("weighting", "bm25")).is_err());
         assert!(ItemKnn::fit(&e, &Params::new()).unwrap().as_rating_predictor().is_some());
     }
@@ -519,11 +519,8 @@ mod tests {
         let fold = ml100k_fold(&dir, 1);
         for sim in ["pearson", "adjusted_cosine"] {
             let t = std::time::Instant::now();
-            let model = ItemKnn::fit(
-                &TrainData { matrix: &fold.train, explicit: true },
-                &Params::new().with("similarity", sim),
-            )
-            .unwrap();
+            let model =
+                ItemKnn::fit(&TrainData::new(&fold.train, true), &Params::new().with("similarity", sim)).unwrap();
             let (rmse, mae) = rmse_mae(&model, &fold);
             println!("item-knn {sim} k=40 u1: RMSE {rmse:.4} MAE {mae:.4} in {:.3}s", t.elapsed().as_secs_f64());
             assert!(rmse < 0.99, "{sim}: RMSE {rmse}");

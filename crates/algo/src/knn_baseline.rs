@@ -491,7 +491,7 @@ mod tests {
     fn matches_the_plain_formula() {
         let r = random_ratings(40, 30, 0.35, 3);
         let m = to_matrix(&r);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         for (k, shrink) in [(40usize, 100.0f64), (3, 0.0), (7, 5.0)] {
             let p = Params::new().with("k", k).with("shrinkage", shrink);
             let model = KnnBaseline::fit(&t, &p).unwrap();
@@ -520,7 +520,7 @@ mod tests {
     #[test]
     fn beats_the_baseline_on_planted_data_and_folds_in() {
         let (m, test) = planted(300, 200, 0.3, 8);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         let base = Baseline::fit(&t, &Params::new()).unwrap();
         let model = KnnBaseline::fit(&t, &Params::new()).unwrap();
         let (rb, rk) = (rmse(&base, &test), rmse(&model, &test));
@@ -545,12 +545,12 @@ mod tests {
     #[test]
     fn validates_params_and_refuses_implicit_data() {
         let (m, _) = planted(10, 10, 0.5, 1);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         for bad in [("k", "0"), ("shrinkage", "-1"), ("similarity", "cosine"), ("reg_u", "x")] {
             let e = KnnBaseline::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
             assert!(e.contains(bad.0), "{bad:?}: {e}");
         }
-        let e = KnnBaseline::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap_err();
+        let e = KnnBaseline::fit(&TrainData::new(&m, false), &Params::new()).unwrap_err();
         assert!(e.to_string().contains("explicit"), "{e}");
     }
 

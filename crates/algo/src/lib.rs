@@ -11,7 +11,7 @@
 //! ratings (explicit data) or interaction weights (implicit data).
 #![warn(missing_docs)]
 
-use daogou_core::{Interactions, Params};
+use daogou_core::{Interaction, Interactions, Item, Params};
 
 mod als;
 mod baseline;
@@ -34,7 +34,7 @@ mod user_knn;
 pub use baseline::Baseline;
 pub use item_knn::ItemKnn;
 pub use popularity::Popularity;
-pub use registry::{build_model, load_model, model_names, ModelInfo, MODELS};
+pub use registry::{all_models, build_model, find_model, load_model, model_names, register_models, ModelInfo, MODELS};
 pub use state::{ModelState, Tensor};
 pub use user_knn::UserKnn;
 
@@ -81,6 +81,29 @@ pub struct TrainData<'a> {
     pub matrix: &'a Interactions,
     /// True when values are explicit ratings.
     pub explicit: bool,
+    /// Catalogue by item index (may be shorter than the item count, or empty): what
+    /// feature-aware models (two-tower) read. Collaborative models ignore it.
+    pub items: &'a [Item],
+    /// The training events behind `matrix`, with time and kind, in any order (may be empty):
+    /// what order- and recency-aware models (sequential, buy-again) read.
+    pub events: &'a [Interaction],
+}
+
+impl<'a> TrainData<'a> {
+    /// Training data with only the matrix (no catalogue, no event log).
+    pub fn new(matrix: &'a Interactions, explicit: bool) -> Self {
+        Self { matrix, explicit, items: &[], events: &[] }
+    }
+
+    /// The same data with the catalogue (item features) attached.
+    pub fn with_items(self, items: &'a [Item]) -> Self {
+        Self { items, ..self }
+    }
+
+    /// The same data with the event log attached.
+    pub fn with_events(self, events: &'a [Interaction]) -> Self {
+        Self { events, ..self }
+    }
 }
 
 /// Scores items for users. Higher is better; items a model knows nothing about get

@@ -110,7 +110,7 @@ mod tests {
         let data = [(0, 0, 1.0), (1, 0, 1.0), (0, 1, 5.0), (1, 1, 1.0), (2, 2, 9.0), (0, 3, 1.0)];
         let data: Vec<Interaction> = data.iter().map(|&(u, i, v)| Interaction::new(u, i, v)).collect();
         let m = Interactions::from_interactions(3, 5, &data, Aggregate::Sum);
-        let p = Popularity::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap();
+        let p = Popularity::fit(&TrainData::new(&m, false), &Params::new()).unwrap();
         let mut s = vec![0.0; 5];
         p.score_user(0, &mut s);
         let order: Vec<u32> = crate::topk::top_k(&s, 5, |_| false).iter().map(|x| x.0).collect();
@@ -118,6 +118,6 @@ mod tests {
         assert_eq!(s[1].floor(), 2.0);
         assert_eq!(s[4], 0.0);
         assert!(s.iter().all(|x| x.is_finite()));
-        assert!(Popularity::fit(&TrainData { matrix: &m, explicit: false }, &Params::new().with("k", 3)).is_err());
+        assert!(Popularity::fit(&TrainData::new(&m, false), &Params::new().with("k", 3)).is_err());
     }
 }

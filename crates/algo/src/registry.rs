@@ -99,27 +99,46 @@ pub static MODELS: &[ModelInfo] = &[
     },
 ];
 
+/// Model families registered at run time by crates the algo crate cannot depend on (the deep
+/// learning crate registers `ncf`, `two-tower`, … from the binary's `main`).
+static EXTRA: std::sync::RwLock<Vec<&'static [ModelInfo]>> = std::sync::RwLock::new(Vec::new());
+
+/// Add models to the registry (idempotent: registering the same list twice adds it once).
+pub fn register_models(models: &'static [ModelInfo]) {
+    let mut extra = EXTRA.write().unwrap_or_else(|e| e.into_inner());
+    if !extra.iter().any(|m| std::ptr::eq(*m, models)) {
+        extra.push(models);
+    }
+}
+
+/// Every registered model: the built-in [`MODELS`] and those added by [`register_models`].
+pub fn all_models() -> Vec<&'static ModelInfo> {
+    let extra = EXTRA.read().unwrap_or_else(|e| e.into_inner());
+    MODELS.iter().chain(extra.iter().flat_map(|m| m.iter())).collect()
+}
+
+/// The registered model called `name`.
+pub fn find_model(name: &str) -> Option<&'static ModelInfo> {
+    all_models().into_iter().find(|m| m.name == name)
+}
+
 /// Registered model names.
 pub fn model_names() -> Vec<&'static str> {
-    MODELS.iter().map(|m| m.name).collect()
+    all_models().iter().map(|m| m.name).collect()
+}
+
+fn lookup(name: &str) -> Result<&'static ModelInfo> {
+    find_model(name).ok_or_else(|| Error::UnknownModel { name: name.to_owned(), available: model_names().join(", ") })
 }
 
 /// Fit model `name` with `params` on `train`.
 pub fn build_model(name: &str, params: &Params, train: &TrainData<'_>) -> Result<Box<dyn Recommender>> {
-    let info = MODELS
-        .iter()
-        .find(|m| m.name == name)
-        .ok_or_else(|| Error::UnknownModel { name: name.to_owned(), available: model_names().join(", ") })?;
-    (info.fit)(train, params)
+    (lookup(name)?.fit)(train, params)
 }
 
 /// Rebuild a fitted model from a saved state (the model named in `state.model`).
 pub fn load_model(state: &ModelState) -> Result<Box<dyn Recommender>> {
-    let info = MODELS
-        .iter()
-        .find(|m| m.name == state.model)
-        .ok_or_else(|| Error::UnknownModel { name: state.model.clone(), available: model_names().join(", ") })?;
-    (info.load)(state)
+    (lookup(&state.model)?.load)(state)
 }
 
 #[cfg(test)]
@@ -133,7 +152,7 @@ mod tests {
             (0..60u32).map(|x| Interaction::new(x % 7, (x * 3) % 11, 1.0 + (x % 5) as f32)).collect();
         let m = Interactions::from_interactions(8, 12, &data, Aggregate::Last);
         for explicit in [true, false] {
-            let t = TrainData { matrix: &m, explicit };
+            let t = TrainData::new(&m, explicit);
             for info in MODELS {
                 let model = match build_model(info.name, &Params::new(), &t) {
                     // explicit-only models refuse implicit data, saying why
@@ -183,6 +202,6 @@ mod tests {
                 assert!(err.contains("nieghbours"), "{err}");
             }
         }
-        assert!(build_model("svd++", &Params::new(), &TrainData { matrix: &m, explicit: true }).is_err());
+        assert!(build_model("svd++", &Params::new(), &TrainData::new(&m, true)).is_err());
     }
 }

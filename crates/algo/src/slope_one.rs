@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn matches_the_plain_formula() {
         let (m, _) = planted(50, 30, 0.3, 6);
-        let model = SlopeOne::fit(&TrainData { matrix: &m, explicit: true }, &Params::new()).unwrap();
+        let model = SlopeOne::fit(&TrainData::new(&m, true), &Params::new()).unwrap();
         let r = |u: usize, i: usize| m.by_user.get(u, i as u32).map(f64::from);
         let mut scores = vec![0.0; 30];
         for u in 0..50usize {
@@ -264,7 +264,7 @@ mod tests {
         let d: Vec<Interaction> =
             [(0, 0, 1.0), (0, 1, 1.5), (1, 0, 2.0)].iter().map(|&(u, i, r)| Interaction::new(u, i, r)).collect();
         let m = Interactions::from_interactions(3, 3, &d, Aggregate::Last);
-        let model = SlopeOne::fit(&TrainData { matrix: &m, explicit: true }, &Params::new()).unwrap();
+        let model = SlopeOne::fit(&TrainData::new(&m, true), &Params::new()).unwrap();
         assert_eq!(model.dev.get(1, 0), Some(0.5));
         assert_eq!(model.dev.get(0, 1), Some(-0.5));
         assert_eq!(model.dev.get(2, 0), None);
@@ -285,7 +285,7 @@ mod tests {
     #[test]
     fn beats_user_means_on_planted_data_and_validates() {
         let (m, test) = planted(300, 200, 0.3, 12);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         let model = SlopeOne::fit(&t, &Params::new()).unwrap();
         let means = row_means(&m.by_user);
         let se: f64 =
@@ -293,7 +293,7 @@ mod tests {
         let (rs, rm) = (rmse(&model, &test), (se / test.len() as f64).sqrt());
         assert!(rs < rm - 0.05, "slope one RMSE {rs} vs user mean {rm}");
         assert!(SlopeOne::fit(&t, &Params::new().with("k", 3)).unwrap_err().to_string().contains('k'));
-        let e = SlopeOne::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap_err();
+        let e = SlopeOne::fit(&TrainData::new(&m, false), &Params::new()).unwrap_err();
         assert!(e.to_string().contains("explicit"), "{e}");
     }
 

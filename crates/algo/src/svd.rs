@@ -893,7 +893,7 @@ pub(crate) mod tests {
     #[test]
     fn learns_planted_low_rank_ratings() {
         let (m, test) = planted(300, 200, 0.3, 3);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         let base = crate::baseline::Baseline::fit(&t, &Params::new()).unwrap();
         let p = Params::new().with("factors", 10).with("epochs", 60).with("lr", 0.01);
         let svd = Svd::fit(&t, &p).unwrap();
@@ -914,7 +914,7 @@ pub(crate) mod tests {
     #[test]
     fn seeded_and_deterministic() {
         let (m, _) = planted(60, 40, 0.3, 1);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         let p = Params::new().with("factors", 8);
         let a = Svd::fit(&t, &p).unwrap();
         let b = Svd::fit(&t, &p).unwrap();
@@ -934,7 +934,7 @@ pub(crate) mod tests {
         // (a single rating), biased
         let one = Interactions::from_interactions(1, 1, &[Interaction::new(0, 0, 4.0)], Aggregate::Last);
         let p = Params::new().with("factors", 2).with("epochs", 1).with("lr", 0.1).with("reg", 0.5);
-        let s = Svd::fit(&TrainData { matrix: &one, explicit: true }, &p).unwrap();
+        let s = Svd::fit(&TrainData::new(&one, true), &p).unwrap();
         let mut r = rng(42);
         let p0 = normal(&mut r, 2, 0.1);
         let q0 = normal(&mut r, 2, 0.1);
@@ -950,7 +950,7 @@ pub(crate) mod tests {
     #[test]
     fn unbiased_and_unknown_entities() {
         let (m, test) = planted(100, 60, 0.4, 9);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         let s = Svd::fit(&t, &Params::new().with("biased", false).with("factors", 5)).unwrap();
         assert_eq!(s.fac.mean, 0.0);
         assert!(s.fac.bu.iter().chain(&s.fac.bi).all(|&b| b == 0.0));
@@ -959,7 +959,7 @@ pub(crate) mod tests {
         let data = [(0, 0, 5.0), (0, 1, 3.0), (1, 0, 4.0)];
         let data: Vec<Interaction> = data.iter().map(|&(u, i, r)| Interaction::new(u, i, r)).collect();
         let m = Interactions::from_interactions(3, 3, &data, Aggregate::Last);
-        let s = Svd::fit(&TrainData { matrix: &m, explicit: true }, &Params::new()).unwrap();
+        let s = Svd::fit(&TrainData::new(&m, true), &Params::new()).unwrap();
         assert_eq!(s.predict(0, 2), (s.fac.mean + s.fac.bu[0]).clamp(3.0, 5.0));
         assert_eq!(s.predict(2, 0), (s.fac.mean + s.fac.bi[0]).clamp(3.0, 5.0));
     }
@@ -967,14 +967,14 @@ pub(crate) mod tests {
     #[test]
     fn validates_params_and_refuses_implicit_data() {
         let (m, _) = planted(10, 10, 0.5, 1);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         let e = Svd::fit(&t, &Params::new().with("lr", 1e6)).unwrap_err().to_string();
         assert!(e.contains("diverged"), "{e}");
         for bad in [("factors", "0"), ("lr", "-1"), ("reg_qi", "NaN"), ("biased", "maybe"), ("n_factors", "3")] {
             let e = Svd::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
             assert!(e.contains(bad.0), "{bad:?}: {e}");
         }
-        let e = Svd::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap_err();
+        let e = Svd::fit(&TrainData::new(&m, false), &Params::new()).unwrap_err();
         assert!(matches!(e, Error::BadData { .. }) && e.to_string().contains("explicit"), "{e}");
     }
 
@@ -990,7 +990,7 @@ pub(crate) mod tests {
             })
             .collect();
         let train = Interactions::from_interactions(250, 200, &keep, Aggregate::Last);
-        let t = TrainData { matrix: &train, explicit: true };
+        let t = TrainData::new(&train, true);
         let svd = Svd::fit(&t, &Params::new().with("factors", 10).with("epochs", 60).with("lr", 0.01)).unwrap();
         let base = crate::baseline::Baseline::fit(&t, &Params::new()).unwrap();
         let (mut se_svd, mut se_base, mut n) = (0.0, 0.0, 0.0);
@@ -1036,7 +1036,7 @@ pub(crate) mod tests {
         let dir = ml100k_dir()?;
         let fold = ml100k_fold(&dir, k);
         let t = std::time::Instant::now();
-        let m = crate::build_model(model, &Params::new(), &TrainData { matrix: &fold.train, explicit: true }).unwrap();
+        let m = crate::build_model(model, &Params::new(), &TrainData::new(&fold.train, true)).unwrap();
         let (rmse, mae) = rmse_mae(m.as_rating_predictor().unwrap(), &fold);
         Some((rmse, mae, t.elapsed().as_secs_f64()))
     }

@@ -361,7 +361,7 @@ mod tests {
         let (m, _) = planted(40, 30, 0.4, 2);
         let p = Params::new().with("factors", 4).with("epochs", 5).with("lr", 0.02).with("reg", 0.05);
         let h = hyperparameters(&p).unwrap();
-        let model = SvdPp::fit(&TrainData { matrix: &m, explicit: true }, &p).unwrap();
+        let model = SvdPp::fit(&TrainData::new(&m, true), &p).unwrap();
         let (bu, bi, pu, qi, yj) = reference(&m, &h);
         let close = |a: &[f32], b: &[f32], what: &str| {
             let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
@@ -383,7 +383,7 @@ mod tests {
     #[test]
     fn learns_planted_ratings_and_folds_in() {
         let (m, test) = planted(300, 200, 0.3, 4);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         let base = crate::baseline::Baseline::fit(&t, &Params::new()).unwrap();
         let model = SvdPp::fit(&t, &Params::new().with("factors", 10).with("epochs", 40).with("lr", 0.01)).unwrap();
         let (rb, rs) = (rmse(&base, &test), rmse(&model, &test));
@@ -407,19 +407,19 @@ mod tests {
     #[test]
     fn validates_params_and_refuses_implicit_data() {
         let (m, _) = planted(10, 10, 0.5, 1);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         for bad in [("factors", "0"), ("lr_yj", "-1"), ("biased", "false"), ("epochs", "x")] {
             let e = SvdPp::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
             assert!(e.contains(bad.0), "{bad:?}: {e}");
         }
         assert!(SvdPp::fit(&t, &Params::new().with("lr", 1e6)).unwrap_err().to_string().contains("diverged"));
-        let e = SvdPp::fit(&TrainData { matrix: &m, explicit: false }, &Params::new()).unwrap_err();
+        let e = SvdPp::fit(&TrainData::new(&m, false), &Params::new()).unwrap_err();
         assert!(e.to_string().contains("explicit"), "{e}");
         // an item nobody rated has no factors
         let d: Vec<Interaction> =
             [(0, 0, 5.0), (0, 1, 3.0), (1, 0, 4.0)].iter().map(|&(u, i, r)| Interaction::new(u, i, r)).collect();
         let m = Interactions::from_interactions(2, 3, &d, Aggregate::Last);
-        let s = SvdPp::fit(&TrainData { matrix: &m, explicit: true }, &Params::new()).unwrap();
+        let s = SvdPp::fit(&TrainData::new(&m, true), &Params::new()).unwrap();
         assert!(s.fac.item_row(2).iter().chain(&s.yj[2 * 20..]).all(|&x| x == 0.0));
     }
 

@@ -522,7 +522,7 @@ mod tests {
     fn matches_brute_force_formula() {
         let r = random_ratings(30, 25, 0.35, 11);
         let m = to_matrix(&r);
-        let train = TrainData { matrix: &m, explicit: true };
+        let train = TrainData::new(&m, true);
         for sim in ["cosine", "pearson"] {
             for (k, ms, sh) in [(5usize, 1usize, 0.0f64), (3, 3, 0.0), (8, 2, 5.0), (100, 1, 2.5)] {
                 let p =
@@ -543,8 +543,8 @@ mod tests {
     fn lazy_rows_equal_dense_rows() {
         let r = random_ratings(40, 30, 0.3, 5);
         let m = to_matrix(&r);
-        let model = UserKnn::fit(&TrainData { matrix: &m, explicit: true }, &Params::new().with("k", 7)).unwrap();
-        let mut lazy = UserKnn::fit(&TrainData { matrix: &m, explicit: true }, &Params::new().with("k", 7)).unwrap();
+        let model = UserKnn::fit(&TrainData::new(&m, true), &Params::new().with("k", 7)).unwrap();
+        let mut lazy = UserKnn::fit(&TrainData::new(&m, true), &Params::new().with("k", 7)).unwrap();
         lazy.dense = None;
         let pairs: Vec<(u32, u32)> = (0..200).map(|x| ((x * 7) % 40, (x * 13) % 30)).collect();
         assert_eq!(model.predict_many(&pairs), lazy.predict_many(&pairs));
@@ -561,7 +561,7 @@ mod tests {
             [(0, 0, 1.0), (0, 1, 5.0), (0, 2, 5.0), (1, 0, 1.0), (1, 1, 5.0), (1, 2, 4.0), (1, 3, 5.0), (2, 3, 3.0)];
         let data: Vec<Interaction> = data.iter().map(|&(u, i, v)| Interaction::new(u, i, v)).collect();
         let m = Interactions::from_interactions(4, 5, &data, Aggregate::Last);
-        let model = UserKnn::fit(&TrainData { matrix: &m, explicit: true }, &Params::new()).unwrap();
+        let model = UserKnn::fit(&TrainData::new(&m, true), &Params::new()).unwrap();
         let mean0 = 11.0 / 3.0;
         assert!((model.predict(0, 4) - mean0).abs() < 1e-6, "item without ratings → user mean");
         assert!((model.predict(2, 0) - 3.0).abs() < 1e-6, "no co-rated neighbour → user mean");
@@ -576,9 +576,7 @@ mod tests {
             .map(|&(u, i, v)| Interaction::new(u, i, v))
             .collect();
         let m2 = Interactions::from_interactions(2, 3, &data2, Aggregate::Last);
-        let model2 =
-            UserKnn::fit(&TrainData { matrix: &m2, explicit: true }, &Params::new().with("similarity", "cosine"))
-                .unwrap();
+        let model2 = UserKnn::fit(&TrainData::new(&m2, true), &Params::new().with("similarity", "cosine")).unwrap();
         // u1 mean 7/3, u0 rated item 2 at 5 with mean 11/3: 7/3 + 4/3 = 11/3 (inside); check bounds hold
         for u in 0..2 {
             for i in 0..3 {
@@ -595,13 +593,13 @@ mod tests {
             [(0, 0, 1.0), (0, 1, 2.0), (1, 0, 1.0), (1, 1, 2.0), (1, 3, 1.0), (1, 4, 1.0), (1, 2, 5.0), (2, 2, 3.0)];
         let d: Vec<Interaction> = d.iter().map(|&(u, i, v)| Interaction::new(u, i, v)).collect();
         let m = Interactions::from_interactions(3, 5, &d, Aggregate::Last);
-        let model = UserKnn::fit(&TrainData { matrix: &m, explicit: true }, &Params::new()).unwrap();
+        let model = UserKnn::fit(&TrainData::new(&m, true), &Params::new()).unwrap();
         // r̂ = 1.5 + (5 − 2) = 4.5: inside; shift u1's other ratings down to push it over.
         assert!((model.predict(0, 2) - 4.5).abs() < 1e-6);
         let d2: Vec<Interaction> =
             d.iter().map(|x| if x.user == 0 { Interaction::new(0, x.item, x.value + 2.0) } else { *x }).collect();
         let m2 = Interactions::from_interactions(3, 5, &d2, Aggregate::Last);
-        let model2 = UserKnn::fit(&TrainData { matrix: &m2, explicit: true }, &Params::new()).unwrap();
+        let model2 = UserKnn::fit(&TrainData::new(&m2, true), &Params::new()).unwrap();
         assert_eq!(model2.predict(0, 2), 5.0, "3.5 + 3 = 6.5 clipped to the max rating 5");
     }
 
@@ -609,14 +607,14 @@ mod tests {
     fn validates_params() {
         let r = random_ratings(5, 5, 0.5, 1);
         let m = to_matrix(&r);
-        let t = TrainData { matrix: &m, explicit: true };
+        let t = TrainData::new(&m, true);
         for bad in
             [("k", "0"), ("similarity", "jaccard"), ("shrinkage", "-1"), ("neighbours", "3"), ("min_similarity", "NaN")]
         {
             let e = UserKnn::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
             assert!(e.contains(bad.0), "{bad:?}: {e}");
         }
-        let imp = TrainData { matrix: &m, explicit: false };
+        let imp = TrainData::new(&m, false);
         assert!(UserKnn::fit(&imp, &Params::new().with("similarity", "pearson")).is_err());
         assert!(UserKnn::fit(&imp, &Params::new()).unwrap().as_rating_predictor().is_none());
     }
@@ -624,7 +622,7 @@ mod tests {
     #[test]
     fn ranks_planted_clusters() {
         let (m, held) = planted_clusters(400, 200, 5, 12, 3);
-        let model = UserKnn::fit(&TrainData { matrix: &m, explicit: false }, &Params::new().with("k", 20)).unwrap();
+        let model = UserKnn::fit(&TrainData::new(&m, false), &Params::new().with("k", 20)).unwrap();
         let hr = hit_rate(&model, &m, &held, 10);
         // random ≈ 10/190 ≈ 0.05; in-cluster random ≈ 10/40 ≈ 0.25
         assert!(hr > 0.2, "hit rate@10 {hr}");
@@ -643,11 +641,8 @@ mod tests {
         model.score_history(&[(12, 1.0), (2, 1.0), (7, 1.0), (17, 1.0)], &mut s2);
         assert_eq!(s, s2);
         // explicit top-N on the same data (values as ratings) also finds the clusters
-        let ex = UserKnn::fit(
-            &TrainData { matrix: &m, explicit: true },
-            &Params::new().with("k", 20).with("similarity", "cosine"),
-        )
-        .unwrap();
+        let ex =
+            UserKnn::fit(&TrainData::new(&m, true), &Params::new().with("k", 20).with("similarity", "cosine")).unwrap();
         let hr = hit_rate(&ex, &m, &held, 10);
         assert!(hr > 0.15, "explicit hit rate@10 {hr}");
     }
@@ -660,7 +655,7 @@ mod tests {
         let dir = ml100k_dir()?;
         let fold = ml100k_fold(&dir, k);
         let t = std::time::Instant::now();
-        let model = UserKnn::fit(&TrainData { matrix: &fold.train, explicit: true }, &params).unwrap();
+        let model = UserKnn::fit(&TrainData::new(&fold.train, true), &params).unwrap();
         let (rmse, mae) = rmse_mae(&model, &fold);
         Some((rmse, mae, t.elapsed().as_secs_f64()))
     }

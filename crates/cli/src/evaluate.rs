@@ -114,7 +114,7 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
 }
 
 fn accepts_seed(model: &str) -> bool {
-    daogou_algo::MODELS.iter().find(|m| m.name == model).is_some_and(|m| m.params.iter().any(|(k, _)| *k == "seed"))
+    daogou_algo::find_model(model).is_some_and(|m| m.params.iter().any(|(k, _)| *k == "seed"))
 }
 
 fn print_table(ds: &Dataset, reports: &[Report], out: &Value) {
@@ -168,7 +168,11 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let matrix = train_matrix(&ds, &train, &opts);
     let pb = progress::spinner(format!("fitting {}", opts.model));
     let started = Instant::now();
-    let model = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit: opts.explicit(&ds) })?;
+    let model = build_model(
+        &opts.model,
+        &opts.params,
+        &TrainData::new(&matrix, opts.explicit(&ds)).with_items(&ds.catalogue).with_events(&train),
+    )?;
     let fit_seconds = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
     let mut summary = serde_json::json!({

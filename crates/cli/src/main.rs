@@ -104,7 +104,7 @@ fn quiet_on_closed_pipe() {
 }
 
 fn print_models() {
-    for m in daogou_algo::MODELS {
+    for m in daogou_algo::all_models() {
         println!("{}: {}", m.name, m.about);
         for (key, about) in m.params {
             println!("    --set {key:<16} {about}");

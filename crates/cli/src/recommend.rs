@@ -68,7 +68,11 @@ pub fn fit_all(ds: Dataset, model: &ModelArgs, signal: &SignalArgs) -> Result<Fi
     signal.apply(&mut opts)?;
     let matrix = train_matrix(&ds, &ds.interactions, &opts);
     let pb = progress::spinner(format!("fitting {}", opts.model));
-    let m = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit: opts.explicit(&ds) })?;
+    let m = build_model(
+        &opts.model,
+        &opts.params,
+        &TrainData::new(&matrix, opts.explicit(&ds)).with_items(&ds.catalogue).with_events(&ds.interactions),
+    )?;
     pb.finish_and_clear();
     Ok(Fitted { dataset: ds, matrix, model: m })
 }

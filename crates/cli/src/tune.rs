@@ -316,10 +316,7 @@ pub fn tune(a: TuneArgs) -> Result<()> {
 
 /// Stochastic models take the run's seed unless the setting fixes one.
 fn with_seed(model: &str, mut params: Params, seed: u64) -> Params {
-    let takes_seed = daogou_algo::MODELS
-        .iter()
-        .find(|m| m.name == model)
-        .is_some_and(|m| m.params.iter().any(|(k, _)| *k == "seed"));
+    let takes_seed = daogou_algo::find_model(model).is_some_and(|m| m.params.iter().any(|(k, _)| *k == "seed"));
     if takes_seed && params.raw("seed").is_none() {
         params.set("seed", seed);
     }

@@ -258,7 +258,11 @@ pub fn evaluate_split(ds: &Dataset, train: &[Interaction], test: &[Interaction],
     }
     let started = Instant::now();
     opts.progress.tell("fitting", 0, 0);
-    let model = build_model(&opts.model, &opts.params, &TrainData { matrix: &matrix, explicit })?;
+    let model = build_model(
+        &opts.model,
+        &opts.params,
+        &TrainData::new(&matrix, explicit).with_items(&ds.catalogue).with_events(train),
+    )?;
     let fit_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();

@@ -346,7 +346,7 @@ mod tests {
         for explicit in [true, false] {
             for info in daogou_algo::MODELS {
                 let params = Params::new();
-                let Ok(model) = build_model(info.name, &params, &TrainData { matrix: &m, explicit }) else { continue };
+                let Ok(model) = build_model(info.name, &params, &TrainData::new(&m, explicit)) else { continue };
                 let ctx = TrainingContext {
                     users: &users,
                     items: &items,
@@ -376,7 +376,7 @@ mod tests {
     fn damaged_truncated_and_foreign_files_are_refused() {
         let (users, items, m) = fixture();
         let params = Params::new().with("k", 5);
-        let model = build_model("item-knn", &params, &TrainData { matrix: &m, explicit: false }).unwrap();
+        let model = build_model("item-knn", &params, &TrainData::new(&m, false)).unwrap();
         let ctx =
             TrainingContext { users: &users, items: &items, train: &m, explicit: false, params: &params, source: "t" };
         let dir = tempfile::tempdir().unwrap();

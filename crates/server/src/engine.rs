@@ -152,8 +152,12 @@ pub fn fit_snapshot(ds: &Dataset, spec: &ModelSpec, version: u64, seq: u64) -> R
         None
     } else {
         Some(
-            build_model(&spec.name, &spec.params, &TrainData { matrix: &train, explicit })
-                .map_err(|e| e.to_string())?,
+            build_model(
+                &spec.name,
+                &spec.params,
+                &TrainData::new(&train, explicit).with_items(&ds.catalogue).with_events(&ds.interactions),
+            )
+            .map_err(|e| e.to_string())?,
         )
     };
     let (recent, purchases) = activity(ds, &ds.users, &ds.items);
