@@ -16,6 +16,7 @@ use daogou_core::{Interaction, Interactions, Item, Params};
 mod als;
 mod baseline;
 mod bpr;
+mod buy_again;
 mod ease;
 mod item_knn;
 mod knn_baseline;

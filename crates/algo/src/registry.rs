@@ -28,6 +28,13 @@ pub static MODELS: &[ModelInfo] = &[
         load: crate::popularity::load,
     },
     ModelInfo {
+        name: "buy-again",
+        about: "the user's own past items by frequency and recency, then the popular ones (retail rebuys)",
+        params: crate::buy_again::PARAMS,
+        fit: crate::buy_again::fit,
+        load: crate::buy_again::load,
+    },
+    ModelInfo {
         name: "baseline",
         about: "global mean + user and item biases (ALS, Surprise BaselineOnly)",
         params: crate::baseline::PARAMS,
