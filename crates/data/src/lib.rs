@@ -40,7 +40,7 @@ pub use error::{DataError, Result};
 pub use options::{ColumnMapping, Format, LoadOptions, LoadReport, Records};
 pub use preprocess::{dedupe, k_core, mean_center, time_decay, to_implicit, z_score, EventWeights};
 pub use retail::is_non_product;
-pub use split::{k_fold, split, Split};
+pub use split::{cold_items, k_fold, split, Split};
 pub use time::parse_time;
 
 use source::{Ctx, DatasetSink, RecordsSink, Sink};

@@ -13,7 +13,7 @@ use crate::time::parse_time;
 use crate::{DataError, Result};
 
 /// How to split interactions into train and test.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Split {
     /// A uniformly random `test_fraction` of all interactions (rounded to the nearest count).
     Random {
@@ -38,11 +38,25 @@ pub enum Split {
         /// at least 1
         n: usize,
     },
+    /// Cold items: a seeded `item_fraction` of the items that have interactions (rounded, at
+    /// least one, never all) is held out of training entirely: every event on them goes to
+    /// test. The other items' events are split by `warm` (default `user-time:0.2`). See
+    /// [`cold_items`] for the held-out items.
+    ColdItems {
+        /// share of items held out, in (0, 1)
+        item_fraction: f64,
+        /// how the remaining (warm) items' events are split; never `ColdItems` itself
+        warm: Box<Split>,
+    },
 }
+
+/// The warm split of `cold-items:F` when none is given.
+const DEFAULT_WARM: Split = Split::UserTime { test_fraction: 0.2 };
 
 const FORMS: &str =
     "expected one of: random:FRACTION (random:0.2), time:DATE (time:2011-11-09, any date/time format or unix seconds), \
-     user-time:FRACTION (user-time:0.2), leave-last:N (leave-last:1, or leave-one-out)";
+     user-time:FRACTION (user-time:0.2), leave-last:N (leave-last:1, or leave-one-out), \
+     cold-items:FRACTION[/SPLIT] (cold-items:0.1, cold-items:0.1/time:2011-11-09)";
 
 impl FromStr for Split {
     type Err = DataError;
@@ -72,6 +86,19 @@ impl FromStr for Split {
                     parse_time(arg).ok_or_else(|| invalid(&format!("cannot read `{arg}` as a date or unix time")))?;
                 Ok(Split::Time { cut })
             }
+            "cold-items" | "cold" => {
+                let (f, warm) = match arg.split_once('/') {
+                    Some((f, w)) => (f.trim(), w.parse::<Split>()?),
+                    None => (arg, DEFAULT_WARM),
+                };
+                let item_fraction = f.parse::<f64>().ok().filter(|x| *x > 0.0 && *x < 1.0).ok_or_else(|| {
+                    invalid(&format!("the cold item fraction `{f}` must be a number between 0 and 1 (exclusive)"))
+                })?;
+                if matches!(warm, Split::ColdItems { .. }) {
+                    return Err(invalid("the warm split of cold-items cannot be cold-items again"));
+                }
+                Ok(Split::ColdItems { item_fraction, warm: Box::new(warm) })
+            }
             "leave-last" | "leave-last-n" | "last" => {
                 let n = arg
                     .parse::<usize>()
@@ -92,6 +119,7 @@ impl fmt::Display for Split {
             Split::Time { cut } => write!(f, "time:{cut}"),
             Split::UserTime { test_fraction } => write!(f, "user-time:{test_fraction}"),
             Split::LeaveLastN { n } => write!(f, "leave-last:{n}"),
+            Split::ColdItems { item_fraction, warm } => write!(f, "cold-items:{item_fraction}/{warm}"),
         }
     }
 }
@@ -153,9 +181,34 @@ fn per_user_last(v: &[Interaction], count: impl Fn(usize) -> usize) -> Vec<bool>
     is_test
 }
 
-/// Split into `(train, test)`. Deterministic for a given `seed` (only `Random` uses it).
+/// Split into `(train, test)`. Deterministic for a given `seed` (used by `Random` and
+/// `ColdItems`).
 pub fn split(v: &[Interaction], s: &Split, seed: u64) -> (Vec<Interaction>, Vec<Interaction>) {
-    let is_test = match *s {
+    partition(v, &test_mask(v, s, seed))
+}
+
+/// The items `cold-items` holds out of training (sorted item indices); empty for the other
+/// splits. The same items [`split`] puts in test only, for the same `v` and `seed`.
+pub fn cold_items(v: &[Interaction], s: &Split, seed: u64) -> Vec<u32> {
+    let Split::ColdItems { item_fraction, .. } = s else { return Vec::new() };
+    let mut items: Vec<u32> = v.iter().map(|x| x.item).collect();
+    items.sort_unstable();
+    items.dedup();
+    let n = items.len();
+    if n < 2 {
+        return Vec::new(); // holding out the only item would leave nothing to train on
+    }
+    let f = if item_fraction.is_finite() { item_fraction.clamp(0.0, 1.0) } else { 0.0 };
+    let n_cold = ((n as f64 * f).round() as usize).clamp(1, n - 1);
+    // a seed stream of its own, so the warm split's randomness does not depend on it
+    let mut cold: Vec<u32> = permutation(n, seed ^ 0xC01D_17E5_C01D_17E5)[..n_cold].iter().map(|&p| items[p]).collect();
+    cold.sort_unstable();
+    cold
+}
+
+/// Which interactions go to test.
+fn test_mask(v: &[Interaction], s: &Split, seed: u64) -> Vec<bool> {
+    match *s {
         Split::Random { test_fraction } => {
             let f = if test_fraction.is_finite() { test_fraction.clamp(0.0, 1.0) } else { 0.0 };
             let n_test = ((v.len() as f64) * f).round() as usize;
@@ -171,8 +224,14 @@ pub fn split(v: &[Interaction], s: &Split, seed: u64) -> (Vec<Interaction>, Vec<
             per_user_last(v, |n| if f > 0.0 { ((n as f64 * f).round() as usize).max(1) } else { 0 })
         }
         Split::LeaveLastN { n } => per_user_last(v, |_| n),
-    };
-    partition(v, &is_test)
+        Split::ColdItems { ref warm, .. } => {
+            let cold = cold_items(v, s, seed);
+            let is_cold: Vec<bool> = v.iter().map(|x| cold.binary_search(&x.item).is_ok()).collect();
+            let warm_events: Vec<Interaction> = v.iter().zip(&is_cold).filter(|(_, &c)| !c).map(|(x, _)| *x).collect();
+            let mut warm_test = test_mask(&warm_events, warm, seed).into_iter();
+            is_cold.iter().map(|&c| c || warm_test.next().expect("one flag per warm event")).collect()
+        }
+    }
 }
 
 /// `k` folds of `(train, test)`: a seeded shuffle deals the interactions round-robin into
@@ -292,6 +351,47 @@ mod tests {
         let v = vec![Interaction::new(0, 1, 1.0), Interaction::new(0, 2, 1.0)];
         let (train, test) = split(&v, &Split::LeaveLastN { n: 1 }, 0);
         assert_eq!((train[0].item, test[0].item), (1, 2));
+    }
+
+    #[test]
+    fn cold_items_are_held_out_of_training_entirely() {
+        // 40 items, 30 users, timestamps increasing with the line
+        let v: Vec<Interaction> = (0..600u32)
+            .map(|n| Interaction { timestamp: n as i64, ..Interaction::new(n % 30, (n * 7 + n / 30) % 40, 1.0) })
+            .collect();
+        let s: Split = "cold-items:0.1".parse().unwrap();
+        assert_eq!(s, Split::ColdItems { item_fraction: 0.1, warm: Box::new(DEFAULT_WARM) });
+        let cold = cold_items(&v, &s, 5);
+        assert_eq!(cold.len(), 4, "10% of 40 items");
+        let (train, test) = split(&v, &s, 5);
+        assert_partition(&v, &train, &test);
+        assert!(train.iter().all(|x| cold.binary_search(&x.item).is_err()), "a cold item was trained on");
+        let cold_events = v.iter().filter(|x| cold.binary_search(&x.item).is_ok()).count();
+        assert_eq!(test.iter().filter(|x| cold.binary_search(&x.item).is_ok()).count(), cold_events);
+        // the warm events are split as user-time:0.2 would split them
+        let warm: Vec<Interaction> = v.iter().filter(|x| cold.binary_search(&x.item).is_err()).copied().collect();
+        let (wtrain, wtest) = split(&warm, &DEFAULT_WARM, 5);
+        assert_eq!(train, wtrain);
+        assert_eq!(test.len(), wtest.len() + cold_events);
+        // seeded: the same seed gives the same items, another seed other items
+        assert_eq!(cold_items(&v, &s, 5), cold);
+        assert!((0..10).any(|seed| cold_items(&v, &s, seed) != cold));
+        // another warm split, written after a slash
+        let t: Split = "cold-items:0.25/time:300".parse().unwrap();
+        assert_eq!(t.to_string(), "cold-items:0.25/time:300");
+        assert_eq!(t.to_string().parse::<Split>().unwrap(), t);
+        let cold = cold_items(&v, &t, 1);
+        assert_eq!(cold.len(), 10);
+        let (train, test) = split(&v, &t, 1);
+        assert!(train.iter().all(|x| x.timestamp < 300 && cold.binary_search(&x.item).is_err()));
+        assert!(test.iter().all(|x| x.timestamp >= 300 || cold.binary_search(&x.item).is_ok()));
+        // other splits hold no item out; one item alone is never held out
+        assert!(cold_items(&v, &Split::Random { test_fraction: 0.2 }, 1).is_empty());
+        assert!(cold_items(&v[..1], &s, 1).is_empty());
+        for bad in ["cold-items:1", "cold-items:0.1/cold-items:0.2", "cold-items:0.1/nope:3", "cold-items:x"] {
+            let err = bad.parse::<Split>().unwrap_err().to_string();
+            assert!(err.contains("cold-items:FRACTION"), "{bad}: {err}");
+        }
     }
 
     #[test]
