@@ -17,6 +17,7 @@ mod als;
 mod baseline;
 mod bpr;
 mod buy_again;
+mod category_popularity;
 mod ease;
 mod item_knn;
 mod knn_baseline;

@@ -35,6 +35,13 @@ pub static MODELS: &[ModelInfo] = &[
         load: crate::buy_again::load,
     },
     ModelInfo {
+        name: "category-popularity",
+        about: "popular items of the user's preferred categories, with a category prior that ranks items nobody bought yet",
+        params: crate::category_popularity::PARAMS,
+        fit: crate::category_popularity::fit,
+        load: crate::category_popularity::load,
+    },
+    ModelInfo {
         name: "baseline",
         about: "global mean + user and item biases (ALS, Surprise BaselineOnly)",
         params: crate::baseline::PARAMS,
