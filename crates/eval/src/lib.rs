@@ -14,7 +14,9 @@ pub mod metrics;
 pub mod protocol;
 
 pub use metrics::{RatingMetrics, TopNMetrics};
-pub use protocol::{evaluate_folds, evaluate_split, mean_json, EvalOptions, Progress, Report};
+pub use protocol::{
+    evaluate_cold_split, evaluate_folds, evaluate_split, mean_json, ColdWarm, EvalOptions, Progress, Report,
+};
 
 /// Errors from an evaluation run.
 #[derive(Debug, thiserror::Error)]

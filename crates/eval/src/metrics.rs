@@ -111,6 +111,40 @@ pub fn evaluate_topn_with(
     category: Option<&[Option<u32>]>,
     ranked: &(dyn Fn(u64) + Sync),
 ) -> TopNMetrics {
+    let views = [View { cases, candidates: None }];
+    evaluate_topn_views(model, train, &views, k, exclude_train, category, ranked).remove(0)
+}
+
+/// One way of judging the same rankings: its test cases and, optionally, the only items that
+/// may be recommended (`candidates[i]`; e.g. the cold items of a cold-start split). Coverage is
+/// then relative to the candidates.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// Test cases (a user may be missing from a view).
+    pub cases: &'a [TestCase],
+    /// Candidate items, by item index; `None`: the whole catalogue.
+    pub candidates: Option<&'a [bool]>,
+}
+
+/// [`evaluate_topn_with`] for several views of one run at once: each user's catalogue is
+/// scored once and ranked again within each view's candidates. One result per view.
+pub fn evaluate_topn_views(
+    model: &dyn Recommender,
+    train: &Interactions,
+    views: &[View<'_>],
+    k: usize,
+    exclude_train: bool,
+    category: Option<&[Option<u32>]>,
+    ranked: &(dyn Fn(u64) + Sync),
+) -> Vec<TopNMetrics> {
+    // user → its case in each view
+    let mut by_user: std::collections::BTreeMap<u32, Vec<(usize, &TestCase)>> = std::collections::BTreeMap::new();
+    for (v, view) in views.iter().enumerate() {
+        for case in view.cases {
+            by_user.entry(case.user).or_default().push((v, case));
+        }
+    }
+    let users: Vec<(u32, Vec<(usize, &TestCase)>)> = by_user.into_iter().collect();
     let done = std::sync::atomic::AtomicU64::new(0);
     let n_items = model.n_items();
     let n_users = train.n_users().max(1) as f64;
@@ -122,32 +156,68 @@ pub fn evaluate_topn_with(
         })
         .collect();
 
-    let per_user: Vec<(UserScore, Vec<u32>)> = cases
+    let per_user: Vec<Vec<(usize, UserScore, Vec<u32>)>> = users
         .par_iter()
         .map_init(
-            || vec![0f32; n_items],
-            |scores, case| {
-                model.score_user(case.user, scores);
+            || (vec![0f32; n_items], Vec::new()),
+            |(scores, within), (user, cases)| {
+                model.score_user(*user, scores);
                 if exclude_train {
-                    for &i in train.user_row(case.user).0 {
+                    for &i in train.user_row(*user).0 {
                         scores[i as usize] = f32::NEG_INFINITY;
                     }
                 }
-                let list: Vec<u32> = top_k(scores, k, |_| false).into_iter().map(|(i, _)| i).collect();
+                let out = cases
+                    .iter()
+                    .map(|&(v, case)| {
+                        let s: &[f32] =
+                            match views[v].candidates {
+                                None => scores,
+                                Some(allowed) => {
+                                    within.clear();
+                                    within.extend(scores.iter().zip(allowed).map(|(&x, &ok)| {
+                                        if ok {
+                                            x
+                                        } else {
+                                            f32::NEG_INFINITY
+                                        }
+                                    }));
+                                    within
+                                }
+                            };
+                        let list: Vec<u32> = top_k(s, k, |_| false).into_iter().map(|(i, _)| i).collect();
+                        (v, score_user(&list, &case.relevant, s, k, &self_info, category), list)
+                    })
+                    .collect();
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 if n % 256 == 0 {
                     ranked(n);
                 }
-                (score_user(&list, &case.relevant, scores, k, &self_info, category), list)
+                out
             },
         )
         .collect();
+    let mut per_view: Vec<Vec<(UserScore, Vec<u32>)>> = views.iter().map(|_| Vec::new()).collect();
+    for (v, s, list) in per_user.into_iter().flatten() {
+        per_view[v].push((s, list));
+    }
+    views
+        .iter()
+        .zip(per_view)
+        .map(|(view, per_user)| {
+            let n_candidates = view.candidates.map_or(n_items, |c| c.iter().filter(|&&ok| ok).count());
+            average(&per_user, k, n_items, n_candidates)
+        })
+        .collect()
+}
 
+/// The metrics of one view from its users' scores and lists.
+fn average(per_user: &[(UserScore, Vec<u32>)], k: usize, n_items: usize, n_candidates: usize) -> TopNMetrics {
     let n = per_user.len();
     let mut recommended = vec![false; n_items];
     let mut sum = UserScore::default();
     let (mut div_sum, mut div_n) = (0f64, 0usize);
-    for (s, list) in &per_user {
+    for (s, list) in per_user {
         sum.precision += s.precision;
         sum.recall += s.recall;
         sum.ndcg += s.ndcg;
@@ -174,7 +244,7 @@ pub fn evaluate_topn_with(
         map: avg(sum.ap),
         mrr: avg(sum.rr),
         hit_rate: avg(sum.hit),
-        coverage: recommended.iter().filter(|&&b| b).count() as f64 / n_items.max(1) as f64,
+        coverage: recommended.iter().filter(|&&b| b).count() as f64 / n_candidates.max(1) as f64,
         novelty: avg(sum.novelty),
         diversity: (div_n > 0).then(|| div_sum / div_n as f64),
         users_evaluated: n,

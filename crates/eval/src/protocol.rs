@@ -15,17 +15,20 @@
 //!   items are ranked except the user's training items. A test item is relevant when its
 //!   rating ≥ `relevance_threshold` (explicit data; all test ratings when unset) or when its
 //!   event has a positive weight (implicit data). Items the user already had in training are
-//!   never relevant unless `repeats` is set, in which case they also stay candidates.
+//!   never relevant unless `repeats` is set, in which case they also stay candidates. With
+//!   `positive_threshold`, an item the user rated below it is not in the training matrix but
+//!   the user still had it (a film already watched is no recommendation): it is no candidate
+//!   and not relevant either ([`seen_matrix`]).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use daogou_algo::{build_model, TrainData};
-use daogou_core::{Aggregate, Csr, Dataset, IdMap, Interaction, Interactions, Params};
+use daogou_core::{Aggregate, Csr, Dataset, EventKind, IdMap, Interaction, Interactions, Params};
 use daogou_data::{time_decay, to_implicit, EventWeights};
 use serde_json::{json, Map, Value};
 
-use crate::metrics::{evaluate_topn_with, rating_metrics, RatingMetrics, TestCase, TopNMetrics};
+use crate::metrics::{evaluate_topn_views, rating_metrics, RatingMetrics, TestCase, TopNMetrics, View};
 use crate::{Error, Result};
 
 /// What to evaluate and how.
@@ -104,6 +107,9 @@ pub struct Report {
     pub rating: Option<RatingMetrics>,
     /// Top-N metrics.
     pub topn: TopNMetrics,
+    /// Cold-start split only: top-N metrics over the held-out (cold) items, and over the
+    /// others (warm); see [`evaluate_cold_split`].
+    pub cold_warm: Option<ColdWarm>,
     /// Seconds spent fitting.
     pub fit_seconds: f64,
     /// Seconds spent predicting and ranking.
@@ -114,8 +120,40 @@ pub struct Report {
     pub test_interactions: usize,
 }
 
+/// The two halves of a cold-start evaluation.
+#[derive(Debug, Clone)]
+pub struct ColdWarm {
+    /// Relevant: each user's test items among the cold items; candidates: the cold items.
+    pub cold: TopNMetrics,
+    /// Relevant: each user's other test items; candidates: the warm items.
+    pub warm: TopNMetrics,
+    /// Number of cold items.
+    pub cold_items: usize,
+    /// Number of warm items (the rest of the catalogue).
+    pub warm_items: usize,
+}
+
+/// The top-N keys of the CLI contract (`precision@10`, …, `users_evaluated`) into `m`.
+fn topn_json(t: &TopNMetrics, m: &mut Map<String, Value>) {
+    let k = t.k;
+    m.insert(format!("precision@{k}"), json!(t.precision));
+    m.insert(format!("recall@{k}"), json!(t.recall));
+    m.insert(format!("f1@{k}"), json!(t.f1));
+    m.insert(format!("ndcg@{k}"), json!(t.ndcg));
+    m.insert(format!("map@{k}"), json!(t.map));
+    m.insert("mrr".into(), json!(t.mrr));
+    m.insert(format!("hit_rate@{k}"), json!(t.hit_rate));
+    m.insert(format!("coverage@{k}"), json!(t.coverage));
+    m.insert(format!("novelty@{k}"), json!(t.novelty));
+    if let Some(d) = t.diversity {
+        m.insert(format!("diversity@{k}"), json!(d));
+    }
+    m.insert("users_evaluated".into(), json!(t.users_evaluated));
+}
+
 impl Report {
-    /// The flat JSON object of the CLI contract (`rmse`, `precision@10`, …).
+    /// The flat JSON object of the CLI contract (`rmse`, `precision@10`, …); a cold-start run
+    /// adds objects `cold` and `warm` with the same top-N keys and `items` (their candidates).
     pub fn to_json(&self) -> Value {
         let k = self.topn.k;
         let mut m = Map::new();
@@ -127,20 +165,15 @@ impl Report {
             m.insert("mae".into(), json!(r.mae));
             m.insert("ratings_predicted".into(), json!(r.n));
         }
-        let t = &self.topn;
-        m.insert(format!("precision@{k}"), json!(t.precision));
-        m.insert(format!("recall@{k}"), json!(t.recall));
-        m.insert(format!("f1@{k}"), json!(t.f1));
-        m.insert(format!("ndcg@{k}"), json!(t.ndcg));
-        m.insert(format!("map@{k}"), json!(t.map));
-        m.insert("mrr".into(), json!(t.mrr));
-        m.insert(format!("hit_rate@{k}"), json!(t.hit_rate));
-        m.insert(format!("coverage@{k}"), json!(t.coverage));
-        m.insert(format!("novelty@{k}"), json!(t.novelty));
-        if let Some(d) = t.diversity {
-            m.insert(format!("diversity@{k}"), json!(d));
+        topn_json(&self.topn, &mut m);
+        if let Some(cw) = &self.cold_warm {
+            for (name, t, items) in [("cold", &cw.cold, cw.cold_items), ("warm", &cw.warm, cw.warm_items)] {
+                let mut part = Map::new();
+                topn_json(t, &mut part);
+                part.insert("items".into(), json!(items));
+                m.insert(name.into(), Value::Object(part));
+            }
         }
-        m.insert("users_evaluated".into(), json!(t.users_evaluated));
         m.insert("fit_seconds".into(), json!(self.fit_seconds));
         m.insert("eval_seconds".into(), json!(self.eval_seconds));
         m.insert("train_pairs".into(), json!(self.train_pairs));
@@ -198,6 +231,28 @@ pub fn train_matrix(ds: &Dataset, train: &[Interaction], opts: &EvalOptions) -> 
     Interactions::from_csr(positive_part(&summed))
 }
 
+/// What each user had in training when the training `matrix` holds less: with
+/// `positive_threshold`, the ratings below it are no positives, but the user has rated the
+/// item all the same. None when the matrix says it all (or with `repeats`).
+pub fn seen_matrix(
+    ds: &Dataset,
+    train: &[Interaction],
+    opts: &EvalOptions,
+    matrix: &Interactions,
+) -> Option<Interactions> {
+    let t = opts.positive_threshold.filter(|_| !opts.repeats)?;
+    let below = train.iter().filter(|x| x.kind == EventKind::Rating && x.value < t);
+    let mut triplets: Vec<(u32, u32, f32)> = below.map(|x| (x.user, x.item, 1.0)).collect();
+    if triplets.is_empty() {
+        return None;
+    }
+    for u in 0..matrix.n_users() as u32 {
+        triplets.extend(matrix.user_row(u).0.iter().map(|&i| (u, i, 1.0)));
+    }
+    let csr = Csr::from_triplets(ds.n_users(), ds.n_items(), triplets.into_iter(), Aggregate::Last);
+    Some(Interactions::from_csr(csr))
+}
+
 /// Drop non-positive entries (a return cancelling a purchase).
 fn positive_part(m: &Csr) -> Csr {
     let triplets: Vec<(u32, u32, f32)> = (0..m.n_rows())
@@ -251,6 +306,23 @@ pub fn category_ids(ds: &Dataset) -> Option<Vec<Option<u32>>> {
 
 /// Fit `opts.model` on `train` and evaluate it on `test`.
 pub fn evaluate_split(ds: &Dataset, train: &[Interaction], test: &[Interaction], opts: &EvalOptions) -> Result<Report> {
+    evaluate_cold_split(ds, train, test, &[], opts)
+}
+
+/// [`evaluate_split`] for a cold-start split whose held-out items are `cold` (item indices,
+/// e.g. from `daogou_data::cold_items`; empty: an ordinary split). Besides the usual metrics
+/// over every item, the report then holds [`ColdWarm`] metrics from the same rankings:
+/// * **cold**: the candidates are the cold items only, a user's relevant items are their
+///   relevant test items among them; users with none are not counted;
+/// * **warm**: the candidates are all other items (minus the user's training items unless
+///   `repeats`), the relevant items are the user's other relevant test items.
+pub fn evaluate_cold_split(
+    ds: &Dataset,
+    train: &[Interaction],
+    test: &[Interaction],
+    cold: &[u32],
+    opts: &EvalOptions,
+) -> Result<Report> {
     let explicit = opts.explicit(ds);
     let matrix = train_matrix(ds, train, opts);
     if matrix.nnz() == 0 {
@@ -274,14 +346,55 @@ pub fn evaluate_split(ds: &Dataset, train: &[Interaction], test: &[Interaction],
     } else {
         None
     };
-    let cases = test_cases(ds, &matrix, test, opts);
+    let mut cases = test_cases(ds, &matrix, test, opts);
+    let seen = seen_matrix(ds, train, opts, &matrix);
+    if let Some(seen) = &seen {
+        for c in &mut cases {
+            let had = seen.user_row(c.user).0;
+            c.relevant.retain(|i| had.binary_search(i).is_err());
+        }
+        cases.retain(|c| !c.relevant.is_empty());
+    }
     let categories = category_ids(ds);
     let exclude_train = !opts.repeats;
     let total = cases.len() as u64;
     opts.progress.tell("ranking", 0, total);
     let ranked = |n: u64| opts.progress.tell("ranking", n, total);
-    let topn =
-        evaluate_topn_with(model.as_ref(), &matrix, &cases, opts.k, exclude_train, categories.as_deref(), &ranked);
+    let had = seen.as_ref().unwrap_or(&matrix);
+    let is_cold: Vec<bool> = if cold.is_empty() {
+        Vec::new()
+    } else {
+        let mut c = vec![false; model.n_items()];
+        for &i in cold {
+            if let Some(x) = c.get_mut(i as usize) {
+                *x = true;
+            }
+        }
+        c
+    };
+    let is_warm: Vec<bool> = is_cold.iter().map(|&c| !c).collect();
+    let part = |keep: &[bool]| -> Vec<TestCase> {
+        let within = |c: &TestCase| TestCase {
+            user: c.user,
+            relevant: c.relevant.iter().copied().filter(|&i| keep.get(i as usize) == Some(&true)).collect(),
+        };
+        cases.iter().map(within).filter(|c| !c.relevant.is_empty()).collect()
+    };
+    let (cold_cases, warm_cases) = (part(&is_cold), part(&is_warm));
+    let mut views = vec![View { cases: &cases, candidates: None }];
+    if !cold.is_empty() {
+        views.push(View { cases: &cold_cases, candidates: Some(&is_cold) });
+        views.push(View { cases: &warm_cases, candidates: Some(&is_warm) });
+    }
+    let mut topn =
+        evaluate_topn_views(model.as_ref(), had, &views, opts.k, exclude_train, categories.as_deref(), &ranked);
+    let cold_warm = (topn.len() == 3).then(|| {
+        let warm = topn.pop().expect("three views");
+        let cold = topn.pop().expect("three views");
+        let n_cold = is_cold.iter().filter(|&&c| c).count();
+        ColdWarm { cold, warm, cold_items: n_cold, warm_items: is_cold.len() - n_cold }
+    });
+    let topn = topn.pop().expect("the view of every item");
     let eval_seconds = started.elapsed().as_secs_f64();
 
     Ok(Report {
@@ -289,6 +402,7 @@ pub fn evaluate_split(ds: &Dataset, train: &[Interaction], test: &[Interaction],
         params: opts.params.clone(),
         rating,
         topn,
+        cold_warm,
         fit_seconds,
         eval_seconds,
         train_pairs: matrix.nnz(),
