@@ -114,6 +114,8 @@ fn print_models() {
 }
 
 fn main() -> ExitCode {
+    // the deep models live in their own crate; make them selectable by name everywhere
+    daogou_nn::register();
     let cli = Cli::parse();
     quiet_on_closed_pipe();
     let result = match cli.command {

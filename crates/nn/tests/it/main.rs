@@ -1,0 +1,4 @@
+//! Integration tests of the deep models (one binary for the crate).
+
+mod common;
+mod ncf;
