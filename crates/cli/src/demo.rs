@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use daogou_core::{EventKind, Params};
+use daogou_core::EventKind;
 use daogou_data::synth::{generate_shop, ShopConfig};
-use daogou_data::{split, Split};
-use daogou_eval::{evaluate_split, EvalOptions};
+use daogou_server::leaderboard;
 use daogou_store::{SqliteStore, Store};
 
 use crate::args::{ModelArgs, SignalArgs};
@@ -35,9 +34,6 @@ pub struct DemoArgs {
     show: usize,
 }
 
-/// Models compared on the demo shop, with the parameters used.
-const LEADERBOARD: &[(&str, &[&str])] = &[("popularity", &[]), ("user-knn", &[]), ("item-knn", &[])];
-
 pub fn run(a: DemoArgs) -> Result<()> {
     let cfg = ShopConfig { users: a.users, items: a.items, seed: a.seed, ..ShopConfig::default() };
     let pb = progress::spinner("generating the demo shop");
@@ -60,35 +56,38 @@ pub fn run(a: DemoArgs) -> Result<()> {
 
     let ds = store.load_dataset()?;
     // Evaluate on the last fifth of the period: what did shoppers buy next?
-    let (first, last) = (stats.first_timestamp.unwrap_or(0), stats.last_timestamp.unwrap_or(0));
-    let cut = first + (last - first) * 4 / 5;
-    let (train, test) = split(&ds.interactions, &Split::Time { cut }, a.seed);
+    let cut = leaderboard::default_cut(&ds);
     println!("\n== which model? trained before {}, tested on the rest (new items only)", fmt_time(cut));
     println!(
         "   {:<12} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "model", "prec@10", "recall@10", "ndcg@10", "hit@10", "cover@10"
     );
-    let bar = progress::bar(LEADERBOARD.len() as u64, "evaluating");
-    let mut best = ("item-knn", f64::MIN);
-    for (name, params) in LEADERBOARD {
-        let opts = EvalOptions::new(name, Params::parse(params.iter().copied())?);
-        let r = evaluate_split(&ds, &train, &test, &opts)?;
+    let bar = progress::bar(leaderboard::DEFAULT_MODELS.len() as u64, "evaluating");
+    let now = chrono::Utc::now().timestamp();
+    let board = leaderboard::evaluate(&ds, leaderboard::DEFAULT_MODELS, cut, "daogou demo", now, |r| {
         bar.inc(1);
-        let t = &r.topn;
-        bar.suspend(|| {
-            println!(
+        let m = |k: &str| r.metrics[k].as_f64().unwrap_or(f64::NAN);
+        bar.suspend(|| match &r.error {
+            None => println!(
                 "   {:<12} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4}",
-                name, t.precision, t.recall, t.ndcg, t.hit_rate, t.coverage
-            )
+                r.model,
+                m("precision"),
+                m("recall"),
+                m("ndcg"),
+                m("hit_rate"),
+                m("coverage")
+            ),
+            Some(e) => println!("   {:<12} failed: {e}", r.model),
         });
-        if t.ndcg > best.1 {
-            best = (name, t.ndcg);
-        }
-    }
+    })
+    .map_err(|e| anyhow::anyhow!(e))?;
     bar.finish_and_clear();
-    println!("   → using {} (best NDCG@10) for the recommendations below", best.0);
+    // the dashboard of `daogou serve` shows this leaderboard
+    store.set_meta(leaderboard::META_KEY, &serde_json::to_string(&board)?)?;
+    let best = board.best().map_or("item-knn", |r| r.model.as_str());
+    println!("   → using {best} (best NDCG@10) for the recommendations below");
 
-    let model = ModelArgs::named(best.0);
+    let model = ModelArgs::named(best);
     let signal = SignalArgs { weights: None, positive_threshold: None, half_life: None };
     let fitted = fit_all(ds, &model, &signal)?;
     let ds = &fitted.dataset;

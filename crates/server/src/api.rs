@@ -46,6 +46,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/items/{id}/bought-together", get(bought_together))
         .route("/admin/retrain", post(retrain))
         .route("/admin/model", post(load_model))
+        .merge(crate::web::routes())
+        .merge(crate::dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth))
@@ -60,7 +62,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// The scope a request needs (`None`: open).
 pub fn scope_for(method: &Method, path: &str) -> Option<Scope> {
-    if path == "/health" {
+    if path == "/health" || crate::web::is_public(path) {
         return None;
     }
     Some(if path.starts_with("/admin/") || (method == Method::DELETE && path.starts_with("/users/")) {

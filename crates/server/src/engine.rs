@@ -398,6 +398,8 @@ pub struct AppState {
     pub last_retrain: Mutex<Option<serde_json::Value>>,
     /// Token buckets per API key: (tokens, last refill).
     buckets: Mutex<FxHashMap<String, (f64, std::time::Instant)>>,
+    /// State of the dashboard and assistant endpoints (model versions, caches, the guide).
+    pub(crate) extras: crate::dashboard::Extras,
 }
 
 /// Boxed error for start-up.
@@ -435,6 +437,7 @@ impl AppState {
             metrics,
             last_retrain: Mutex::new(None),
             buckets: Mutex::new(FxHashMap::default()),
+            extras: crate::dashboard::Extras::default(),
         }))
     }
 
@@ -482,6 +485,7 @@ impl AppState {
 
     fn swap(&self, snap: Arc<Snapshot>, seq: u64) {
         let version = snap.version;
+        self.extras.note_model(&self.snapshot(), &snap);
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap;
         self.metrics.model_version.store(version, Ordering::Relaxed);
         // events now part of the model leave the live histories
@@ -497,7 +501,7 @@ impl AppState {
         self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn store(&self) -> std::sync::MutexGuard<'_, SqliteStore> {
+    pub(crate) fn store(&self) -> std::sync::MutexGuard<'_, SqliteStore> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -20,10 +20,13 @@
 
 mod api;
 pub mod config;
+mod dashboard;
 pub mod engine;
 mod error;
+pub mod leaderboard;
 pub mod metrics;
 mod openapi;
+mod web;
 
 pub use api::{router, scope_for, start_background};
 pub use config::{parse_api_keys, ApiKey, Config, Scope, Scopes};

@@ -158,6 +158,13 @@ async fn no_input_makes_a_5xx() {
         ("POST", "/admin/model"),
         ("GET", "/metrics"),
         ("GET", "/openapi.json"),
+        ("GET", "/stats/overview"),
+        ("GET", "/stats/leaderboard"),
+        ("GET", "/stats/model"),
+        ("GET", "/admin/users"),
+        ("GET", "/admin/users/{}"),
+        ("GET", "/"),
+        ("GET", "/dashboard"),
         ("POST", "/users/{}/recommendations"),
         ("GET", "/{}"),
     ];

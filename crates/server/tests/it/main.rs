@@ -5,3 +5,4 @@ mod api;
 mod fuzz;
 mod privacy;
 mod support;
+mod web;
