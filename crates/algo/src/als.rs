@@ -49,6 +49,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
+use crate::early_stop::{self, Curve, EarlyStopping};
 use crate::sim::{check_finite, clean_history, get_at_least, get_bool, get_choice, get_nonneg};
 use crate::{check_params, Error, ModelState, Recommender, Result, Tensor, TrainData};
 
@@ -63,6 +64,9 @@ pub(crate) const PARAMS: &[(&str, &str)] = &[
     ("cg_steps", "conjugate-gradient steps per row and sweep with solver=cg (default 3)"),
     ("init_scale", "initial factors are uniform in [0, init_scale) (default 0.01)"),
     ("seed", "seed of the initial factors (default 42)"),
+    early_stop::EARLY_STOPPING,
+    early_stop::PATIENCE,
+    early_stop::VALIDATION,
 ];
 
 const MODEL: &str = "als";
@@ -127,6 +131,8 @@ pub struct Als {
     item_factors: Vec<f32>,
     /// Training users per item (the fallback ranking).
     item_users: Vec<u32>,
+    /// Sweeps chosen by early stopping (None without it).
+    best_epoch: Option<usize>,
     // derived from the above (identically on fit and load)
     /// QᵀQ + λI (k × k, f64) for the fold-in.
     gram: Vec<f64>,
@@ -153,7 +159,7 @@ pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     {
         return Err(Error::BadState { model: MODEL.into(), reason: "non-finite number".into() });
     }
-    Ok(Box::new(Als::assemble(
+    let mut model = Als::assemble(
         k,
         n_users,
         n_items,
@@ -163,7 +169,9 @@ pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
         user_factors,
         item_factors,
         item_users,
-    )))
+    );
+    model.best_epoch = early_stop::load_best_epoch(s)?;
+    Ok(Box::new(model))
 }
 
 /// A history's positive items with their confidence excess, and the Cholesky factor of its A.
@@ -191,12 +199,41 @@ impl Als {
     /// weights (every rated item is a positive).
     pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
         let h = AlsParams::from_params(params)?;
-        Self::fit_with(train.matrix, &h)
+        let Some(es) = EarlyStopping::parse(params, h.seed)? else { return Self::fit_with(train.matrix, &h) };
+        let curve = Self::validation_curve(train.matrix, &h, &es)?;
+        let mut model = Self::fit_with(train.matrix, &AlsParams { iterations: curve.best_epochs(), ..h })?;
+        model.best_epoch = Some(curve.best_epochs());
+        Ok(model)
+    }
+
+    /// Early stopping's first phase: sweeps on `m` minus the validation split, NDCG@10 on it
+    /// after each, until `patience` sweeps bring no improvement.
+    fn validation_curve(m: &Interactions, h: &AlsParams, es: &EarlyStopping) -> Result<Curve> {
+        check_finite(MODEL, &m.by_user)?;
+        let split = es.split(MODEL, m, false)?;
+        let (n_items, k) = (m.n_items(), h.factors);
+        let mut curve = Curve::new(es.patience);
+        Self::sweeps(&split.train, h, |users, items| {
+            curve.push(split.ndcg(n_items, |u, out| {
+                row_dots(&users[u as usize * k..(u as usize + 1) * k], items, out);
+            }))
+        });
+        Ok(curve)
     }
 
     /// Fit with typed hyperparameters.
     pub fn fit_with(m: &Interactions, h: &AlsParams) -> Result<Self> {
         check_finite(MODEL, &m.by_user)?;
+        let (users, items) = Self::sweeps(m, h, |_, _| true);
+        let item_users =
+            (0..m.n_items() as u32).map(|i| m.item_row(i).1.iter().filter(|&&r| r > 0.0).count() as u32).collect();
+        let (alpha, reg) = (h.alpha as f32, h.regularization as f32);
+        Ok(Als::assemble(h.factors, m.n_users(), m.n_items(), alpha, reg, h.binary, users, items, item_users))
+    }
+
+    /// The alternating sweeps from the seeded start; `after(users, items)` is told the factors
+    /// after every sweep and returns false to stop early.
+    fn sweeps(m: &Interactions, h: &AlsParams, mut after: impl FnMut(&[f32], &[f32]) -> bool) -> (Vec<f32>, Vec<f32>) {
         let (n_users, n_items, k) = (m.n_users(), m.n_items(), h.factors);
         let (alpha, reg) = (h.alpha as f32, h.regularization as f32);
         let conf = Conf { alpha, binary: h.binary };
@@ -208,10 +245,11 @@ impl Als {
         for _ in 0..h.iterations {
             solve_side(&m.by_user, conf, &items, &mut users, k, reg, h);
             solve_side(&m.by_item, conf, &users, &mut items, k, reg, h);
+            if !after(&users, &items) {
+                break;
+            }
         }
-        let item_users =
-            (0..n_items as u32).map(|i| m.item_row(i).1.iter().filter(|&&r| r > 0.0).count() as u32).collect();
-        Ok(Als::assemble(k, n_users, n_items, alpha, reg, h.binary, users, items, item_users))
+        (users, items)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -242,6 +280,7 @@ impl Als {
             user_factors,
             item_factors,
             item_users,
+            best_epoch: None,
             gram,
             item_norms,
             pop_frac,
@@ -376,6 +415,7 @@ impl Recommender for Als {
         s.set("user_factors", Tensor::F32(self.user_factors.clone()));
         s.set("item_factors", Tensor::F32(self.item_factors.clone()));
         s.set("item_users", Tensor::U32(self.item_users.clone()));
+        early_stop::save_best_epoch(&mut s, self.best_epoch);
         s
     }
 }
@@ -914,6 +954,28 @@ mod tests {
         let mut s = vec![0f32; 20];
         z.score_user(0, &mut s);
         assert!(s.iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn early_stopping_stops_and_refits_with_the_best_sweep_count() {
+        let (m, _) = planted_clusters(300, 120, 4, 12, 21);
+        let p = Params::new().with("factors", 8).with("regularization", 0.5).with("iterations", 200);
+        let h = AlsParams::from_params(&p).unwrap();
+        let es = EarlyStopping { patience: 2, share: 0.2, seed: 42 };
+        let curve = Als::validation_curve(&m, &h, &es).unwrap();
+        let n = curve.scores.len();
+        assert!(n < 200 && n == curve.best + 2, "ran {n} sweeps, best {}: {:?}", curve.best, curve.scores);
+        let top = curve.scores.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(curve.scores[curve.best - 1], top, "the best sweep is the first maximum");
+        assert!(curve.scores[..curve.best - 1].iter().all(|&x| x < top));
+        let model = fit_with(&m, p.clone().with("early_stopping", true).with("patience", 2).with("validation", 0.2));
+        assert_eq!(model.best_epoch, Some(curve.best));
+        let plain = fit_with(&m, p.with("iterations", curve.best));
+        assert_eq!(model.user_factors, plain.user_factors, "refitted on all data with the best count");
+        assert_eq!(model.item_factors, plain.item_factors);
+        let back = super::load(&model.state()).unwrap();
+        assert_eq!(back.state(), model.state(), "the best epoch is saved");
+        assert_eq!(model.state().count(early_stop::BEST_EPOCH).unwrap(), curve.best);
     }
 
     #[test]

@@ -50,6 +50,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use rayon::prelude::*;
 
 use crate::als::{cosine_neighbours, dot, row_dots, row_norms};
+use crate::early_stop::{self, Curve, EarlyStopping};
 use crate::sim::{check_finite, clean_history, get_at_least, get_choice, get_nonneg, keep_top};
 use crate::{check_params, Error, ModelState, Recommender, Result, Tensor, TrainData};
 
@@ -62,6 +63,9 @@ pub(crate) const PARAMS: &[(&str, &str)] = &[
     ("sampling", "negative items: uniform | popularity (∝ users^pop_exponent) (default popularity)"),
     ("pop_exponent", "exponent of the popularity of sampled negatives (default 0.25)"),
     ("seed", "seed of the initial factors and the samples (default 42)"),
+    early_stop::EARLY_STOPPING,
+    early_stop::PATIENCE,
+    early_stop::VALIDATION,
 ];
 
 const MODEL: &str = "bpr";
@@ -125,6 +129,8 @@ pub struct Bpr {
     item_bias: Vec<f32>,
     /// Training users per item (the negative sampler's weights).
     item_users: Vec<u32>,
+    /// Epochs chosen by early stopping (None without it).
+    best_epoch: Option<usize>,
     // derived
     item_norms: Vec<f32>,
     sampler: Sampler,
@@ -159,7 +165,9 @@ pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     {
         return Err(bad("non-finite number"));
     }
-    Ok(Box::new(Bpr::assemble(h, n_users, n_items, user_factors, item_factors, item_bias, item_users)))
+    let mut model = Bpr::assemble(h, n_users, n_items, user_factors, item_factors, item_bias, item_users);
+    model.best_epoch = early_stop::load_best_epoch(s)?;
+    Ok(Box::new(model))
 }
 
 /// Negative-item sampler: uniform, or Walker's alias table over popularity^exponent.
@@ -397,11 +405,35 @@ impl Bpr {
     /// Fit on `train` (see [`PARAMS`]); on explicit data every rated item is a positive.
     pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
         let h = BprParams::from_params(params)?;
-        Self::fit_with(train.matrix, h)
+        let Some(es) = EarlyStopping::parse(params, h.seed)? else { return Self::fit_with(train.matrix, h) };
+        let curve = Self::validation_curve(train.matrix, &h, &es)?;
+        let mut model = Self::fit_with(train.matrix, BprParams { iterations: curve.best_epochs(), ..h })?;
+        model.best_epoch = Some(curve.best_epochs());
+        Ok(model)
+    }
+
+    /// Early stopping's first phase: epochs on `m` minus the validation split, NDCG@10 on it
+    /// after each, until `patience` epochs bring no improvement.
+    fn validation_curve(m: &Interactions, h: &BprParams, es: &EarlyStopping) -> Result<Curve> {
+        check_finite(MODEL, &m.by_user)?;
+        let split = es.split(MODEL, m, false)?;
+        let mut curve = Curve::new(es.patience);
+        Self::epochs(&split.train, h.clone(), |score| curve.push(split.ndcg(m.n_items(), score)))?;
+        Ok(curve)
     }
 
     /// Fit with typed hyperparameters.
     pub fn fit_with(m0: &Interactions, h: BprParams) -> Result<Self> {
+        Self::epochs(m0, h, |_| true)
+    }
+
+    /// The SGD epochs from the seeded start; `after` gets a scorer of the training users after
+    /// every epoch and returns false to stop early.
+    fn epochs(
+        m0: &Interactions,
+        h: BprParams,
+        mut after: impl FnMut(&(dyn Fn(u32, &mut [f32]) + Sync)) -> bool,
+    ) -> Result<Self> {
         check_finite(MODEL, &m0.by_user)?;
         // positives only (entries ≤ 0 are not interactions to rank first)
         let m = if m0.by_user.data().iter().all(|&x| x > 0.0) {
@@ -474,6 +506,26 @@ impl Bpr {
                         merge(&mut item_bias, &mut shards, true);
                     }
                 }
+                // the current factors: the shared items, or the single shard's own copy
+                let (items, bias) = match &shards[..] {
+                    [one] => (&one.items[..], &one.bias[..]),
+                    _ => (&item_factors[..], &item_bias[..]),
+                };
+                let shards = &shards;
+                let score = |u: u32, out: &mut [f32]| {
+                    let u = u as usize;
+                    let owner = shards.iter().find(|s| u >= s.first_user && u < s.first_user + s.users.len() / k);
+                    match owner {
+                        Some(s) => {
+                            row_dots(&s.users[(u - s.first_user) * k..][..k], items, out);
+                            out.iter_mut().zip(bias).for_each(|(o, &b)| *o += b);
+                        }
+                        None => out.copy_from_slice(bias),
+                    }
+                };
+                if !after(&score) {
+                    break;
+                }
             }
             if shards.len() == 1 {
                 let s = shards.pop().unwrap();
@@ -499,7 +551,18 @@ impl Bpr {
     ) -> Self {
         let sampler = Sampler::new(&item_users, h.popularity, h.pop_exponent);
         let item_norms = row_norms(&item_factors, h.factors);
-        Bpr { h, n_users, n_items, user_factors, item_factors, item_bias, item_users, item_norms, sampler }
+        Bpr {
+            h,
+            n_users,
+            n_items,
+            user_factors,
+            item_factors,
+            item_bias,
+            item_users,
+            best_epoch: None,
+            item_norms,
+            sampler,
+        }
     }
 
     fn item_factor(&self, i: u32) -> &[f32] {
@@ -595,6 +658,7 @@ impl Recommender for Bpr {
         s.set("item_bias", Tensor::F32(self.item_bias.clone()));
         s.set("item_users", Tensor::U32(self.item_users.clone()));
         s.set("seed", Tensor::U64(vec![h.seed]));
+        early_stop::save_best_epoch(&mut s, self.best_epoch);
         s
     }
 }
@@ -621,6 +685,26 @@ mod tests {
             assert!(sim.windows(2).all(|x| x[0].1 >= x[1].1));
             assert!(sim.iter().filter(|(j, _)| j % 5 == 2).count() >= 7, "{sampling}: {sim:?}");
         }
+    }
+
+    #[test]
+    fn early_stopping_stops_and_refits_with_the_best_epoch_count() {
+        let (m, _) = planted_clusters(300, 120, 4, 12, 17);
+        let p = Params::new().with("factors", 8).with("learning_rate", 0.05).with("iterations", 400);
+        let h = BprParams::from_params(&p).unwrap();
+        let es = EarlyStopping { patience: 3, share: 0.2, seed: 42 };
+        let curve = Bpr::validation_curve(&m, &h, &es).unwrap();
+        let n = curve.scores.len();
+        assert!(n < 400 && n == curve.best + 3, "ran {n} epochs, best {}: {:?}", curve.best, curve.scores);
+        let top = curve.scores.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(curve.scores[curve.best - 1], top);
+        assert!(top > 0.2, "validation NDCG@10 {top} (random ≈ 0.03)");
+        let early = fit_with(&m, p.clone().with("early_stopping", true).with("validation", 0.2));
+        assert_eq!(early.best_epoch, Some(curve.best));
+        let plain = fit_with(&m, p.with("iterations", curve.best));
+        assert_eq!(early.item_factors, plain.item_factors, "refitted on all the data with the best epoch count");
+        assert_eq!(early.user_factors, plain.user_factors);
+        assert_eq!(super::load(&early.state()).unwrap().state(), early.state());
     }
 
     #[test]

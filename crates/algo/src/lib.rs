@@ -17,6 +17,7 @@ mod als;
 mod baseline;
 mod bpr;
 mod buy_again;
+mod early_stop;
 mod category_popularity;
 mod ease;
 mod item_knn;

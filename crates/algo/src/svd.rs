@@ -50,6 +50,7 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
+use crate::early_stop::{self, Curve, EarlyStopping};
 use crate::sim::{check_finite, clean_history, get_at_least, get_bool, get_nonneg, value_stats};
 use crate::{check_params, Error, ModelState, RatingPredictor, Recommender, Result, Tensor, TrainData};
 
@@ -70,6 +71,9 @@ pub(crate) const PARAMS: &[(&str, &str)] = &[
     ("init_std", "standard deviation of the normal initial factors (default 0.1)"),
     ("seed", "seed of the initial factors and the shuffles (default 42)"),
     ("biased", "fit μ + b_u + b_i as well (default true; false: r̂ = p_u·q_i)"),
+    early_stop::EARLY_STOPPING,
+    early_stop::PATIENCE,
+    early_stop::VALIDATION,
 ];
 
 /// SGD hyperparameters shared by `svd` and `svdpp`.
@@ -609,39 +613,37 @@ impl Strata {
     }
 }
 
-/// All SGD epochs of `svd`: sub-epochs of [`Strata`] cells in parallel.
+/// One SGD epoch of `svd`: sub-epochs of [`Strata`] cells in parallel.
 #[allow(clippy::too_many_arguments)]
-fn sgd_epochs(h: &Sgd, mean: f32, strata: &mut Strata, pu: &mut [f32], qi: &mut [f32], bu: &mut [f32], bi: &mut [f32]) {
+fn sgd_epoch(h: &Sgd, mean: f32, strata: &mut Strata, pu: &mut [f32], qi: &mut [f32], bu: &mut [f32], bi: &mut [f32]) {
     let f = h.factors;
     let Strata { users, items, cells } = strata;
     let mut pu = parts(pu, users, f);
     let mut bu = parts(bu, users, 1);
     let mut qi = parts(qi, items, f);
     let mut bi = parts(bi, items, 1);
-    for _ in 0..h.epochs {
-        for d in 0..STRATA {
-            // cell (g, (g + d) mod STRATA) with the parameters of user range g and item range g + d
-            let mut todo: Vec<&mut Cell> = cells
-                .iter_mut()
-                .enumerate()
-                .filter(|(k, _)| k % STRATA == (k / STRATA + d) % STRATA)
-                .map(|x| x.1)
-                .collect();
-            qi.rotate_left(d);
-            bi.rotate_left(d);
-            todo.par_iter_mut()
-                .zip(pu.par_iter_mut())
-                .zip(bu.par_iter_mut())
-                .zip(qi.par_iter_mut())
-                .zip(bi.par_iter_mut())
-                .enumerate()
-                .for_each(|(g, ((((cell, pu), bu), qi), bi))| {
-                    let (u0, i0) = (users[g], items[(g + d) % STRATA]);
-                    Arch::new().dispatch(CellEpoch { h, mean, cell, u0, i0, pu, qi, bu, bi });
-                });
-            qi.rotate_right(d);
-            bi.rotate_right(d);
-        }
+    for d in 0..STRATA {
+        // cell (g, (g + d) mod STRATA) with the parameters of user range g and item range g + d
+        let mut todo: Vec<&mut Cell> = cells
+            .iter_mut()
+            .enumerate()
+            .filter(|(k, _)| k % STRATA == (k / STRATA + d) % STRATA)
+            .map(|x| x.1)
+            .collect();
+        qi.rotate_left(d);
+        bi.rotate_left(d);
+        todo.par_iter_mut()
+            .zip(pu.par_iter_mut())
+            .zip(bu.par_iter_mut())
+            .zip(qi.par_iter_mut())
+            .zip(bi.par_iter_mut())
+            .enumerate()
+            .for_each(|(g, ((((cell, pu), bu), qi), bi))| {
+                let (u0, i0) = (users[g], items[(g + d) % STRATA]);
+                Arch::new().dispatch(CellEpoch { h, mean, cell, u0, i0, pu, qi, bu, bi });
+            });
+        qi.rotate_right(d);
+        bi.rotate_right(d);
     }
 }
 
@@ -755,6 +757,8 @@ impl WithSimd for PredictBatch<'_> {
 pub struct Svd {
     params: Params,
     fac: Factors,
+    /// Epochs chosen by early stopping (None without it).
+    best_epoch: Option<usize>,
 }
 
 pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
@@ -762,7 +766,11 @@ pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Reco
 }
 
 pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
-    Ok(Box::new(Svd { params: s.params.clone(), fac: Factors::from_state(s)? }))
+    Ok(Box::new(Svd {
+        params: s.params.clone(),
+        fac: Factors::from_state(s)?,
+        best_epoch: early_stop::load_best_epoch(s)?,
+    }))
 }
 
 impl Svd {
@@ -771,8 +779,46 @@ impl Svd {
         check_params(params, "svd", &PARAMS.iter().map(|p| p.0).collect::<Vec<_>>())?;
         let h = Sgd::parse(params, 64, 0.02, 0.1, true)?;
         require_explicit("svd", train)?;
-        let m = train.matrix;
-        let (mean, lo, hi) = value_stats(&m.by_user);
+        let Some(es) = EarlyStopping::parse(params, h.seed)? else { return Self::fit_with(train.matrix, &h, params) };
+        let curve = Self::validation_curve(train.matrix, &h, &es)?;
+        let mut model = Self::fit_with(train.matrix, &Sgd { epochs: curve.best_epochs(), ..h }, params)?;
+        model.best_epoch = Some(curve.best_epochs());
+        Ok(model)
+    }
+
+    /// Early stopping's first phase: epochs on `m` minus the validation split, RMSE on it after
+    /// each, until `patience` epochs bring no improvement.
+    fn validation_curve(m: &Interactions, h: &Sgd, es: &EarlyStopping) -> Result<Curve> {
+        let split = es.split("svd", m, true)?;
+        let t = &split.train;
+        let (_, lo, hi) = value_stats(&t.by_user);
+        let f = h.factors;
+        let mut curve = Curve::new(es.patience);
+        Self::sgd(t, h, |mean, pu, qi, bu, bi| {
+            let rmse = split.rmse(|u| {
+                let u = u as usize;
+                let p = &pu[u * f..(u + 1) * f];
+                move |i: u32| {
+                    let i = i as usize;
+                    let known = t.by_user.row_len(u) > 0 && t.by_item.row_len(i) > 0;
+                    let dot = if known { dot_fma(p, &qi[i * f..(i + 1) * f]) } else { 0.0 };
+                    (mean + bu[u] + bi[i] + dot).clamp(lo, hi)
+                }
+            });
+            curve.push(-rmse)
+        });
+        Ok(curve)
+    }
+
+    /// The SGD epochs from the seeded start: (μ, p, q, b_u, b_i). `after` is told the
+    /// parameters after every epoch and returns false to stop early.
+    #[allow(clippy::type_complexity)]
+    fn sgd(
+        m: &Interactions,
+        h: &Sgd,
+        mut after: impl FnMut(f32, &[f32], &[f32], &[f32], &[f32]) -> bool,
+    ) -> (f32, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (mean, _, _) = value_stats(&m.by_user);
         let mean = if h.biased { mean as f32 } else { 0.0 };
         let (nu, ni, f) = (m.n_users(), m.n_items(), h.factors);
         let mut rng = rng(h.seed);
@@ -780,7 +826,20 @@ impl Svd {
         let mut qi = normal(&mut rng, ni * f, h.init_std);
         let (mut bu, mut bi) = (vec![0f32; nu], vec![0f32; ni]);
         let mut strata = Strata::new(m, &mut rng);
-        sgd_epochs(&h, mean, &mut strata, &mut pu, &mut qi, &mut bu, &mut bi);
+        for _ in 0..h.epochs {
+            sgd_epoch(h, mean, &mut strata, &mut pu, &mut qi, &mut bu, &mut bi);
+            if !after(mean, &pu, &qi, &bu, &bi) {
+                break;
+            }
+        }
+        (mean, pu, qi, bu, bi)
+    }
+
+    /// Fit with parsed hyperparameters (`params` as given, for the saved state).
+    fn fit_with(m: &Interactions, h: &Sgd, params: &Params) -> Result<Self> {
+        let (_, lo, hi) = value_stats(&m.by_user);
+        let f = h.factors;
+        let (mean, mut pu, mut qi, bu, bi) = Self::sgd(m, h, |_, _, _, _, _| true);
         check_converged("svd", &[&pu, &qi, &bu, &bi])?;
         // Users and items without a rating are unknown: no factors (and their biases are 0).
         zero_unrated(&mut pu, f, |u| m.by_user.row_len(u));
@@ -798,7 +857,7 @@ impl Svd {
         );
         let noise = fac.residual_variance(m);
         fac.prior = Prior::estimate(&fac.bu, &fac.users, f, h.biased, |u| m.by_user.row_len(u) > 0, noise);
-        Ok(Svd { params: params.clone(), fac })
+        Ok(Svd { params: params.clone(), fac, best_epoch: None })
     }
 
     /// User bias b_u and factors p_u fitted to an ad-hoc history (fold-in, see the module docs).
@@ -845,6 +904,7 @@ impl Recommender for Svd {
     fn state(&self) -> ModelState {
         let mut s = ModelState::new("svd", &self.params);
         self.fac.write_state(&mut s);
+        early_stop::save_best_epoch(&mut s, self.best_epoch);
         s
     }
 }
@@ -945,6 +1005,31 @@ pub(crate) mod tests {
         let q = s.fac.item_row(0);
         assert_eq!(q[1], (0.1 * err).mul_add(p0[1], (1.0 - 0.1 * 0.5) * q0[1]));
         assert!((q[1] - (q0[1] + 0.1 * (err * p0[1] - 0.5 * q0[1]))).abs() < 1e-7, "the textbook step");
+    }
+
+    #[test]
+    fn early_stopping_stops_at_the_validation_minimum_and_refits_with_it() {
+        let (m, test) = planted(300, 200, 0.3, 5);
+        let t = TrainData::new(&m, true);
+        // no regularisation: the validation RMSE has a minimum, then over-fitting sets in
+        let p = Params::new().with("factors", 16).with("reg", 0).with("epochs", 300);
+        let h = Sgd::parse(&p, 64, 0.02, 0.1, true).unwrap();
+        let es = EarlyStopping { patience: 3, share: 0.1, seed: 42 };
+        let curve = Svd::validation_curve(&m, &h, &es).unwrap();
+        let n = curve.scores.len();
+        assert!(n < 100 && n == curve.best + 3, "ran {n} epochs, best {}: {:?}", curve.best, curve.scores);
+        let top = curve.scores.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(curve.scores[curve.best - 1], top, "the best epoch is the first minimum of the RMSE");
+        let early = Svd::fit(&t, &p.clone().with("early_stopping", true)).unwrap();
+        assert_eq!(early.best_epoch, Some(curve.best));
+        let plain = Svd::fit(&t, &p.clone().with("epochs", curve.best)).unwrap();
+        assert_eq!(early.fac.users, plain.fac.users, "refitted on all the ratings with the best epoch count");
+        assert_eq!(early.fac.bi, plain.fac.bi);
+        let over = Svd::fit(&t, &p.with("epochs", curve.best + 30)).unwrap();
+        let (re, ro) = (rmse(&early, &test), rmse(&over, &test));
+        assert!(re < ro, "early-stopped test RMSE {re} vs 30 epochs more {ro}");
+        let back = super::load(&early.state()).unwrap();
+        assert_eq!(back.state(), early.state(), "the best epoch is saved");
     }
 
     #[test]

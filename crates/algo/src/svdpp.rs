@@ -37,12 +37,13 @@
 //! item parameters fixed, as in `svd` (regularised least squares under the prior of the fitted
 //! users).
 
-use daogou_core::Params;
+use daogou_core::{Interactions, Params};
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
+use crate::early_stop::{self, Curve, EarlyStopping};
 use crate::sim::{clean_history, get_nonneg, value_stats};
 use crate::svd::{check_converged, dot_fma, normal, require_explicit, rng, zero_unrated, Factors, Prior, Sgd};
 use crate::{check_params, Error, ModelState, RatingPredictor, Recommender, Result, Tensor, TrainData};
@@ -65,6 +66,9 @@ pub(crate) const PARAMS: &[(&str, &str)] = &[
     ("reg_yj", "regularisation of the implicit item factors y_j (default 0.01; not set by reg)"),
     ("init_std", "standard deviation of the normal initial factors (default 0.1)"),
     ("seed", "seed of the initial factors and the shuffles (default 42)"),
+    early_stop::EARLY_STOPPING,
+    early_stop::PATIENCE,
+    early_stop::VALIDATION,
 ];
 
 /// SVD++; see the [module docs](self).
@@ -75,6 +79,8 @@ pub struct SvdPp {
     fac: Factors,
     /// n_items × f implicit factors y_j.
     yj: Vec<f32>,
+    /// Epochs chosen by early stopping (None without it).
+    best_epoch: Option<usize>,
 }
 
 pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
@@ -87,7 +93,7 @@ pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     if !fac.biased {
         return Err(Error::BadState { model: "svdpp".into(), reason: "svdpp is always biased".into() });
     }
-    Ok(Box::new(SvdPp { params: s.params.clone(), fac, yj }))
+    Ok(Box::new(SvdPp { params: s.params.clone(), fac, yj, best_epoch: early_stop::load_best_epoch(s)? }))
 }
 
 /// z = |items|^-½ Σ_j y_j (zeros for no item).
@@ -107,10 +113,10 @@ fn implicit_sum(yj: &[f32], f: usize, items: impl ExactSizeIterator<Item = u32>)
     z
 }
 
-/// All SGD epochs of `svdpp`, as a SIMD kernel ([`Arch::dispatch`]: AVX2/AVX-512 when the CPU
+/// One SGD epoch of `svdpp`, as a SIMD kernel ([`Arch::dispatch`]: AVX2/AVX-512 when the CPU
 /// has them; the operations are written out in a fixed order with fused multiply-adds, so the
 /// fit does not depend on the instruction set).
-struct SvdppEpochs<'a> {
+struct SvdppEpoch<'a> {
     h: &'a Sgd,
     mean: f32,
     rows: &'a mut [(u32, f32)],
@@ -124,56 +130,54 @@ struct SvdppEpochs<'a> {
     rng: &'a mut Xoshiro256PlusPlus,
 }
 
-impl WithSimd for SvdppEpochs<'_> {
+impl WithSimd for SvdppEpoch<'_> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) {
-        let SvdppEpochs { h, mean, rows, ptr, users, pu, qi, yj, bu, bi, rng } = self;
+        let SvdppEpoch { h, mean, rows, ptr, users, pu, qi, yj, bu, bi, rng } = self;
         let f = h.factors;
         let decay = 1.0 - h.lr_yj * h.reg_yj;
         let (dp, dq) = (1.0 - h.lr_pu * h.reg_pu, 1.0 - h.lr_qi * h.reg_qi);
         let (mut c, mut pz) = (vec![0f32; f], vec![0f32; f]);
-        for _ in 0..h.epochs {
-            users.shuffle(rng);
-            for &u in users.iter() {
-                let u = u as usize;
-                let mine = &mut rows[ptr[u]..ptr[u + 1]];
-                mine.shuffle(rng);
-                let s = 1.0 / (mine.len() as f32).sqrt();
-                // z = |I_u|^-½ Σ y_j, kept up to date through the user's steps
-                let mut z = implicit_sum(yj, f, mine.iter().map(|x| x.0));
-                c.fill(0.0);
-                let mut scale = 1f32;
-                let p = &mut pu[u * f..(u + 1) * f];
-                let mut b_u = bu[u];
-                for &(i, r) in mine.iter() {
-                    let i = i as usize;
-                    let q = &mut qi[i * f..(i + 1) * f];
-                    for ((x, &a), &b) in pz.iter_mut().zip(p.iter()).zip(&z) {
-                        *x = a + b;
-                    }
-                    let err = r - (mean + b_u + bi[i] + dot_fma(q, &pz));
-                    b_u += h.lr_bu * (err - h.reg_bu * b_u);
-                    bi[i] += h.lr_bi * (err - h.reg_bi * bi[i]);
-                    let (ep, eq) = (h.lr_pu * err, h.lr_qi * err);
-                    let (g, gz) = (h.lr_yj * err * s, h.lr_yj * err);
-                    for ((((pf, qf), zf), cf), &x) in
-                        p.iter_mut().zip(q.iter_mut()).zip(z.iter_mut()).zip(c.iter_mut()).zip(&pz)
-                    {
-                        let (a, b) = (*pf, *qf);
-                        *pf = ep.mul_add(b, dp * a);
-                        *qf = eq.mul_add(x, dq * b);
-                        *cf = g.mul_add(b, decay * *cf);
-                        *zf = gz.mul_add(b, decay * *zf);
-                    }
-                    scale *= decay;
+        users.shuffle(rng);
+        for &u in users.iter() {
+            let u = u as usize;
+            let mine = &mut rows[ptr[u]..ptr[u + 1]];
+            mine.shuffle(rng);
+            let s = 1.0 / (mine.len() as f32).sqrt();
+            // z = |I_u|^-½ Σ y_j, kept up to date through the user's steps
+            let mut z = implicit_sum(yj, f, mine.iter().map(|x| x.0));
+            c.fill(0.0);
+            let mut scale = 1f32;
+            let p = &mut pu[u * f..(u + 1) * f];
+            let mut b_u = bu[u];
+            for &(i, r) in mine.iter() {
+                let i = i as usize;
+                let q = &mut qi[i * f..(i + 1) * f];
+                for ((x, &a), &b) in pz.iter_mut().zip(p.iter()).zip(&z) {
+                    *x = a + b;
                 }
-                bu[u] = b_u;
-                for &(j, _) in mine.iter() {
-                    for (y, &cf) in yj[j as usize * f..(j as usize + 1) * f].iter_mut().zip(&c) {
-                        *y = scale.mul_add(*y, cf);
-                    }
+                let err = r - (mean + b_u + bi[i] + dot_fma(q, &pz));
+                b_u += h.lr_bu * (err - h.reg_bu * b_u);
+                bi[i] += h.lr_bi * (err - h.reg_bi * bi[i]);
+                let (ep, eq) = (h.lr_pu * err, h.lr_qi * err);
+                let (g, gz) = (h.lr_yj * err * s, h.lr_yj * err);
+                for ((((pf, qf), zf), cf), &x) in
+                    p.iter_mut().zip(q.iter_mut()).zip(z.iter_mut()).zip(c.iter_mut()).zip(&pz)
+                {
+                    let (a, b) = (*pf, *qf);
+                    *pf = ep.mul_add(b, dp * a);
+                    *qf = eq.mul_add(x, dq * b);
+                    *cf = g.mul_add(b, decay * *cf);
+                    *zf = gz.mul_add(b, decay * *zf);
+                }
+                scale *= decay;
+            }
+            bu[u] = b_u;
+            for &(j, _) in mine.iter() {
+                for (y, &cf) in yj[j as usize * f..(j as usize + 1) * f].iter_mut().zip(&c) {
+                    *y = scale.mul_add(*y, cf);
                 }
             }
         }
@@ -194,8 +198,48 @@ impl SvdPp {
         check_params(params, "svdpp", &PARAMS.iter().map(|p| p.0).collect::<Vec<_>>())?;
         let h = hyperparameters(params)?;
         require_explicit("svdpp", train)?;
-        let m = train.matrix;
-        let (mean, lo, hi) = value_stats(&m.by_user);
+        let Some(es) = EarlyStopping::parse(params, h.seed)? else { return Self::fit_with(train.matrix, &h, params) };
+        let curve = Self::validation_curve(train.matrix, &h, &es)?;
+        let mut model = Self::fit_with(train.matrix, &Sgd { epochs: curve.best_epochs(), ..h }, params)?;
+        model.best_epoch = Some(curve.best_epochs());
+        Ok(model)
+    }
+
+    /// Early stopping's first phase: epochs on `m` minus the validation split, RMSE on it after
+    /// each, until `patience` epochs bring no improvement.
+    fn validation_curve(m: &Interactions, h: &Sgd, es: &EarlyStopping) -> Result<Curve> {
+        let split = es.split("svdpp", m, true)?;
+        let t = &split.train;
+        let (_, lo, hi) = value_stats(&t.by_user);
+        let f = h.factors;
+        let mut curve = Curve::new(es.patience);
+        Self::sgd(t, h, |mean, pu, qi, yj, bu, bi| {
+            let rmse = split.rmse(|u| {
+                let u = u as usize;
+                let mut x = implicit_sum(yj, f, t.by_user.row(u).0.iter().copied());
+                x.iter_mut().zip(&pu[u * f..(u + 1) * f]).for_each(|(a, &p)| *a += p);
+                let known_u = t.by_user.row_len(u) > 0;
+                move |i: u32| {
+                    let i = i as usize;
+                    let known = known_u && t.by_item.row_len(i) > 0;
+                    let dot = if known { dot_fma(&qi[i * f..(i + 1) * f], &x) } else { 0.0 };
+                    (mean + bu[u] + bi[i] + dot).clamp(lo, hi)
+                }
+            });
+            curve.push(-rmse)
+        });
+        Ok(curve)
+    }
+
+    /// The SGD epochs from the seeded start: (μ, p, q, y, b_u, b_i). `after` is told the
+    /// parameters after every epoch and returns false to stop early.
+    #[allow(clippy::type_complexity)]
+    fn sgd(
+        m: &Interactions,
+        h: &Sgd,
+        mut after: impl FnMut(f32, &[f32], &[f32], &[f32], &[f32], &[f32]) -> bool,
+    ) -> (f32, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (mean, _, _) = value_stats(&m.by_user);
         let mean = mean as f32;
         let (nu, ni, f) = (m.n_users(), m.n_items(), h.factors);
         let mut rng = rng(h.seed);
@@ -206,19 +250,32 @@ impl SvdPp {
         let mut rows: Vec<(u32, f32)> =
             m.by_user.indices().iter().copied().zip(m.by_user.data().iter().copied()).collect();
         let mut users: Vec<u32> = (0..nu as u32).filter(|&u| m.by_user.row_len(u as usize) > 0).collect();
-        Arch::new().dispatch(SvdppEpochs {
-            h: &h,
-            mean,
-            rows: &mut rows,
-            ptr: m.by_user.indptr(),
-            users: &mut users,
-            pu: &mut pu,
-            qi: &mut qi,
-            yj: &mut yj,
-            bu: &mut bu,
-            bi: &mut bi,
-            rng: &mut rng,
-        });
+        for _ in 0..h.epochs {
+            Arch::new().dispatch(SvdppEpoch {
+                h,
+                mean,
+                rows: &mut rows,
+                ptr: m.by_user.indptr(),
+                users: &mut users,
+                pu: &mut pu,
+                qi: &mut qi,
+                yj: &mut yj,
+                bu: &mut bu,
+                bi: &mut bi,
+                rng: &mut rng,
+            });
+            if !after(mean, &pu, &qi, &yj, &bu, &bi) {
+                break;
+            }
+        }
+        (mean, pu, qi, yj, bu, bi)
+    }
+
+    /// Fit with parsed hyperparameters (`params` as given, for the saved state).
+    fn fit_with(m: &Interactions, h: &Sgd, params: &Params) -> Result<Self> {
+        let (_, lo, hi) = value_stats(&m.by_user);
+        let f = h.factors;
+        let (mean, mut pu, mut qi, mut yj, bu, bi) = Self::sgd(m, h, |_, _, _, _, _, _| true);
         check_converged("svdpp", &[&pu, &qi, &yj, &bu, &bi])?;
         zero_unrated(&mut pu, f, |u| m.by_user.row_len(u));
         zero_unrated(&mut qi, f, |i| m.by_item.row_len(i));
@@ -242,7 +299,7 @@ impl SvdPp {
         );
         let noise = fac.residual_variance(m);
         fac.prior = Prior::estimate(&fac.bu, &pu, f, true, |u| m.by_user.row_len(u) > 0, noise);
-        Ok(SvdPp { params: params.clone(), fac, yj })
+        Ok(SvdPp { params: params.clone(), fac, yj, best_epoch: None })
     }
 
     /// Fold-in of an ad-hoc history: (b_u, p_u + z) (see the module docs).
@@ -297,6 +354,7 @@ impl Recommender for SvdPp {
         let mut s = ModelState::new("svdpp", &self.params);
         self.fac.write_state(&mut s);
         s.set("implicit_factors", Tensor::F32(self.yj.clone()));
+        early_stop::save_best_epoch(&mut s, self.best_epoch);
         s
     }
 }
@@ -402,6 +460,28 @@ mod tests {
         // deterministic, seeded
         let again = SvdPp::fit(&t, &Params::new().with("factors", 10).with("epochs", 40).with("lr", 0.01)).unwrap();
         assert_eq!(again.yj, model.yj);
+    }
+
+    #[test]
+    fn early_stopping_stops_at_the_validation_minimum_and_refits_with_it() {
+        let (m, test) = planted(200, 150, 0.3, 8);
+        let t = TrainData::new(&m, true);
+        let p = Params::new().with("factors", 12).with("reg", 0).with("lr", 0.02).with("epochs", 200);
+        let h = hyperparameters(&p).unwrap();
+        let es = EarlyStopping { patience: 2, share: 0.1, seed: 42 };
+        let curve = SvdPp::validation_curve(&m, &h, &es).unwrap();
+        let n = curve.scores.len();
+        assert!(n < 100 && n == curve.best + 2, "ran {n} epochs, best {}: {:?}", curve.best, curve.scores);
+        let top = curve.scores.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(curve.scores[curve.best - 1], top);
+        let early = SvdPp::fit(&t, &p.clone().with("early_stopping", true).with("patience", 2)).unwrap();
+        assert_eq!(early.best_epoch, Some(curve.best));
+        let plain = SvdPp::fit(&t, &p.clone().with("epochs", curve.best)).unwrap();
+        assert_eq!(early.yj, plain.yj, "refitted on all the ratings with the best epoch count");
+        let over = SvdPp::fit(&t, &p.with("epochs", curve.best + 30)).unwrap();
+        let (re, ro) = (rmse(&early, &test), rmse(&over, &test));
+        assert!(re < ro, "early-stopped test RMSE {re} vs 30 epochs more {ro}");
+        assert_eq!(super::load(&early.state()).unwrap().state(), early.state());
     }
 
     #[test]
