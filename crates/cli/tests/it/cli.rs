@@ -326,3 +326,40 @@ fn tune_chooses_on_validation_only_and_writes_a_usable_params_file() {
     ]);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("kk"));
 }
+
+#[test]
+fn items_rated_below_the_positive_threshold_are_no_candidates() {
+    // User 1 rated the most popular film A low (2) and liked C; the test holds their 5 for B, the
+    // next most popular. A is no positive, but it was watched: recommending it is a miss.
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("t.base"), dir.path().join("t.test"));
+    let mut rows = vec!["1\tA\t2\t1".to_owned(), "1\tC\t5\t2".to_owned()];
+    for u in 2..=6 {
+        rows.push(format!("{u}\tA\t5\t3"));
+        if u <= 5 {
+            rows.push(format!("{u}\tB\t5\t4"));
+        }
+    }
+    std::fs::write(&train, rows.join("\n") + "\n").unwrap();
+    std::fs::write(&test, "1\tB\t5\t5\n").unwrap();
+    let r = json(&[
+        "evaluate",
+        "--train",
+        s(&train),
+        "--test",
+        s(&test),
+        "--format",
+        "movielens",
+        "--positive-threshold",
+        "4",
+        "--relevance-threshold",
+        "4",
+        "--model",
+        "popularity",
+        "--k",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(r["users_evaluated"], 1, "{r}");
+    assert_eq!(r["precision@1"], 1.0, "A was recommended to the user who rated it: {r}");
+}
