@@ -6,9 +6,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use daogou_algo::{build_model, TrainData};
 use daogou_core::{Dataset, Interaction};
-use daogou_data::{k_core, k_fold, split, Split};
+use daogou_data::{cold_items, k_core, k_fold, split, Split};
 use daogou_eval::protocol::{mean_json, train_matrix};
-use daogou_eval::{evaluate_split, EvalOptions, Progress, Report};
+use daogou_eval::{evaluate_cold_split, EvalOptions, Progress, Report};
 use serde_json::Value;
 
 use crate::args::{split_given, ModelArgs, SignalArgs, SourceArgs};
@@ -24,7 +24,12 @@ pub struct EvaluateArgs {
     signal: SignalArgs,
     /// How to split --data into train and test: random:0.2 (random 20% of events),
     /// time:2011-11-09 (events from that time on are test), user-time:0.2 (each user's
-    /// latest 20%), leave-last:1 (each user's last event).
+    /// latest 20%), leave-last:1 (each user's last event), cold-items:0.1 (a seeded 10% of
+    /// the items with interactions are held out of training entirely, all their events are
+    /// test; the other items' events split by user-time:0.2, or by the split after a slash:
+    /// cold-items:0.1/time:2011-11-09). A cold-items run also reports `cold` (candidates:
+    /// the cold items only; relevant: each user's cold test items) and `warm` (candidates:
+    /// the other items; relevant: the user's other test items), from the same rankings.
     #[arg(long, default_value = "random:0.2", value_name = "SPEC", conflicts_with = "folds")]
     split: Split,
     /// k-fold cross-validation over --data instead of one split; prints each fold and the mean.
@@ -42,7 +47,8 @@ pub struct EvaluateArgs {
     /// Keep only users and items with at least N interactions (k-core), before splitting.
     #[arg(long, value_name = "N")]
     k_core: Option<usize>,
-    /// Keep items a user had before the split eligible and relevant (retail rebuys).
+    /// Keep items a user had before the split eligible and relevant (retail rebuys; default:
+    /// they are neither recommended nor counted).
     #[arg(long)]
     repeats: bool,
     /// Print one JSON object on stdout instead of a table.
@@ -85,6 +91,12 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
         (None, Some(k)) => k_fold(&ds.interactions, k, a.seed),
         (None, None) => vec![split(&ds.interactions, &a.split, a.seed)],
     };
+    // the held-out items of a cold-items split, reported on their own
+    let cold = if loaded.given_test.is_none() && a.folds.is_none() {
+        cold_items(&ds.interactions, &a.split, a.seed)
+    } else {
+        Vec::new()
+    };
     if folds.iter().any(|(_, test)| test.is_empty()) {
         bail!("the split leaves an empty test set (check --split / --folds against the data's time range and size)");
     }
@@ -100,7 +112,7 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
             pb.set_length(total);
             pb.set_position(done);
         })));
-        reports.push(evaluate_split(&ds, train, test, &opts).context("evaluation failed")?);
+        reports.push(evaluate_cold_split(&ds, train, test, &cold, &opts).context("evaluation failed")?);
     }
     bar.finish_and_clear();
 
@@ -128,12 +140,22 @@ fn print_table(ds: &Dataset, reports: &[Report], out: &Value) {
         reports.len()
     );
     let Value::Object(m) = out else { return };
+    print_numbers(m, "  ");
+    for part in ["cold", "warm"] {
+        if let Some(Value::Object(p)) = m.get(part) {
+            println!("  {part} items (candidates: the {part} items only):");
+            print_numbers(p, "    ");
+        }
+    }
+}
+
+fn print_numbers(m: &serde_json::Map<String, Value>, indent: &str) {
     for (key, v) in m {
         if let Some(x) = v.as_f64() {
             if v.is_u64() {
-                println!("  {key:<20} {x}");
+                println!("{indent}{key:<20} {x}");
             } else {
-                println!("  {key:<20} {x:.4}");
+                println!("{indent}{key:<20} {x:.4}");
             }
         }
     }

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use daogou_core::{Interaction, Params};
-use daogou_data::{k_fold, split, Split};
+use daogou_data::{cold_items, k_fold, split, Split};
 use daogou_eval::protocol::mean_json;
-use daogou_eval::{evaluate_split, EvalOptions, Report};
+use daogou_eval::{evaluate_cold_split, EvalOptions, Report};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
@@ -42,16 +42,24 @@ pub struct TuneArgs {
     /// How the held-out test part is split off --data/--db (never used for choosing).
     #[arg(long, default_value = "random:0.2", value_name = "SPEC")]
     split: Split,
-    /// The validation split cut from the training part (same syntax as --split).
+    /// The validation split cut from the training part (same syntax as --split). For a time
+    /// cut, a validation period just before it: --split time:2011-11-09 --validation
+    /// time:2011-10-09 chooses on October and tests once on what follows the cut.
     #[arg(long, default_value = "random:0.2", value_name = "SPEC", conflicts_with = "folds")]
     validation: Split,
     /// Rotate K validation folds over the training part instead of one validation split.
     #[arg(long, value_name = "K")]
     folds: Option<usize>,
     /// What to optimise: a key of `evaluate --json` (rmse and mae are minimised, the others
-    /// maximised). Default: rmse for models that predict ratings on explicit data, else ndcg@K.
+    /// maximised), or `cold.KEY` / `warm.KEY` with a cold-items validation split (e.g.
+    /// cold.recall@10). Default: rmse for models that predict ratings on explicit data, else
+    /// ndcg@K.
     #[arg(long, value_name = "KEY")]
     metric: Option<String>,
+    /// Keep items a user had before each split eligible and relevant (retail rebuys), in
+    /// validation and test alike.
+    #[arg(long)]
+    repeats: bool,
     /// Cut-off of the top-N metrics.
     #[arg(long, default_value_t = 10)]
     k: usize,
@@ -178,6 +186,7 @@ pub fn tune(a: TuneArgs) -> Result<()> {
     a.signal.apply(&mut opts)?;
     opts.k = a.k;
     opts.relevance_threshold = a.relevance_threshold;
+    opts.repeats = a.repeats;
 
     let loaded = a.source.load()?;
     let ds = loaded.dataset;
@@ -190,6 +199,10 @@ pub fn tune(a: TuneArgs) -> Result<()> {
         Some(k) => k_fold(&train, k, a.seed),
         None => vec![split(&train, &a.validation, a.seed)],
     };
+    // cold-items splits: the held-out items of the validation and of the test part
+    let validation_cold = if a.folds.is_none() { cold_items(&train, &a.validation, a.seed) } else { Vec::new() };
+    let test_cold =
+        if loaded.given_test.is_none() { cold_items(&ds.interactions, &a.split, a.seed) } else { Vec::new() };
     if folds.iter().any(|(t, v)| t.is_empty() || v.is_empty()) {
         bail!("the validation split leaves an empty part (check --validation / --folds against the training data)");
     }
@@ -209,7 +222,8 @@ pub fn tune(a: TuneArgs) -> Result<()> {
         o.params = with_seed(&model, params, a.seed);
         let mut reports: Vec<Report> = Vec::new();
         for (t, v) in &folds {
-            let r = evaluate_split(&ds, t, v, &o).with_context(|| format!("{model} with {}", show(setting)))?;
+            let r = evaluate_cold_split(&ds, t, v, &validation_cold, &o)
+                .with_context(|| format!("{model} with {}", show(setting)))?;
             reports.push(r);
             bar.inc(1);
         }
@@ -223,7 +237,10 @@ pub fn tune(a: TuneArgs) -> Result<()> {
         None if opts.explicit(&ds) && board[0].1.get("rmse").is_some() => "rmse".to_owned(),
         None => format!("ndcg@{}", a.k),
     };
-    let value = |j: &Value| j.get(&metric).and_then(Value::as_f64);
+    let value = |j: &Value| match metric.split_once('.') {
+        Some((part, key)) if matches!(part, "cold" | "warm") => j.get(part)?.get(key)?.as_f64(),
+        _ => j.get(&metric).and_then(Value::as_f64),
+    };
     if value(&board[0].1).is_none() {
         let keys: Vec<&String> = board[0].1.as_object().map(|m| m.keys().collect()).unwrap_or_default();
         bail!("--metric {metric}: not reported for this model (keys: {keys:?})");
@@ -246,7 +263,8 @@ pub fn tune(a: TuneArgs) -> Result<()> {
     }
     let mut o = opts.clone();
     o.params = with_seed(&model, params.clone(), a.seed);
-    let test_report = if test.is_empty() { None } else { Some(evaluate_split(&ds, &train, &test, &o)?.to_json()) };
+    let test_report =
+        if test.is_empty() { None } else { Some(evaluate_cold_split(&ds, &train, &test, &test_cold, &o)?.to_json()) };
 
     if let Some(path) = &a.out {
         let mut text = format!(
@@ -296,7 +314,9 @@ pub fn tune(a: TuneArgs) -> Result<()> {
         params.iter().map(|(k, v)| format!("--set {k}={v}")).collect::<Vec<_>>().join(" ")
     );
     if let Some(t) = &test_report {
-        let show_key = |k: &str| t.get(k).and_then(Value::as_f64).map(|x| format!("{k} {x:.4}"));
+        let show_key = |k: &str| {
+            t.pointer(&format!("/{}", k.replacen('.', "/", 1))).and_then(Value::as_f64).map(|x| format!("{k} {x:.4}"))
+        };
         let keys = [metric.as_str(), "rmse", "precision@10", "ndcg@10"];
         let mut shown: Vec<String> = Vec::new();
         for k in keys {

@@ -4,4 +4,5 @@
 mod cli;
 mod datasets;
 mod fixtures;
+mod protocol;
 mod serve;
