@@ -1,0 +1,407 @@
+//! The assistant's view of the catalogue: per-item facts used by the hard filters (price,
+//! category, brand, colour and material families, sizes, availability) and the vocabulary the
+//! parser matches requests against (the catalogue's own category and brand names in both
+//! languages, colours, materials, recipients, occasions, synonyms).
+
+use std::collections::HashMap;
+
+use daogou_core::Item;
+use regex::Regex;
+
+use crate::lexicon::{BRAND_ALIASES, COLORS, MATERIALS, OCCASIONS, RECIPIENTS, SYNONYMS};
+use crate::text::{contains_word, has_cjk, normalize};
+
+/// Facts about one item, precomputed for filtering.
+#[derive(Debug, Clone, Default)]
+pub struct Rec {
+    pub price: Option<f64>,
+    pub cat: Option<u32>,
+    pub brand: Option<u32>,
+    /// Bit `i` set when the item is in colour family `COLORS[i]`.
+    pub colors: u32,
+    /// Bit `i` set when the item is in material family `MATERIALS[i]`.
+    pub materials: u32,
+    /// Size options, lower case.
+    pub sizes: Vec<String>,
+    pub created_at: i64,
+    pub available: bool,
+    pub deleted: bool,
+    /// Lower-case title plus colour/material/spec words, for keyword checks and exclusions.
+    pub text: String,
+    /// Popularity from the item itself (review or sales counts), used when the shop has not
+    /// provided counts through `Guide::set_popularity`.
+    pub own_pop: f32,
+}
+
+/// A category path with its Chinese name when the catalogue gives one.
+#[derive(Debug, Clone)]
+pub struct CatInfo {
+    pub path: String,
+    pub zh: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BrandInfo {
+    pub name: String,
+    pub zh: Option<String>,
+}
+
+/// Something a request can mention.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ent {
+    /// A category path (a leaf such as `Sports & Outdoors/Running Shoes` or a top level).
+    Category(String),
+    /// A brand as the catalogue spells it (or a well-known brand's English name).
+    Brand(String),
+    Color(usize),
+    Material(usize),
+    Recipient(usize),
+    Occasion(usize),
+}
+
+/// The surfaces of every [`Ent`] and one matcher over all of them.
+#[derive(Debug)]
+pub struct Vocab {
+    re: Option<Regex>,
+    map: HashMap<String, Vec<Ent>>,
+}
+
+/// A mention found in a (normalised) request.
+#[derive(Debug, Clone)]
+pub struct Mention {
+    pub start: usize,
+    pub end: usize,
+    pub ents: Vec<Ent>,
+}
+
+impl Vocab {
+    pub fn find(&self, text: &str) -> Vec<Mention> {
+        let Some(re) = &self.re else { return Vec::new() };
+        re.find_iter(text)
+            .filter_map(|m| {
+                let s = m.as_str();
+                let ents = self
+                    .map
+                    .get(s)
+                    .or_else(|| s.strip_suffix('s').and_then(|b| self.map.get(b)))
+                    .or_else(|| s.strip_suffix("es").and_then(|b| self.map.get(b)))?;
+                Some(Mention { start: m.start(), end: m.end(), ents: ents.clone() })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    pub items: Vec<Item>,
+    pub recs: Vec<Rec>,
+    pub cats: Vec<CatInfo>,
+    cat_ids: HashMap<String, u32>,
+    pub brands: Vec<BrandInfo>,
+    brand_ids: HashMap<String, u32>,
+    /// The shop's currency (the most common `currency` attribute, else the configured one).
+    pub currency: String,
+    /// Popularity provided by the shop (`Guide::set_popularity`), by item index.
+    pub popularity: Vec<f32>,
+    pub vocab: Vocab,
+    synonyms: Vec<Vec<String>>,
+    vocab_key: (usize, usize),
+}
+
+fn attr<'a>(it: &'a Item, keys: &[&str]) -> Option<&'a str> {
+    keys.iter().find_map(|k| it.attributes.get(*k)).map(String::as_str).filter(|s| !s.trim().is_empty())
+}
+
+/// Family bits of `text` against a family table.
+fn families(text: &str, table: &[(&str, &[&str], &[&str])]) -> u32 {
+    let mut bits = 0u32;
+    for (i, (_, en, zh)) in table.iter().enumerate() {
+        if en.iter().chain(zh.iter()).any(|w| contains_word(text, w)) {
+            bits |= 1 << i;
+        }
+    }
+    bits
+}
+
+impl Catalog {
+    pub fn new(items: &[Item], synonyms: Vec<Vec<String>>, default_currency: &str) -> Catalog {
+        let mut c = Catalog {
+            items: Vec::with_capacity(items.len()),
+            recs: Vec::with_capacity(items.len()),
+            cats: Vec::new(),
+            cat_ids: HashMap::new(),
+            brands: Vec::new(),
+            brand_ids: HashMap::new(),
+            currency: default_currency.to_owned(),
+            popularity: Vec::new(),
+            vocab: Vocab { re: None, map: HashMap::new() },
+            synonyms,
+            vocab_key: (usize::MAX, usize::MAX),
+        };
+        for it in items {
+            c.push_or_set(c.items.len(), it);
+        }
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for it in &c.items {
+            if let Some(cur) = it.attributes.get("currency") {
+                *counts.entry(cur.as_str()).or_default() += 1;
+            }
+        }
+        if let Some((cur, _)) = counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))) {
+            c.currency = cur.to_uppercase();
+        }
+        c.refresh_vocab();
+        c
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn cat_id(&mut self, path: &str, zh: Option<&str>) -> u32 {
+        if let Some(&id) = self.cat_ids.get(path) {
+            if self.cats[id as usize].zh.is_none() {
+                self.cats[id as usize].zh = zh.map(str::to_owned);
+            }
+            return id;
+        }
+        let id = self.cats.len() as u32;
+        self.cats.push(CatInfo { path: path.to_owned(), zh: zh.map(str::to_owned) });
+        self.cat_ids.insert(path.to_owned(), id);
+        id
+    }
+
+    fn brand_id(&mut self, name: &str, zh: Option<&str>) -> u32 {
+        let key = name.to_lowercase();
+        if let Some(&id) = self.brand_ids.get(&key) {
+            if self.brands[id as usize].zh.is_none() {
+                self.brands[id as usize].zh = zh.map(str::to_owned);
+            }
+            return id;
+        }
+        let id = self.brands.len() as u32;
+        self.brands.push(BrandInfo { name: name.to_owned(), zh: zh.map(str::to_owned) });
+        self.brand_ids.insert(key, id);
+        id
+    }
+
+    /// Insert or replace item `index` (gaps are filled with deleted slots).
+    pub fn push_or_set(&mut self, index: usize, it: &Item) {
+        let cat = it.category.as_deref().filter(|c| !c.trim().is_empty()).map(|c| {
+            let zh = attr(it, &["category_zh"]);
+            // Register every prefix of the path so that top levels have ids (and Chinese names).
+            let parts: Vec<&str> = c.split('/').collect();
+            let zh_parts: Option<Vec<&str>> = zh.map(|z| z.split('/').collect());
+            let mut id = 0;
+            for k in 1..=parts.len() {
+                let p = parts[..k].join("/");
+                let z = zh_parts.as_ref().filter(|z| z.len() == parts.len()).map(|z| z[..k].join("/"));
+                id = self.cat_id(&p, z.as_deref());
+            }
+            id
+        });
+        let brand =
+            it.brand.as_deref().filter(|b| !b.trim().is_empty()).map(|b| self.brand_id(b, attr(it, &["brand_zh"])));
+        let color_text = [attr(it, &["color", "colour", "颜色"]), attr(it, &["color_zh", "colour_zh"])]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let title = normalize(&it.title);
+        let colors =
+            if color_text.is_empty() { families(&title, COLORS) } else { families(&normalize(&color_text), COLORS) };
+        let mat_text = [attr(it, &["material", "材质"]), attr(it, &["material_zh"])]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let materials =
+            if mat_text.is_empty() { families(&title, MATERIALS) } else { families(&normalize(&mat_text), MATERIALS) };
+        let sizes = attr(it, &["sizes", "size", "尺码"])
+            .map(|s| s.split([',', '/', '|', ' ']).map(|x| x.trim().to_lowercase()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default();
+        let own_pop = ["sales", "sold", "review_count", "reviews"]
+            .iter()
+            .find_map(|k| it.attributes.get(*k).and_then(|v| v.trim().parse::<f32>().ok()))
+            .unwrap_or(0.0)
+            .max(0.0);
+        let mut text = title;
+        for k in ["color", "color_zh", "material", "material_zh", "spec", "spec_zh"] {
+            if let Some(v) = it.attributes.get(k) {
+                text.push(' ');
+                text.push_str(&normalize(v));
+            }
+        }
+        let rec = Rec {
+            price: it.price.filter(|p| p.is_finite()),
+            cat,
+            brand,
+            colors,
+            materials,
+            sizes,
+            created_at: it.created_at.unwrap_or(i64::MIN),
+            available: it.available && it.stock.is_none_or(|s| s > 0),
+            deleted: false,
+            text,
+            own_pop,
+        };
+        while self.items.len() < index {
+            self.items.push(Item::new(""));
+            self.recs.push(Rec { deleted: true, ..Rec::default() });
+        }
+        if index == self.items.len() {
+            self.items.push(it.clone());
+            self.recs.push(rec);
+        } else {
+            self.items[index] = it.clone();
+            self.recs[index] = rec;
+        }
+    }
+
+    /// Rebuild the vocabulary when categories or brands were added.
+    pub fn refresh_vocab(&mut self) {
+        let key = (self.cats.len(), self.brands.len());
+        if key == self.vocab_key {
+            return;
+        }
+        self.vocab_key = key;
+        let mut map: HashMap<String, Vec<Ent>> = HashMap::new();
+        fn add_to(map: &mut HashMap<String, Vec<Ent>>, surface: &str, e: Ent) {
+            let s = normalize(surface.trim());
+            // One-character Chinese words (锅, 茶) are too ambiguous to name a category.
+            if s.is_empty() || (has_cjk(&s) && s.chars().count() < 2) || (!has_cjk(&s) && s.len() < 2) {
+                return;
+            }
+            let v = map.entry(s).or_default();
+            if !v.contains(&e) {
+                v.push(e);
+            }
+        }
+        let mut add = |surface: &str, e: Ent| add_to(&mut map, surface, e);
+        for c in &self.cats {
+            let leaf = c.path.rsplit('/').next().unwrap_or(&c.path);
+            add(leaf, Ent::Category(c.path.clone()));
+            add(&c.path, Ent::Category(c.path.clone()));
+            if let Some(zh) = &c.zh {
+                add(zh.rsplit('/').next().unwrap_or(zh), Ent::Category(c.path.clone()));
+            }
+        }
+        let mut brand_names: Vec<(String, Option<String>)> =
+            self.brands.iter().map(|b| (b.name.clone(), b.zh.clone())).collect();
+        for (en, zh) in BRAND_ALIASES {
+            match brand_names.iter_mut().find(|(n, z)| n.eq_ignore_ascii_case(en) || z.as_deref() == Some(*zh)) {
+                Some((_, z)) if z.is_none() => *z = Some((*zh).to_owned()),
+                Some(_) => {}
+                None => brand_names.push(((*en).to_owned(), Some((*zh).to_owned()))),
+            }
+        }
+        for (name, zh) in &brand_names {
+            add(name, Ent::Brand(name.clone()));
+            if let Some(z) = zh {
+                add(z, Ent::Brand(name.clone()));
+            }
+        }
+        for (i, (name, en, zh)) in COLORS.iter().enumerate() {
+            for w in en.iter().chain(zh.iter()).chain(std::iter::once(name)) {
+                add(w, Ent::Color(i));
+            }
+        }
+        for (i, (name, en, zh)) in MATERIALS.iter().enumerate() {
+            for w in en.iter().chain(zh.iter()).chain(std::iter::once(name)) {
+                add(w, Ent::Material(i));
+            }
+        }
+        for (i, r) in RECIPIENTS.iter().enumerate() {
+            for w in r.en.iter().chain(r.zh.iter()) {
+                add(w, Ent::Recipient(i));
+            }
+        }
+        for (i, (_, en, zh, _)) in OCCASIONS.iter().enumerate() {
+            for w in en.iter().chain(zh.iter()) {
+                add(w, Ent::Occasion(i));
+            }
+        }
+        // Synonym groups that hold a category name name that category with every member.
+        let groups: Vec<Vec<String>> = SYNONYMS
+            .iter()
+            .map(|g| g.iter().map(|s| normalize(s)).collect())
+            .chain(self.synonyms.iter().map(|g| g.iter().map(|s| normalize(s)).collect()))
+            .collect();
+        for g in &groups {
+            let cats: Vec<Ent> = g
+                .iter()
+                .filter_map(|s| map.get(s))
+                .flatten()
+                .filter(|e| matches!(e, Ent::Category(_) | Ent::Brand(_)))
+                .cloned()
+                .collect();
+            if let Some(first) = cats.first().cloned() {
+                for s in g {
+                    add_to(&mut map, s, first.clone());
+                }
+            }
+        }
+        let mut surfaces: Vec<&String> = map.keys().collect();
+        surfaces.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        let alts: Vec<String> =
+            surfaces
+                .iter()
+                .map(|s| {
+                    if has_cjk(s) {
+                        regex::escape(s)
+                    } else {
+                        format!(r"(?-u:\b){}(?:e?s)?(?-u:\b)", regex::escape(s))
+                    }
+                })
+                .collect();
+        let re = if alts.is_empty() { None } else { Regex::new(&alts.join("|")).ok() };
+        self.vocab = Vocab { re, map };
+    }
+
+    /// Category id of a path, if the catalogue has it.
+    pub fn category_id(&self, path: &str) -> Option<u32> {
+        self.cat_ids.get(path).copied()
+    }
+
+    /// Brand id by any spelling the catalogue knows (case-insensitive).
+    pub fn brand_by_name(&self, name: &str) -> Option<u32> {
+        self.brand_ids.get(&name.to_lowercase()).copied()
+    }
+
+    /// Name of a category path in the request language (leaf only).
+    pub fn category_label(&self, path: &str, zh: bool) -> String {
+        let info = self.category_id(path).map(|i| &self.cats[i as usize]);
+        let full = match (zh, info.and_then(|c| c.zh.as_deref())) {
+            (true, Some(z)) => z,
+            _ => path,
+        };
+        full.rsplit('/').next().unwrap_or(full).to_owned()
+    }
+
+    pub fn brand_label(&self, name: &str, zh: bool) -> String {
+        if zh {
+            if let Some(z) = self.brand_by_name(name).and_then(|b| self.brands[b as usize].zh.clone()) {
+                return z;
+            }
+            if let Some((_, z)) = BRAND_ALIASES.iter().find(|(e, _)| e.eq_ignore_ascii_case(name)) {
+                return (*z).to_owned();
+            }
+        }
+        name.to_owned()
+    }
+
+    /// Popularity used for "best-selling" and as a small prior.
+    pub fn pop(&self, i: usize) -> f32 {
+        match self.popularity.get(i) {
+            Some(&p) if p.is_finite() => p.max(0.0),
+            _ => self.recs[i].own_pop,
+        }
+    }
+
+    /// Title in the request language when the catalogue has one (`title_zh` / `title_en`).
+    pub fn title(&self, i: usize, zh: bool) -> &str {
+        let it = &self.items[i];
+        let key = if zh { "title_zh" } else { "title_en" };
+        it.attributes.get(key).map(String::as_str).unwrap_or(&it.title)
+    }
+}
