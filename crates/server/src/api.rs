@@ -48,6 +48,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/model", post(load_model))
         .merge(crate::web::routes())
         .merge(crate::dashboard::routes())
+        .merge(crate::assistant::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth))

@@ -39,6 +39,8 @@ pub struct Extras {
     stats: Mutex<Option<((u64, u64), Instant, Arc<Value>)>>,
     evaluating: AtomicBool,
     last_evaluation_error: Mutex<Option<String>>,
+    /// Search and the assistant (built on first use, kept in step with the catalogue).
+    pub(crate) guide: crate::assistant::GuideSlot,
 }
 
 impl Default for Extras {
@@ -49,6 +51,7 @@ impl Default for Extras {
             stats: Mutex::new(None),
             evaluating: AtomicBool::new(false),
             last_evaluation_error: Mutex::new(None),
+            guide: Default::default(),
         }
     }
 }

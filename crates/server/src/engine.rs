@@ -530,6 +530,7 @@ impl AppState {
     /// Upsert a catalogue item (store first, then the live catalogue). Returns true when new.
     pub fn upsert_item(&self, item: Item) -> Result<bool, daogou_store::StoreError> {
         let report = self.store().upsert_items(std::slice::from_ref(&item))?;
+        self.extras.guide.upsert(&item);
         self.catalogue.write().unwrap_or_else(|e| e.into_inner()).insert(item.id.clone(), item);
         Ok(report.items_inserted > 0)
     }

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod assistant;
 pub mod config;
 mod dashboard;
 pub mod engine;

@@ -92,6 +92,68 @@ fn with_id() -> Vec<Value> {
 
 /// The OpenAPI document.
 pub fn document() -> Value {
+    let mut doc = service();
+    let (schemas, paths) = web();
+    for (section, add) in [("/components/schemas", schemas), ("/paths", paths)] {
+        if let (Some(to), Value::Object(add)) = (doc.pointer_mut(section).and_then(Value::as_object_mut), add) {
+            to.extend(add);
+        }
+    }
+    doc
+}
+
+/// Search, the assistant and what the storefront and dashboard use (schemas, paths).
+fn web() -> (Value, Value) {
+    let e4 = ["400", "401", "403"];
+    let schemas = json!({
+        "Ask": {"type": "object", "required": ["text"], "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "\\S",
+                     "description": "the shopper's request, Chinese or English (\"300元以下的跑鞋\", \"cheaper\")"},
+            "conversation": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$",
+                             "description": "continue this conversation (from a previous answer)"},
+            "user": {"allOf": [id_schema()], "description": "the shopper: personal ranking and reasons"},
+            "n": {"type": "integer", "minimum": 1, "maximum": 100, "description": "items wanted (default 10)"}}},
+        "Answer": {"type": "object", "properties": {
+            "conversation": {"type": "string"}, "reply": {"type": "string"},
+            "parse": {"type": "object", "description": "what was understood: language, min_price, max_price, currency, categories, brands, exclude_brands, exclude_categories, attributes, exclude_attributes, recipient, occasion, sort, keywords, refinement"},
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "price": {"type": "number", "nullable": true},
+                "category": {"type": "string", "nullable": true}, "brand": {"type": "string", "nullable": true},
+                "score": {"type": "number"}, "reason": {"type": "string"}}}}}}
+    });
+    let paths = json!({
+        "/": {"get": {"summary": "the web storefront (HTML; no key needed: its data calls use the API's scopes)", "security": [],
+            "responses": {"200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+        "/dashboard": {"get": {"summary": "the web dashboard (HTML; no key needed: its data calls use the API's scopes)", "security": [],
+            "responses": {"200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+        "/search": {"get": {"summary": "product search over the catalogue, Chinese and English (scope read)",
+            "parameters": [
+                {"name": "q", "in": "query", "required": true, "description": "search text",
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "\\S"}},
+                qs("n", json!({"type": "integer", "minimum": 1, "maximum": 200}), "how many (default 10)")],
+            "responses": responses(("200", ok("Picks")), &e4)}},
+        "/assistant": {"post": {"summary": "the shopping assistant: one turn of a conversation; every item satisfies the request's constraints, ranked for the user, with a reason (scope read)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ask"}}}},
+            "responses": responses(("200", ok("Answer")), &["400", "401", "403", "413"])}},
+        "/stats/overview": {"get": {"summary": "data statistics: counts, events per day and kind, popularity long tail, items by category (scope read)",
+            "responses": responses(("200", ok("Object")), &["401", "403"])}},
+        "/stats/leaderboard": {"get": {"summary": "the stored model leaderboard (from `daogou demo` or POST /admin/evaluate) (scope read)",
+            "responses": responses(("200", ok("Object")), &["401", "403"])}},
+        "/stats/model": {"get": {"summary": "the current model, its versions since start, the model names, the last retrain (scope read)",
+            "responses": responses(("200", ok("Object")), &["401", "403"])}},
+        "/admin/evaluate": {"post": {"summary": "compare models on a time split of the stored data and store the leaderboard (scope admin)",
+            "parameters": [q("wait", "boolean", "answer when the evaluation is done (default: 202 at once)")],
+            "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "409": err(), "422": err()}}},
+        "/admin/users": {"get": {"summary": "the most active users known to the model (scope admin)",
+            "parameters": [qs("n", json!({"type": "integer", "minimum": 1, "maximum": 200}), "how many (default 20)")],
+            "responses": responses(("200", ok("Object")), &e4)}},
+        "/admin/users/{id}": {"get": {"summary": "a user's stored history, newest first (scope admin)",
+            "parameters": [p("id")], "responses": responses(("200", ok("Object")), &e4)}}
+    });
+    (schemas, paths)
+}
+
+fn service() -> Value {
     let e4 = ["400", "401", "403"];
     json!({
         "openapi": "3.0.3",

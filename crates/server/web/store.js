@@ -212,7 +212,7 @@
     }
   }
 
-  const HINTS = ['300元以下的跑鞋', 'running shoes under 500 yuan', '便宜点', '换个牌子', '送妈妈的礼物 200元以内', 'not red'];
+  const HINTS = ['300元以下的跑鞋', 'running shoes under 400 RMB', '便宜点', '换个牌子', '送妈妈的礼物 200元以内', 'not red'];
   function setupChat() {
     const input = document.getElementById('chat-input');
     document.getElementById('chat-toggle').addEventListener('click', () => {

@@ -165,6 +165,8 @@ async fn no_input_makes_a_5xx() {
         ("GET", "/admin/users/{}"),
         ("GET", "/"),
         ("GET", "/dashboard"),
+        ("GET", "/search"),
+        ("POST", "/assistant"),
         ("POST", "/users/{}/recommendations"),
         ("GET", "/{}"),
     ];

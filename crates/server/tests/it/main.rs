@@ -2,6 +2,7 @@
 //! no port). One integration-test binary for the crate.
 
 mod api;
+mod assistant;
 mod fuzz;
 mod privacy;
 mod support;

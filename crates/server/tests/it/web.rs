@@ -44,6 +44,14 @@ async fn pages_are_served_from_the_binary_without_a_key() {
             assert_eq!(raw(&app, src).await.0, StatusCode::OK, "{page} refers to {src}");
         }
     }
+    // the OpenAPI document lists the new endpoints (the schemathesis run covers what it lists)
+    let (_, doc) = call(&app, "GET", "/openapi.json", Some(READ), None).await;
+    for path in ["/", "/dashboard", "/search", "/assistant", "/stats/overview", "/stats/leaderboard", "/stats/model"] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from /openapi.json");
+    }
+    for path in ["/admin/evaluate", "/admin/users", "/admin/users/{id}"] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from /openapi.json");
+    }
     assert_eq!(call(&app, "GET", "/stats/overview", None, None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&app, "GET", "/stats/overview", Some(READ), None).await.0, StatusCode::OK);
     assert_eq!(call(&app, "GET", "/admin/users", Some(READ), None).await.0, StatusCode::FORBIDDEN);

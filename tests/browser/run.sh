@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The real-browser test of the storefront and dashboard (CI step after the cargo tests).
+# Installs Debian's chromium when missing and playwright-core from package-lock.json, builds
+# nothing itself (uses target/debug/daogou, or $DAOGOU_BIN), creates the demo shop, starts
+# `daogou serve` on a free loopback port, and runs storefront.test.mjs. Screenshots and logs go
+# to target/browser-artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+bin=${DAOGOU_BIN:-$root/target/debug/daogou}
+art=${ARTIFACTS:-$root/target/browser-artifacts}
+[ -x "$bin" ] || { echo "browser test: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
+
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+# a CJK font, or the screenshots show boxes instead of the Chinese text
+{ command -v fc-list >/dev/null && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; } || need+=(fonts-wqy-zenhei)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]} (apt-get)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+echo "== $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+
+rm -rf "$art"
+mkdir -p "$art"
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+start=$(date +%s%N)
+"$bin" demo --db "$tmp/shop.db" >"$art/demo.log"
+echo "== demo shop created in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+"$bin" serve --db "$tmp/shop.db" --bind 127.0.0.1:0 >"$tmp/serve.out" 2>"$art/serve.log" &
+pid=$!
+url=
+for _ in $(seq 1 600); do
+  url=$(sed -n 's/^listening on //p' "$tmp/serve.out" | head -n 1)
+  [ -n "$url" ] && break
+  kill -0 "$pid" 2>/dev/null || { echo "daogou serve exited:" >&2; cat "$art/serve.log" >&2; exit 1; }
+  sleep 0.2
+done
+[ -n "$url" ] || { echo "daogou serve did not start in 120 s" >&2; exit 1; }
+echo "== daogou serve at $url"
+DAOGOU_URL=$url ARTIFACTS=$art node tests/browser/storefront.test.mjs

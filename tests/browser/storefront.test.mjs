@@ -1,0 +1,110 @@
+// The storefront and dashboard of `daogou serve` in headless Chromium (playwright-core, no
+// bundled browser: Debian's /usr/bin/chromium). Run by tests/browser/run.sh, which starts the
+// server on the demo shop and passes its address in DAOGOU_URL.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const base = process.env.DAOGOU_URL;
+const out = process.env.ARTIFACTS || 'target/browser-artifacts';
+if (!base) throw new Error('DAOGOU_URL is not set (run tests/browser/run.sh)');
+mkdirSync(out, { recursive: true });
+
+const failures = [];
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+    '--no-first-run', '--disable-component-update', '--disable-sync',
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+page.setDefaultTimeout(30_000);
+// script errors and blocked content (CSP) fail the test; a 404 answered by the API does not
+const problems = [];
+page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push('console: ' + m.text());
+});
+const shot = (name) => page.screenshot({ path: join(out, name), fullPage: true });
+
+try {
+  // ---------------------------------------------------------------- storefront home
+  await page.goto(base + '/');
+  const forYou = page.locator('[data-testid=for-you] [data-testid=product-card]');
+  await forYou.first().waitFor();
+  check((await forYou.count()) >= 4, `home shows recommendations for the selected user (${await forYou.count()})`);
+  const user = await page.locator('[data-testid=user-select]').inputValue();
+  check(user !== '', `a demo user is selected (${user})`);
+  const reasons = await page.locator('[data-testid=for-you] .reason').allTextContents();
+  check(reasons.length > 0 && reasons.every((r) => r.trim() !== ''), 'every recommendation has a reason');
+  await page.locator('[data-testid=popular] [data-testid=product-card]').first().waitFor();
+  await shot('storefront.png');
+
+  // ---------------------------------------------------------------- the assistant
+  async function ask(question, limit, file) {
+    await page.locator('#chat-new').click();
+    await page.locator('[data-testid=chat-input]').fill(question);
+    await page.locator('[data-testid=chat-send]').click();
+    const answer = page.locator('[data-testid=answer]').last();
+    await answer.waitFor();
+    const prices = (await answer.locator('[data-testid=product-card]').evaluateAll((cs) => cs.map((c) => c.dataset.price)))
+      .map((p) => (p === '' ? NaN : Number(p)));
+    check(prices.length > 0, `“${question}”: the assistant shows products (${prices.length})`);
+    check(prices.every((p) => p <= limit), `“${question}”: every shown price ≤ ${limit} (${prices.join(', ')})`);
+    check(Number(await answer.getAttribute('data-max-price')) === limit, `“${question}”: parsed max price ${limit}`);
+    const chips = await page.locator('[data-testid=parse-chips]').last().allTextContents();
+    check(chips.join(' ').includes(String(limit)), `“${question}”: the parse chips show the limit (${chips.join(' ')})`);
+    // the chat panel floats over the page: photograph it with the answer in view
+    await answer.scrollIntoViewIfNeeded();
+    await page.locator('[data-testid=chat]').screenshot({ path: join(out, file) });
+  }
+  await page.locator('[data-testid=chat-toggle]').click();
+  await ask('300元以下的跑鞋', 300, 'assistant-zh.png');
+  await ask('running shoes under 400 RMB', 400, 'assistant-en.png');
+  await page.locator('#chat-close').click();
+
+  // ---------------------------------------------------------------- a product page
+  const first = forYou.first();
+  const id = await first.getAttribute('data-item');
+  await first.click();
+  await page.locator(`[data-testid=product][data-item="${id}"]`).waitFor();
+  const title = await page.locator('[data-testid=product-title]').textContent();
+  check(title.trim().length > 0, `clicking a recommendation opens its product page (${id}: ${title})`);
+  await page.locator('[data-testid=similar] [data-testid=product-card]').first().waitFor();
+  check((await page.locator('[data-testid=similar] [data-testid=product-card]').count()) > 0, 'the product page shows similar items');
+  await page.locator('[data-testid=bought-together] h2').waitFor();
+  await shot('product.png');
+
+  // ---------------------------------------------------------------- dashboard
+  await page.goto(base + '/dashboard');
+  await page.locator('[data-testid=events-chart] path.series').first().waitFor();
+  check((await page.locator('[data-testid=events-chart] path.series').count()) >= 3, 'events over time: one line per event kind');
+  await page.locator('[data-testid=tail-chart] path.series').waitFor();
+  check(true, 'popularity long tail drawn');
+  await page.locator('[data-testid=board-chart] rect').first().waitFor();
+  const rows = await page.locator('[data-testid=leaderboard] tr').count();
+  check(rows >= 3, `leaderboard from the demo's evaluation (${rows - 1} models)`);
+  await page.locator('[data-testid=versions] tr').nth(1).waitFor();
+  await page.locator('[data-testid=user-recs] li').first().waitFor();
+  check((await page.locator('[data-testid=user-history] tr').count()) > 0, 'per-user page: history');
+  await shot('dashboard.png');
+} catch (e) {
+  failures.push(String(e && e.stack ? e.stack : e));
+  console.log('FAIL ' + e);
+  await shot('failure.png').catch(() => {});
+} finally {
+  await browser.close();
+}
+for (const p of problems) failures.push(p);
+if (failures.length) {
+  console.log(`\n${failures.length} failure(s):\n` + failures.join('\n'));
+  process.exit(1);
+}
+console.log(`\nbrowser test passed; screenshots in ${out}`);
