@@ -389,6 +389,16 @@ impl Recommender for Als {
         }
     }
 
+    fn score_users(&self, users: &[u32], out: &mut [f32]) {
+        batch_scores(&self.user_factors, &self.item_factors, self.k, users, out);
+        for (&u, row) in users.iter().zip(out.chunks_exact_mut(self.n_items)) {
+            let known = (u as usize) < self.n_users && self.user_factor(u).iter().any(|&v| v != 0.0);
+            if !known {
+                self.fallback(row);
+            }
+        }
+    }
+
     fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
         Some(cosine_neighbours(&self.item_factors, &self.item_norms, self.k, item, n))
     }
@@ -760,6 +770,27 @@ pub(crate) fn axpy_rows(rows: &[(u32, f32)], m: &[f32], out: &mut [f32]) {
     Arch::new().dispatch(AxpyRows { rows, m, out });
 }
 
+/// out (users.len() × n_items, row-major) = X Yᵀ for the rows `users` of the row-major factors
+/// `x` (unknown users give zeros) and all rows of `y`, as one single-threaded matrix product
+/// (callers run batches in parallel).
+pub(crate) fn batch_scores(x: &[f32], y: &[f32], k: usize, users: &[u32], out: &mut [f32]) {
+    let (b, n) = (users.len(), y.len() / k);
+    let mut xb = vec![0f32; b * k];
+    for (row, &u) in xb.chunks_exact_mut(k).zip(users) {
+        if let Some(src) = x.get(u as usize * k..(u as usize + 1) * k) {
+            row.copy_from_slice(src);
+        }
+    }
+    faer::linalg::matmul::matmul(
+        faer::MatMut::from_row_major_slice_mut(&mut out[..b * n], b, n),
+        faer::Accum::Replace,
+        faer::MatRef::from_row_major_slice(&xb, b, k),
+        faer::MatRef::from_row_major_slice(y, n, k).transpose(),
+        1.0f32,
+        faer::Par::Seq,
+    );
+}
+
 /// Euclidean norm of each k-row of `m`.
 pub(crate) fn row_norms(m: &[f32], k: usize) -> Vec<f32> {
     m.chunks_exact(k).map(|r| r.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt() as f32).collect()
@@ -976,6 +1007,34 @@ mod tests {
         let back = super::load(&model.state()).unwrap();
         assert_eq!(back.state(), model.state(), "the best epoch is saved");
         assert_eq!(model.state().count(early_stop::BEST_EPOCH).unwrap(), curve.best);
+    }
+
+    #[test]
+    fn batch_scores_equal_single_scores_up_to_rounding() {
+        let (m, _) = planted_clusters(60, 70, 3, 8, 4);
+        let model = fit_with(&m, Params::new().with("factors", 24).with("iterations", 3));
+        // 59 is a user without training data (popularity fallback); 1000 is unknown
+        let users = [3u32, 0, 59, 17, 1000];
+        let m2 = {
+            let mut t = Vec::new();
+            for u in 0..59u32 {
+                let (i, v) = m.user_row(u);
+                t.extend(i.iter().zip(v).map(|(&i, &v)| daogou_core::Interaction::new(u, i, v)));
+            }
+            Interactions::from_interactions(60, 70, &t, daogou_core::Aggregate::Sum)
+        };
+        let model2 = fit_with(&m2, Params::new().with("factors", 24).with("iterations", 3));
+        for model in [&model, &model2] {
+            let mut batch = vec![0f32; users.len() * 70];
+            model.score_users(&users, &mut batch);
+            let mut one = vec![0f32; 70];
+            for (&u, row) in users.iter().zip(batch.chunks_exact(70)) {
+                model.score_user(u, &mut one);
+                for (a, b) in row.iter().zip(&one) {
+                    assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "user {u}: {a} vs {b}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -610,6 +610,13 @@ impl Recommender for Bpr {
         self.score_factors(x, out);
     }
 
+    fn score_users(&self, users: &[u32], out: &mut [f32]) {
+        crate::als::batch_scores(&self.user_factors, &self.item_factors, self.h.factors, users, out);
+        for row in out.chunks_exact_mut(self.n_items).take(users.len()) {
+            row.iter_mut().zip(&self.item_bias).for_each(|(o, &b)| *o += b);
+        }
+    }
+
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
         let x = self.fold_in(history);
         self.score_factors(x.as_deref(), out);
@@ -705,6 +712,22 @@ mod tests {
         assert_eq!(early.item_factors, plain.item_factors, "refitted on all the data with the best epoch count");
         assert_eq!(early.user_factors, plain.user_factors);
         assert_eq!(super::load(&early.state()).unwrap().state(), early.state());
+    }
+
+    #[test]
+    fn batch_scores_equal_single_scores_up_to_rounding() {
+        let (m, _) = planted_clusters(50, 40, 3, 8, 6);
+        let model = fit_with(&m, Params::new().with("factors", 16).with("iterations", 5));
+        let users = [7u32, 0, 49, 500];
+        let mut batch = vec![0f32; users.len() * 40];
+        model.score_users(&users, &mut batch);
+        let mut one = vec![0f32; 40];
+        for (&u, row) in users.iter().zip(batch.chunks_exact(40)) {
+            model.score_user(u, &mut one);
+            for (a, b) in row.iter().zip(&one) {
+                assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "user {u}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

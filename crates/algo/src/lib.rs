@@ -17,8 +17,8 @@ mod als;
 mod baseline;
 mod bpr;
 mod buy_again;
-mod early_stop;
 mod category_popularity;
+mod early_stop;
 mod ease;
 mod item_knn;
 mod knn_baseline;
@@ -125,6 +125,16 @@ pub trait Recommender: Send + Sync {
     /// session; values are ratings for explicit models and weights for implicit ones.
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]);
 
+    /// Score every item for several training users, one row of [`Self::n_items`] after another
+    /// in `out` (batch jobs such as top-N for every user). Factor models override it with one
+    /// matrix product per batch, which reads the item factors once per batch instead of once per
+    /// user (scores then equal [`Self::score_user`]'s up to rounding).
+    fn score_users(&self, users: &[u32], out: &mut [f32]) {
+        for (&u, row) in users.iter().zip(out.chunks_exact_mut(self.n_items())) {
+            self.score_user(u, row);
+        }
+    }
+
     /// The rating predictor, when the model predicts explicit ratings.
     fn as_rating_predictor(&self) -> Option<&dyn RatingPredictor> {
         None
@@ -145,6 +155,27 @@ pub trait Recommender: Send + Sync {
     fn explain(&self, _history: &[(u32, f32)], _item: u32, _n: usize) -> Vec<(u32, f32)> {
         Vec::new()
     }
+
+    /// Sparse scoring, for neighbourhood models: fills `out` with the items `history` reaches,
+    /// each with the score [`Self::score_history`] gives it (bit for bit) and the history item
+    /// [`Self::explain`]`(history, item, 1)` names; every item left out scores below all of
+    /// them. Costs what the history's neighbourhoods cost instead of a pass over the whole
+    /// catalogue. Returns false (and leaves `out` empty) when the model scores densely only.
+    fn score_reached(&self, _history: &[(u32, f32)], out: &mut Vec<Reached>) -> bool {
+        out.clear();
+        false
+    }
+}
+
+/// One item of a sparse score vector ([`Recommender::score_reached`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reached {
+    /// The item.
+    pub item: u32,
+    /// Its score.
+    pub score: f32,
+    /// The history item that contributed most (`None` when only the item itself did).
+    pub because: Option<u32>,
 }
 
 /// Predicts explicit ratings.

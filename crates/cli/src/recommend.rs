@@ -1,14 +1,17 @@
 //! `daogou recommend` and `daogou similar`: the answers a shop shows.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use daogou_algo::{build_model, topk::top_k, Recommender, TrainData};
 use daogou_core::{Dataset, EventKind, Interaction, Interactions, Item};
 use daogou_eval::protocol::train_matrix;
 use daogou_eval::EvalOptions;
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::args::{load_db, ModelArgs, SignalArgs, DEFAULT_DB};
@@ -20,8 +23,16 @@ pub struct RecommendArgs {
     #[arg(long, default_value = DEFAULT_DB, value_name = "PATH")]
     db: PathBuf,
     /// The user's external id.
-    #[arg(long, value_name = "ID")]
-    user: String,
+    #[arg(long, value_name = "ID", required_unless_present = "all_users", conflicts_with = "all_users")]
+    user: Option<String>,
+    /// Top-N for every user the model knows, written to --out (training items left out, no
+    /// reasons; users scored in parallel batches).
+    #[arg(long, requires = "out")]
+    all_users: bool,
+    /// With --all-users: the output file, CSV with the header `user,rank,item,score` (one row per
+    /// recommendation), or JSON lines `{"user", "items", "scores"}` for a name ending in .jsonl.
+    #[arg(long, value_name = "FILE", requires = "all_users")]
+    out: Option<PathBuf>,
     /// How many recommendations.
     #[arg(long, short = 'n', default_value_t = 10)]
     n: usize,
@@ -152,14 +163,101 @@ pub fn strongest_kinds(ds: &Dataset, user: u32) -> HashMap<u32, EventKind> {
     out
 }
 
+/// Users scored per matrix product in `--all-users`: a batch's scores (BATCH × items) stay
+/// small enough for the cache-friendly top-k pass that follows.
+const BATCH: usize = 128;
+
+/// `--all-users`: the top `n` of every user into `out`; returns the users written.
+fn recommend_all(f: &Fitted, n: usize, out: &Path) -> Result<usize> {
+    let jsonl = match out.extension().and_then(|e| e.to_str()) {
+        Some("jsonl") => true,
+        Some("csv") => false,
+        _ => bail!("--out {}: name the format by the extension, .csv or .jsonl", out.display()),
+    };
+    let (ds, model, matrix) = (&f.dataset, f.model.as_ref(), &f.matrix);
+    let (n_users, n_items) = (ds.users.len(), model.n_items());
+    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    if !jsonl {
+        w.write_all(b"user,rank,item,score\n")?;
+    }
+    let pb = progress::bar(n_users as u64, "top-N for every user");
+    let users: Vec<u32> = (0..n_users as u32).collect();
+    // blocks of batches in parallel, written in user order
+    for block in users.chunks(BATCH * 16 * rayon::current_num_threads()) {
+        let parts: Vec<Result<Vec<u8>>> = block
+            .par_chunks(BATCH)
+            .map_init(
+                || vec![0f32; BATCH * n_items],
+                |buf, batch| {
+                    let buf = &mut buf[..batch.len() * n_items];
+                    model.score_users(batch, buf);
+                    let mut jsonl_text = Vec::new();
+                    let mut csv_text = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+                    for (&u, scores) in batch.iter().zip(buf.chunks_exact(n_items)) {
+                        let seen = if (u as usize) < matrix.n_users() { matrix.user_row(u).0 } else { &[] };
+                        let top = top_k(scores, n, |i| seen.binary_search(&i).is_ok());
+                        let user = ds.users.id(u);
+                        if jsonl {
+                            let items: Vec<&str> = top.iter().map(|&(i, _)| ds.items.id(i)).collect();
+                            let scores: Vec<f32> = top.iter().map(|&(_, s)| s).collect();
+                            serde_json::to_writer(
+                                &mut jsonl_text,
+                                &json!({"user": user, "items": items, "scores": scores}),
+                            )?;
+                            jsonl_text.push(b'\n');
+                        } else {
+                            for (rank, &(i, s)) in top.iter().enumerate() {
+                                let (rank, score) = ((rank + 1).to_string(), s.to_string());
+                                csv_text.write_record([user, rank.as_str(), ds.items.id(i), score.as_str()])?;
+                            }
+                        }
+                    }
+                    if jsonl {
+                        return Ok(jsonl_text);
+                    }
+                    csv_text.into_inner().map_err(|e| anyhow!("{}", e.error()))
+                },
+            )
+            .collect();
+        for part in parts {
+            w.write_all(&part?).with_context(|| format!("cannot write {}", out.display()))?;
+        }
+        pb.inc(block.len() as u64);
+    }
+    w.flush().with_context(|| format!("cannot write {}", out.display()))?;
+    pb.finish_and_clear();
+    Ok(n_users)
+}
+
 pub fn recommend(a: RecommendArgs) -> Result<()> {
     let fitted = fitted_for(&a.db, &a.model, &a.signal)?;
+    if a.all_users {
+        let out = a.out.as_deref().expect("clap requires --out with --all-users");
+        let started = Instant::now();
+        let users = recommend_all(&fitted, a.n, out)?;
+        let seconds = started.elapsed().as_secs_f64();
+        if a.json {
+            let summary =
+                json!({"model": fitted.model.name(), "users": users, "n": a.n, "out": out, "seconds": seconds});
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        } else {
+            println!(
+                "top {} for {users} users ({}) written to {} in {seconds:.2} s",
+                a.n,
+                fitted.model.name(),
+                out.display()
+            );
+        }
+        return Ok(());
+    }
     let ds = &fitted.dataset;
-    let user = ds.users.get(&a.user).ok_or_else(|| {
+    let a_user = a.user.as_deref().expect("clap requires --user without --all-users");
+    let user = ds.users.get(a_user).ok_or_else(|| {
         let examples: Vec<&str> = ds.users.ids().iter().take(3).map(String::as_str).collect();
         anyhow!(
             "user `{}` is not in {} (user ids look like: {})",
-            a.user,
+            a_user,
             source_name(&a.db, &a.model),
             examples.join(", ")
         )
@@ -173,10 +271,10 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"user": a.user, "model": fitted.model.name(), "items": items}))?
+            serde_json::to_string_pretty(&json!({"user": a_user, "model": fitted.model.name(), "items": items}))?
         );
     } else {
-        println!("recommended for {} ({}):", a.user, fitted.model.name());
+        println!("recommended for {} ({}):", a_user, fitted.model.name());
         for (rank, p) in picks.iter().enumerate() {
             println!("{:>3}. {}  {}  — {}", rank + 1, ds.items.id(p.item), ds.title(p.item), p.reason);
         }

@@ -363,3 +363,55 @@ fn items_rated_below_the_positive_threshold_are_no_candidates() {
     assert_eq!(r["users_evaluated"], 1, "{r}");
     assert_eq!(r["precision@1"], 1.0, "A was recommended to the user who rated it: {r}");
 }
+
+#[test]
+fn recommend_all_users_writes_every_users_top_n_like_recommend_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    ok(&["demo", "--seed", "5", "--users", "90", "--items", "80", "--db", s(&db)]);
+    let users = json(&["stats", "--db", s(&db), "--json"])["users"].as_u64().unwrap() as usize;
+    for model in ["item-knn", "als"] {
+        let file = dir.path().join(format!("{model}.daogou"));
+        ok(&["train", "--db", s(&db), "--model", model, "--out", s(&file)]);
+        let csv_out = dir.path().join(format!("{model}.csv"));
+        let summary = json(&[
+            "recommend",
+            "--db",
+            s(&db),
+            "--model",
+            s(&file),
+            "--all-users",
+            "-n",
+            "5",
+            "--out",
+            s(&csv_out),
+            "--json",
+        ]);
+        assert_eq!(summary["users"], users, "{summary}");
+        let text = std::fs::read_to_string(&csv_out).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("user,rank,item,score"));
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        assert_eq!(rows.len(), users * 5, "5 rows per user");
+        let jsonl_out = dir.path().join(format!("{model}.jsonl"));
+        ok(&["recommend", "--db", s(&db), "--model", s(&file), "--all-users", "-n", "5", "--out", s(&jsonl_out)]);
+        let lists: Vec<serde_json::Value> =
+            std::fs::read_to_string(&jsonl_out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lists.len(), users);
+        // the same lists as recommend --user (training items left out), in both formats
+        for line in lists.iter().step_by(30) {
+            let user = line["user"].as_str().unwrap();
+            let one = json(&["recommend", "--db", s(&db), "--model", s(&file), "--user", user, "-n", "5", "--json"]);
+            let want: Vec<&serde_json::Value> = one["items"].as_array().unwrap().iter().map(|x| &x["item"]).collect();
+            let got: Vec<&serde_json::Value> = line["items"].as_array().unwrap().iter().collect();
+            assert_eq!(got, want, "{model}, user {user}");
+            let in_csv: Vec<&str> = rows.iter().filter(|r| r[0] == user).map(|r| r[2]).collect();
+            assert_eq!(in_csv, want.iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>());
+        }
+    }
+    let bad = daogou(&["recommend", "--db", s(&db), "--all-users", "--out", s(&dir.path().join("x.txt"))]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.contains(".csv or .jsonl"), "{err}");
+    let bad = daogou(&["recommend", "--db", s(&db), "--all-users"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--out"));
+}
