@@ -26,25 +26,38 @@ echo "== $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
 rm -rf "$art"
 mkdir -p "$art"
 tmp=$(mktemp -d)
-pid=
+pids=()
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
+# start `daogou serve NAME ARGS…` on a free loopback port; its address in $url
+serve() {
+  local name=$1
+  shift
+  "$bin" serve --db "$tmp/shop.db" --bind 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$art/$name.log" &
+  local pid=$!
+  pids+=("$pid")
+  url=
+  for _ in $(seq 1 600); do
+    url=$(sed -n 's/^listening on //p' "$tmp/$name.out" | head -n 1)
+    [ -n "$url" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "daogou serve exited:" >&2; cat "$art/$name.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "daogou serve did not start in 120 s" >&2
+  exit 1
+}
+
 start=$(date +%s%N)
 "$bin" demo --db "$tmp/shop.db" >"$art/demo.log"
 echo "== demo shop created in $(( ($(date +%s%N) - start) / 1000000 )) ms"
-"$bin" serve --db "$tmp/shop.db" --bind 127.0.0.1:0 >"$tmp/serve.out" 2>"$art/serve.log" &
-pid=$!
-url=
-for _ in $(seq 1 600); do
-  url=$(sed -n 's/^listening on //p' "$tmp/serve.out" | head -n 1)
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { echo "daogou serve exited:" >&2; cat "$art/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
-[ -n "$url" ] || { echo "daogou serve did not start in 120 s" >&2; exit 1; }
-echo "== daogou serve at $url"
-DAOGOU_URL=$url ARTIFACTS=$art node tests/browser/storefront.test.mjs
+serve serve
+open_url=$url
+# the same shop behind an API key: the pages must ask for it
+key=browser-test-admin-key
+serve serve-keys --api-keys "$key:read+write+admin"
+echo "== daogou serve at $open_url (open) and $url (API key)"
+DAOGOU_URL=$open_url DAOGOU_KEYED_URL=$url DAOGOU_KEY=$key ARTIFACTS=$art node tests/browser/storefront.test.mjs

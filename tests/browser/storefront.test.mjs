@@ -95,6 +95,29 @@ try {
   await page.locator('[data-testid=user-recs] li').first().waitFor();
   check((await page.locator('[data-testid=user-history] tr').count()) > 0, 'per-user page: history');
   await shot('dashboard.png');
+
+  // the retrain button: a new model version appears in the list
+  const versions = page.locator('[data-testid=versions] tr');
+  const before = await versions.count();
+  await page.locator('#retrain-model').selectOption('item-knn');
+  await page.locator('[data-testid=retrain]').click();
+  await page.locator('#retrain-status', { hasText: '✓' }).waitFor();
+  check((await versions.count()) === before + 1, `retrain adds a model version (${before - 1} → ${(await versions.count()) - 1})`);
+
+  // ---------------------------------------------------------------- with API keys configured
+  const keyed = process.env.DAOGOU_KEYED_URL;
+  if (keyed) {
+    const p2 = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    await p2.goto(keyed + '/');
+    await p2.locator('[data-testid=api-key]').waitFor();
+    check(true, 'with API keys the storefront asks for a key');
+    await p2.locator('[data-testid=api-key]').fill(process.env.DAOGOU_KEY);
+    await p2.locator('[data-testid=api-key]').press('Enter');
+    await p2.locator('[data-testid=for-you] [data-testid=product-card]').first().waitFor();
+    check((await p2.locator('[data-testid=for-you] [data-testid=product-card]').count()) > 0, 'with the key the storefront shows recommendations');
+    await p2.screenshot({ path: join(out, 'storefront-with-key.png') });
+    await p2.close();
+  }
 } catch (e) {
   failures.push(String(e && e.stack ? e.stack : e));
   console.log('FAIL ' + e);

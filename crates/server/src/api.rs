@@ -801,9 +801,12 @@ async fn run_retrain(s: Arc<AppState>, spec: Option<ModelSpec>) -> (bool, Value)
     (res.is_ok(), outcome)
 }
 
-/// Start the background jobs of the service: a retrain every `retrain_secs` when configured.
+/// Start the background jobs of the service: index the catalogue for search and the assistant,
+/// and a retrain every `retrain_secs` when configured.
 /// Call once, inside the runtime, after building the state.
 pub fn start_background(state: Arc<AppState>) {
+    let s = state.clone();
+    tokio::task::spawn_blocking(move || s.extras.guide.warm(&s));
     let secs = state.config.retrain_secs;
     if secs == 0 {
         return;

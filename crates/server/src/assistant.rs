@@ -60,6 +60,13 @@ fn guide_error(e: daogou_guide::Error) -> ApiError {
 }
 
 impl GuideSlot {
+    /// Build the guide now if not built yet (at start, so the first question does not wait).
+    pub(crate) fn warm(&self, s: &AppState) {
+        if let Err(e) = self.get(s) {
+            eprintln!("assistant: cannot index the catalogue yet ({}); retrying on the first question", e.message);
+        }
+    }
+
     /// The guide, built now (from the stored catalogue) when this is the first use. Blocking.
     fn get(&self, s: &AppState) -> Result<Arc<Built>, ApiError> {
         let mut slot = self.built.lock().unwrap_or_else(|e| e.into_inner());
