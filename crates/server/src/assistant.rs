@@ -84,14 +84,8 @@ impl GuideSlot {
                 guide.remove(i as u32).map_err(guide_error)?;
             }
         }
-        let snap = s.snapshot();
-        let pop: Vec<f32> = ids
-            .ids
-            .iter()
-            .map(|id| snap.items.get(id).and_then(|i| snap.popularity.get(i as usize).copied()).unwrap_or(0.0))
-            .collect();
-        guide.set_popularity(&pop).map_err(guide_error)?;
         let b = Arc::new(Built { guide, ids: RwLock::new(ids), model_map: Mutex::new(None) });
+        b.model_map(&s.snapshot()); // also hands the guide the snapshot's popularity
         *slot = Some(b.clone());
         Ok(b)
     }
@@ -133,13 +127,13 @@ impl Built {
         self.ids.read().unwrap_or_else(|e| e.into_inner()).ids.get(index as usize).cloned()
     }
 
-    /// Model item index → guide index for `snap` (cached per snapshot version).
+    /// Model item index → guide index for `snap` (cached per snapshot version); a new snapshot
+    /// also brings its popularity ("best-selling", and a small prior in the guide's ranking).
     fn model_map(&self, snap: &Snapshot) -> Arc<Vec<u32>> {
         let mut m = self.model_map.lock().unwrap_or_else(|e| e.into_inner());
-        let n_ids = self.ids.read().unwrap_or_else(|e| e.into_inner()).ids.len();
         if let Some((v, map)) = m.as_ref() {
-            // new catalogue items appended since do not change the map of the model's items
-            if *v == snap.version && map.iter().all(|&g| g == u32::MAX || (g as usize) < n_ids) {
+            // every item of a snapshot was in the store when it was fitted, so in the guide
+            if *v == snap.version {
                 return map.clone();
             }
         }
@@ -149,6 +143,16 @@ impl Built {
                 .map(|i| ids.index.get(snap.items.id(i)).copied().unwrap_or(u32::MAX))
                 .collect(),
         );
+        let mut pop = vec![0f32; ids.ids.len()];
+        drop(ids);
+        for (i, &g) in map.iter().enumerate() {
+            if let (Some(p), Some(&x)) = (pop.get_mut(g as usize), snap.popularity.get(i)) {
+                *p = x;
+            }
+        }
+        if let Err(e) = self.guide.set_popularity(&pop) {
+            eprintln!("assistant: popularity not updated: {e}");
+        }
         *m = Some((snap.version, map.clone()));
         map
     }
@@ -237,6 +241,7 @@ async fn assistant(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult {
     let s2 = s.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<daogou_guide::Answer, ApiError> {
         let b = s2.extras.guide.get(&s2)?;
+        b.model_map(&s2.snapshot()); // popularity of the current model's data
         let (personal, history) = match &req.user {
             Some(u) => personal(&s2, &b, u)?,
             None => (None, Vec::new()),

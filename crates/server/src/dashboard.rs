@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use daogou_core::EventKind;
-use daogou_store::Store;
+use daogou_store::{SqliteStore, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -116,11 +116,19 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 // ---------------------------------------------------------------- statistics
 
+/// Read the store without holding the service's connection (which ingestion waits for): a
+/// second connection on the same file (WAL: readers do not block the writer), or the service's
+/// own for an in-memory store.
+fn read_store<T>(s: &AppState, f: impl FnOnce(&SqliteStore) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let path = s.store().path().map(std::path::Path::to_owned);
+    match path {
+        Some(p) => f(&SqliteStore::open(&p)?),
+        None => f(&s.store()),
+    }
+}
+
 fn compute_overview(s: &AppState) -> Result<Value, ApiError> {
-    let (ds, stats) = {
-        let store = s.store();
-        (store.load_dataset()?, store.stats()?)
-    };
+    let (ds, stats) = read_store(s, |st| Ok((st.load_dataset()?, st.stats()?)))?;
     const DAY: i64 = 86_400;
     // interactions per day and kind (searches without an item are in `events_by_kind` only)
     let mut daily: BTreeMap<i64, BTreeMap<&'static str, u64>> = BTreeMap::new();
@@ -222,7 +230,7 @@ struct EvaluateQuery {
 
 /// Run the leaderboard evaluation on the stored data and store the result; blocking.
 fn run_evaluation(s: &AppState) -> Result<Leaderboard, String> {
-    let ds = s.store().load_dataset().map_err(|e| e.to_string())?;
+    let ds = read_store(s, |st| st.load_dataset()).map_err(|e| e.to_string())?;
     let cut = leaderboard::default_cut(&ds);
     let board = leaderboard::evaluate(&ds, leaderboard::DEFAULT_MODELS, cut, "POST /admin/evaluate", now(), |_| {})?;
     let text = serde_json::to_string(&board).map_err(|e| e.to_string())?;
