@@ -39,6 +39,19 @@ async fn answers_honour_the_price_limit() {
 }
 
 #[tokio::test]
+async fn a_known_user_gets_personal_reasons() {
+    let app = app(false);
+    let reasons = |v: &Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|p| p["reason"].as_str().unwrap().to_owned()).collect()
+    };
+    // su0 bought s0..s2 and viewed s4: the server hands the guide su0's scores and history
+    let mine = reasons(&ask(&app, r#"{"text": "running shoes", "user": "su0"}"#).await);
+    assert!(mine.iter().any(|r| r.contains("because you liked") || r.contains("picked for you")), "{mine:?}");
+    let anon = reasons(&ask(&app, r#"{"text": "running shoes"}"#).await);
+    assert!(anon.iter().all(|r| !r.contains("because you liked") && !r.contains("picked for you")), "{anon:?}");
+}
+
+#[tokio::test]
 async fn search_finds_products_and_follows_the_catalogue() {
     let app = app(false);
     let v = get(&app, "/search?q=Book&n=20").await;
