@@ -15,6 +15,8 @@ use crate::{Answer, AskRequest, Error, GuideConfig, Parse, Pick};
 const DEFAULT_N: usize = 10;
 const MAX_N: usize = 100;
 const MAX_CONVERSATION_ID: usize = 128;
+/// "Another brand / colour" moves away from the brands or colours of this many top picks.
+const REFINE_TOP: usize = 3;
 
 /// Keyword → concept with its synonyms (built-in and configured) as alternatives.
 fn concepts(words: &[String], cfg: &GuideConfig, weight: f32) -> Vec<Concept> {
@@ -208,9 +210,13 @@ struct Effective {
     parse: Parse,
     soft: Vec<String>,
     anchor: Option<u32>,
+    /// An item whose kind ranks first without restricting the category (another colour of it).
+    like: Option<u32>,
     excl_items: HashSet<u32>,
-    /// Reply prefix for refinements.
+    /// The refinement applied to the previous answer, if any.
     refined: Option<String>,
+    /// Whether this turn continued the previous one (refinement or added constraints).
+    followup: bool,
 }
 
 fn is_constraint_only(p: &Parse) -> bool {
@@ -219,7 +225,15 @@ fn is_constraint_only(p: &Parse) -> bool {
 
 fn effective(cat: &Catalog, prev: Option<&Turn>, now: Parsed) -> Effective {
     let Parsed { parse: mut p, more_like, soft } = now;
-    let mut eff = Effective { parse: p.clone(), soft, anchor: None, excl_items: HashSet::new(), refined: None };
+    let mut eff = Effective {
+        parse: p.clone(),
+        soft,
+        anchor: None,
+        like: None,
+        excl_items: HashSet::new(),
+        refined: None,
+        followup: false,
+    };
     let Some(prev) = prev else {
         // A refinement with nothing to refine: "cheaper" alone means cheapest first.
         if p.refinement.as_deref() == Some("cheaper") && eff.parse.sort.is_none() {
@@ -241,37 +255,47 @@ fn effective(cat: &Catalog, prev: Option<&Turn>, now: Parsed) -> Effective {
             eff.soft = if eff.soft.is_empty() { prev.soft.clone() } else { eff.soft };
             match r.as_str() {
                 "cheaper" => {
-                    let prices: Vec<f64> = shown.iter().filter_map(|&i| cat.recs[i as usize].price).collect();
-                    if let Some(lo) = prices.iter().copied().reduce(f64::min) {
-                        m.max_price = Some(lo);
+                    // Cheaper than the middle of what was shown, cheapest first.
+                    let mut prices: Vec<f64> = shown.iter().filter_map(|&i| cat.recs[i as usize].price).collect();
+                    prices.sort_by(f64::total_cmp);
+                    if let Some(&mid) = prices.get((prices.len().max(1) - 1) / 2) {
+                        let hi = m.max_price.map_or(mid, |x| x.min(mid));
+                        m.max_price = Some(hi);
                         m.currency = Some(cat.currency.clone());
-                        if m.min_price.is_some_and(|x| x > lo) {
+                        if m.min_price.is_some_and(|x| x > hi) {
                             m.min_price = None;
                         }
-                        eff.excl_items = shown.iter().copied().collect();
                     }
-                    m.sort = m.sort.or(None);
+                    m.sort = Some("price_asc".into());
                 }
                 "other_brand" => {
-                    for &i in &shown {
-                        if let Some(b) = &cat.items[i as usize].brand {
-                            if !m.exclude_brands.contains(b) {
-                                m.exclude_brands.push(b.clone());
-                            }
+                    // The brands asked for before, else those of the top picks.
+                    let from: Vec<String> = if m.brands.is_empty() {
+                        shown.iter().take(REFINE_TOP).filter_map(|&i| cat.items[i as usize].brand.clone()).collect()
+                    } else {
+                        std::mem::take(&mut m.brands)
+                    };
+                    for b in from {
+                        if !m.exclude_brands.contains(&b) {
+                            m.exclude_brands.push(b);
                         }
                     }
-                    m.brands.clear();
                 }
                 "other_color" => {
-                    let bits = shown.iter().fold(0u32, |acc, &i| acc | cat.recs[i as usize].colors);
+                    // The colour asked for before, else those of the top picks; the same kind
+                    // of product as the top pick ranks first.
+                    let bits = match m.attributes.remove("color") {
+                        Some(c) => family_bits(&c, COLORS),
+                        None => shown.iter().take(REFINE_TOP).fold(0u32, |acc, &i| acc | cat.recs[i as usize].colors),
+                    };
                     let names: Vec<&str> =
                         COLORS.iter().enumerate().filter(|(k, _)| bits & (1 << k) != 0).map(|(_, c)| c.0).collect();
-                    m.attributes.remove("color");
                     if !names.is_empty() {
                         let mut add = std::collections::BTreeMap::new();
                         add.insert("color".to_owned(), names.join(","));
                         merge_map(&mut m.exclude_attributes, &add);
                     }
+                    eff.like = shown.first().copied();
                 }
                 _ => {
                     // more_like:#k
@@ -289,12 +313,14 @@ fn effective(cat: &Catalog, prev: Option<&Turn>, now: Parsed) -> Effective {
                 }
             }
             eff.refined = m.refinement.clone();
+            eff.followup = true;
             p = m;
         }
         None if is_constraint_only(&p) && (p != Parse { language: p.language.clone(), ..Parse::default() }) => {
             // A follow-up that only adds constraints ("300以内", "不要红色的") narrows the last request.
             p = merge(&prev.parse, &p);
             eff.soft = if eff.soft.is_empty() { prev.soft.clone() } else { eff.soft };
+            eff.followup = true;
         }
         None => {}
     }
@@ -362,35 +388,21 @@ pub fn ask(
         Some(id) => convs.get(id, req.user.as_deref())?,
         None => None,
     };
-    let mut eff = effective(cat, prev.as_ref(), parsed);
+    let eff = effective(cat, prev.as_ref(), parsed);
     let zh = eff.parse.language == "zh";
 
-    let mut ranked = rank(cat, index, cfg, &eff, personal, n)?;
-    let mut fallback_note = None;
+    let ranked = rank(cat, index, cfg, &eff, personal, n)?;
+    let mut note = None;
     if ranked.is_empty() && eff.refined.as_deref() == Some("cheaper") {
-        // Nothing at or below the cheapest shown: relax to the middle of what was shown.
-        let prev_prices: Vec<f64> = prev
-            .as_ref()
-            .map(|t| t.shown.iter().filter_map(|&i| cat.recs.get(i as usize).and_then(|r| r.price)).collect())
-            .unwrap_or_default();
-        if !prev_prices.is_empty() {
-            let mut ps = prev_prices.clone();
-            ps.sort_by(f64::total_cmp);
-            let mid = ps[ps.len() / 2];
-            eff.parse.max_price = Some(mid);
-            ranked = rank(cat, index, cfg, &eff, personal, n)?;
-            fallback_note = Some(if zh {
-                format!("没有比{}更便宜的了，这些低于{}", money(ps[0], &cat.currency), money(mid, &cat.currency))
+        if let Some(lo) = eff.parse.max_price {
+            let lo = money(lo, &cat.currency);
+            note = Some(if zh {
+                format!("已经是最便宜的了：没有比{lo}更便宜的")
             } else {
-                format!(
-                    "nothing is cheaper than {}; these are under {}",
-                    money(ps[0], &cat.currency),
-                    money(mid, &cat.currency)
-                )
+                format!("nothing is cheaper than {lo}")
             });
         }
     }
-
     let pers_all: Option<Vec<f32>> = personal.map(|p| {
         let vals: Vec<f32> = ranked.iter().map(|c| p.get(c.i as usize).copied().unwrap_or(f32::NEG_INFINITY)).collect();
         percentiles(&vals)
@@ -406,17 +418,20 @@ pub fn ask(
             pick(cat, &eff, &c2, personal.is_some(), history, zh)
         })
         .collect();
-    let reply = reply(cat, &eff, &items, zh, fallback_note);
+    let reply = reply(cat, &eff, &items, zh, note);
     let conversation = req.conversation.clone().unwrap_or_else(|| convs.new_id());
-    convs.put(
-        conversation.clone(),
-        Turn {
+    // A follow-up that found nothing leaves the conversation where it was, so the shopper can
+    // refine the last real answer another way.
+    let keep = match &prev {
+        Some(t) if items.is_empty() && eff.followup => t.clone(),
+        _ => Turn {
             user: req.user.clone(),
             parse: eff.parse.clone(),
             soft: eff.soft.clone(),
             shown: items.iter().map(|p| p.index).collect(),
         },
-    )?;
+    };
+    convs.put(conversation.clone(), keep)?;
     Ok(Answer { conversation, parse: eff.parse, items, reply })
 }
 
@@ -434,7 +449,7 @@ fn rank(
 
     // Text relevance: the keywords (with synonyms), and for "more like #k" the anchor's words.
     let mut hard = concepts(&p.keywords, cfg, 1.0);
-    if let Some(a) = eff.anchor {
+    if let Some(a) = eff.anchor.or(eff.like) {
         let words = tokens(&query_analyzer(false), cat.title(a as usize, p.language == "zh"));
         let words: Vec<String> = words.into_iter().filter(|w| !STOP_EN.contains(&w.as_str())).collect();
         hard.extend(concepts(&words, cfg, 0.5));

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use daogou_core::Item;
 use regex::Regex;
 
-use crate::lexicon::{BRAND_ALIASES, COLORS, MATERIALS, OCCASIONS, RECIPIENTS, SYNONYMS};
+use crate::lexicon::{BRAND_ALIASES, COLORS, COLOR_CHARS, MATERIALS, OCCASIONS, RECIPIENTS, SYNONYMS};
 use crate::text::{contains_word, has_cjk, normalize};
 
 /// Facts about one item, precomputed for filtering.
@@ -208,8 +208,17 @@ impl Catalog {
             .collect::<Vec<_>>()
             .join(" ");
         let title = normalize(&it.title);
-        let colors =
-            if color_text.is_empty() { families(&title, COLORS) } else { families(&normalize(&color_text), COLORS) };
+        let colors = if color_text.is_empty() {
+            families(&title, COLORS)
+        } else {
+            let ct = normalize(&color_text);
+            let by_char = COLOR_CHARS
+                .iter()
+                .enumerate()
+                .filter(|(_, cs)| cs.chars().any(|c| ct.contains(c)))
+                .fold(0u32, |acc, (i, _)| acc | (1 << i));
+            families(&ct, COLORS) | by_char
+        };
         let mat_text = [attr(it, &["material", "材质"]), attr(it, &["material_zh"])]
             .into_iter()
             .flatten()

@@ -22,6 +22,12 @@ pub const COLORS: &[(&str, &[&str], &[&str])] = &[
     ("gold", &["gold", "golden"], &["金色"]),
 ];
 
+/// Characters that put a Chinese colour attribute in a family of [`COLORS`] (same order), so
+/// that any shade named with 红 (玫红, 酒红, 枫叶红) counts as red. Only used on colour
+/// attributes: in titles a single character is too ambiguous (红茶 is black tea).
+pub const COLOR_CHARS: &[&str] =
+    &["红", "黑", "白", "蓝", "灰", "绿", "粉", "黄", "橙橘", "紫", "棕褐", "卡其", "银", "金"];
+
 /// Material families, same layout as [`COLORS`].
 pub const MATERIALS: &[(&str, &[&str], &[&str])] = &[
     ("cotton", &["cotton"], &["纯棉", "全棉", "棉质"]),
