@@ -167,7 +167,7 @@ async fn method_not_allowed() -> ApiError {
 
 // ---------------------------------------------------------------- input
 
-fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     b.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is larger than the limit")
@@ -177,7 +177,7 @@ fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-fn json_value(b: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn json_value(b: &[u8]) -> Result<Value, ApiError> {
     if b.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("body: a JSON body is required"));
     }
@@ -185,7 +185,7 @@ fn json_value(b: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// Deserialize `v` naming the path of the failing field under `what`.
-fn typed<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, ApiError> {
+pub(crate) fn typed<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
         let at = if path == "." { what.to_owned() } else { format!("{what}.{path}") };
@@ -193,13 +193,13 @@ fn typed<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, ApiError> {
     })
 }
 
-fn path_id(p: Result<Path<String>, PathRejection>, what: &str) -> Result<String, ApiError> {
+pub(crate) fn path_id(p: Result<Path<String>, PathRejection>, what: &str) -> Result<String, ApiError> {
     let Path(id) = p.map_err(|r| ApiError::bad_request(format!("{what}: {}", r.body_text())))?;
     check_id(&id, what)?;
     Ok(id)
 }
 
-fn check_id(id: &str, what: &str) -> Result<(), ApiError> {
+pub(crate) fn check_id(id: &str, what: &str) -> Result<(), ApiError> {
     if id.trim().is_empty() {
         return Err(ApiError::bad_request(format!("{what}: must not be empty")));
     }
@@ -304,11 +304,11 @@ fn rec_params(s: &AppState, q: Result<Query<RecQuery>, QueryRejection>) -> Resul
     })
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
     Ok(tokio::task::spawn_blocking(f).await?)
 }
 

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -22,6 +21,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::api::{blocking, body, check_id, json_value, typed};
 use crate::engine::{AppState, Pick, Snapshot, DELETED_ATTR};
 use crate::error::ApiError;
 
@@ -184,7 +184,7 @@ async fn search(State(s): S, q: Result<Query<SearchQuery>, QueryRejection>) -> A
         return Err(ApiError::bad_request(format!("n: must be between 1 and {}", s.config.max_n)));
     }
     let s2 = s.clone();
-    let items = tokio::task::spawn_blocking(move || -> Result<Vec<Pick>, ApiError> {
+    let items = blocking(move || -> Result<Vec<Pick>, ApiError> {
         let b = s2.extras.guide.get(&s2)?;
         let hits = b.guide.search(&text, n).map_err(guide_error)?;
         Ok(hits
@@ -210,36 +210,16 @@ async fn search(State(s): S, q: Result<Query<SearchQuery>, QueryRejection>) -> A
 }
 
 async fn assistant(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult {
-    let b = b.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is larger than the limit")
-        } else {
-            ApiError::bad_request(format!("body: {}", r.body_text()))
-        }
-    })?;
-    if b.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("body: a JSON body is required"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(&b);
-    let mut req: AskRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::bad_request(if path == "." {
-            format!("ask: {}", e.inner())
-        } else {
-            format!("ask.{path}: {}", e.inner())
-        })
-    })?;
+    let mut req: AskRequest = typed(json_value(&body(b)?)?, "ask")?;
     if req.n.is_some_and(|n| n == 0 || n > s.config.max_n) {
-        return Err(ApiError::bad_request(format!("n: must be between 1 and {}", s.config.max_n)));
+        return Err(ApiError::bad_request(format!("ask.n: must be between 1 and {}", s.config.max_n)));
     }
     if let Some(u) = &req.user {
-        if u.trim().is_empty() || u.len() > 256 || u.chars().any(char::is_control) {
-            return Err(ApiError::bad_request("user: must be 1–256 bytes without control characters"));
-        }
+        check_id(u, "ask.user")?;
         req.user = Some(s.user_id(u)); // the guide (and its conversations) see stored ids only
     }
     let s2 = s.clone();
-    let answer = tokio::task::spawn_blocking(move || -> Result<daogou_guide::Answer, ApiError> {
+    let answer = blocking(move || -> Result<daogou_guide::Answer, ApiError> {
         let b = s2.extras.guide.get(&s2)?;
         b.model_map(&s2.snapshot()); // popularity of the current model's data
         let (personal, history) = match &req.user {

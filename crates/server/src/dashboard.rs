@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -18,6 +18,7 @@ use daogou_store::{SqliteStore, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::{blocking, now, path_id};
 use crate::engine::{AppState, Snapshot};
 use crate::error::ApiError;
 use crate::leaderboard::{self, Leaderboard};
@@ -30,13 +31,15 @@ const STATS_TTL: Duration = Duration::from_secs(30);
 /// Model versions remembered for the dashboard.
 const MAX_VERSIONS: usize = 100;
 
+/// `/stats/overview` as computed for (model version, events ingested) at a time.
+type CachedStats = ((u64, u64), Instant, Arc<Value>);
+
 /// Dashboard state kept in [`AppState`]: model versions, the statistics cache, the running
 /// evaluation, the assistant.
 pub struct Extras {
     started: i64,
     versions: Mutex<Vec<Value>>,
-    /// ((model version, events ingested), computed at, answer).
-    stats: Mutex<Option<((u64, u64), Instant, Arc<Value>)>>,
+    stats: Mutex<Option<CachedStats>>,
     evaluating: AtomicBool,
     last_evaluation_error: Mutex<Option<String>>,
     /// Search and the assistant (built on first use, kept in step with the catalogue).
@@ -93,14 +96,6 @@ impl Extras {
         v.reverse(); // newest first
         v
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(f).await?)
 }
 
 /// The routes of this module (scopes: `/stats/*` read, `/admin/*` admin; see `scope_for`).
@@ -311,10 +306,7 @@ async fn users(State(s): S, q: Result<Query<UsersQuery>, QueryRejection>) -> Api
 
 /// A user's stored history (newest first, with titles) and whether the model knows them.
 async fn user(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
-    let Path(raw) = p.map_err(|r| ApiError::bad_request(format!("user: {}", r.body_text())))?;
-    if raw.trim().is_empty() || raw.len() > 256 || raw.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("user: must be 1–256 bytes without control characters"));
-    }
+    let raw = path_id(p, "user")?;
     let stored = s.user_id(&raw);
     let s2 = s.clone();
     let st = stored.clone();
