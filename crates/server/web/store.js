@@ -105,8 +105,8 @@
           h('div', { class: 'row' }, act('add_to_cart', '加入购物车 Add to cart'), act('purchase', '购买 Buy'), done),
         ),
       ),
-      await section('相似商品 / Similar items', 'similar', `/items/${enc(id)}/similar?n=8`, '（没有相似商品 / none）'),
-      await section('一起购买 / Bought together', 'bought-together', `/items/${enc(id)}/bought-together?n=8`, '（暂无 / none）'),
+      await section('相似商品 / Similar items', 'similar', `/items/${enc(id)}/similar?n=6`, '（没有相似商品 / none）'),
+      await section('一起购买 / Bought together', 'bought-together', `/items/${enc(id)}/bought-together?n=6`, '（暂无 / none）'),
     );
     window.scrollTo(0, 0);
   }
