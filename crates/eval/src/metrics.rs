@@ -190,7 +190,7 @@ pub fn evaluate_topn_views(
                     })
                     .collect();
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if n % 256 == 0 {
+                if n.is_multiple_of(256) {
                     ranked(n);
                 }
                 out
