@@ -8,8 +8,10 @@ MovieLens u1 as implicit (`--positive-threshold 4 --relevance-threshold 4`):
   * users and items are numbered in order of first appearance over u1.base then u1.test (the
     catalogue is every item of both files, so items seen only in the test file are candidates);
   * train matrix: training ratings >= 4, each weighing 1 (EventWeights.rating), summed per pair;
-  * relevant: test ratings >= 4 of users with at least one training positive, minus items in the
-    user's training row.
+  * relevant: test ratings >= 4 of users with at least one training positive, minus items the
+    user rated in training (any rating);
+  * candidates: every item except those the user rated in training, below 4 included (a film
+    already watched is no recommendation; crates/eval/src/protocol.rs seen_matrix).
 
 Online Retail discovery (`--split time:2011-11-09`):
   * a row with a CustomerID is an event: user = CustomerID (a trailing ".0" removed), item =
@@ -20,7 +22,8 @@ Online Retail discovery (`--split time:2011-11-09`):
     (purchase +, return -), summed per (user, item), pairs with total <= 0 dropped;
   * relevant: test purchases of users with a non-empty training row, minus items in that row.
 
-Top-N: every item except the user's training items is ranked; ties by lower item index;
+Top-N: every item except the user's training items (`seen`, else the training matrix) is ranked;
+ties by lower item index;
 precision@k = hits / k; NDCG@k = sum_{hits} 1/log2(rank + 2) / sum_{r < min(|rel|, k)} 1/log2(r + 2).
 """
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Protocol:
     name: str
     train: sp.csr_matrix  # users x items, float32
     cases: list  # (user, sorted relevant item array)
+    seen: sp.csr_matrix | None = None  # what each user had in training when more than `train`
 
     @property
     def n_users(self) -> int:
@@ -65,14 +69,15 @@ class _Ids:
         return len(self.m)
 
 
-def _cases(train: sp.csr_matrix, test_pairs) -> list:
+def _cases(train: sp.csr_matrix, test_pairs, seen: sp.csr_matrix | None = None) -> list:
     by_user: dict[int, set] = {}
     indptr, indices = train.indptr, train.indices
+    had = seen if seen is not None else train
     for u, i in test_pairs:
         row = indices[indptr[u]:indptr[u + 1]]
         if len(row) == 0:
             continue
-        if np.any(row == i):
+        if np.any(had.indices[had.indptr[u]:had.indptr[u + 1]] == i):
             continue
         by_user.setdefault(u, set()).add(i)
     return [(u, np.array(sorted(s), dtype=np.int64)) for u, s in sorted(by_user.items())]
@@ -97,8 +102,12 @@ def movielens_u1(d: Path, fold: int = 1, positive: float = 4.0, relevant: float 
     m = sp.csr_matrix((np.ones(len(tr), dtype=np.float32), ([p[0] for p in tr], [p[1] for p in tr])), shape=(nu, ni))
     m.sum_duplicates()
     m.sort_indices()
-    cases = _cases(m, [(u, i) for u, i, r in test if r >= relevant])
-    return Protocol(f"ml-100k u{fold} implicit", m, cases)
+    seen = sp.csr_matrix((np.ones(len(base), dtype=np.float32), ([b[0] for b in base], [b[1] for b in base])),
+                         shape=(nu, ni))
+    seen.sum_duplicates()
+    seen.sort_indices()
+    cases = _cases(m, [(u, i) for u, i, r in test if r >= relevant], seen)
+    return Protocol(f"ml-100k u{fold} implicit", m, cases, seen)
 
 
 def _weight(kind_return: bool, q: float) -> float:
@@ -181,7 +190,8 @@ def rank_metrics(score_fn, proto: Protocol, k: int = 10, batch: int = 1024) -> d
     cases = proto.cases
     disc = 1.0 / np.log2(np.arange(k) + 2.0)
     prec = ndcg = 0.0
-    indptr, indices = proto.train.indptr, proto.train.indices
+    had = proto.seen if proto.seen is not None else proto.train
+    indptr, indices = had.indptr, had.indices
     for s in range(0, len(cases), batch):
         chunk = cases[s:s + batch]
         us = np.array([c[0] for c in chunk], dtype=np.int64)

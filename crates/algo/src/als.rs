@@ -199,7 +199,7 @@ impl Als {
     /// weights (every rated item is a positive).
     pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
         let h = AlsParams::from_params(params)?;
-        let Some(es) = EarlyStopping::parse(params, h.seed)? else { return Self::fit_with(train.matrix, &h) };
+        let Some(es) = EarlyStopping::parse(params, h.seed, 3)? else { return Self::fit_with(train.matrix, &h) };
         let curve = Self::validation_curve(train.matrix, &h, &es)?;
         let mut model = Self::fit_with(train.matrix, &AlsParams { iterations: curve.best_epochs(), ..h })?;
         model.best_epoch = Some(curve.best_epochs());

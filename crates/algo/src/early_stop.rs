@@ -31,7 +31,7 @@ pub(crate) const EARLY_STOPPING: (&str, &str) = (
 );
 /// Epochs without improvement before stopping.
 pub(crate) const PATIENCE: (&str, &str) =
-    ("patience", "epochs without a better validation score before stopping (default 3)");
+    ("patience", "epochs without a better validation score before stopping (default 3; bpr: 20)");
 /// Share of each user's entries held out.
 pub(crate) const VALIDATION: (&str, &str) =
     ("validation", "share of each user's training entries held out for early stopping (default 0.1)");
@@ -52,10 +52,10 @@ pub(crate) struct EarlyStopping {
 
 impl EarlyStopping {
     /// None unless `early_stopping=true`; `patience`/`validation` without it are an error (they
-    /// would silently do nothing).
-    pub(crate) fn parse(p: &Params, seed: u64) -> Result<Option<Self>> {
+    /// would silently do nothing). `patience` defaults to `default_patience`.
+    pub(crate) fn parse(p: &Params, seed: u64, default_patience: usize) -> Result<Option<Self>> {
         let on = get_bool(p, EARLY_STOPPING.0, false)?;
-        let patience = get_at_least(p, PATIENCE.0, 3usize, 1)?;
+        let patience = get_at_least(p, PATIENCE.0, default_patience, 1)?;
         let share = get_nonneg(p, VALIDATION.0, 0.1)?;
         if !(share > 0.0 && share < 1.0) {
             return Err(Params::invalid(VALIDATION.0, share, "must be between 0 and 1 (exclusive)").into());
@@ -273,15 +273,15 @@ mod tests {
 
     #[test]
     fn settings_are_checked() {
-        assert_eq!(EarlyStopping::parse(&Params::new(), 1).unwrap(), None);
+        assert_eq!(EarlyStopping::parse(&Params::new(), 1, 3).unwrap(), None);
         let p = Params::new().with("early_stopping", true).with("patience", 5).with("validation", 0.25);
-        assert_eq!(EarlyStopping::parse(&p, 1).unwrap(), Some(EarlyStopping { patience: 5, share: 0.25, seed: 1 }));
+        assert_eq!(EarlyStopping::parse(&p, 1, 3).unwrap(), Some(EarlyStopping { patience: 5, share: 0.25, seed: 1 }));
         for (k, v) in [("patience", "0"), ("validation", "1"), ("validation", "0")] {
             let p = Params::new().with("early_stopping", true).with(k, v);
-            let e = EarlyStopping::parse(&p, 1).unwrap_err().to_string();
+            let e = EarlyStopping::parse(&p, 1, 3).unwrap_err().to_string();
             assert!(e.contains(k), "{k}={v}: {e}");
         }
-        let e = EarlyStopping::parse(&Params::new().with("patience", 4), 1).unwrap_err().to_string();
+        let e = EarlyStopping::parse(&Params::new().with("patience", 4), 1, 3).unwrap_err().to_string();
         assert!(e.contains("early_stopping=true"), "{e}");
     }
 }

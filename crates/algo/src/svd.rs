@@ -779,7 +779,9 @@ impl Svd {
         check_params(params, "svd", &PARAMS.iter().map(|p| p.0).collect::<Vec<_>>())?;
         let h = Sgd::parse(params, 64, 0.02, 0.1, true)?;
         require_explicit("svd", train)?;
-        let Some(es) = EarlyStopping::parse(params, h.seed)? else { return Self::fit_with(train.matrix, &h, params) };
+        let Some(es) = EarlyStopping::parse(params, h.seed, 3)? else {
+            return Self::fit_with(train.matrix, &h, params);
+        };
         let curve = Self::validation_curve(train.matrix, &h, &es)?;
         let mut model = Self::fit_with(train.matrix, &Sgd { epochs: curve.best_epochs(), ..h }, params)?;
         model.best_epoch = Some(curve.best_epochs());
