@@ -38,7 +38,7 @@ use crate::sim::{
     check_finite, clean_history, fill_unreached, get_at_least, get_bool, get_choice, get_nonneg, keep_top,
     popularity_fraction, row_means, row_norms, similarity_row, value_stats, ScratchPool, SimConfig, SimKind,
 };
-use crate::{check_params, Error, ModelState, RatingPredictor, Recommender, Result, TrainData};
+use crate::{check_params, Error, ModelState, RatingPredictor, Reached, Recommender, Result, TrainData};
 
 /// Parameters of `item-knn` with their meaning and default.
 pub(crate) const PARAMS: &[(&str, &str)] = &[
@@ -324,6 +324,42 @@ impl ItemKnn {
     }
 }
 
+/// One item's slot in the sparse accumulator: its score (−∞ = not reached yet) and its best
+/// contribution (contribution, history item; `u32::MAX` = none).
+#[derive(Clone, Copy)]
+struct Slot {
+    score: f32,
+    best: f32,
+    because: u32,
+}
+
+const EMPTY: Slot = Slot { score: f32::NEG_INFINITY, best: f32::NEG_INFINITY, because: u32::MAX };
+
+/// Per-thread accumulator of sparse scoring, all [`EMPTY`] between calls, with the items
+/// touched by the current call.
+struct Acc {
+    slots: Vec<Slot>,
+    touched: Vec<u32>,
+}
+
+impl Acc {
+    fn clean(&mut self, n: usize) {
+        if self.slots.len() != n {
+            self.touched.clear();
+            self.slots = vec![EMPTY; n];
+        }
+        // left dirty only by a panic half-way
+        for &i in &self.touched {
+            self.slots[i as usize] = EMPTY;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static ACC: std::cell::RefCell<Acc> = const { std::cell::RefCell::new(Acc { slots: Vec::new(), touched: Vec::new() }) };
+}
+
 /// BM25 on a users×items matrix with items as documents and users as terms.
 fn bm25(x: &Csr, k1: f64, b: f64) -> Csr {
     let n_items = x.n_cols() as f64;
@@ -435,6 +471,41 @@ impl Recommender for ItemKnn {
         keep_top(&mut c, n);
         c.into_iter().map(|(s, j, ())| (j, s)).collect()
     }
+
+    fn score_reached(&self, history: &[(u32, f32)], out: &mut Vec<Reached>) -> bool {
+        out.clear();
+        let n = self.n_items();
+        let (idx, val) = clean_history(history, n);
+        let weights = self.vote_weights(&val);
+        ACC.with(|acc| {
+            let a = &mut *acc.borrow_mut();
+            a.clean(n);
+            // the same additions in the same order as score_columns (same f32 sums), and the
+            // largest contribution with explain's tie-break (lowest history item)
+            for (&j, &x) in idx.iter().zip(&weights) {
+                for &(i, s) in self.list(j) {
+                    let slot = &mut a.slots[i as usize];
+                    if slot.score == f32::NEG_INFINITY {
+                        slot.score = 0.0;
+                        a.touched.push(i);
+                    }
+                    let c = (x * f64::from(s)) as f32;
+                    slot.score += c;
+                    if i != j && c.total_cmp(&slot.best).is_gt() {
+                        (slot.best, slot.because) = (c, j);
+                    }
+                }
+            }
+            out.reserve(a.touched.len());
+            for &i in &a.touched {
+                let slot = std::mem::replace(&mut a.slots[i as usize], EMPTY);
+                let because = (slot.because != u32::MAX).then_some(slot.because);
+                out.push(Reached { item: i, score: slot.score, because });
+            }
+            a.touched.clear();
+        });
+        true
+    }
 }
 
 #[cfg(test)]
@@ -488,6 +559,56 @@ mod tests {
         let mut s2 = vec![0.0; 100];
         again.score_history(&h, &mut s2);
         assert_eq!(s, s2);
+    }
+
+    #[test]
+    fn sparse_scoring_matches_the_dense_scores_and_explanations() {
+        let (m, _) = planted_clusters(300, 120, 4, 10, 5);
+        let implicit = ItemKnn::fit(&TrainData::new(&m, false), &Params::new()).unwrap();
+        // ratings 1–5 on the same pairs: the explicit vote weights
+        let ratings = m.by_user.map_values(|u, i, _| 1.0 + ((u * 7 + i as usize) % 5) as f32);
+        let explicit = ItemKnn::fit(&TrainData::new(&Interactions::from_csr(ratings), true), &Params::new()).unwrap();
+        let mut x = 99u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut reached = Vec::new();
+        for model in [&implicit, &explicit] {
+            for t in 0..40 {
+                // random histories with repeats, an unknown item and a training row
+                let len = next(30) as usize;
+                let mut h: Vec<(u32, f32)> = (0..len).map(|_| (next(125) as u32, 1.0 + next(5) as f32)).collect();
+                if t == 0 {
+                    let (is, vs) = m.user_row(3);
+                    h = is.iter().copied().zip(vs.iter().copied()).collect();
+                }
+                let mut dense = vec![0.0; 120];
+                model.score_history(&h, &mut dense);
+                assert!(model.score_reached(&h, &mut reached));
+                let floor = reached.iter().map(|r| r.score).fold(f32::INFINITY, f32::min);
+                let mut seen = vec![false; 120];
+                for r in &reached {
+                    assert!(!seen[r.item as usize], "each item once");
+                    seen[r.item as usize] = true;
+                    assert_eq!(r.score.to_bits(), dense[r.item as usize].to_bits(), "item {}", r.item);
+                    assert_eq!(r.because, model.explain(&h, r.item, 1).first().map(|e| e.0), "item {}", r.item);
+                }
+                for (i, &d) in dense.iter().enumerate().filter(|&(i, _)| !seen[i]) {
+                    assert!(d < floor, "unreached item {i} ({d}) must rank below every reached one ({floor})");
+                }
+                // the same top-k
+                let owned = |i: u32| h.iter().any(|e| e.0 == i);
+                let top = crate::topk::top_k(&dense, 10, owned);
+                let sparse = crate::topk::top_k_by(reached.iter().map(|r| (r.item, r.score, ())), 10, owned);
+                let n = sparse.len();
+                assert_eq!(&top[..n], &sparse.iter().map(|&(i, s, ())| (i, s)).collect::<Vec<_>>()[..]);
+                assert!(n == 10 || top[n..].iter().all(|e| !seen[e.0 as usize]));
+            }
+        }
+        assert!(!implicit.score_reached(&[], &mut reached) || reached.is_empty());
     }
 
     #[test]

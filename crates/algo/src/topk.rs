@@ -3,15 +3,20 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-#[derive(PartialEq)]
-struct Entry(f32, u32);
-impl Eq for Entry {}
-impl PartialOrd for Entry {
+/// A heap entry: (score, item, payload); the payload takes no part in the order.
+struct Entry<T>(f32, u32, T);
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Entry {
+impl<T> Ord for Entry<T> {
     // Reversed so the heap's top is the current worst; ties broken by lower index first
     // (deterministic results).
     fn cmp(&self, other: &Self) -> Ordering {
@@ -21,32 +26,42 @@ impl Ord for Entry {
 
 /// The `k` best `(item, score)` pairs, best first, skipping items for which `exclude`
 /// returns true and scores that are NaN or −∞. O(n log k).
-pub fn top_k(scores: &[f32], k: usize, mut exclude: impl FnMut(u32) -> bool) -> Vec<(u32, f32)> {
+pub fn top_k(scores: &[f32], k: usize, exclude: impl FnMut(u32) -> bool) -> Vec<(u32, f32)> {
+    let all = scores.iter().enumerate().map(|(i, &s)| (i as u32, s, ()));
+    top_k_by(all, k, exclude).into_iter().map(|(i, s, ())| (i, s)).collect()
+}
+
+/// [`top_k`] over `(item, score, payload)` triples in any order (a sparse score vector: the
+/// items a history reached, each with what explains it). The result, best first (score
+/// descending, then item ascending), does not depend on the order of the triples.
+pub fn top_k_by<T>(
+    triples: impl IntoIterator<Item = (u32, f32, T)>,
+    k: usize,
+    mut exclude: impl FnMut(u32) -> bool,
+) -> Vec<(u32, f32, T)> {
     if k == 0 {
         return Vec::new();
     }
-    let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(k + 1);
-    for (i, &s) in scores.iter().enumerate() {
+    let mut heap: BinaryHeap<Entry<T>> = BinaryHeap::with_capacity(k + 1);
+    for (i, s, t) in triples {
         if s.is_nan() || s == f32::NEG_INFINITY {
             continue;
         }
-        if heap.len() == k {
-            let worst = heap.peek().unwrap();
-            if s <= worst.0 {
-                continue;
-            }
-        }
-        if exclude(i as u32) {
+        let e = Entry(s, i, t);
+        // not better than the current worst: skip before the (possibly costly) exclusion test
+        if heap.len() == k && e >= *heap.peek().unwrap() {
             continue;
         }
-        heap.push(Entry(s, i as u32));
+        if exclude(i) {
+            continue;
+        }
+        heap.push(e);
         if heap.len() > k {
             heap.pop();
         }
     }
-    let mut v: Vec<(u32, f32)> = heap.into_iter().map(|e| (e.1, e.0)).collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    v
+    // ascending in the reversed order = best first
+    heap.into_sorted_vec().into_iter().map(|e| (e.1, e.0, e.2)).collect()
 }
 
 #[cfg(test)]
@@ -60,5 +75,29 @@ mod tests {
         assert_eq!(t, vec![(1, 0.9), (6, 0.7), (3, 0.5)]);
         assert_eq!(top_k(&s, 0, |_| false), vec![]);
         assert_eq!(top_k(&s, 10, |_| false).len(), 5);
+    }
+
+    #[test]
+    fn pairs_in_any_order_give_the_dense_answer() {
+        // ties on purpose (scores from a few levels), so index order decides
+        let mut x = 12345u64;
+        let scores: Vec<f32> = (0..500)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 7) as f32 * 0.5
+            })
+            .collect();
+        let mut pairs: Vec<(u32, f32)> = scores.iter().enumerate().map(|(i, &s)| (i as u32, s)).collect();
+        pairs.reverse();
+        pairs.rotate_left(123);
+        for k in [1, 10, 37, 499, 600] {
+            let dense = top_k(&scores, k, |i| i % 3 == 0);
+            let sparse = top_k_by(pairs.iter().map(|&(i, s)| (i, s, i * 2)), k, |i| i % 3 == 0);
+            assert_eq!(sparse.iter().map(|&(i, s, _)| (i, s)).collect::<Vec<_>>(), dense, "k {k}");
+            assert!(sparse.iter().all(|&(i, _, t)| t == i * 2), "payloads travel with their items");
+            assert!(dense.windows(2).all(|w| w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0)));
+        }
     }
 }

@@ -6,7 +6,8 @@
 //!     --threads 8 --write-share 0.1 --users 800 --items 600
 //! ```
 //! Ids follow the demo shop (`u0000`, `p00000`), or `1..=n` with `--plain-ids true` (the scale
-//! data of bench/gen_scale_implicit.py); `--key` sends `Authorization: Bearer KEY`.
+//! data of bench/gen_scale_implicit.py); `--key` sends `Authorization: Bearer KEY`;
+//! `--requests N` stops after N requests in all (same work for instruction-count profiles).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -21,6 +22,8 @@ struct Opts {
     items: u64,
     key: Option<String>,
     plain_ids: bool,
+    /// Stop after this many requests in all (0: run for `seconds`), for fixed-work profiles.
+    requests: u64,
 }
 
 fn opts() -> Opts {
@@ -33,6 +36,7 @@ fn opts() -> Opts {
         items: 600,
         key: None,
         plain_ids: false,
+        requests: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for w in args.chunks(2) {
@@ -46,6 +50,7 @@ fn opts() -> Opts {
             "--items" => o.items = v.parse().expect("--items"),
             "--key" => o.key = Some(v),
             "--plain-ids" => o.plain_ids = v == "true",
+            "--requests" => o.requests = v.parse().expect("--requests"),
             other => panic!("unknown option {other}"),
         }
     }
@@ -128,12 +133,17 @@ fn main() {
         .map(|t| {
             let (addr, auth) = (o.addr.clone(), auth.clone());
             let (users, items, share, plain) = (o.users, o.items, o.write_share, o.plain_ids);
+            // this connection's share of a fixed request count (u64::MAX: until the deadline)
+            let quota = match o.requests {
+                0 => u64::MAX,
+                r => r / o.threads as u64 + u64::from((t as u64) < r % o.threads as u64),
+            };
             std::thread::spawn(move || {
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
                 let mut conn = Conn::open(&addr);
                 let mut tally = Tally::default();
                 let mut n = 0u64;
-                while Instant::now() < deadline {
+                while n < quota && Instant::now() < deadline {
                     n += 1;
                     let user = if plain { format!("{}", 1 + rng.next() % users) } else { format!("u{:04}", rng.next() % users) };
                     let item = if plain { format!("{}", 1 + rng.next() % items) } else { format!("p{:05}", rng.next() % items) };
@@ -164,7 +174,6 @@ fn main() {
                             conn = Conn::open(&addr);
                         }
                     }
-                    let _ = n;
                 }
                 tally
             })

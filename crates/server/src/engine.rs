@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use daogou_algo::{build_model, topk::top_k, Recommender, TrainData};
+use daogou_algo::topk::{top_k, top_k_by};
+use daogou_algo::{build_model, Recommender, TrainData};
 use daogou_core::{Dataset, Event, EventKind, IdMap, Interaction, Interactions, Item, Params};
 use daogou_data::EventWeights;
 use daogou_eval::protocol::train_matrix;
@@ -290,6 +291,8 @@ impl Filter {
 
 thread_local! {
     static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The sparse scores of the last request on this thread (kept for their capacity).
+    static REACHED: std::cell::RefCell<Vec<daogou_algo::Reached>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The thread's score buffer, zeroed to `n`; given back to the thread when dropped.
@@ -669,9 +672,9 @@ impl AppState {
         blend: &Blend,
     ) -> Vec<Pick> {
         let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
-        let owned: FxHashSet<u32> = h.items.iter().map(|p| p.0).collect();
-        let ok =
-            |i: u32| f.passes(snap.items.id(i), cat.get(snap.items.id(i))) && (allow_repeat || !owned.contains(&i));
+        // history items are sorted by item
+        let owned = |i: u32| h.items.binary_search_by_key(&i, |p| p.0).is_ok();
+        let ok = |i: u32| f.passes(snap.items.id(i), cat.get(snap.items.id(i))) && (allow_repeat || !owned(i));
         let explore = ((blend.explore * n as f32).round() as usize).min(n);
         let main = n - explore;
         let mut per_cat: FxHashMap<Option<String>, usize> = FxHashMap::default();
@@ -685,58 +688,71 @@ impl AppState {
         let depth = |k: usize| if blend.max_per_category.is_some() { k * 8 + 50 } else { k };
         let mut out = Vec::with_capacity(n);
         if let (Some(model), false, true) = (&snap.model, h.items.is_empty(), main > 0) {
-            // one score buffer per thread (a catalogue-sized allocation per request costs page faults)
-            let mut buf = ScoreBuf::take(model.n_items());
-            match (h.user, h.fresh) {
-                (Some(u), false) => model.score_user(u, &mut buf.0),
-                _ => model.score_history(&h.items, &mut buf.0),
-            }
-            let scores: &[f32] = &buf.0;
-            let blended = if blend.popularity > 0.0 || blend.novelty > 0.0 {
-                let top =
-                    scores.iter().filter(|x| x.is_finite()).fold(0f32, |m, x| m.max(x.abs())).max(f32::MIN_POSITIVE);
-                let max_pop = snap.popularity.iter().fold(0f32, |m, &x| m.max(x));
-                let newest = cat.values().filter_map(|it| it.created_at).max().unwrap_or(0);
-                let mut b = scores.to_vec();
-                for (i, x) in b.iter_mut().enumerate() {
-                    if !x.is_finite() {
-                        continue;
-                    }
-                    *x /= top;
-                    if blend.popularity > 0.0 && max_pop > 0.0 {
-                        *x += blend.popularity * (1.0 + snap.popularity[i]).ln() / (1.0 + max_pop).ln();
-                    }
-                    if blend.novelty > 0.0 {
-                        *x += blend.novelty * novelty(cat.get(snap.items.id(i as u32)), newest);
-                    }
-                }
-                Some(b)
+            let plain = blend.popularity <= 0.0 && blend.novelty <= 0.0;
+            // (item, model score, the history item that explains it when already known)
+            let mut reached = REACHED.with(|b| std::mem::take(&mut *b.borrow_mut()));
+            let ranked: Vec<(u32, f32, Option<Option<u32>>)> = if plain && model.score_reached(&h.items, &mut reached) {
+                // neighbourhood models: only the items the history reaches (all others score
+                // below them and would only end the loop below), no pass over the catalogue
+                top_k_by(reached.iter().map(|r| (r.item, r.score, Some(r.because))), depth(main), |i| !ok(i))
             } else {
-                None
+                // one score buffer per thread (a catalogue-sized allocation per request costs page faults)
+                let mut buf = ScoreBuf::take(model.n_items());
+                match (h.user, h.fresh) {
+                    (Some(u), false) => model.score_user(u, &mut buf.0),
+                    _ => model.score_history(&h.items, &mut buf.0),
+                }
+                let scores: &[f32] = &buf.0;
+                let blended = if plain {
+                    None
+                } else {
+                    let top = scores
+                        .iter()
+                        .filter(|x| x.is_finite())
+                        .fold(0f32, |m, x| m.max(x.abs()))
+                        .max(f32::MIN_POSITIVE);
+                    let max_pop = snap.popularity.iter().fold(0f32, |m, &x| m.max(x));
+                    let newest = cat.values().filter_map(|it| it.created_at).max().unwrap_or(0);
+                    let mut b = scores.to_vec();
+                    for (i, x) in b.iter_mut().enumerate() {
+                        if !x.is_finite() {
+                            continue;
+                        }
+                        *x /= top;
+                        if blend.popularity > 0.0 && max_pop > 0.0 {
+                            *x += blend.popularity * (1.0 + snap.popularity[i]).ln() / (1.0 + max_pop).ln();
+                        }
+                        if blend.novelty > 0.0 {
+                            *x += blend.novelty * novelty(cat.get(snap.items.id(i as u32)), newest);
+                        }
+                    }
+                    Some(b)
+                };
+                let ranked = blended.as_deref().unwrap_or(scores);
+                top_k(ranked, depth(main), |i| !ok(i)).into_iter().map(|(i, _)| (i, scores[i as usize], None)).collect()
             };
-            let ranked = blended.as_deref().unwrap_or(scores);
-            for (i, _) in top_k(ranked, depth(main), |i| !ok(i)) {
+            for (i, score, known) in ranked {
                 if out.len() == main {
                     break;
                 }
-                let score = scores[i as usize];
-                let why = model.explain(&h.items, i, 1);
-                if why.is_empty() && score <= 0.0 && blend.popularity <= 0.0 && blend.novelty <= 0.0 {
+                let because = known.unwrap_or_else(|| model.explain(&h.items, i, 1).first().map(|e| e.0));
+                if because.is_none() && score <= 0.0 && plain {
                     break; // nothing the history says: popular items fill in below
                 }
-                let (reason, because) = match why.first() {
-                    Some(&(b, _)) => {
+                let reason = match because {
+                    Some(b) => {
                         let v = h.kind(b).map_or("interacted with", EventKind::verb);
-                        (format!("because you {v} “{}”", self.title(&cat, snap, b)), Some(b))
+                        format!("because you {v} “{}”", self.title(&cat, snap, b))
                     }
-                    None if model.name() == "popularity" => ("a bestseller in this shop".to_owned(), None),
-                    None => ("popular with shoppers like you".to_owned(), None),
+                    None if model.name() == "popularity" => "a bestseller in this shop".to_owned(),
+                    None => "popular with shoppers like you".to_owned(),
                 };
                 let p = self.pick(&cat, snap, i, score, reason, because);
                 if !capped(&p) {
                     out.push(p);
                 }
             }
+            REACHED.with(|b| *b.borrow_mut() = reached);
         }
         if out.len() < main {
             let have: FxHashSet<String> = out.iter().map(|p| p.item.clone()).collect();
@@ -754,8 +770,8 @@ impl AppState {
         }
         if explore > 0 {
             let have: FxHashSet<String> = out.iter().map(|p| p.item.clone()).collect();
-            let fresh = newest_items(&cat, f, n + have.len() + owned.len(), |id| {
-                have.contains(id) || (!allow_repeat && snap.items.get(id).is_some_and(|i| owned.contains(&i)))
+            let fresh = newest_items(&cat, f, n + have.len() + h.items.len(), |id| {
+                have.contains(id) || (!allow_repeat && snap.items.get(id).is_some_and(owned))
             });
             out.extend(fresh.into_iter().take(explore).map(|it| pick_item(it, 0.0, "new in the shop".to_owned())));
         }

@@ -5,5 +5,6 @@ mod api;
 mod assistant;
 mod fuzz;
 mod privacy;
+mod scoring;
 mod support;
 mod web;
