@@ -14,11 +14,20 @@ use daogou_algo::ModelInfo;
 
 pub mod infer;
 pub mod ncf;
+pub mod sequential;
 pub mod train;
 
 /// The deep models, in the order `daogou models` lists them.
-pub static MODELS: &[ModelInfo] =
-    &[ModelInfo { name: "ncf", about: ncf::ABOUT, params: ncf::PARAMS, fit: ncf::fit, load: ncf::load }];
+pub static MODELS: &[ModelInfo] = &[
+    ModelInfo { name: "ncf", about: ncf::ABOUT, params: ncf::PARAMS, fit: ncf::fit, load: ncf::load },
+    ModelInfo {
+        name: "sequential",
+        about: sequential::ABOUT,
+        params: sequential::PARAMS,
+        fit: sequential::fit,
+        load: sequential::load,
+    },
+];
 
 /// Add the deep models to the algo registry (idempotent).
 pub fn register() {

@@ -46,6 +46,7 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("batch_size", "examples per step (default 256)"),
     ("epochs", "most passes over the examples (default 20)"),
     ("patience", "stop after this many epochs without a better validation NDCG@10 on each user's last step; 0 = no validation, train every epoch on all steps (default 3)"),
+    ("horizon", "days after a step whose items also count as its targets, to learn what comes in the next weeks rather than the next basket; 0 = the next step only (default 0)"),
     ("seed", "random seed: the same seed gives the same model (default 42)"),
 ];
 
@@ -61,6 +62,7 @@ const KNOWN: &[&str] = &[
     "batch_size",
     "epochs",
     "patience",
+    "horizon",
     "seed",
 ];
 
@@ -88,6 +90,7 @@ struct Config {
     batch_size: usize,
     epochs: usize,
     patience: usize,
+    horizon: f64,
     seed: u64,
 }
 
@@ -106,6 +109,7 @@ impl Config {
             batch_size: p.get("batch_size", 256)?,
             epochs: p.get("epochs", 20)?,
             patience: p.get("patience", 3)?,
+            horizon: p.get("horizon", 0.0)?,
             seed: p.get("seed", 42)?,
         };
         let bad = |k: &str, v: &dyn std::fmt::Display, why: &str| Err(Error::Param(Params::invalid(k, v, why)));
@@ -132,6 +136,9 @@ impl Config {
         }
         if !(c.weight_decay >= 0.0 && c.weight_decay.is_finite()) {
             return bad("weight_decay", &c.weight_decay, "must be ≥ 0");
+        }
+        if !(c.horizon >= 0.0 && c.horizon.is_finite()) {
+            return bad("horizon", &c.horizon, "must be a number of days ≥ 0");
         }
         if c.batch_size == 0 {
             return bad("batch_size", &c.batch_size, "must be at least 1");
@@ -426,11 +433,29 @@ fn forward(w: &Weights, cfg: &Config, n_items: usize, x: &Batch, drop: &mut Drop
     explore + dense.reshape((b, n_items))?
 }
 
-/// A training or validation example: user `u`, steps `..k` → step `k`.
+/// A training or validation example: user `u`, steps `..k` → step `k` (and, with a horizon,
+/// the steps after it within the horizon, before step `end`).
 #[derive(Debug, Clone, Copy)]
 struct Example {
     user: u32,
     k: u32,
+    end: u32,
+}
+
+impl Example {
+    fn targets(&self, steps: &[Vec<Step>], cfg: &Config) -> Vec<u32> {
+        let s = &steps[self.user as usize][self.k as usize..self.end as usize];
+        let until = s[0].time as f64 + cfg.horizon * 86_400.0;
+        let mut t: Vec<u32> = s
+            .iter()
+            .enumerate()
+            .take_while(|(j, st)| *j == 0 || (st.time as f64) < until)
+            .flat_map(|(_, st)| st.items.iter().copied())
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
 }
 
 fn ndcg_at_10(scores: &[f32], relevant: &[u32]) -> f64 {
@@ -502,7 +527,11 @@ impl Sequential {
             valid = multi
                 .iter()
                 .step_by(stride)
-                .map(|&u| Example { user: u, k: steps[u as usize].len() as u32 - 1 })
+                .map(|&u| Example {
+                    user: u,
+                    k: steps[u as usize].len() as u32 - 1,
+                    end: steps[u as usize].len() as u32,
+                })
                 .collect();
         }
         let mut examples: Vec<Example> = Vec::new();
@@ -513,7 +542,7 @@ impl Sequential {
                 vi.next();
                 n -= 1;
             }
-            examples.extend((1..n).map(|k| Example { user: u, k }));
+            examples.extend((1..n).map(|k| Example { user: u, k, end: n }));
         }
         if examples.is_empty() {
             return Err(Error::BadData {
@@ -555,8 +584,7 @@ impl Sequential {
                     .map(|e| history_input(&steps[e.user as usize][..e.k as usize], &cfg, &mut sc))
                     .collect();
                 let refs: Vec<&HistoryInput> = inputs.iter().collect();
-                let targets: Vec<&[u32]> =
-                    chunk.iter().map(|e| steps[e.user as usize][e.k as usize].items.as_slice()).collect();
+                let targets: Vec<Vec<u32>> = chunk.iter().map(|e| e.targets(&steps, &cfg)).collect();
                 let weights =
                     Weights { names: names.clone(), tensors: vars.iter().map(|v| v.as_tensor().clone()).collect() };
                 let loss = train_step(&weights, &cfg, n_items, &refs, &targets, &dev, &mut rng).map_err(cerr)?;
@@ -722,7 +750,7 @@ fn train_step(
     cfg: &Config,
     n_items: usize,
     inputs: &[&HistoryInput],
-    targets: &[&[u32]],
+    targets: &[Vec<u32>],
     dev: &Device,
     rng: &mut Xoshiro256PlusPlus,
 ) -> candle_core::Result<Tensor> {
@@ -761,7 +789,7 @@ fn validation_ndcg(
             .and_then(|t| t.to_vec2::<f32>())
             .map_err(cerr)?;
         for (e, s) in chunk.iter().zip(&logits) {
-            sum += ndcg_at_10(s, &steps[e.user as usize][e.k as usize].items);
+            sum += ndcg_at_10(s, &e.targets(steps, cfg));
         }
     }
     Ok(sum / valid.len().max(1) as f64)
