@@ -3,4 +3,3 @@
 mod common;
 mod ncf;
 mod sequential;
-mod two_tower;
