@@ -2,12 +2,8 @@
 //!
 //! Deep-learning recommenders on candle, kept in a crate of their own so that the rest of the
 //! workspace compiles without the framework. The models plug into the algo registry at run
-//! time: the binary calls [`register`] once, and the deep models are then selectable by name
-//! in `train`, `evaluate`, `tune` and the model-file format.
-//!
-//! [`train`] holds what every model's training shares (seeded init, AdamW, stable losses,
-//! validation holdout and NDCG, early stopping, progress bar, weights ↔ model state);
-//! [`infer`] the plain-`f32` scoring helpers used after training.
+//! time: the binary calls [`register`] once, and `ncf`, `two-tower` and `sequential` are then
+//! selectable by name in `train`, `evaluate`, `tune` and the model-file format.
 #![warn(missing_docs)]
 
 use daogou_algo::ModelInfo;
@@ -16,10 +12,18 @@ pub mod infer;
 pub mod ncf;
 pub mod sequential;
 pub mod train;
+pub mod two_tower;
 
 /// The deep models, in the order `daogou models` lists them.
 pub static MODELS: &[ModelInfo] = &[
     ModelInfo { name: "ncf", about: ncf::ABOUT, params: ncf::PARAMS, fit: ncf::fit, load: ncf::load },
+    ModelInfo {
+        name: "two-tower",
+        about: two_tower::ABOUT,
+        params: two_tower::PARAMS,
+        fit: two_tower::fit,
+        load: two_tower::load,
+    },
     ModelInfo {
         name: "sequential",
         about: sequential::ABOUT,

@@ -42,9 +42,9 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("layers", "MLP hidden layer widths, comma-separated (default 32,16)"),
     ("negatives", "sampled negatives per positive (default 4)"),
     ("fold_in_steps", "Adam steps that fold an ad-hoc history into a fresh user vector (default 40)"),
-    ("learning_rate", "AdamW step size (default 0.005)"),
-    ("batch_size", "positives per step (default 512)"),
-    ("epochs", "maximum passes over the positives (default 30)"),
+    ("learning_rate", "AdamW step size (default 0.01)"),
+    ("batch_size", "positives per step (default 2048)"),
+    ("epochs", "maximum passes over the positives (default 20)"),
     ("patience", "epochs without a better validation NDCG@10 before stopping (default 3)"),
     ("weight_decay", "AdamW decoupled weight decay (default 0.0001)"),
     ("validation", "users whose last event is held out for validation; 0 = none (default 500)"),
@@ -349,7 +349,7 @@ impl Ncf {
             } else if name.ends_with(".w") {
                 init.glorot(shape[0], shape[1], &dev)
             } else {
-                init.normal(shape, 0.01, &dev)
+                init.normal(shape, 0.1, &dev)
             }
             .map_err(&err)?;
             vars.push((name.clone(), v));

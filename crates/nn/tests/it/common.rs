@@ -6,7 +6,8 @@ use daogou_core::{Aggregate, EventKind, Interaction, Interactions, Item, Params}
 /// 4 taste groups of 50 users; 4 groups of 15 niche items (ids 0..60) and 20 popular items
 /// (60..80). Each user has 6 items of their group and 5 popular ones, so popular items are
 /// 2.5× as frequent as any niche item: popularity ranks them first, a personalised model must
-/// find the user's group.
+/// find the user's group. Items 80..84 are cold (no interactions): item 80 + g has a
+/// Chinese-only title sharing words with group g's titles and no category.
 pub struct Planted {
     pub matrix: Interactions,
     pub events: Vec<Interaction>,
@@ -14,7 +15,10 @@ pub struct Planted {
 }
 
 pub const USERS: u32 = 200;
-pub const ITEMS: u32 = 80;
+pub const ITEMS: u32 = 84;
+
+const ZH: [&str; 4] = ["跑鞋", "耳机", "咖啡", "面霜"];
+const EN: [&str; 4] = ["running shoe", "headphones", "coffee", "face cream"];
 
 pub fn group_of_user(u: u32) -> u32 {
     u % 4
@@ -56,10 +60,17 @@ pub fn planted(seed: u64) -> Planted {
     let items = (0..ITEMS)
         .map(|i| {
             let mut it = Item::new(format!("sku-{i}"));
-            it.category = Some(match group_of_item(i) {
-                Some(g) => format!("group-{g}"),
-                None => "popular".into(),
-            });
+            match group_of_item(i) {
+                Some(g) => {
+                    it.title = format!("{} {} {i}", ZH[g as usize], EN[g as usize]);
+                    it.category = Some(format!("group-{g}"));
+                }
+                None if i < 80 => {
+                    it.title = format!("热销 bestseller {i}");
+                    it.category = Some("popular".into());
+                }
+                None => it.title = format!("新款{}", ZH[(i - 80) as usize]),
+            }
             it
         })
         .collect();

@@ -2,4 +2,4 @@
 
 mod common;
 mod ncf;
-mod sequential;
+mod two_tower;

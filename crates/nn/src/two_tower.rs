@@ -1,0 +1,740 @@
+//! `two-tower`: a user tower and an item tower that meet in a dot product, trained with
+//! in-batch sampled softmax (Yi et al. 2019, with their log-Q correction).
+//!
+//! * **Item tower** reads the item id, its category, brand, price band (quantiles of the
+//!   catalogue's prices) and its title: words of Latin script, and for Chinese (no tokenizer
+//!   needed) every character and every pair of adjacent characters, plus the parts of the
+//!   category path, hashed into `title_buckets` buckets and averaged. The five embeddings are
+//!   concatenated and go through a two-layer MLP to a unit vector.
+//! * **User tower** reads the user id, the mean of the user's history items (a separate
+//!   history embedding) and of their categories, and an activity band (⌊log₂(1 + items)⌋),
+//!   through its own two-layer MLP to a unit vector.
+//! * **Training**: a batch of B positive (user, item) pairs; each user's item is the positive
+//!   and the other B − 1 items are the negatives (softmax over u·v / `temperature`, minus
+//!   ln of each item's share of the positives so that popular items are not over-penalised for
+//!   appearing often as negatives; duplicates of the positive are masked). A user's history
+//!   leaves out the target item. Id embeddings are dropped (set to zero) with probability
+//!   `id_dropout`, so the towers also learn to work from features alone.
+//! * **Cold items** (no training interactions) get a zero id vector at inference, the same
+//!   zero the towers saw under id dropout, and are scored from their features; so are items in
+//!   an ad-hoc history the model never saw. Feature tables (category, brand, price band, title
+//!   buckets, activity band) start at zero, so a value training never saw stays a neutral zero
+//!   rather than random noise. The activity band is dropped together with the user id, and a
+//!   band no training user had reads as zero. **Ad-hoc histories** go through the user tower
+//!   with a zero user id.
+//!
+//! After training, every item's and every training user's vector is computed once in plain
+//! `f32`; scoring is a dot product per item. Similar items are nearest item vectors (cold
+//! items included).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use candle_core::{Tensor, Var};
+use candle_nn::Optimizer;
+use daogou_algo::topk::top_k;
+use daogou_algo::{Error, ModelState, Recommender, Result, Tensor as StateTensor, TrainData};
+use daogou_core::{Item, Params};
+
+use crate::infer::{dot, normalize, relu, Dense};
+use crate::train::{self, candle_err, Defaults, Holdout, Init, TrainConfig, Weights};
+
+const MODEL: &str = "two-tower";
+
+/// One-line description.
+pub const ABOUT: &str = "two towers (user: id + history + activity; item: id + category + brand + price band + title tokens) trained with in-batch sampled softmax; scores items with no interactions";
+
+/// Hyperparameters with their meaning and default.
+pub const PARAMS: &[(&str, &str)] = &[
+    ("dim", "embedding and output size of both towers (default 32)"),
+    ("hidden", "hidden width of each tower's MLP (default 64)"),
+    ("temperature", "softmax temperature over cosine scores (default 0.1)"),
+    ("id_dropout", "probability that an id embedding is zeroed in training (default 0.25)"),
+    ("max_history", "most recent history items a user vector reads (default 20)"),
+    ("title_buckets", "hash buckets of title and category tokens (default 4096)"),
+    ("max_title_tokens", "title tokens kept per item (default 24)"),
+    ("price_bands", "price bands (quantiles of the catalogue's prices) (default 8)"),
+    ("learning_rate", "AdamW step size (default 0.01)"),
+    ("batch_size", "positive pairs per step; the in-batch negatives are the others (default 1024)"),
+    ("epochs", "maximum passes over the positives (default 20)"),
+    ("patience", "epochs without a better validation NDCG@10 before stopping (default 3)"),
+    ("weight_decay", "AdamW decoupled weight decay (default 0.0001)"),
+    ("validation", "users whose last event is held out for validation; 0 = none (default 500)"),
+    ("seed", "seed of the initial weights, the batches, the dropout and the holdout (default 42)"),
+    ("device", "cpu | cuda (cuda needs the `cuda` feature) (default cpu)"),
+];
+
+const DEFAULTS: Defaults =
+    Defaults { learning_rate: 0.005, batch_size: 512, epochs: 30, patience: 3, weight_decay: 1e-4, validation: 500 };
+
+/// Activity bands ⌊log₂(1 + n)⌋, capped.
+const ACTIVITY_BANDS: usize = 16;
+
+#[derive(Debug, Clone, PartialEq)]
+struct Hyper {
+    dim: usize,
+    hidden: usize,
+    temperature: f32,
+    id_dropout: f32,
+    max_history: usize,
+    buckets: usize,
+    max_tokens: usize,
+    bands: usize,
+}
+
+impl Hyper {
+    fn from_params(p: &Params) -> Result<(Self, TrainConfig)> {
+        let known: Vec<&str> = PARAMS.iter().map(|x| x.0).collect();
+        p.check_known(MODEL, &known)?;
+        let cfg = TrainConfig::from_params(p, &DEFAULTS)?;
+        let ranged = |key: &str, default: usize, lo: usize, hi: usize| -> Result<usize> {
+            let v: usize = p.get(key, default)?;
+            if !(lo..=hi).contains(&v) {
+                return Err(Params::invalid(key, v, &format!("must be between {lo} and {hi}")).into());
+            }
+            Ok(v)
+        };
+        let temperature: f32 = p.get("temperature", 0.1)?;
+        if !(temperature > 0.0 && temperature.is_finite()) {
+            return Err(Params::invalid("temperature", temperature, "must be a positive number").into());
+        }
+        let id_dropout: f32 = p.get("id_dropout", 0.25)?;
+        if !(0.0..1.0).contains(&id_dropout) {
+            return Err(Params::invalid("id_dropout", id_dropout, "must be in [0, 1)").into());
+        }
+        let h = Hyper {
+            dim: ranged("dim", 32, 1, 4096)?,
+            hidden: ranged("hidden", 64, 1, 4096)?,
+            temperature,
+            id_dropout,
+            max_history: ranged("max_history", 20, 1, 10_000)?,
+            buckets: ranged("title_buckets", 4096, 1, 1 << 22)?,
+            max_tokens: ranged("max_title_tokens", 24, 1, 1024)?,
+            bands: ranged("price_bands", 8, 1, 1000)?,
+        };
+        Ok((h, cfg))
+    }
+}
+
+/// Hash of a token (FNV-1a, stable across runs and platforms).
+fn fnv(prefix: u8, s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in std::iter::once(prefix).chain(s.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Token hashes of a text: lower-cased words of letters and digits, and for runs of Chinese
+/// characters every character and every adjacent pair (no dictionary needed). Deduplicated,
+/// in order of first appearance.
+pub fn text_tokens(text: &str) -> Vec<u64> {
+    let mut out: Vec<u64> = Vec::new();
+    let mut push = |h: u64| {
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    };
+    let mut word = String::new();
+    let mut prev_cjk: Option<char> = None;
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if is_cjk(c) {
+            if !word.is_empty() {
+                push(fnv(b'w', &word));
+                word.clear();
+            }
+            let mut buf = [0u8; 4];
+            push(fnv(b'c', c.encode_utf8(&mut buf)));
+            if let Some(p) = prev_cjk {
+                push(fnv(b'b', &format!("{p}{c}")));
+            }
+            prev_cjk = Some(c);
+        } else {
+            prev_cjk = None;
+            if c.is_alphanumeric() {
+                word.extend(c.to_lowercase());
+            } else if !word.is_empty() {
+                push(fnv(b'w', &word));
+                word.clear();
+            }
+        }
+    }
+    out
+}
+
+/// Per-item features as indices (0 = missing everywhere).
+#[derive(Debug, Clone, PartialEq)]
+struct Features {
+    n_items: usize,
+    cat: Vec<u32>,
+    n_cats: usize,
+    brand: Vec<u32>,
+    n_brands: usize,
+    band: Vec<u32>,
+    /// n_items × max_tokens bucket ids (1-based; 0 = padding).
+    tokens: Vec<u32>,
+    /// Items with training interactions (the others get a zero id vector).
+    known: Vec<u32>,
+}
+
+impl Features {
+    fn build(items: &[Item], n_items: usize, h: &Hyper, known: Vec<u32>) -> Self {
+        let mut cats: HashMap<&str, u32> = HashMap::new();
+        let mut brands: HashMap<&str, u32> = HashMap::new();
+        let mut cat = vec![0u32; n_items];
+        let mut brand = vec![0u32; n_items];
+        let mut tokens = vec![0u32; n_items * h.max_tokens];
+        let mut prices: Vec<f64> =
+            items.iter().take(n_items).filter_map(|it| it.price.filter(|p| p.is_finite())).collect();
+        prices.sort_by(f64::total_cmp);
+        // band edges at the quantiles 1/b … (b−1)/b
+        let edges: Vec<f64> = (1..h.bands).filter_map(|q| prices.get(q * prices.len() / h.bands).copied()).collect();
+        let mut band = vec![0u32; n_items];
+        for (i, it) in items.iter().take(n_items).enumerate() {
+            if let Some(c) = it.category.as_deref().filter(|c| !c.is_empty()) {
+                let next = cats.len() as u32 + 1;
+                cat[i] = *cats.entry(c).or_insert(next);
+            }
+            if let Some(b) = it.brand.as_deref().filter(|b| !b.is_empty()) {
+                let next = brands.len() as u32 + 1;
+                brand[i] = *brands.entry(b).or_insert(next);
+            }
+            if let Some(p) = it.price.filter(|p| p.is_finite()) {
+                band[i] = 1 + edges.iter().filter(|&&e| p >= e).count() as u32;
+            }
+            let mut toks = text_tokens(&it.title);
+            for part in it.category.as_deref().unwrap_or("").split(['/', '>', '|']) {
+                let part = part.trim();
+                if !part.is_empty() {
+                    let h = fnv(b'k', part);
+                    if !toks.contains(&h) {
+                        toks.push(h);
+                    }
+                }
+            }
+            for (slot, t) in tokens[i * h.max_tokens..(i + 1) * h.max_tokens].iter_mut().zip(toks) {
+                *slot = 1 + (t % h.buckets as u64) as u32;
+            }
+        }
+        Features { n_items, cat, n_cats: cats.len() + 1, brand, n_brands: brands.len() + 1, band, tokens, known }
+    }
+
+    fn save(&self, s: &mut ModelState) {
+        s.set_scalar("n_cats", self.n_cats as f64);
+        s.set_scalar("n_brands", self.n_brands as f64);
+        s.set("f.cat", StateTensor::U32(self.cat.clone()));
+        s.set("f.brand", StateTensor::U32(self.brand.clone()));
+        s.set("f.band", StateTensor::U32(self.band.clone()));
+        s.set("f.tokens", StateTensor::U32(self.tokens.clone()));
+        s.set("f.known", StateTensor::U32(self.known.clone()));
+    }
+
+    fn load(s: &ModelState, n_items: usize, h: &Hyper) -> Result<Self> {
+        let f = Features {
+            n_items,
+            n_cats: s.count("n_cats")?,
+            n_brands: s.count("n_brands")?,
+            cat: s.u32s("f.cat", Some(n_items))?.to_vec(),
+            brand: s.u32s("f.brand", Some(n_items))?.to_vec(),
+            band: s.u32s("f.band", Some(n_items))?.to_vec(),
+            tokens: s.u32s("f.tokens", Some(n_items * h.max_tokens))?.to_vec(),
+            known: s.u32s("f.known", Some(n_items))?.to_vec(),
+        };
+        let bad = |what: &str| Error::BadState { model: MODEL.into(), reason: format!("`{what}` index out of range") };
+        if f.cat.iter().any(|&c| c as usize >= f.n_cats) {
+            return Err(bad("f.cat"));
+        }
+        if f.brand.iter().any(|&c| c as usize >= f.n_brands) {
+            return Err(bad("f.brand"));
+        }
+        if f.band.iter().any(|&c| c as usize > h.bands) {
+            return Err(bad("f.band"));
+        }
+        if f.tokens.iter().any(|&c| c as usize > h.buckets) {
+            return Err(bad("f.tokens"));
+        }
+        Ok(f)
+    }
+}
+
+fn activity(n: usize) -> usize {
+    ((usize::BITS - (n + 1).leading_zeros()) as usize - 1).min(ACTIVITY_BANDS - 1)
+}
+
+/// Names and shapes of every learned array.
+fn spec(h: &Hyper, n_users: usize, f: &Features) -> Vec<(&'static str, Vec<usize>)> {
+    let d = h.dim;
+    vec![
+        ("item_id", vec![f.n_items, d]),
+        ("cat", vec![f.n_cats, d]),
+        ("brand", vec![f.n_brands, d]),
+        ("band", vec![h.bands + 1, d]),
+        ("token", vec![h.buckets + 1, d]),
+        ("item1.w", vec![h.hidden, 5 * d]),
+        ("item1.b", vec![h.hidden]),
+        ("item2.w", vec![d, h.hidden]),
+        ("item2.b", vec![d]),
+        ("user_id", vec![n_users, d]),
+        ("hist", vec![f.n_items, d]),
+        ("activity", vec![ACTIVITY_BANDS, d]),
+        ("user1.w", vec![h.hidden, 4 * d]),
+        ("user1.b", vec![h.hidden]),
+        ("user2.w", vec![d, h.hidden]),
+        ("user2.b", vec![d]),
+    ]
+}
+
+/// The trained towers, frozen into plain arrays, with every item's and user's vector.
+#[derive(Debug, Clone)]
+pub struct TwoTower {
+    h: Hyper,
+    params: Params,
+    n_users: usize,
+    feats: Features,
+    weights: Weights,
+    /// Training histories, most recent first (CSR).
+    hist_ptr: Vec<u64>,
+    hist_items: Vec<u32>,
+    // derived
+    item1: Dense,
+    item2: Dense,
+    user1: Dense,
+    user2: Dense,
+    item_vecs: Vec<f32>,
+    user_vecs: Vec<f32>,
+    /// Activity bands some training user had (the others read as zero, as under dropout).
+    seen_bands: [bool; ACTIVITY_BANDS],
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+impl TwoTower {
+    fn new(
+        h: Hyper,
+        params: Params,
+        n_users: usize,
+        feats: Features,
+        weights: Weights,
+        hist_ptr: Vec<u64>,
+        hist_items: Vec<u32>,
+    ) -> Self {
+        let d = h.dim;
+        let mut t = TwoTower {
+            item1: Dense::from_weights(&weights, "item1.w", "item1.b"),
+            item2: Dense::from_weights(&weights, "item2.w", "item2.b"),
+            user1: Dense::from_weights(&weights, "user1.w", "user1.b"),
+            user2: Dense::from_weights(&weights, "user2.w", "user2.b"),
+            item_vecs: vec![0f32; feats.n_items * d],
+            user_vecs: vec![0f32; n_users * d],
+            seen_bands: {
+                let mut seen = [false; ACTIVITY_BANDS];
+                for w in hist_ptr.windows(2).filter(|w| w[1] > w[0]) {
+                    seen[activity((w[1] - w[0]) as usize)] = true;
+                }
+                seen
+            },
+            h,
+            params,
+            n_users,
+            feats,
+            weights,
+            hist_ptr,
+            hist_items,
+        };
+        let mut x = vec![0f32; 5 * d];
+        let mut hid = vec![0f32; t.h.hidden];
+        let mut item_vecs = std::mem::take(&mut t.item_vecs);
+        for (i, out) in item_vecs.chunks_exact_mut(d).enumerate() {
+            t.item_vector(i, &mut x, &mut hid, out);
+        }
+        t.item_vecs = item_vecs;
+        let mut user_vecs = std::mem::take(&mut t.user_vecs);
+        let mut xu = vec![0f32; 4 * d];
+        for (u, out) in user_vecs.chunks_exact_mut(d).enumerate() {
+            let (a, b) = (t.hist_ptr[u] as usize, t.hist_ptr[u + 1] as usize);
+            let items = &t.hist_items[a..b];
+            t.user_vector(Some(u), items.iter().copied(), items.len(), &mut xu, &mut hid, out);
+        }
+        t.user_vecs = user_vecs;
+        t
+    }
+
+    fn row<'a>(&'a self, name: &str, r: usize) -> &'a [f32] {
+        let d = self.h.dim;
+        &self.weights.data(name)[r * d..(r + 1) * d]
+    }
+
+    /// The item tower in plain f32 (x: 5·dim, hid: hidden, out: dim).
+    fn item_vector(&self, i: usize, x: &mut [f32], hid: &mut [f32], out: &mut [f32]) {
+        let d = self.h.dim;
+        let f = &self.feats;
+        if f.known[i] != 0 {
+            x[..d].copy_from_slice(self.row("item_id", i));
+        } else {
+            x[..d].fill(0.0);
+        }
+        x[d..2 * d].copy_from_slice(self.row("cat", f.cat[i] as usize));
+        x[2 * d..3 * d].copy_from_slice(self.row("brand", f.brand[i] as usize));
+        x[3 * d..4 * d].copy_from_slice(self.row("band", f.band[i] as usize));
+        let toks = &f.tokens[i * self.h.max_tokens..(i + 1) * self.h.max_tokens];
+        let n = toks.iter().filter(|&&t| t != 0).count();
+        let bag = &mut x[4 * d..5 * d];
+        bag.fill(0.0);
+        for &t in toks.iter().filter(|&&t| t != 0) {
+            for (b, v) in bag.iter_mut().zip(self.row("token", t as usize)) {
+                *b += v / n as f32;
+            }
+        }
+        self.item1.forward(x, hid);
+        relu(hid);
+        self.item2.forward(hid, out);
+        normalize(out);
+    }
+
+    /// The user tower in plain f32 over `items` (the `count` most recent history items).
+    fn user_vector(
+        &self,
+        user: Option<usize>,
+        items: impl Iterator<Item = u32> + Clone,
+        count: usize,
+        x: &mut [f32],
+        hid: &mut [f32],
+        out: &mut [f32],
+    ) {
+        let d = self.h.dim;
+        match user {
+            Some(u) => x[..d].copy_from_slice(self.row("user_id", u)),
+            None => x[..d].fill(0.0),
+        }
+        x[d..3 * d].fill(0.0);
+        let w = if count > 0 { 1.0 / count as f32 } else { 0.0 };
+        for i in items {
+            let i = i as usize;
+            if self.feats.known[i] != 0 {
+                for (a, v) in x[d..2 * d].iter_mut().zip(self.row("hist", i)) {
+                    *a += w * v;
+                }
+            }
+            for (a, v) in x[2 * d..3 * d].iter_mut().zip(self.row("cat", self.feats.cat[i] as usize)) {
+                *a += w * v;
+            }
+        }
+        let band = activity(count);
+        if self.seen_bands[band] {
+            x[3 * d..4 * d].copy_from_slice(self.row("activity", band));
+        } else {
+            x[3 * d..4 * d].fill(0.0);
+        }
+        self.user1.forward(x, hid);
+        relu(hid);
+        self.user2.forward(hid, out);
+        normalize(out);
+    }
+
+    fn score_vector(&self, v: &[f32], out: &mut [f32]) {
+        for (o, iv) in out.iter_mut().zip(self.item_vecs.chunks_exact(self.h.dim)) {
+            *o = dot(v, iv);
+        }
+    }
+
+    /// Fit on `train` (see the module docs).
+    pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
+        let (h, cfg) = Hyper::from_params(params)?;
+        let (n_users, n_items) = (train.matrix.n_users(), train.matrix.n_items());
+        if train.matrix.by_user.data().iter().any(|v| !v.is_finite()) {
+            return Err(Error::BadData { model: MODEL.into(), reason: "training values must be finite".into() });
+        }
+        let holdout = Holdout::last_event(train, cfg.validation, cfg.seed);
+        let m = &holdout.train;
+        // each user's positive items, most recent first (by the event log; index order without one)
+        let mut last_seen: HashMap<(u32, u32), i64> = HashMap::new();
+        for e in train.events {
+            let t = last_seen.entry((e.user, e.item)).or_insert(i64::MIN);
+            *t = (*t).max(e.timestamp);
+        }
+        let mut hist_ptr = vec![0u64];
+        let mut hist_items: Vec<u32> = Vec::new();
+        let mut positives: Vec<(u32, u32)> = Vec::new();
+        let mut item_count = vec![0u32; n_items];
+        for u in 0..n_users as u32 {
+            let (items, vals) = m.user_row(u);
+            let mut pos: Vec<u32> = items.iter().zip(vals).filter(|(_, &v)| v > 0.0).map(|(&i, _)| i).collect();
+            for &i in &pos {
+                positives.push((u, i));
+                item_count[i as usize] += 1;
+            }
+            pos.sort_by_key(|&i| (std::cmp::Reverse(last_seen.get(&(u, i)).copied().unwrap_or(i64::MIN)), i));
+            pos.truncate(h.max_history);
+            hist_items.extend_from_slice(&pos);
+            hist_ptr.push(hist_items.len() as u64);
+        }
+        if positives.is_empty() {
+            return Err(Error::BadData {
+                model: MODEL.into(),
+                reason: "no positive interactions to learn from".into(),
+            });
+        }
+        let known: Vec<u32> = item_count.iter().map(|&c| u32::from(c > 0)).collect();
+        let feats = Features::build(train.items, n_items, &h, known);
+        let log_q: Vec<f32> = item_count.iter().map(|&c| ((c.max(1)) as f32 / positives.len() as f32).ln()).collect();
+
+        let dev = cfg.device(MODEL)?;
+        let err = candle_err(MODEL);
+        let mut init = Init::new(cfg.seed);
+        let mut vars: Vec<(&'static str, Var)> = Vec::new();
+        for (name, shape) in spec(&h, n_users, &feats) {
+            // Feature tables start at zero: a row that training never touches (a category,
+            // word or activity band first seen at inference) then stays a neutral zero.
+            let v = if name.ends_with(".b") || ["cat", "brand", "band", "token", "activity"].contains(&name) {
+                Init::zeros(&shape, &dev)
+            } else if name.ends_with(".w") {
+                init.glorot(shape[0], shape[1], &dev)
+            } else {
+                init.normal(&shape, 0.1, &dev)
+            }
+            .map_err(&err)?;
+            vars.push((name, v));
+        }
+        let mut opt = train::adamw(vars.iter().map(|(_, v)| v.clone()).collect(), &cfg).map_err(&err)?;
+        let var = |name: &str| -> &Var { &vars.iter().find(|(n, _)| *n == name).expect("declared in spec").1 };
+        let (d, t_max, l_max) = (h.dim, h.max_tokens, h.max_history);
+        let n_batches = positives.len().div_ceil(cfg.batch_size);
+        let mut order = positives.clone();
+        let inv_t = 1.0 / f64::from(h.temperature);
+        let mut step = |_epoch: usize, b: usize| -> Result<f32> {
+            if b == 0 {
+                for i in (1..order.len()).rev() {
+                    order.swap(i, init.below(i + 1));
+                }
+            }
+            let chunk = &order[b * cfg.batch_size..((b + 1) * cfg.batch_size).min(order.len())];
+            let bs = chunk.len();
+            let keep = |init: &mut Init| if init.unit() < h.id_dropout { 0f32 } else { 1f32 };
+            let (mut iid, mut ikeep, mut icat, mut ibrand, mut iband) = (vec![], vec![], vec![], vec![], vec![]);
+            let (mut tok, mut tokw) = (Vec::with_capacity(bs * t_max), Vec::with_capacity(bs * t_max));
+            let (mut uid, mut ukeep, mut act) = (vec![], vec![], vec![]);
+            let (mut hist, mut hcat, mut histw) =
+                (vec![0u32; bs * l_max], vec![0u32; bs * l_max], vec![0f32; bs * l_max]);
+            let mut mask = vec![0f32; bs * bs];
+            for (r, &(u, i)) in chunk.iter().enumerate() {
+                let iu = i as usize;
+                iid.push(i);
+                ikeep.push(keep(&mut init));
+                icat.push(feats.cat[iu]);
+                ibrand.push(feats.brand[iu]);
+                iband.push(feats.band[iu]);
+                let toks = &feats.tokens[iu * t_max..(iu + 1) * t_max];
+                let n = toks.iter().filter(|&&t| t != 0).count().max(1) as f32;
+                for &t in toks {
+                    tok.push(t);
+                    tokw.push(if t != 0 { 1.0 / n } else { 0.0 });
+                }
+                uid.push(u);
+                ukeep.push(keep(&mut init));
+                let items = &hist_items[hist_ptr[u as usize] as usize..hist_ptr[u as usize + 1] as usize];
+                let others = items.iter().filter(|&&j| j != i).count();
+                act.push(activity(items.len()) as u32);
+                let mut slot = r * l_max;
+                for &j in items.iter().filter(|&&j| j != i) {
+                    hist[slot] = j;
+                    hcat[slot] = feats.cat[j as usize];
+                    histw[slot] = 1.0 / others as f32;
+                    slot += 1;
+                }
+                for (c, &(_, j)) in chunk.iter().enumerate() {
+                    if c != r && j == i {
+                        mask[r * bs + c] = -1e4;
+                    }
+                }
+            }
+            let col_logq: Vec<f32> = iid.iter().map(|&i| log_q[i as usize]).collect();
+            let loss = (|| -> candle_core::Result<f32> {
+                let t = |v: &[u32]| Tensor::from_slice(v, v.len(), &dev);
+                let f = |v: &[f32], shape: (usize, usize)| Tensor::from_slice(v, shape, &dev);
+                let bag = |table: &str, ids: &[u32], w: &[f32], len: usize| -> candle_core::Result<Tensor> {
+                    var(table)
+                        .index_select(&t(ids)?, 0)?
+                        .reshape((bs, len, d))?
+                        .broadcast_mul(&f(w, (bs, len))?.unsqueeze(2)?)?
+                        .sum(1)
+                };
+                let unit = |x: Tensor| -> candle_core::Result<Tensor> {
+                    let n = (x.sqr()?.sum_keepdim(1)? + 1e-12)?.sqrt()?;
+                    x.broadcast_div(&n)
+                };
+                let mlp = |x: &Tensor, l1: &str, l2: &str| -> candle_core::Result<Tensor> {
+                    let hdn =
+                        x.matmul(&var(&format!("{l1}.w")).t()?)?.broadcast_add(var(&format!("{l1}.b")))?.relu()?;
+                    hdn.matmul(&var(&format!("{l2}.w")).t()?)?.broadcast_add(var(&format!("{l2}.b")))
+                };
+                let item_x = Tensor::cat(
+                    &[
+                        var("item_id").index_select(&t(&iid)?, 0)?.broadcast_mul(&f(&ikeep, (bs, 1))?)?,
+                        var("cat").index_select(&t(&icat)?, 0)?,
+                        var("brand").index_select(&t(&ibrand)?, 0)?,
+                        var("band").index_select(&t(&iband)?, 0)?,
+                        bag("token", &tok, &tokw, t_max)?,
+                    ],
+                    1,
+                )?;
+                let user_x = Tensor::cat(
+                    &[
+                        var("user_id").index_select(&t(&uid)?, 0)?.broadcast_mul(&f(&ukeep, (bs, 1))?)?,
+                        bag("hist", &hist, &histw, l_max)?,
+                        bag("cat", &hcat, &histw, l_max)?,
+                        var("activity").index_select(&t(&act)?, 0)?.broadcast_mul(&f(&ukeep, (bs, 1))?)?,
+                    ],
+                    1,
+                )?;
+                let iv = unit(mlp(&item_x, "item1", "item2")?)?;
+                let uv = unit(mlp(&user_x, "user1", "user2")?)?;
+                let logits = (uv.matmul(&iv.t()?)? * inv_t)?
+                    .broadcast_sub(&f(&col_logq, (1, bs))?)?
+                    .add(&f(&mask, (bs, bs))?)?;
+                let targets = Tensor::arange(0u32, bs as u32, &dev)?;
+                let loss = train::softmax_cross_entropy(&logits, &targets)?;
+                opt.backward_step(&loss)?;
+                loss.to_scalar::<f32>()
+            })()
+            .map_err(&err)?;
+            Ok(loss)
+        };
+        let snapshot = || -> Result<TwoTower> {
+            let named: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (*n, v)).collect();
+            let w = Weights::from_vars(&named).map_err(&err)?;
+            Ok(TwoTower::new(
+                h.clone(),
+                params.clone(),
+                n_users,
+                feats.clone(),
+                w,
+                hist_ptr.clone(),
+                hist_items.clone(),
+            ))
+        };
+        let validate = |net: &TwoTower| -> Option<f64> {
+            (!holdout.is_empty())
+                .then(|| train::ndcg_at_k(&holdout.held, m, n_items, 10, |u, out| net.score_user(u, out)))
+        };
+        let (net, _log) = train::run(MODEL, &cfg, n_batches, &mut step, snapshot, validate)?;
+        Ok(net)
+    }
+}
+
+/// Fit `two-tower` on `train`.
+pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
+    Ok(Box::new(TwoTower::fit(train, params)?))
+}
+
+/// Rebuild a fitted `two-tower` from its saved state.
+pub fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+    let (h, _) = Hyper::from_params(&s.params)?;
+    let (n_users, n_items) = (s.count("n_users")?, s.count("n_items")?);
+    let feats = Features::load(s, n_items, &h)?;
+    let weights = Weights::load(s, &spec(&h, n_users, &feats))?;
+    let hist_ptr = s.u64s("hist.ptr", Some(n_users + 1))?.to_vec();
+    let hist_items = s.u32s("hist.items", None)?.to_vec();
+    let ok = hist_ptr.first() == Some(&0)
+        && hist_ptr.windows(2).all(|w| w[0] <= w[1])
+        && hist_ptr.last().is_some_and(|&e| e as usize == hist_items.len())
+        && hist_items.iter().all(|&i| (i as usize) < n_items);
+    if !ok {
+        return Err(Error::BadState { model: MODEL.into(), reason: "histories `hist.*` are inconsistent".into() });
+    }
+    Ok(Box::new(TwoTower::new(h, s.params.clone(), n_users, feats, weights, hist_ptr, hist_items)))
+}
+
+impl Recommender for TwoTower {
+    fn name(&self) -> &str {
+        MODEL
+    }
+
+    fn n_items(&self) -> usize {
+        self.feats.n_items
+    }
+
+    fn score_user(&self, user: u32, out: &mut [f32]) {
+        let u = user as usize;
+        if u >= self.n_users {
+            return self.score_history(&[], out);
+        }
+        let d = self.h.dim;
+        self.score_vector(&self.user_vecs[u * d..(u + 1) * d], out);
+    }
+
+    fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
+        let d = self.h.dim;
+        // the given order is taken as oldest → newest: read the most recent max_history items
+        let valid = history.iter().filter(|&&(i, v)| v > 0.0 && (i as usize) < self.feats.n_items);
+        let count = valid.clone().count();
+        let skip = count.saturating_sub(self.h.max_history);
+        let items = valid.skip(skip).map(|&(i, _)| i);
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            s.resize(5 * d + self.h.hidden, 0.0);
+            let (x, rest) = s.split_at_mut(4 * d);
+            let (hid, rest) = rest.split_at_mut(self.h.hidden);
+            let v = &mut rest[..d];
+            self.user_vector(None, items, count - skip, x, hid, v);
+            self.score_vector(v, out);
+        });
+    }
+
+    fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
+        let i = item as usize;
+        if i >= self.feats.n_items {
+            return None;
+        }
+        let d = self.h.dim;
+        let mut s = vec![0f32; self.feats.n_items];
+        self.score_vector(&self.item_vecs[i * d..(i + 1) * d], &mut s);
+        Some(top_k(&s, n, |j| j == item))
+    }
+
+    fn state(&self) -> ModelState {
+        let mut s = ModelState::new(MODEL, &self.params);
+        s.set_scalar("n_users", self.n_users as f64);
+        s.set_scalar("n_items", self.feats.n_items as f64);
+        self.feats.save(&mut s);
+        s.set("hist.ptr", StateTensor::U64(self.hist_ptr.clone()));
+        s.set("hist.items", StateTensor::U32(self.hist_items.clone()));
+        self.weights.save(&mut s);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_titles_give_characters_and_bigrams_latin_gives_words() {
+        let t = text_tokens("新款跑鞋 Running-Shoe 42");
+        let expect = [
+            fnv(b'c', "新"),
+            fnv(b'c', "款"),
+            fnv(b'b', "新款"),
+            fnv(b'b', "款跑"),
+            fnv(b'b', "跑鞋"),
+            fnv(b'w', "running"),
+            fnv(b'w', "shoe"),
+            fnv(b'w', "42"),
+        ];
+        for e in expect {
+            assert!(t.contains(&e), "{t:?}");
+        }
+        assert_eq!(t.len(), 10); // 4 characters, 3 pairs, 3 words
+        assert_eq!(text_tokens("跑鞋"), text_tokens("跑鞋 跑鞋"));
+        assert_eq!(activity(0), 0);
+        assert_eq!(activity(1), 1);
+        assert_eq!(activity(3), 2);
+        assert_eq!(activity(1 << 30), ACTIVITY_BANDS - 1);
+    }
+}

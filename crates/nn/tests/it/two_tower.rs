@@ -1,0 +1,60 @@
+use daogou_algo::Recommender;
+use daogou_core::Params;
+use daogou_nn::two_tower::TwoTower;
+
+use crate::common::*;
+
+fn params() -> Params {
+    Params::new().with("epochs", 12).with("batch_size", 128).with("learning_rate", 0.01).with("validation", 60)
+}
+
+#[test]
+fn learns_tastes_and_ranks_cold_items_by_their_features() {
+    let p = planted(1);
+    let model = TwoTower::fit(&p.data(), &params()).unwrap();
+    let ours = group_precision(&model, &p.matrix);
+    let pop = group_precision(popularity(&p.data()).as_ref(), &p.matrix);
+    // 9 of the 73 unseen items are the user's group: a random list has 0.12, popularity 0
+    assert!(ours > 0.25 && ours > pop + 0.2, "two-tower {ours:.3} vs popularity {pop:.3}");
+    // the cold items (80 + g, Chinese title only, never bought) rank by their title: a user of
+    // group g gets item 80 + g above the three unrelated cold items
+    let mut s = vec![0f32; model.n_items()];
+    let mut right = 0;
+    for u in 0..USERS {
+        model.score_user(u, &mut s);
+        assert!(s.iter().all(|x| x.is_finite()));
+        let mine = 80 + group_of_user(u) as usize;
+        if (80..84).all(|c| c == mine || s[mine] > s[c]) {
+            right += 1;
+        }
+    }
+    assert!(right as f64 >= 0.9 * USERS as f64, "{right} of {USERS} users");
+    // a cold item's nearest warm items are its group's (its nearest items overall are the
+    // other cold items: no id, no category, the same 新款 in the title)
+    let near: Vec<(u32, f32)> = model.similar_items(81, 12).unwrap().into_iter().filter(|x| x.0 < 80).take(4).collect();
+    assert!(near.iter().filter(|x| group_of_item(x.0) == Some(1)).count() >= 3, "{near:?}");
+}
+
+#[test]
+fn same_seed_same_model_and_file_round_trip_is_exact() {
+    let p = planted(2);
+    let quick = params().with("epochs", 2);
+    let a = TwoTower::fit(&p.data(), &quick).unwrap();
+    let b = TwoTower::fit(&p.data(), &quick).unwrap();
+    assert_eq!(all_score_bits(&a), all_score_bits(&b));
+    let c = TwoTower::fit(&p.data(), &quick.clone().with("seed", 7)).unwrap();
+    assert_ne!(all_score_bits(&a), all_score_bits(&c));
+    let back = round_trip(&a, &p.matrix);
+    assert_eq!(back.name(), "two-tower");
+    assert_eq!(all_score_bits(&a), all_score_bits(back.as_ref()));
+    assert_eq!(a.similar_items(3, 4), back.similar_items(3, 4));
+}
+
+#[test]
+fn bad_parameters_are_named() {
+    let p = planted(3);
+    for (k, v) in [("temperature", "0"), ("id_dropout", "1"), ("dim", "0"), ("hiden", "3")] {
+        let err = TwoTower::fit(&p.data(), &Params::new().with(k, v)).err().expect("must fail").to_string();
+        assert!(err.contains(k), "{k}: {err}");
+    }
+}
