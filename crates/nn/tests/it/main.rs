@@ -2,4 +2,5 @@
 
 mod common;
 mod ncf;
+mod sequential;
 mod two_tower;
