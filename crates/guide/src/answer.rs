@@ -243,15 +243,19 @@ fn effective(cat: &Catalog, prev: Option<&Turn>, now: Parsed) -> Effective {
         return eff;
     };
     let shown: Vec<u32> = prev.shown.iter().copied().filter(|&i| (i as usize) < cat.len()).collect();
+    // Naming something new (a product, brand, recipient, occasion) starts a new request; a
+    // refinement word in it only keeps its plain meaning ("cheaper coffee": cheapest first).
+    let new_topic = !is_constraint_only(&p) || p.recipient.is_some() || p.occasion.is_some();
+    if new_topic {
+        if p.refinement.as_deref() == Some("cheaper") && eff.parse.sort.is_none() {
+            eff.parse.sort = Some("price_asc".into());
+        }
+        eff.parse.refinement = None;
+        return eff;
+    }
     match p.refinement.clone() {
         Some(r) => {
             let mut m = merge(&prev.parse, &p);
-            if !p.keywords.is_empty() {
-                m.keywords = p.keywords.clone();
-            }
-            if !p.categories.is_empty() {
-                m.categories = p.categories.clone();
-            }
             eff.soft = if eff.soft.is_empty() { prev.soft.clone() } else { eff.soft };
             match r.as_str() {
                 "cheaper" => {
@@ -316,7 +320,7 @@ fn effective(cat: &Catalog, prev: Option<&Turn>, now: Parsed) -> Effective {
             eff.followup = true;
             p = m;
         }
-        None if is_constraint_only(&p) && (p != Parse { language: p.language.clone(), ..Parse::default() }) => {
+        None if p != (Parse { language: p.language.clone(), ..Parse::default() }) => {
             // A follow-up that only adds constraints ("300以内", "不要红色的") narrows the last request.
             p = merge(&prev.parse, &p);
             eff.soft = if eff.soft.is_empty() { prev.soft.clone() } else { eff.soft };

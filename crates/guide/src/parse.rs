@@ -430,16 +430,12 @@ impl Parser<'_> {
                     (Ent::Color(i), true) => push_unique(&mut ex_colors, i),
                     (Ent::Material(i), false) => push_unique(&mut mats, i),
                     (Ent::Material(i), true) => push_unique(&mut ex_mats, i),
-                    (Ent::Recipient(i), false) => {
-                        if p.recipient.is_none() {
-                            p.recipient = Some(RECIPIENTS[*i].name.to_owned());
-                        }
+                    (Ent::Recipient(i), false) if p.recipient.is_none() => {
+                        p.recipient = Some(RECIPIENTS[*i].name.to_owned());
                     }
-                    (Ent::Occasion(i), false) => {
-                        // A specific occasion beats the generic "gift".
-                        if occasion.is_none_or(|o| OCCASIONS[o].0 == "gift") {
-                            occasion = Some(*i);
-                        }
+                    // A specific occasion beats the generic "gift".
+                    (Ent::Occasion(i), false) if occasion.is_none_or(|o| OCCASIONS[o].0 == "gift") => {
+                        occasion = Some(*i);
                     }
                     _ => {}
                 }

@@ -152,6 +152,11 @@ fn cases() -> Vec<(&'static str, Want)> {
             "phones 2000 to 4000 yuan, not Orbix",
             Want { min: Some(2000.0), max: Some(4000.0), cats: &["Electronics/Phones"], ex_brands: &["Orbix"], ..w() },
         ),
+        ("不要太贵的跑鞋", Want { cats: &[RS], sort: Some("price_asc"), ..w() }),
+        (
+            "a gift for a 5 year old kid under 20 dollars",
+            Want { max: Some(144.0), recipient: Some("child"), occasion: Some("gift"), ..w() },
+        ),
         ("运动户外 不要跑鞋 200元以内", Want { max: Some(200.0), cats: &["Sports & Outdoors"], ex_cats: &[RS], ..w() }),
         (
             "fashion under 150 yuan, no jeans",

@@ -118,6 +118,16 @@ fn follow_up_constraints_narrow_and_a_new_topic_starts_over() {
         assert!(it.price.unwrap() <= 500.0 && it.category.as_deref() == Some("Sports & Outdoors/Running Shoes"));
         assert!(!it.attributes.get("color").is_some_and(|x| x.contains("red")), "{}", it.title);
     }
+    // A refinement word next to a new product is a new request, not a refinement.
+    let e = ask(g, "有没有便宜点的咖啡", Some(&c.conversation));
+    assert_eq!(e.parse.categories, ["Food & Beverage/Coffee"]);
+    assert_eq!((e.parse.max_price, e.parse.refinement.as_deref()), (None, None));
+    assert_eq!(e.parse.sort.as_deref(), Some("price_asc"));
+    assert!(e.parse.exclude_attributes.is_empty());
+    // So is a new recipient.
+    let f = ask(g, "送男朋友的礼物", Some(&c.conversation));
+    assert_eq!((f.parse.recipient.as_deref(), f.parse.categories.len()), (Some("boyfriend"), 0));
+    assert_eq!(f.parse.max_price, None);
     let d = ask(g, "耳机", Some(&a.conversation));
     assert_eq!(d.parse.categories, ["Electronics/Headphones"]);
     assert_eq!(d.parse.max_price, None, "a new topic does not inherit the budget");
