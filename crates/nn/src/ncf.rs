@@ -53,7 +53,7 @@ pub const PARAMS: &[(&str, &str)] = &[
 ];
 
 const DEFAULTS: Defaults =
-    Defaults { learning_rate: 0.005, batch_size: 512, epochs: 30, patience: 3, weight_decay: 1e-4, validation: 500 };
+    Defaults { learning_rate: 0.01, batch_size: 2048, epochs: 20, patience: 3, weight_decay: 1e-4, validation: 500 };
 
 /// Fold-in step size.
 const FOLD_IN_LR: f32 = 0.05;

@@ -65,7 +65,7 @@ pub const PARAMS: &[(&str, &str)] = &[
 ];
 
 const DEFAULTS: Defaults =
-    Defaults { learning_rate: 0.005, batch_size: 512, epochs: 30, patience: 3, weight_decay: 1e-4, validation: 500 };
+    Defaults { learning_rate: 0.01, batch_size: 1024, epochs: 20, patience: 3, weight_decay: 1e-4, validation: 500 };
 
 /// Activity bands ⌊log₂(1 + n)⌋, capped.
 const ACTIVITY_BANDS: usize = 16;
