@@ -113,14 +113,7 @@ pub const SORTS: &[(&str, &[&str], &[&str])] = &[
 pub const REFINEMENTS: &[(&str, &[&str], &[&str])] = &[
     (
         "cheaper",
-        &[
-            "cheaper",
-            "less expensive",
-            "lower price",
-            "something cheaper",
-            "cheaper ones",
-            "cheaper one",
-        ],
+        &["cheaper", "less expensive", "lower price", "something cheaper", "cheaper ones", "cheaper one"],
         &["便宜点", "便宜一点", "便宜些", "更便宜", "再便宜", "便宜一些", "低一点的价格"],
     ),
     (

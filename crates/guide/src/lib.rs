@@ -155,9 +155,14 @@ impl Guide {
         self.cat.read().map_err(|_| Error::Poisoned)
     }
 
-    /// Insert or replace item `index` (an index past the end appends; gaps become deleted).
+    /// Replace item `index`, or append it when `index` is the number of items (dense indices
+    /// grow one at a time; a larger index is refused).
     pub fn upsert(&self, index: u32, item: &Item) -> Result<(), Error> {
         let mut cat = self.cat.write().map_err(|_| Error::Poisoned)?;
+        let len = cat.len();
+        if index as usize > len {
+            return Err(Error::NoSuchItem { index, len });
+        }
         cat.push_or_set(index as usize, item);
         cat.refresh_vocab();
         self.index.upsert(index, item)

@@ -46,6 +46,7 @@ fn upsert_and_remove_keep_the_index_in_step() {
     it.title = "Zorblax 登山杖 Trekking Pole".into();
     it.category = Some("Sports & Outdoors/Trekking Poles".into());
     it.price = Some(99.0);
+    assert!(g.upsert(60, &it).is_err(), "dense indices grow one at a time");
     g.upsert(50, &it).unwrap();
     assert_eq!(g.search("zorblax", 5).unwrap(), vec![(50, g.search("zorblax", 5).unwrap()[0].1)]);
     assert_eq!(g.search("登山杖", 5).unwrap()[0].0, 50);
