@@ -41,7 +41,8 @@ GRIDS=(
   "item-knn|--grid k=10,20,50,100,200 --grid weighting=none,tfidf,bm25"
   "als|--grid factors=32,64,128 --grid regularization=1,5,20,80 --grid alpha=1,4,16"
   "ease|--grid lambda=30,100,300,1000,3000 --grid binary=true,false"
-  # "sequential|--grid ..."   (the deep sequential model, crates/nn)
+  # the deep next-basket model (crates/nn); each fit takes minutes, so the grid is small
+  "sequential|--set dims=32 --set max_len=20 --set patience=0 --set epochs=8 --grid horizon=0,30"
 )
 SELECTED="${MODELS:-}"
 
