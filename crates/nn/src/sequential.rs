@@ -119,7 +119,7 @@ impl Config {
         if !(1..=8).contains(&c.layers) {
             return bad("layers", &c.layers, "must be between 1 and 8");
         }
-        if c.heads == 0 || c.dims % c.heads != 0 {
+        if c.heads == 0 || !c.dims.is_multiple_of(c.heads) {
             return bad("heads", &c.heads, &format!("must be at least 1 and divide dims = {}", c.dims));
         }
         if !(1..=1000).contains(&c.max_len) {
