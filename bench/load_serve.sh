@@ -52,7 +52,10 @@ for _ in $(seq 1 3000); do
 done
 ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
 echo "server on $ADDR (workers $WORKERS); $THREADS connections, ${SECS}s, write share $WRITE_SHARE"
+# the machine may be shared: the load average says how much else ran alongside
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$LOAD" --addr "$ADDR" --seconds "$SECS" --threads "$THREADS" --write-share "$WRITE_SHARE" \
   --users "$USERS" --items "$ITEMS" --plain-ids "$PLAIN" --key "$KEY"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "server metrics (events ingested, model version):"
 curl -s -H "Authorization: Bearer $KEY" "http://$ADDR/metrics" | grep -E "^daogou_(events_ingested_total|model_version|recommendation_coverage) " || true
