@@ -227,7 +227,7 @@ impl Ncf {
         let (mut d_cur, mut d_prev) = (vec![0f32; wmax], vec![0f32; wmax]);
         let mut dpm = vec![0f32; m];
         let (mut mom, mut vel, mut grad) = (vec![0f32; k + m], vec![0f32; k + m], vec![0f32; k + m]);
-        let mut init = Init::new(self.h.seed ^ 0xf01d_1);
+        let mut init = Init::new(self.h.seed ^ 0x000f_01d1);
         let mut bu = vec![0f32; widths[0]];
         let n_examples = positives.len() * (1 + self.h.negatives);
         for step in 1..=self.h.fold_in_steps {

@@ -225,7 +225,7 @@ impl Holdout {
         let n_users = m.n_users();
         let positives = |u: usize| m.user_row(u as u32).1.iter().filter(|&&v| v > 0.0).count();
         let mut eligible: Vec<u32> = (0..n_users).filter(|&u| positives(u) >= 2).map(|u| u as u32).collect();
-        let mut init = Init::new(seed ^ 0x5eed_0f_4a11);
+        let mut init = Init::new(seed ^ 0x005e_ed0f_4a11);
         if eligible.len() > max_users {
             // partial Fisher–Yates: a seeded sample, then back in user order
             for i in 0..max_users {

@@ -541,12 +541,10 @@ impl TwoTower {
                 let items = &hist_items[hist_ptr[u as usize] as usize..hist_ptr[u as usize + 1] as usize];
                 let others = items.iter().filter(|&&j| j != i).count();
                 act.push(activity(items.len()) as u32);
-                let mut slot = r * l_max;
-                for &j in items.iter().filter(|&&j| j != i) {
+                for (slot, &j) in (r * l_max..).zip(items.iter().filter(|&&j| j != i)) {
                     hist[slot] = j;
                     hcat[slot] = feats.cat[j as usize];
                     histw[slot] = 1.0 / others as f32;
-                    slot += 1;
                 }
                 for (c, &(_, j)) in chunk.iter().enumerate() {
                     if c != r && j == i {

@@ -48,7 +48,7 @@ fn same_seed_same_model_and_file_round_trip_is_exact() {
 fn bad_parameters_are_named() {
     let p = planted(3);
     for (k, v) in [("layers", "32,x"), ("factors", "0"), ("negatives", "-1"), ("epoch", "3")] {
-        let err = Ncf::fit(&p.data(), &Params::new().with(k, v)).err().expect("must fail").to_string();
+        let err = Ncf::fit(&p.data(), &Params::new().with(k, v)).expect_err("must fail").to_string();
         assert!(err.contains(k), "{k}: {err}");
     }
 }

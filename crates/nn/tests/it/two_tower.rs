@@ -54,7 +54,7 @@ fn same_seed_same_model_and_file_round_trip_is_exact() {
 fn bad_parameters_are_named() {
     let p = planted(3);
     for (k, v) in [("temperature", "0"), ("id_dropout", "1"), ("dim", "0"), ("hiden", "3")] {
-        let err = TwoTower::fit(&p.data(), &Params::new().with(k, v)).err().expect("must fail").to_string();
+        let err = TwoTower::fit(&p.data(), &Params::new().with(k, v)).expect_err("must fail").to_string();
         assert!(err.contains(k), "{k}: {err}");
     }
 }
