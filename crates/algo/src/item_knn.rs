@@ -585,11 +585,11 @@ mod tests {
                     let (is, vs) = m.user_row(3);
                     h = is.iter().copied().zip(vs.iter().copied()).collect();
                 }
-                let mut dense = vec![0.0; 120];
+                let mut dense = [0.0; 120];
                 model.score_history(&h, &mut dense);
                 assert!(model.score_reached(&h, &mut reached));
                 let floor = reached.iter().map(|r| r.score).fold(f32::INFINITY, f32::min);
-                let mut seen = vec![false; 120];
+                let mut seen = [false; 120];
                 for r in &reached {
                     assert!(!seen[r.item as usize], "each item once");
                     seen[r.item as usize] = true;
