@@ -30,7 +30,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use candle_core::{Tensor, Var};
+use candle_core::{DType, Tensor, Var};
 use candle_nn::Optimizer;
 use daogou_algo::topk::top_k;
 use daogou_algo::{Error, ModelState, Recommender, Result, Tensor as StateTensor, TrainData};
@@ -182,6 +182,28 @@ struct Features {
     known: Vec<u32>,
 }
 
+/// Which item features the catalogue has at all, and the longest token list: training skips
+/// the gathers of a feature nobody has (MovieLens has none) and reads only `t_len` token slots.
+#[derive(Debug, Clone, Copy)]
+struct Present {
+    cat: bool,
+    brand: bool,
+    band: bool,
+    t_len: usize,
+}
+
+impl Features {
+    fn present(&self, max_tokens: usize) -> Present {
+        let t_len = self.tokens.chunks_exact(max_tokens).map(|r| r.iter().filter(|&&t| t != 0).count()).max();
+        Present {
+            cat: self.cat.iter().any(|&c| c != 0),
+            brand: self.brand.iter().any(|&c| c != 0),
+            band: self.band.iter().any(|&c| c != 0),
+            t_len: t_len.unwrap_or(0),
+        }
+    }
+}
+
 impl Features {
     fn build(items: &[Item], n_items: usize, h: &Hyper, known: Vec<u32>) -> Self {
         let mut cats: HashMap<&str, u32> = HashMap::new();
@@ -275,6 +297,7 @@ fn spec(h: &Hyper, n_users: usize, f: &Features) -> Vec<(&'static str, Vec<usize
         ("brand", vec![f.n_brands, d]),
         ("band", vec![h.bands + 1, d]),
         ("token", vec![h.buckets + 1, d]),
+        ("cat_aff", vec![f.n_cats, d]),
         ("item1.w", vec![h.hidden, 5 * d]),
         ("item1.b", vec![h.hidden]),
         ("item2.w", vec![d, h.hidden]),
@@ -331,8 +354,8 @@ impl TwoTower {
             item2: Dense::from_weights(&weights, "item2.w", "item2.b"),
             user1: Dense::from_weights(&weights, "user1.w", "user1.b"),
             user2: Dense::from_weights(&weights, "user2.w", "user2.b"),
-            item_vecs: vec![0f32; feats.n_items * d],
-            user_vecs: vec![0f32; n_users * d],
+            item_vecs: vec![0f32; feats.n_items * 2 * d],
+            user_vecs: vec![0f32; n_users * 2 * d],
             seen_bands: {
                 let mut seen = [false; ACTIVITY_BANDS];
                 for w in hist_ptr.windows(2).filter(|w| w[1] > w[0]) {
@@ -351,13 +374,13 @@ impl TwoTower {
         let mut x = vec![0f32; 5 * d];
         let mut hid = vec![0f32; t.h.hidden];
         let mut item_vecs = std::mem::take(&mut t.item_vecs);
-        for (i, out) in item_vecs.chunks_exact_mut(d).enumerate() {
+        for (i, out) in item_vecs.chunks_exact_mut(2 * d).enumerate() {
             t.item_vector(i, &mut x, &mut hid, out);
         }
         t.item_vecs = item_vecs;
         let mut user_vecs = std::mem::take(&mut t.user_vecs);
         let mut xu = vec![0f32; 4 * d];
-        for (u, out) in user_vecs.chunks_exact_mut(d).enumerate() {
+        for (u, out) in user_vecs.chunks_exact_mut(2 * d).enumerate() {
             let (a, b) = (t.hist_ptr[u] as usize, t.hist_ptr[u + 1] as usize);
             let items = &t.hist_items[a..b];
             t.user_vector(Some(u), items.iter().copied(), items.len(), &mut xu, &mut hid, out);
@@ -394,7 +417,9 @@ impl TwoTower {
         }
         self.item1.forward(x, hid);
         relu(hid);
-        self.item2.forward(hid, out);
+        let (mlp, aff) = out.split_at_mut(d);
+        self.item2.forward(hid, mlp);
+        aff.copy_from_slice(self.row("cat_aff", f.cat[i] as usize));
         normalize(out);
     }
 
@@ -414,9 +439,14 @@ impl TwoTower {
             None => x[..d].fill(0.0),
         }
         x[d..3 * d].fill(0.0);
+        let (mlp, aff) = out.split_at_mut(d);
+        aff.fill(0.0);
         let w = if count > 0 { 1.0 / count as f32 } else { 0.0 };
         for i in items {
             let i = i as usize;
+            for (a, v) in aff.iter_mut().zip(self.row("cat_aff", self.feats.cat[i] as usize)) {
+                *a += w * v;
+            }
             if self.feats.known[i] != 0 {
                 for (a, v) in x[d..2 * d].iter_mut().zip(self.row("hist", i)) {
                     *a += w * v;
@@ -434,12 +464,12 @@ impl TwoTower {
         }
         self.user1.forward(x, hid);
         relu(hid);
-        self.user2.forward(hid, out);
+        self.user2.forward(hid, mlp);
         normalize(out);
     }
 
     fn score_vector(&self, v: &[f32], out: &mut [f32]) {
-        for (o, iv) in out.iter_mut().zip(self.item_vecs.chunks_exact(self.h.dim)) {
+        for (o, iv) in out.iter_mut().zip(self.item_vecs.chunks_exact(2 * self.h.dim)) {
             *o = dot(v, iv);
         }
     }
@@ -505,6 +535,13 @@ impl TwoTower {
         let mut opt = train::adamw(vars.iter().map(|(_, v)| v.clone()).collect(), &cfg).map_err(&err)?;
         let var = |name: &str| -> &Var { &vars.iter().find(|(n, _)| *n == name).expect("declared in spec").1 };
         let (d, t_max, l_max) = (h.dim, h.max_tokens, h.max_history);
+        let has = feats.present(t_max);
+        let t_len = has.t_len;
+        // categories some training positive has: the others keep no trained affinity row
+        let mut trained_cat = vec![false; feats.n_cats];
+        for &(_, i) in &positives {
+            trained_cat[feats.cat[i as usize] as usize] = has.cat;
+        }
         let n_batches = positives.len().div_ceil(cfg.batch_size);
         let mut order = positives.clone();
         let inv_t = 1.0 / f64::from(h.temperature);
@@ -517,20 +554,27 @@ impl TwoTower {
             let chunk = &order[b * cfg.batch_size..((b + 1) * cfg.batch_size).min(order.len())];
             let bs = chunk.len();
             let keep = |init: &mut Init| if init.unit() < h.id_dropout { 0f32 } else { 1f32 };
+            let mut akeep = Vec::with_capacity(bs);
             let (mut iid, mut ikeep, mut icat, mut ibrand, mut iband) = (vec![], vec![], vec![], vec![], vec![]);
-            let (mut tok, mut tokw) = (Vec::with_capacity(bs * t_max), Vec::with_capacity(bs * t_max));
+            let (mut tok, mut tokw) = (Vec::with_capacity(bs * t_len), Vec::with_capacity(bs * t_len));
             let (mut uid, mut ukeep, mut act) = (vec![], vec![], vec![]);
             let (mut hist, mut hcat, mut histw) =
                 (vec![0u32; bs * l_max], vec![0u32; bs * l_max], vec![0f32; bs * l_max]);
             let mut mask = vec![0f32; bs * bs];
+            // columns of each item in the batch, to mask the duplicates of a row's positive
+            let mut cols: HashMap<u32, Vec<usize>> = HashMap::new();
+            for (c, &(_, j)) in chunk.iter().enumerate() {
+                cols.entry(j).or_default().push(c);
+            }
             for (r, &(u, i)) in chunk.iter().enumerate() {
                 let iu = i as usize;
                 iid.push(i);
                 ikeep.push(keep(&mut init));
+                akeep.push(keep(&mut init));
                 icat.push(feats.cat[iu]);
                 ibrand.push(feats.brand[iu]);
                 iband.push(feats.band[iu]);
-                let toks = &feats.tokens[iu * t_max..(iu + 1) * t_max];
+                let toks = &feats.tokens[iu * t_max..iu * t_max + t_len];
                 let n = toks.iter().filter(|&&t| t != 0).count().max(1) as f32;
                 for &t in toks {
                     tok.push(t);
@@ -546,8 +590,8 @@ impl TwoTower {
                     hcat[slot] = feats.cat[j as usize];
                     histw[slot] = 1.0 / others as f32;
                 }
-                for (c, &(_, j)) in chunk.iter().enumerate() {
-                    if c != r && j == i {
+                for &c in &cols[&i] {
+                    if c != r {
                         mask[r * bs + c] = -1e4;
                     }
                 }
@@ -563,6 +607,14 @@ impl TwoTower {
                         .broadcast_mul(&f(w, (bs, len))?.unsqueeze(2)?)?
                         .sum(1)
                 };
+                let zeros = || Tensor::zeros((bs, d), DType::F32, &dev);
+                let feature = |on: bool, table: &str, ids: &[u32]| -> candle_core::Result<Tensor> {
+                    if on {
+                        var(table).index_select(&t(ids)?, 0)
+                    } else {
+                        zeros()
+                    }
+                };
                 let unit = |x: Tensor| -> candle_core::Result<Tensor> {
                     let n = (x.sqr()?.sum_keepdim(1)? + 1e-12)?.sqrt()?;
                     x.broadcast_div(&n)
@@ -575,10 +627,10 @@ impl TwoTower {
                 let item_x = Tensor::cat(
                     &[
                         var("item_id").index_select(&t(&iid)?, 0)?.broadcast_mul(&f(&ikeep, (bs, 1))?)?,
-                        var("cat").index_select(&t(&icat)?, 0)?,
-                        var("brand").index_select(&t(&ibrand)?, 0)?,
-                        var("band").index_select(&t(&iband)?, 0)?,
-                        bag("token", &tok, &tokw, t_max)?,
+                        feature(has.cat, "cat", &icat)?,
+                        feature(has.brand, "brand", &ibrand)?,
+                        feature(has.band, "band", &iband)?,
+                        if t_len > 0 { bag("token", &tok, &tokw, t_len)? } else { zeros()? },
                     ],
                     1,
                 )?;
@@ -586,13 +638,21 @@ impl TwoTower {
                     &[
                         var("user_id").index_select(&t(&uid)?, 0)?.broadcast_mul(&f(&ukeep, (bs, 1))?)?,
                         bag("hist", &hist, &histw, l_max)?,
-                        bag("cat", &hcat, &histw, l_max)?,
+                        if has.cat { bag("cat", &hcat, &histw, l_max)? } else { zeros()? },
                         var("activity").index_select(&t(&act)?, 0)?.broadcast_mul(&f(&ukeep, (bs, 1))?)?,
                     ],
                     1,
                 )?;
-                let iv = unit(mlp(&item_x, "item1", "item2")?)?;
-                let uv = unit(mlp(&user_x, "user1", "user2")?)?;
+                let (im, um) = (mlp(&item_x, "item1", "item2")?, mlp(&user_x, "user1", "user2")?);
+                // the category-affinity shortcut: u·v gains mean_h a(cat h)·a(cat i)
+                let (iv, uv) = if has.cat {
+                    // dropped like an id, so that the feature MLP also learns the tastes alone
+                    let ia = var("cat_aff").index_select(&t(&icat)?, 0)?.broadcast_mul(&f(&akeep, (bs, 1))?)?;
+                    let ua = bag("cat_aff", &hcat, &histw, l_max)?;
+                    (unit(Tensor::cat(&[im, ia], 1)?)?, unit(Tensor::cat(&[um, ua], 1)?)?)
+                } else {
+                    (unit(im)?, unit(um)?)
+                };
                 let logits = (uv.matmul(&iv.t()?)? * inv_t)?
                     .broadcast_sub(&f(&col_logq, (1, bs))?)?
                     .add(&f(&mask, (bs, bs))?)?;
@@ -606,7 +666,13 @@ impl TwoTower {
         };
         let snapshot = || -> Result<TwoTower> {
             let named: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (*n, v)).collect();
-            let w = Weights::from_vars(&named).map_err(&err)?;
+            let mut w = Weights::from_vars(&named).map_err(&err)?;
+            // an affinity row that training never read stays zero, not random
+            let mut aff = w.data("cat_aff").to_vec();
+            for (row, _) in aff.chunks_exact_mut(d).zip(&trained_cat).filter(|(_, &t)| !t) {
+                row.fill(0.0);
+            }
+            w.insert("cat_aff", vec![feats.n_cats, d], aff);
             Ok(TwoTower::new(
                 h.clone(),
                 params.clone(),
@@ -663,8 +729,8 @@ impl Recommender for TwoTower {
         if u >= self.n_users {
             return self.score_history(&[], out);
         }
-        let d = self.h.dim;
-        self.score_vector(&self.user_vecs[u * d..(u + 1) * d], out);
+        let d2 = 2 * self.h.dim;
+        self.score_vector(&self.user_vecs[u * d2..(u + 1) * d2], out);
     }
 
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
@@ -676,10 +742,10 @@ impl Recommender for TwoTower {
         let items = valid.skip(skip).map(|&(i, _)| i);
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            s.resize(5 * d + self.h.hidden, 0.0);
+            s.resize(6 * d + self.h.hidden, 0.0);
             let (x, rest) = s.split_at_mut(4 * d);
             let (hid, rest) = rest.split_at_mut(self.h.hidden);
-            let v = &mut rest[..d];
+            let v = &mut rest[..2 * d];
             self.user_vector(None, items, count - skip, x, hid, v);
             self.score_vector(v, out);
         });
@@ -690,9 +756,9 @@ impl Recommender for TwoTower {
         if i >= self.feats.n_items {
             return None;
         }
-        let d = self.h.dim;
+        let d2 = 2 * self.h.dim;
         let mut s = vec![0f32; self.feats.n_items];
-        self.score_vector(&self.item_vecs[i * d..(i + 1) * d], &mut s);
+        self.score_vector(&self.item_vecs[i * d2..(i + 1) * d2], &mut s);
         Some(top_k(&s, n, |j| j == item))
     }
 
