@@ -9,6 +9,12 @@
 //! * **User tower** reads the user id, the mean of the user's history items (a separate
 //!   history embedding) and of their categories, and an activity band (⌊log₂(1 + items)⌋),
 //!   through its own two-layer MLP to a unit vector.
+//! * **Category affinity** (a shortcut beside the MLPs): the item vector is [MLP output;
+//!   a(category)] and the user vector [MLP output; mean of a(category) over the history], both
+//!   normalised, so u·v gains a learned category-to-category affinity directly (category
+//!   tastes are the strongest signal a cold item has). In training the item's part is dropped
+//!   with probability `id_dropout`, so the MLPs still learn tastes from the other features.
+//!   An affinity row no training positive read is zero at inference.
 //! * **Training**: a batch of B positive (user, item) pairs; each user's item is the positive
 //!   and the other B − 1 items are the negatives (softmax over u·v / `temperature`, minus
 //!   ln of each item's share of the positives so that popular items are not over-penalised for
