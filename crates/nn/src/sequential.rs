@@ -35,16 +35,17 @@ pub const ABOUT: &str = "next-basket model: SASRec-style self-attention over the
 
 /// Hyperparameters with their meaning and default.
 pub const PARAMS: &[(&str, &str)] = &[
-    ("dims", "embedding and hidden size (default 64)"),
+    ("dims", "embedding and hidden size (default 32)"),
     ("layers", "self-attention blocks (default 1)"),
     ("heads", "attention heads; must divide dims (default 2)"),
-    ("max_len", "most recent items the attention reads (default 50)"),
+    ("max_len", "most recent items the attention reads (default 20)"),
     ("history", "most recent distinct history items that get a repeat bonus (default 200)"),
     ("dropout", "dropout rate in [0, 1) (default 0.2)"),
     ("lr", "AdamW learning rate (default 0.002)"),
     ("weight_decay", "AdamW weight decay (default 0)"),
     ("batch_size", "examples per step (default 256)"),
-    ("epochs", "most passes over the examples (default 20)"),
+    ("per_user", "most training examples drawn per user each epoch, a fresh seeded sample of its steps every epoch; 0 = every step (default 10)"),
+    ("epochs", "most passes over the examples (default 3)"),
     ("patience", "stop after this many epochs without a better validation NDCG@10 on each user's last step; 0 = no validation, train every epoch on all steps (default 3)"),
     ("horizon", "days after a step whose items also count as its targets, to learn what comes in the next weeks rather than the next basket; 0 = the next step only (default 0)"),
     ("seed", "random seed: the same seed gives the same model (default 42)"),
@@ -60,6 +61,7 @@ const KNOWN: &[&str] = &[
     "lr",
     "weight_decay",
     "batch_size",
+    "per_user",
     "epochs",
     "patience",
     "horizon",
@@ -88,6 +90,7 @@ struct Config {
     lr: f64,
     weight_decay: f64,
     batch_size: usize,
+    per_user: usize,
     epochs: usize,
     patience: usize,
     horizon: f64,
@@ -98,16 +101,17 @@ impl Config {
     fn parse(p: &Params) -> Result<Config> {
         p.check_known(NAME, KNOWN)?;
         let c = Config {
-            dims: p.get("dims", 64)?,
+            dims: p.get("dims", 32)?,
             layers: p.get("layers", 1)?,
             heads: p.get("heads", 2)?,
-            max_len: p.get("max_len", 50)?,
+            max_len: p.get("max_len", 20)?,
             history: p.get("history", 200)?,
             dropout: p.get("dropout", 0.2)?,
             lr: p.get("lr", 0.002)?,
             weight_decay: p.get("weight_decay", 0.0)?,
             batch_size: p.get("batch_size", 256)?,
-            epochs: p.get("epochs", 20)?,
+            per_user: p.get("per_user", 10)?,
+            epochs: p.get("epochs", 3)?,
             patience: p.get("patience", 3)?,
             horizon: p.get("horizon", 0.0)?,
             seed: p.get("seed", 42)?,
@@ -534,7 +538,8 @@ impl Sequential {
                 })
                 .collect();
         }
-        let mut examples: Vec<Example> = Vec::new();
+        // (user, steps usable for training): steps 1..n are the targets of its examples
+        let mut train_users: Vec<(u32, u32)> = Vec::new();
         let mut vi = valid.iter().peekable();
         for &u in &multi {
             let mut n = steps[u as usize].len() as u32;
@@ -542,9 +547,11 @@ impl Sequential {
                 vi.next();
                 n -= 1;
             }
-            examples.extend((1..n).map(|k| Example { user: u, k, end: n }));
+            if n >= 2 {
+                train_users.push((u, n));
+            }
         }
-        if examples.is_empty() {
+        if train_users.is_empty() {
             return Err(Error::BadData {
                 model: NAME.into(),
                 reason: "too few steps per user to train and validate; set patience=0 to train without validation"
@@ -575,7 +582,23 @@ impl Sequential {
         let bar = progress_bar(cfg.epochs as u64);
         let mut best: Option<(f64, Weights)> = None;
         let mut since_best = 0;
+        let mut examples: Vec<Example> = Vec::new();
         for epoch in 0..cfg.epochs {
+            // long histories (MovieLens: hundreds of ratings, each its own step) would otherwise
+            // dominate the epoch and its cost; a fresh sample each epoch spreads training over all steps
+            examples.clear();
+            for &(u, n) in &train_users {
+                let m = (n - 1) as usize;
+                if cfg.per_user == 0 || m <= cfg.per_user {
+                    examples.extend((1..n).map(|k| Example { user: u, k, end: n }));
+                } else {
+                    examples.extend(rand::seq::index::sample(&mut rng, m, cfg.per_user).into_iter().map(|i| Example {
+                        user: u,
+                        k: i as u32 + 1,
+                        end: n,
+                    }));
+                }
+            }
             examples.shuffle(&mut rng);
             let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
             for (bi, chunk) in examples.chunks(cfg.batch_size).enumerate() {
