@@ -62,7 +62,7 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("price_bands", "price bands (quantiles of the catalogue's prices) (default 8)"),
     ("learning_rate", "AdamW step size (default 0.01)"),
     ("batch_size", "positive pairs per step; the in-batch negatives are the others (default 1024)"),
-    ("epochs", "maximum passes over the positives (default 20)"),
+    ("epochs", "maximum passes over the positives (default 10)"),
     ("patience", "epochs without a better validation NDCG@10 before stopping (default 3)"),
     ("weight_decay", "AdamW decoupled weight decay (default 0.0001)"),
     ("validation", "users whose last event is held out for validation; 0 = none (default 500)"),
@@ -71,7 +71,7 @@ pub const PARAMS: &[(&str, &str)] = &[
 ];
 
 const DEFAULTS: Defaults =
-    Defaults { learning_rate: 0.01, batch_size: 1024, epochs: 20, patience: 3, weight_decay: 1e-4, validation: 500 };
+    Defaults { learning_rate: 0.01, batch_size: 1024, epochs: 10, patience: 3, weight_decay: 1e-4, validation: 500 };
 
 /// Activity bands ⌊log₂(1 + n)⌋, capped.
 const ACTIVITY_BANDS: usize = 16;
