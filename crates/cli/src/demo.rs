@@ -108,11 +108,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
             println!("     {}. {}{}\n        {}", rank + 1, ds.title(p.item), price, p.reason);
         }
     }
-    println!(
-        "\nNext: `daogou recommend --db {} --user <id>`, `daogou similar --db {} --item <id>`",
-        a.db.display(),
-        a.db.display()
-    );
+    let db = a.db.display();
+    println!("\nNext: `daogou recommend --db {db} --user <id>`, `daogou similar --db {db} --item <id>`,");
+    println!("      or `daogou serve --db {db}` and open http://127.0.0.1:8080/ (storefront, assistant)");
+    println!("      and http://127.0.0.1:8080/dashboard");
     Ok(())
 }
 
