@@ -569,6 +569,14 @@ async fn session_recommendations(
     Ok(Json(out).into_response())
 }
 
+/// 404 for an item deleted from the catalogue (the model may still hold it until the next refit).
+fn not_deleted(s: &AppState, id: &str) -> Result<(), ApiError> {
+    if s.is_deleted(id) {
+        return Err(ApiError::not_found(format!("item `{id}` was deleted")));
+    }
+    Ok(())
+}
+
 async fn similar(
     State(s): S,
     p: Result<Path<String>, PathRejection>,
@@ -579,9 +587,7 @@ async fn similar(
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
-        if s2.is_deleted(&id) {
-            return Err(ApiError::not_found(format!("item `{id}` was deleted")));
-        }
+        not_deleted(&s2, &id)?;
         let known = snap.items.get(&id);
         let picks = match known.map(|item| s2.similar(&snap, item, &rp.filter, rp.n)) {
             Some(Some(p)) if !p.is_empty() => p,
@@ -772,9 +778,7 @@ async fn bought_together(
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
-        if s2.is_deleted(&id) {
-            return Err(ApiError::not_found(format!("item `{id}` was deleted")));
-        }
+        not_deleted(&s2, &id)?;
         let item =
             snap.items.get(&id).ok_or_else(|| ApiError::not_found(format!("item `{id}` is unknown to the model")))?;
         let picks = s2.bought_together(&snap, item, &rp.filter, rp.n);
