@@ -8,6 +8,7 @@
 
 use daogou_algo::ModelInfo;
 
+pub mod fused;
 pub mod infer;
 pub mod ncf;
 pub mod sequential;

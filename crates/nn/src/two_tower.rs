@@ -42,6 +42,7 @@ use daogou_algo::topk::top_k;
 use daogou_algo::{Error, ModelState, Recommender, Result, Tensor as StateTensor, TrainData};
 use daogou_core::{Item, Params};
 
+use crate::fused;
 use crate::infer::{dot, normalize, relu, Dense};
 use crate::train::{self, candle_err, Defaults, Holdout, Init, TrainConfig, Weights};
 
@@ -550,7 +551,7 @@ impl TwoTower {
         }
         let n_batches = positives.len().div_ceil(cfg.batch_size);
         let mut order = positives.clone();
-        let inv_t = 1.0 / f64::from(h.temperature);
+        let inv_t = 1.0 / h.temperature;
         let mut step = |_epoch: usize, b: usize| -> Result<f32> {
             if b == 0 {
                 for i in (1..order.len()).rev() {
@@ -566,12 +567,6 @@ impl TwoTower {
             let (mut uid, mut ukeep, mut act) = (vec![], vec![], vec![]);
             let (mut hist, mut hcat, mut histw) =
                 (vec![0u32; bs * l_max], vec![0u32; bs * l_max], vec![0f32; bs * l_max]);
-            let mut mask = vec![0f32; bs * bs];
-            // columns of each item in the batch, to mask the duplicates of a row's positive
-            let mut cols: HashMap<u32, Vec<usize>> = HashMap::new();
-            for (c, &(_, j)) in chunk.iter().enumerate() {
-                cols.entry(j).or_default().push(c);
-            }
             for (r, &(u, i)) in chunk.iter().enumerate() {
                 let iu = i as usize;
                 iid.push(i);
@@ -596,22 +591,13 @@ impl TwoTower {
                     hcat[slot] = feats.cat[j as usize];
                     histw[slot] = 1.0 / others as f32;
                 }
-                for &c in &cols[&i] {
-                    if c != r {
-                        mask[r * bs + c] = -1e4;
-                    }
-                }
             }
-            let col_logq: Vec<f32> = iid.iter().map(|&i| log_q[i as usize]).collect();
+            // the log-Q correction: minus ln of each column item's share of the positives
+            let col_bias: Vec<f32> = iid.iter().map(|&i| -log_q[i as usize]).collect();
             let loss = (|| -> candle_core::Result<f32> {
                 let t = |v: &[u32]| Tensor::from_slice(v, v.len(), &dev);
-                let f = |v: &[f32], shape: (usize, usize)| Tensor::from_slice(v, shape, &dev);
                 let bag = |table: &str, ids: &[u32], w: &[f32], len: usize| -> candle_core::Result<Tensor> {
-                    var(table)
-                        .index_select(&t(ids)?, 0)?
-                        .reshape((bs, len, d))?
-                        .broadcast_mul(&f(w, (bs, len))?.unsqueeze(2)?)?
-                        .sum(1)
+                    fused::embedding_bag(var(table), ids, w, len)
                 };
                 let zeros = || Tensor::zeros((bs, d), DType::F32, &dev);
                 let feature = |on: bool, table: &str, ids: &[u32]| -> candle_core::Result<Tensor> {
@@ -632,7 +618,7 @@ impl TwoTower {
                 };
                 let item_x = Tensor::cat(
                     &[
-                        var("item_id").index_select(&t(&iid)?, 0)?.broadcast_mul(&f(&ikeep, (bs, 1))?)?,
+                        bag("item_id", &iid, &ikeep, 1)?,
                         feature(has.cat, "cat", &icat)?,
                         feature(has.brand, "brand", &ibrand)?,
                         feature(has.band, "band", &iband)?,
@@ -642,10 +628,10 @@ impl TwoTower {
                 )?;
                 let user_x = Tensor::cat(
                     &[
-                        var("user_id").index_select(&t(&uid)?, 0)?.broadcast_mul(&f(&ukeep, (bs, 1))?)?,
+                        bag("user_id", &uid, &ukeep, 1)?,
                         bag("hist", &hist, &histw, l_max)?,
                         if has.cat { bag("cat", &hcat, &histw, l_max)? } else { zeros()? },
-                        var("activity").index_select(&t(&act)?, 0)?.broadcast_mul(&f(&ukeep, (bs, 1))?)?,
+                        bag("activity", &act, &ukeep, 1)?,
                     ],
                     1,
                 )?;
@@ -653,17 +639,14 @@ impl TwoTower {
                 // the category-affinity shortcut: u·v gains mean_h a(cat h)·a(cat i)
                 let (iv, uv) = if has.cat {
                     // dropped like an id, so that the feature MLP also learns the tastes alone
-                    let ia = var("cat_aff").index_select(&t(&icat)?, 0)?.broadcast_mul(&f(&akeep, (bs, 1))?)?;
+                    let ia = bag("cat_aff", &icat, &akeep, 1)?;
                     let ua = bag("cat_aff", &hcat, &histw, l_max)?;
                     (unit(Tensor::cat(&[im, ia], 1)?)?, unit(Tensor::cat(&[um, ua], 1)?)?)
                 } else {
                     (unit(im)?, unit(um)?)
                 };
-                let logits = (uv.matmul(&iv.t()?)? * inv_t)?
-                    .broadcast_sub(&f(&col_logq, (1, bs))?)?
-                    .add(&f(&mask, (bs, bs))?)?;
-                let targets = Tensor::arange(0u32, bs as u32, &dev)?;
-                let loss = train::softmax_cross_entropy(&logits, &targets)?;
+                // row r's positive is column r; the other columns are its negatives
+                let loss = fused::in_batch_softmax_loss(&uv.matmul(&iv.t()?)?, inv_t, &col_bias, &iid)?;
                 opt.backward_step(&loss)?;
                 loss.to_scalar::<f32>()
             })()
