@@ -57,10 +57,12 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("hidden", "hidden width of each tower's MLP (default 64)"),
     ("temperature", "softmax temperature over cosine scores (default 0.1)"),
     ("id_dropout", "probability that an id embedding is zeroed in training (default 0.25)"),
-    ("max_history", "most recent history items a user vector reads (default 20)"),
+    ("feature_dropout", "probability that each item feature (category, brand, price, title, attributes) is zeroed in training, so that each learns to carry the tastes alone (default 0.1)"),
+    ("max_history", "most recent history items a user vector reads (default 50)"),
     ("title_buckets", "hash buckets of title and category tokens (default 4096)"),
     ("max_title_tokens", "title tokens kept per item (default 24)"),
-    ("price_bands", "price bands (quantiles of the catalogue's prices) (default 8)"),
+    ("price_bands", "price bands (quantiles of the catalogue's prices, and of each category's) and bands of numeric attributes (default 8)"),
+    ("numeric_attributes", "read item attributes that are numbers for most items (ratings, review counts, …) (default true)"),
     ("learning_rate", "AdamW step size (default 0.01)"),
     ("batch_size", "positive pairs per step; the in-batch negatives are the others (default 1024)"),
     ("epochs", "maximum passes over the positives (default 10)"),
@@ -77,16 +79,30 @@ const DEFAULTS: Defaults =
 /// Activity bands ⌊log₂(1 + n)⌋, capped.
 const ACTIVITY_BANDS: usize = 16;
 
+/// Item MLP input: id, category, brand, price band, price band in category, title tokens,
+/// numeric attributes (each `dim` wide).
+const ITEM_IN: usize = 7;
+/// User MLP input: id, history items, and the history's categories, brands and price bands
+/// in category, activity band.
+const USER_IN: usize = 6;
+/// The affinity shortcuts beside the MLPs: a learned table per item feature, read by the item
+/// for its own value and by the user as the mean over the history.
+const AFFINITY: [&str; 3] = ["cat_aff", "brand_aff", "rel_aff"];
+/// Each tower's output: the MLP's `dim` values and `dim` per affinity shortcut.
+const OUT: usize = 1 + AFFINITY.len();
+
 #[derive(Debug, Clone, PartialEq)]
 struct Hyper {
     dim: usize,
     hidden: usize,
     temperature: f32,
     id_dropout: f32,
+    feature_dropout: f32,
     max_history: usize,
     buckets: usize,
     max_tokens: usize,
     bands: usize,
+    numeric_attributes: bool,
 }
 
 impl Hyper {
@@ -109,15 +125,21 @@ impl Hyper {
         if !(0.0..1.0).contains(&id_dropout) {
             return Err(Params::invalid("id_dropout", id_dropout, "must be in [0, 1)").into());
         }
+        let feature_dropout: f32 = p.get("feature_dropout", 0.1)?;
+        if !(0.0..1.0).contains(&feature_dropout) {
+            return Err(Params::invalid("feature_dropout", feature_dropout, "must be in [0, 1)").into());
+        }
         let h = Hyper {
             dim: ranged("dim", 32, 1, 4096)?,
             hidden: ranged("hidden", 64, 1, 4096)?,
             temperature,
             id_dropout,
-            max_history: ranged("max_history", 20, 1, 10_000)?,
+            feature_dropout,
+            max_history: ranged("max_history", 50, 1, 10_000)?,
             buckets: ranged("title_buckets", 4096, 1, 1 << 22)?,
             max_tokens: ranged("max_title_tokens", 24, 1, 1024)?,
             bands: ranged("price_bands", 8, 1, 1000)?,
+            numeric_attributes: p.get("numeric_attributes", true)?,
         };
         Ok((h, cfg))
     }
@@ -182,9 +204,16 @@ struct Features {
     n_cats: usize,
     brand: Vec<u32>,
     n_brands: usize,
+    /// Price band over the whole catalogue.
     band: Vec<u32>,
+    /// Price band within the item's own category (cheap, mid, premium for its kind).
+    rel: Vec<u32>,
     /// n_items × max_tokens bucket ids (1-based; 0 = padding).
     tokens: Vec<u32>,
+    /// Numeric attributes (review score, review count, …): n_items × n_attrs rows of the
+    /// `attr` table, `1 + k·bands + (band − 1)` for attribute k's quantile band; 0 = missing.
+    attrs: Vec<u32>,
+    n_attrs: usize,
     /// Items with training interactions (the others get a zero id vector).
     known: Vec<u32>,
 }
@@ -209,22 +238,60 @@ impl Features {
             t_len: t_len.unwrap_or(0),
         }
     }
+
+    /// The `attr` rows of item `i` (0 = missing).
+    fn attrs_of(&self, i: usize) -> &[u32] {
+        &self.attrs[i * self.n_attrs..(i + 1) * self.n_attrs]
+    }
+}
+
+/// Band 1…`bands` of `x` by the quantile edges `edges` (sorted).
+fn band_of(x: f64, edges: &[f64]) -> u32 {
+    1 + edges.partition_point(|&e| e <= x) as u32
+}
+
+/// Edges at the quantiles 1/b … (b−1)/b of `values` (sorted in place).
+fn quantile_edges(values: &mut [f64], bands: usize) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    (1..bands).filter_map(|q| values.get(q * values.len() / bands).copied()).collect()
+}
+
+/// Attribute keys that are numbers for at least half of the items, with more than one value:
+/// the catalogue's numeric signals (ratings, review counts, …). Sorted by key.
+fn numeric_attributes(items: &[Item]) -> Vec<String> {
+    let mut count: HashMap<&str, (usize, Option<f64>, bool)> = HashMap::new();
+    for it in items {
+        for (k, v) in &it.attributes {
+            if let Some(x) = v.trim().parse::<f64>().ok().filter(|x| x.is_finite()) {
+                let e = count.entry(k).or_insert((0, None, false));
+                e.0 += 1;
+                e.2 |= e.1.is_some_and(|first| first != x);
+                e.1.get_or_insert(x);
+            }
+        }
+    }
+    let mut keys: Vec<String> = count
+        .into_iter()
+        .filter(|(_, (n, _, varies))| *varies && 2 * n >= items.len())
+        .map(|(k, _)| k.to_owned())
+        .collect();
+    keys.sort();
+    keys
 }
 
 impl Features {
     fn build(items: &[Item], n_items: usize, h: &Hyper, known: Vec<u32>) -> Self {
+        let items = &items[..n_items.min(items.len())];
         let mut cats: HashMap<&str, u32> = HashMap::new();
         let mut brands: HashMap<&str, u32> = HashMap::new();
         let mut cat = vec![0u32; n_items];
         let mut brand = vec![0u32; n_items];
         let mut tokens = vec![0u32; n_items * h.max_tokens];
-        let mut prices: Vec<f64> =
-            items.iter().take(n_items).filter_map(|it| it.price.filter(|p| p.is_finite())).collect();
-        prices.sort_by(f64::total_cmp);
-        // band edges at the quantiles 1/b … (b−1)/b
-        let edges: Vec<f64> = (1..h.bands).filter_map(|q| prices.get(q * prices.len() / h.bands).copied()).collect();
+        let price = |it: &Item| it.price.filter(|p| p.is_finite());
+        let mut prices: Vec<f64> = items.iter().filter_map(price).collect();
+        let edges = quantile_edges(&mut prices, h.bands);
         let mut band = vec![0u32; n_items];
-        for (i, it) in items.iter().take(n_items).enumerate() {
+        for (i, it) in items.iter().enumerate() {
             if let Some(c) = it.category.as_deref().filter(|c| !c.is_empty()) {
                 let next = cats.len() as u32 + 1;
                 cat[i] = *cats.entry(c).or_insert(next);
@@ -233,8 +300,8 @@ impl Features {
                 let next = brands.len() as u32 + 1;
                 brand[i] = *brands.entry(b).or_insert(next);
             }
-            if let Some(p) = it.price.filter(|p| p.is_finite()) {
-                band[i] = 1 + edges.iter().filter(|&&e| p >= e).count() as u32;
+            if let Some(p) = price(it) {
+                band[i] = band_of(p, &edges);
             }
             let mut toks = text_tokens(&it.title);
             for part in it.category.as_deref().unwrap_or("").split(['/', '>', '|']) {
@@ -250,20 +317,60 @@ impl Features {
                 *slot = 1 + (t % h.buckets as u64) as u32;
             }
         }
-        Features { n_items, cat, n_cats: cats.len() + 1, brand, n_brands: brands.len() + 1, band, tokens, known }
+        // price bands within each category (items without a category share one)
+        let mut by_cat: Vec<Vec<f64>> = vec![Vec::new(); cats.len() + 1];
+        for (i, it) in items.iter().enumerate() {
+            if let Some(p) = price(it) {
+                by_cat[cat[i] as usize].push(p);
+            }
+        }
+        let cat_edges: Vec<Vec<f64>> = by_cat.iter_mut().map(|v| quantile_edges(v, h.bands)).collect();
+        let rel: Vec<u32> = (0..n_items)
+            .map(|i| items.get(i).and_then(price).map_or(0, |p| band_of(p, &cat_edges[cat[i] as usize])))
+            .collect();
+        let keys = if h.numeric_attributes { numeric_attributes(items) } else { Vec::new() };
+        let mut attrs = vec![0u32; n_items * keys.len()];
+        for (k, key) in keys.iter().enumerate() {
+            let value =
+                |it: &Item| it.attributes.get(key).and_then(|v| v.trim().parse::<f64>().ok()).filter(|x| x.is_finite());
+            let mut values: Vec<f64> = items.iter().filter_map(value).collect();
+            let edges = quantile_edges(&mut values, h.bands);
+            for (i, it) in items.iter().enumerate() {
+                if let Some(x) = value(it) {
+                    attrs[i * keys.len() + k] = 1 + (k * h.bands) as u32 + band_of(x, &edges) - 1;
+                }
+            }
+        }
+        Features {
+            n_items,
+            cat,
+            n_cats: cats.len() + 1,
+            brand,
+            n_brands: brands.len() + 1,
+            band,
+            rel,
+            tokens,
+            attrs,
+            n_attrs: keys.len(),
+            known,
+        }
     }
 
     fn save(&self, s: &mut ModelState) {
         s.set_scalar("n_cats", self.n_cats as f64);
         s.set_scalar("n_brands", self.n_brands as f64);
+        s.set_scalar("n_attrs", self.n_attrs as f64);
         s.set("f.cat", StateTensor::U32(self.cat.clone()));
         s.set("f.brand", StateTensor::U32(self.brand.clone()));
         s.set("f.band", StateTensor::U32(self.band.clone()));
+        s.set("f.rel", StateTensor::U32(self.rel.clone()));
         s.set("f.tokens", StateTensor::U32(self.tokens.clone()));
+        s.set("f.attrs", StateTensor::U32(self.attrs.clone()));
         s.set("f.known", StateTensor::U32(self.known.clone()));
     }
 
     fn load(s: &ModelState, n_items: usize, h: &Hyper) -> Result<Self> {
+        let n_attrs = s.count("n_attrs")?;
         let f = Features {
             n_items,
             n_cats: s.count("n_cats")?,
@@ -271,7 +378,10 @@ impl Features {
             cat: s.u32s("f.cat", Some(n_items))?.to_vec(),
             brand: s.u32s("f.brand", Some(n_items))?.to_vec(),
             band: s.u32s("f.band", Some(n_items))?.to_vec(),
+            rel: s.u32s("f.rel", Some(n_items))?.to_vec(),
             tokens: s.u32s("f.tokens", Some(n_items * h.max_tokens))?.to_vec(),
+            attrs: s.u32s("f.attrs", Some(n_items * n_attrs))?.to_vec(),
+            n_attrs,
             known: s.u32s("f.known", Some(n_items))?.to_vec(),
         };
         let bad = |what: &str| Error::BadState { model: MODEL.into(), reason: format!("`{what}` index out of range") };
@@ -281,11 +391,14 @@ impl Features {
         if f.brand.iter().any(|&c| c as usize >= f.n_brands) {
             return Err(bad("f.brand"));
         }
-        if f.band.iter().any(|&c| c as usize > h.bands) {
+        if f.band.iter().chain(&f.rel).any(|&c| c as usize > h.bands) {
             return Err(bad("f.band"));
         }
         if f.tokens.iter().any(|&c| c as usize > h.buckets) {
             return Err(bad("f.tokens"));
+        }
+        if f.attrs.iter().any(|&c| c as usize > n_attrs * h.bands) {
+            return Err(bad("f.attrs"));
         }
         Ok(f)
     }
@@ -304,15 +417,19 @@ fn spec(h: &Hyper, n_users: usize, f: &Features) -> Vec<(&'static str, Vec<usize
         ("brand", vec![f.n_brands, d]),
         ("band", vec![h.bands + 1, d]),
         ("token", vec![h.buckets + 1, d]),
+        ("rel", vec![h.bands + 1, d]),
+        ("attr", vec![1 + f.n_attrs * h.bands, d]),
         ("cat_aff", vec![f.n_cats, d]),
-        ("item1.w", vec![h.hidden, 5 * d]),
+        ("brand_aff", vec![f.n_brands, d]),
+        ("rel_aff", vec![h.bands + 1, d]),
+        ("item1.w", vec![h.hidden, ITEM_IN * d]),
         ("item1.b", vec![h.hidden]),
         ("item2.w", vec![d, h.hidden]),
         ("item2.b", vec![d]),
         ("user_id", vec![n_users, d]),
         ("hist", vec![f.n_items, d]),
         ("activity", vec![ACTIVITY_BANDS, d]),
-        ("user1.w", vec![h.hidden, 4 * d]),
+        ("user1.w", vec![h.hidden, USER_IN * d]),
         ("user1.b", vec![h.hidden]),
         ("user2.w", vec![d, h.hidden]),
         ("user2.b", vec![d]),
@@ -336,6 +453,10 @@ pub struct TwoTower {
     user1: Dense,
     user2: Dense,
     item_vecs: Vec<f32>,
+    /// Every item's vector from its features alone (id zeroed), its MLP part taken relative
+    /// to that of an item with no features at all: what a cold item is compared with when
+    /// asked for its similar items (what the features say, not the tower's shared bias).
+    content_vecs: Vec<f32>,
     user_vecs: Vec<f32>,
     /// Activity bands some training user had (the others read as zero, as under dropout).
     seen_bands: [bool; ACTIVITY_BANDS],
@@ -361,8 +482,9 @@ impl TwoTower {
             item2: Dense::from_weights(&weights, "item2.w", "item2.b"),
             user1: Dense::from_weights(&weights, "user1.w", "user1.b"),
             user2: Dense::from_weights(&weights, "user2.w", "user2.b"),
-            item_vecs: vec![0f32; feats.n_items * 2 * d],
-            user_vecs: vec![0f32; n_users * 2 * d],
+            item_vecs: vec![0f32; feats.n_items * OUT * d],
+            content_vecs: vec![0f32; feats.n_items * OUT * d],
+            user_vecs: vec![0f32; n_users * OUT * d],
             seen_bands: {
                 let mut seen = [false; ACTIVITY_BANDS];
                 for w in hist_ptr.windows(2).filter(|w| w[1] > w[0]) {
@@ -378,16 +500,26 @@ impl TwoTower {
             hist_ptr,
             hist_items,
         };
-        let mut x = vec![0f32; 5 * d];
+        let mut x = vec![0f32; ITEM_IN * d];
         let mut hid = vec![0f32; t.h.hidden];
+        // the item MLP's output for an item without id or features
+        let mut blank = vec![0f32; d];
+        t.item1.forward(&x, &mut hid);
+        relu(&mut hid);
+        t.item2.forward(&hid, &mut blank);
         let mut item_vecs = std::mem::take(&mut t.item_vecs);
-        for (i, out) in item_vecs.chunks_exact_mut(2 * d).enumerate() {
-            t.item_vector(i, &mut x, &mut hid, out);
+        let mut content_vecs = std::mem::take(&mut t.content_vecs);
+        for (i, (out, content)) in
+            item_vecs.chunks_exact_mut(OUT * d).zip(content_vecs.chunks_exact_mut(OUT * d)).enumerate()
+        {
+            t.item_vector(i, true, None, &mut x, &mut hid, out);
+            t.item_vector(i, false, Some(&blank), &mut x, &mut hid, content);
         }
         t.item_vecs = item_vecs;
+        t.content_vecs = content_vecs;
         let mut user_vecs = std::mem::take(&mut t.user_vecs);
-        let mut xu = vec![0f32; 4 * d];
-        for (u, out) in user_vecs.chunks_exact_mut(2 * d).enumerate() {
+        let mut xu = vec![0f32; USER_IN * d];
+        for (u, out) in user_vecs.chunks_exact_mut(OUT * d).enumerate() {
             let (a, b) = (t.hist_ptr[u] as usize, t.hist_ptr[u + 1] as usize);
             let items = &t.hist_items[a..b];
             t.user_vector(Some(u), items.iter().copied(), items.len(), &mut xu, &mut hid, out);
@@ -401,33 +533,66 @@ impl TwoTower {
         &self.weights.data(name)[r * d..(r + 1) * d]
     }
 
-    /// The item tower in plain f32 (x: 5·dim, hid: hidden, out: dim).
-    fn item_vector(&self, i: usize, x: &mut [f32], hid: &mut [f32], out: &mut [f32]) {
+    /// The values of an item's single-valued features that the user side pools, as
+    /// (table, row): the MLP inputs category, brand, price band in category, and the affinity
+    /// shortcuts of the same three.
+    fn pooled(&self, i: usize) -> [(&'static str, usize); 6] {
+        let f = &self.feats;
+        let (c, b, r) = (f.cat[i] as usize, f.brand[i] as usize, f.rel[i] as usize);
+        [("cat", c), ("brand", b), ("rel", r), (AFFINITY[0], c), (AFFINITY[1], b), (AFFINITY[2], r)]
+    }
+
+    /// The item tower in plain f32 (x: ITEM_IN·dim, hid: hidden, out: OUT·dim); `with_id`
+    /// false reads the features alone (as for a cold item); `centre` is subtracted from the
+    /// MLP output before normalising.
+    fn item_vector(
+        &self,
+        i: usize,
+        with_id: bool,
+        centre: Option<&[f32]>,
+        x: &mut [f32],
+        hid: &mut [f32],
+        out: &mut [f32],
+    ) {
         let d = self.h.dim;
         let f = &self.feats;
-        if f.known[i] != 0 {
-            x[..d].copy_from_slice(self.row("item_id", i));
+        let mut parts = x.chunks_exact_mut(d);
+        let mut next = || parts.next().expect("ITEM_IN parts");
+        let id = next();
+        if with_id && f.known[i] != 0 {
+            id.copy_from_slice(self.row("item_id", i));
         } else {
-            x[..d].fill(0.0);
+            id.fill(0.0);
         }
-        x[d..2 * d].copy_from_slice(self.row("cat", f.cat[i] as usize));
-        x[2 * d..3 * d].copy_from_slice(self.row("brand", f.brand[i] as usize));
-        x[3 * d..4 * d].copy_from_slice(self.row("band", f.band[i] as usize));
+        next().copy_from_slice(self.row("cat", f.cat[i] as usize));
+        next().copy_from_slice(self.row("brand", f.brand[i] as usize));
+        next().copy_from_slice(self.row("band", f.band[i] as usize));
+        next().copy_from_slice(self.row("rel", f.rel[i] as usize));
         let toks = &f.tokens[i * self.h.max_tokens..(i + 1) * self.h.max_tokens];
-        let n = toks.iter().filter(|&&t| t != 0).count();
-        let bag = &mut x[4 * d..5 * d];
-        bag.fill(0.0);
-        for &t in toks.iter().filter(|&&t| t != 0) {
-            for (b, v) in bag.iter_mut().zip(self.row("token", t as usize)) {
-                *b += v / n as f32;
-            }
-        }
+        self.mean_rows(next(), "token", toks);
+        self.mean_rows(next(), "attr", f.attrs_of(i));
         self.item1.forward(x, hid);
         relu(hid);
         let (mlp, aff) = out.split_at_mut(d);
         self.item2.forward(hid, mlp);
-        aff.copy_from_slice(self.row("cat_aff", f.cat[i] as usize));
+        for (m, c) in mlp.iter_mut().zip(centre.unwrap_or(&[])) {
+            *m -= c;
+        }
+        for ((part, table), (_, row)) in aff.chunks_exact_mut(d).zip(AFFINITY).zip(&self.pooled(i)[3..]) {
+            part.copy_from_slice(self.row(table, *row));
+        }
         normalize(out);
+    }
+
+    /// `dst` = the mean of the rows `ids` of `table`, skipping 0 (padding); zero if none.
+    fn mean_rows(&self, dst: &mut [f32], table: &str, ids: &[u32]) {
+        dst.fill(0.0);
+        let n = ids.iter().filter(|&&t| t != 0).count();
+        for &t in ids.iter().filter(|&&t| t != 0) {
+            for (b, v) in dst.iter_mut().zip(self.row(table, t as usize)) {
+                *b += v / n as f32;
+            }
+        }
     }
 
     /// The user tower in plain f32 over `items` (the `count` most recent history items).
@@ -445,38 +610,40 @@ impl TwoTower {
             Some(u) => x[..d].copy_from_slice(self.row("user_id", u)),
             None => x[..d].fill(0.0),
         }
-        x[d..3 * d].fill(0.0);
-        let (mlp, aff) = out.split_at_mut(d);
-        aff.fill(0.0);
+        x[d..(USER_IN - 1) * d].fill(0.0);
+        out.fill(0.0);
         let w = if count > 0 { 1.0 / count as f32 } else { 0.0 };
         for i in items {
             let i = i as usize;
-            for (a, v) in aff.iter_mut().zip(self.row("cat_aff", self.feats.cat[i] as usize)) {
-                *a += w * v;
-            }
             if self.feats.known[i] != 0 {
                 for (a, v) in x[d..2 * d].iter_mut().zip(self.row("hist", i)) {
                     *a += w * v;
                 }
             }
-            for (a, v) in x[2 * d..3 * d].iter_mut().zip(self.row("cat", self.feats.cat[i] as usize)) {
-                *a += w * v;
+            // category, brand, price band in category: MLP inputs 2..5, affinity parts 1..4
+            let pooled = self.pooled(i);
+            let targets = x[2 * d..5 * d].chunks_exact_mut(d).chain(out[d..].chunks_exact_mut(d));
+            for (dst, (table, row)) in targets.zip(pooled) {
+                for (a, v) in dst.iter_mut().zip(self.row(table, row)) {
+                    *a += w * v;
+                }
             }
         }
         let band = activity(count);
+        let act = &mut x[(USER_IN - 1) * d..];
         if self.seen_bands[band] {
-            x[3 * d..4 * d].copy_from_slice(self.row("activity", band));
+            act.copy_from_slice(self.row("activity", band));
         } else {
-            x[3 * d..4 * d].fill(0.0);
+            act.fill(0.0);
         }
         self.user1.forward(x, hid);
         relu(hid);
-        self.user2.forward(hid, mlp);
+        self.user2.forward(hid, &mut out[..d]);
         normalize(out);
     }
 
     fn score_vector(&self, v: &[f32], out: &mut [f32]) {
-        for (o, iv) in out.iter_mut().zip(self.item_vecs.chunks_exact(2 * self.h.dim)) {
+        for (o, iv) in out.iter_mut().zip(self.item_vecs.chunks_exact(OUT * self.h.dim)) {
             *o = dot(v, iv);
         }
     }
@@ -529,7 +696,9 @@ impl TwoTower {
         for (name, shape) in spec(&h, n_users, &feats) {
             // Feature tables start at zero: a row that training never touches (a category,
             // word or activity band first seen at inference) then stays a neutral zero.
-            let v = if name.ends_with(".b") || ["cat", "brand", "band", "token", "activity"].contains(&name) {
+            let v = if name.ends_with(".b")
+                || ["cat", "brand", "band", "rel", "token", "attr", "activity"].contains(&name)
+            {
                 Init::zeros(&shape, &dev)
             } else if name.ends_with(".w") {
                 init.glorot(shape[0], shape[1], &dev)
@@ -544,10 +713,17 @@ impl TwoTower {
         let (d, t_max, l_max) = (h.dim, h.max_tokens, h.max_history);
         let has = feats.present(t_max);
         let t_len = has.t_len;
-        // categories some training positive has: the others keep no trained affinity row
-        let mut trained_cat = vec![false; feats.n_cats];
+        let n_attrs = feats.n_attrs;
+        // per item, the rows of the three affinity tables (category, brand, price band in
+        // category); a row no training positive reads keeps no trained affinity
+        let aff_rows = |i: usize| [feats.cat[i], feats.brand[i], feats.rel[i]];
+        let aff_on = [has.cat, has.brand, has.band];
+        let aff_sizes = [feats.n_cats, feats.n_brands, h.bands + 1];
+        let mut trained: Vec<Vec<bool>> = aff_sizes.iter().map(|&n| vec![false; n]).collect();
         for &(_, i) in &positives {
-            trained_cat[feats.cat[i as usize] as usize] = has.cat;
+            for ((t, r), on) in trained.iter_mut().zip(aff_rows(i as usize)).zip(aff_on) {
+                t[r as usize] |= on;
+            }
         }
         let n_batches = positives.len().div_ceil(cfg.batch_size);
         let mut order = positives.clone();
@@ -561,26 +737,43 @@ impl TwoTower {
             let chunk = &order[b * cfg.batch_size..((b + 1) * cfg.batch_size).min(order.len())];
             let bs = chunk.len();
             let keep = |init: &mut Init| if init.unit() < h.id_dropout { 0f32 } else { 1f32 };
-            let mut akeep = Vec::with_capacity(bs);
-            let (mut iid, mut ikeep, mut icat, mut ibrand, mut iband) = (vec![], vec![], vec![], vec![], vec![]);
+            // item side: one row per positive
+            let (mut iid, mut ikeep, mut icat, mut ibrand, mut iband, mut irel) =
+                (vec![], vec![], vec![], vec![], vec![], vec![]);
+            let mut akeep: [Vec<f32>; 3] = Default::default();
+            // category, brand, price band, band in category, title, attributes
+            let mut fkeep: [Vec<f32>; 6] = Default::default();
+            let fdrop = |init: &mut Init| if init.unit() < h.feature_dropout { 0f32 } else { 1f32 };
             let (mut tok, mut tokw) = (Vec::with_capacity(bs * t_len), Vec::with_capacity(bs * t_len));
+            let (mut attr, mut attrw) = (Vec::with_capacity(bs * n_attrs), Vec::with_capacity(bs * n_attrs));
+            // user side: the user's history without the target item, pooled
             let (mut uid, mut ukeep, mut act) = (vec![], vec![], vec![]);
-            let (mut hist, mut hcat, mut histw) =
-                (vec![0u32; bs * l_max], vec![0u32; bs * l_max], vec![0f32; bs * l_max]);
+            let mut hist = vec![0u32; bs * l_max];
+            let mut hfeat: [Vec<u32>; 3] = std::array::from_fn(|_| vec![0u32; bs * l_max]);
+            let mut histw = vec![0f32; bs * l_max];
+            let pool = |ids: &[u32], n: usize, keep: f32, out: &mut Vec<u32>, w: &mut Vec<f32>| {
+                let k = ids.iter().filter(|&&t| t != 0).count().max(1) as f32;
+                for &t in &ids[..n] {
+                    out.push(t);
+                    w.push(if t != 0 { keep / k } else { 0.0 });
+                }
+            };
             for (r, &(u, i)) in chunk.iter().enumerate() {
                 let iu = i as usize;
                 iid.push(i);
                 ikeep.push(keep(&mut init));
-                akeep.push(keep(&mut init));
+                for k in &mut akeep {
+                    k.push(keep(&mut init));
+                }
+                for k in &mut fkeep {
+                    k.push(fdrop(&mut init));
+                }
                 icat.push(feats.cat[iu]);
                 ibrand.push(feats.brand[iu]);
                 iband.push(feats.band[iu]);
-                let toks = &feats.tokens[iu * t_max..iu * t_max + t_len];
-                let n = toks.iter().filter(|&&t| t != 0).count().max(1) as f32;
-                for &t in toks {
-                    tok.push(t);
-                    tokw.push(if t != 0 { 1.0 / n } else { 0.0 });
-                }
+                irel.push(feats.rel[iu]);
+                pool(&feats.tokens[iu * t_max..(iu + 1) * t_max], t_len, fkeep[4][r], &mut tok, &mut tokw);
+                pool(feats.attrs_of(iu), n_attrs, fkeep[5][r], &mut attr, &mut attrw);
                 uid.push(u);
                 ukeep.push(keep(&mut init));
                 let items = &hist_items[hist_ptr[u as usize] as usize..hist_ptr[u as usize + 1] as usize];
@@ -588,21 +781,29 @@ impl TwoTower {
                 act.push(activity(items.len()) as u32);
                 for (slot, &j) in (r * l_max..).zip(items.iter().filter(|&&j| j != i)) {
                     hist[slot] = j;
-                    hcat[slot] = feats.cat[j as usize];
+                    for (f, v) in hfeat.iter_mut().zip(aff_rows(j as usize)) {
+                        f[slot] = v;
+                    }
                     histw[slot] = 1.0 / others as f32;
                 }
             }
             // the log-Q correction: minus ln of each column item's share of the positives
             let col_bias: Vec<f32> = iid.iter().map(|&i| -log_q[i as usize]).collect();
             let loss = (|| -> candle_core::Result<f32> {
-                let t = |v: &[u32]| Tensor::from_slice(v, v.len(), &dev);
                 let bag = |table: &str, ids: &[u32], w: &[f32], len: usize| -> candle_core::Result<Tensor> {
                     fused::embedding_bag(var(table), ids, w, len)
                 };
                 let zeros = || Tensor::zeros((bs, d), DType::F32, &dev);
-                let feature = |on: bool, table: &str, ids: &[u32]| -> candle_core::Result<Tensor> {
+                let feature = |on: bool, table: &str, ids: &[u32], keep: &[f32]| -> candle_core::Result<Tensor> {
                     if on {
-                        var(table).index_select(&t(ids)?, 0)
+                        bag(table, ids, keep, 1)
+                    } else {
+                        zeros()
+                    }
+                };
+                let pooled = |on: bool, table: &str, ids: &[u32]| -> candle_core::Result<Tensor> {
+                    if on {
+                        bag(table, ids, &histw, l_max)
                     } else {
                         zeros()
                     }
@@ -619,10 +820,12 @@ impl TwoTower {
                 let item_x = Tensor::cat(
                     &[
                         bag("item_id", &iid, &ikeep, 1)?,
-                        feature(has.cat, "cat", &icat)?,
-                        feature(has.brand, "brand", &ibrand)?,
-                        feature(has.band, "band", &iband)?,
+                        feature(has.cat, "cat", &icat, &fkeep[0])?,
+                        feature(has.brand, "brand", &ibrand, &fkeep[1])?,
+                        feature(has.band, "band", &iband, &fkeep[2])?,
+                        feature(has.band, "rel", &irel, &fkeep[3])?,
                         if t_len > 0 { bag("token", &tok, &tokw, t_len)? } else { zeros()? },
+                        if n_attrs > 0 { bag("attr", &attr, &attrw, n_attrs)? } else { zeros()? },
                     ],
                     1,
                 )?;
@@ -630,21 +833,25 @@ impl TwoTower {
                     &[
                         bag("user_id", &uid, &ukeep, 1)?,
                         bag("hist", &hist, &histw, l_max)?,
-                        if has.cat { bag("cat", &hcat, &histw, l_max)? } else { zeros()? },
+                        pooled(has.cat, "cat", &hfeat[0])?,
+                        pooled(has.brand, "brand", &hfeat[1])?,
+                        pooled(has.band, "rel", &hfeat[2])?,
                         bag("activity", &act, &ukeep, 1)?,
                     ],
                     1,
                 )?;
-                let (im, um) = (mlp(&item_x, "item1", "item2")?, mlp(&user_x, "user1", "user2")?);
-                // the category-affinity shortcut: u·v gains mean_h a(cat h)·a(cat i)
-                let (iv, uv) = if has.cat {
-                    // dropped like an id, so that the feature MLP also learns the tastes alone
-                    let ia = bag("cat_aff", &icat, &akeep, 1)?;
-                    let ua = bag("cat_aff", &hcat, &histw, l_max)?;
-                    (unit(Tensor::cat(&[im, ia], 1)?)?, unit(Tensor::cat(&[um, ua], 1)?)?)
-                } else {
-                    (unit(im)?, unit(um)?)
-                };
+                let mut iparts = vec![mlp(&item_x, "item1", "item2")?];
+                let mut uparts = vec![mlp(&user_x, "user1", "user2")?];
+                // the affinity shortcuts: u·v gains mean_h a(f(h))·a(f(i)) per feature f; the
+                // item's part is dropped like an id, so that the MLPs also learn tastes alone
+                for (k, (table, on)) in AFFINITY.iter().zip(aff_on).enumerate() {
+                    if on {
+                        let ids: Vec<u32> = iid.iter().map(|&i| aff_rows(i as usize)[k]).collect();
+                        iparts.push(bag(table, &ids, &akeep[k], 1)?);
+                        uparts.push(pooled(true, table, &hfeat[k])?);
+                    }
+                }
+                let (iv, uv) = (unit(Tensor::cat(&iparts, 1)?)?, unit(Tensor::cat(&uparts, 1)?)?);
                 // row r's positive is column r; the other columns are its negatives
                 let loss = fused::in_batch_softmax_loss(&uv.matmul(&iv.t()?)?, inv_t, &col_bias, &iid)?;
                 opt.backward_step(&loss)?;
@@ -657,11 +864,13 @@ impl TwoTower {
             let named: Vec<(&str, &Var)> = vars.iter().map(|(n, v)| (*n, v)).collect();
             let mut w = Weights::from_vars(&named).map_err(&err)?;
             // an affinity row that training never read stays zero, not random
-            let mut aff = w.data("cat_aff").to_vec();
-            for (row, _) in aff.chunks_exact_mut(d).zip(&trained_cat).filter(|(_, &t)| !t) {
-                row.fill(0.0);
+            for ((table, rows), n) in AFFINITY.iter().zip(&trained).zip(aff_sizes) {
+                let mut aff = w.data(table).to_vec();
+                for (row, _) in aff.chunks_exact_mut(d).zip(rows).filter(|(_, &t)| !t) {
+                    row.fill(0.0);
+                }
+                w.insert(table, vec![n, d], aff);
             }
-            w.insert("cat_aff", vec![feats.n_cats, d], aff);
             Ok(TwoTower::new(
                 h.clone(),
                 params.clone(),
@@ -718,8 +927,8 @@ impl Recommender for TwoTower {
         if u >= self.n_users {
             return self.score_history(&[], out);
         }
-        let d2 = 2 * self.h.dim;
-        self.score_vector(&self.user_vecs[u * d2..(u + 1) * d2], out);
+        let w = OUT * self.h.dim;
+        self.score_vector(&self.user_vecs[u * w..(u + 1) * w], out);
     }
 
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
@@ -731,10 +940,10 @@ impl Recommender for TwoTower {
         let items = valid.skip(skip).map(|&(i, _)| i);
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            s.resize(6 * d + self.h.hidden, 0.0);
-            let (x, rest) = s.split_at_mut(4 * d);
+            s.resize((USER_IN + OUT) * d + self.h.hidden, 0.0);
+            let (x, rest) = s.split_at_mut(USER_IN * d);
             let (hid, rest) = rest.split_at_mut(self.h.hidden);
-            let v = &mut rest[..2 * d];
+            let v = &mut rest[..OUT * d];
             self.user_vector(None, items, count - skip, x, hid, v);
             self.score_vector(v, out);
         });
@@ -745,9 +954,26 @@ impl Recommender for TwoTower {
         if i >= self.feats.n_items {
             return None;
         }
-        let d2 = 2 * self.h.dim;
+        let w = OUT * self.h.dim;
         let mut s = vec![0f32; self.feats.n_items];
-        self.score_vector(&self.item_vecs[i * d2..(i + 1) * d2], &mut s);
+        if self.feats.known[i] != 0 {
+            self.score_vector(&self.item_vecs[i * w..(i + 1) * w], &mut s);
+        } else {
+            // a cold item has only its features: compare them with the other items' features,
+            // by the cosine over the parts it has (an affinity part of a category, brand or
+            // price band that training never saw is zero, and would only lower every score)
+            let d = self.h.dim;
+            let v = &self.content_vecs[i * w..(i + 1) * w];
+            let has: Vec<bool> = v.chunks_exact(d).map(|p| p.iter().any(|&x| x != 0.0)).collect();
+            for (o, c) in s.iter_mut().zip(self.content_vecs.chunks_exact(w)) {
+                let (mut num, mut norm) = (0f32, 0f32);
+                for ((p, q), _) in v.chunks_exact(d).zip(c.chunks_exact(d)).zip(&has).filter(|(_, &h)| h) {
+                    num += dot(p, q);
+                    norm += dot(q, q);
+                }
+                *o = if norm > 0.0 { num / norm.sqrt() } else { 0.0 };
+            }
+        }
         Some(top_k(&s, n, |j| j == item))
     }
 
@@ -789,5 +1015,35 @@ mod tests {
         assert_eq!(activity(1), 1);
         assert_eq!(activity(3), 2);
         assert_eq!(activity(1 << 30), ACTIVITY_BANDS - 1);
+    }
+
+    #[test]
+    fn price_bands_within_the_category_and_numeric_attributes_are_read() {
+        let item = |id: &str, cat: &str, price: f64, reviews: &str| {
+            let mut it = Item::new(id);
+            it.category = Some(cat.into());
+            it.price = Some(price);
+            it.attributes.insert("reviews".into(), reviews.into());
+            it.attributes.insert("currency".into(), "CNY".into()); // not a number
+            it.attributes.insert("pack".into(), "1".into()); // a number, but the same everywhere
+            it
+        };
+        let items = vec![
+            item("a", "socks", 5.0, "10"),
+            item("b", "socks", 9.0, "200"),
+            item("c", "phones", 900.0, "3000"),
+            item("d", "phones", 3000.0, "n/a"),
+        ];
+        let (h, _) = Hyper::from_params(&Params::new().with("price_bands", 2)).unwrap();
+        let f = Features::build(&items, 4, &h, vec![1; 4]);
+        // over the catalogue the socks are cheap and the phones dear; within their own
+        // category, b and d are the dearer of each pair
+        assert_eq!(f.band, [1, 1, 2, 2]);
+        assert_eq!(f.rel, [1, 2, 1, 2]);
+        assert_eq!(numeric_attributes(&items), ["reviews"]);
+        assert_eq!(f.n_attrs, 1);
+        assert_eq!(f.attrs, [1, 2, 2, 0], "bands 1…2 of `reviews`; d has none");
+        let off = Hyper::from_params(&Params::new().with("numeric_attributes", false)).unwrap().0;
+        assert_eq!(Features::build(&items, 4, &off, vec![1; 4]).n_attrs, 0);
     }
 }
