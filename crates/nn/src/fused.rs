@@ -216,7 +216,7 @@ impl CustomOp1 for InBatchSoftmax {
     }
 }
 
-/// Mean over rows of −log softmax(scale · logits[r] + col_bias)[r], where row `r` leaves out
+/// Mean over rows of `−log softmax(scale · logits[r] + col_bias)[r]`, where row `r` leaves out
 /// the other columns that hold its own item (`col_item`). `logits` is `B × B`; differentiable.
 pub fn in_batch_softmax_loss(
     logits: &Tensor,

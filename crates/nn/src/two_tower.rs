@@ -2,36 +2,42 @@
 //! in-batch sampled softmax (Yi et al. 2019, with their log-Q correction).
 //!
 //! * **Item tower** reads the item id, its category, brand, price band (quantiles of the
-//!   catalogue's prices) and its title: words of Latin script, and for Chinese (no tokenizer
-//!   needed) every character and every pair of adjacent characters, plus the parts of the
-//!   category path, hashed into `title_buckets` buckets and averaged. The five embeddings are
-//!   concatenated and go through a two-layer MLP to a unit vector.
-//! * **User tower** reads the user id, the mean of the user's history items (a separate
-//!   history embedding) and of their categories, and an activity band (⌊log₂(1 + items)⌋),
-//!   through its own two-layer MLP to a unit vector.
-//! * **Category affinity** (a shortcut beside the MLPs): the item vector is [MLP output;
-//!   a(category)] and the user vector [MLP output; mean of a(category) over the history], both
-//!   normalised, so u·v gains a learned category-to-category affinity directly (category
-//!   tastes are the strongest signal a cold item has). In training the item's part is dropped
-//!   with probability `id_dropout`, so the MLPs still learn tastes from the other features.
-//!   An affinity row no training positive read is zero at inference.
+//!   catalogue's prices), price band within its category (quantiles of the category's prices:
+//!   a shopper's price level is relative to the kind of product), its title (words of Latin
+//!   script, and for Chinese, no tokenizer needed, every character and every pair of adjacent
+//!   characters, plus the parts of the category path, hashed into `title_buckets` buckets and
+//!   averaged) and its numeric attributes (any attribute that is a number for most items, such
+//!   as a review count, as quantile bands, averaged). The seven embeddings are concatenated and
+//!   go through a two-layer MLP.
+//! * **User tower** reads the user id, the means over the history of the items (a separate
+//!   history embedding), of their categories, brands and in-category price bands, and an
+//!   activity band (⌊log₂(1 + items)⌋), through its own two-layer MLP.
+//! * **Affinity shortcuts** beside the MLPs, for category, brand and in-category price band:
+//!   the item vector is [MLP output; a_c(category); a_b(brand); a_p(band)] and the user vector
+//!   [MLP output; the means of the same over the history], both normalised, so u·v gains
+//!   learned category, brand and price-level affinities directly (category tastes, brand
+//!   loyalty and price level are the strongest signals a cold item has). In training the
+//!   item's parts are dropped with probability `id_dropout`, so the MLPs still learn tastes
+//!   from the other features. An affinity row no training positive read is zero at inference.
 //! * **Training**: a batch of B positive (user, item) pairs; each user's item is the positive
 //!   and the other B − 1 items are the negatives (softmax over u·v / `temperature`, minus
 //!   ln of each item's share of the positives so that popular items are not over-penalised for
-//!   appearing often as negatives; duplicates of the positive are masked). A user's history
+//!   appearing often as negatives; duplicates of the positive are left out). A user's history
 //!   leaves out the target item. Id embeddings are dropped (set to zero) with probability
-//!   `id_dropout`, so the towers also learn to work from features alone.
+//!   `id_dropout` and each item feature with probability `feature_dropout`, so the towers also
+//!   learn to work from features alone and each feature carries the tastes on its own. The
+//!   pooling and the loss run as fused kernels ([`crate::fused`]).
 //! * **Cold items** (no training interactions) get a zero id vector at inference, the same
 //!   zero the towers saw under id dropout, and are scored from their features; so are items in
-//!   an ad-hoc history the model never saw. Feature tables (category, brand, price band, title
-//!   buckets, activity band) start at zero, so a value training never saw stays a neutral zero
-//!   rather than random noise. The activity band is dropped together with the user id, and a
-//!   band no training user had reads as zero. **Ad-hoc histories** go through the user tower
-//!   with a zero user id.
+//!   an ad-hoc history the model never saw. Feature tables (category, brand, price bands, title
+//!   buckets, attribute bands, activity band) start at zero, so a value training never saw stays
+//!   a neutral zero rather than random noise. The activity band is dropped together with the
+//!   user id, and a band no training user had reads as zero. **Ad-hoc histories** go through
+//!   the user tower with a zero user id.
 //!
 //! After training, every item's and every training user's vector is computed once in plain
-//! `f32`; scoring is a dot product per item. Similar items are nearest item vectors (cold
-//! items included).
+//! `f32`; scoring is a dot product per item. Similar items are nearest item vectors; for a cold
+//! item, the nearest feature-only vectors (see [`TwoTower::similar_items`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -49,7 +55,7 @@ use crate::train::{self, candle_err, Defaults, Holdout, Init, TrainConfig, Weigh
 const MODEL: &str = "two-tower";
 
 /// One-line description.
-pub const ABOUT: &str = "two towers (user: id + history + activity; item: id + category + brand + price band + title tokens) trained with in-batch sampled softmax; scores items with no interactions";
+pub const ABOUT: &str = "two towers (user: id + history and its categories, brands, price levels + activity; item: id + category + brand + price bands + title tokens + numeric attributes) trained with in-batch sampled softmax; scores items with no interactions";
 
 /// Hyperparameters with their meaning and default.
 pub const PARAMS: &[(&str, &str)] = &[
@@ -949,6 +955,8 @@ impl Recommender for TwoTower {
         });
     }
 
+    /// Nearest item vectors by cosine. A cold item has only its features, so it is compared
+    /// with every item's feature-only vector, over the parts it has.
     fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
         let i = item as usize;
         if i >= self.feats.n_items {
