@@ -27,6 +27,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
+use crate::infer::{dot, relu, Dense};
+
 const NAME: &str = "sequential";
 
 /// One-line description.
@@ -217,6 +219,15 @@ impl Scratch {
             last_step: vec![0; n_items],
             last_time: vec![0; n_items],
             touched: Vec::new(),
+        }
+    }
+
+    /// Make room for `n_items` items (a per-thread scratch may come from a smaller model).
+    fn grow(&mut self, n_items: usize) {
+        if self.count.len() < n_items {
+            self.count.resize(n_items, 0);
+            self.last_step.resize(n_items, 0);
+            self.last_time.resize(n_items, 0);
         }
     }
 }
@@ -478,12 +489,222 @@ fn ndcg_at_10(scores: &[f32], relevant: &[u32]) -> f64 {
     }
 }
 
+/// A history as [`score_user`](Recommender::score_user) reads it: borrowed from the model's
+/// own arrays (a training user) or from a [`HistoryInput`] (a session).
+#[derive(Clone, Copy)]
+struct HistoryRef<'a> {
+    seq: &'a [u32],
+    slots: &'a [u32],
+    feats: &'a [f32],
+}
+
+impl HistoryInput {
+    fn as_ref(&self) -> HistoryRef<'_> {
+        HistoryRef { seq: &self.seq, slots: &self.slots, feats: &self.feats }
+    }
+}
+
+/// One attention block's weights, as plain arrays (matrices in [`Dense`]'s `[out, in]` layout).
+struct FrozenLayer {
+    ln1: (Vec<f32>, Vec<f32>),
+    wq: Dense,
+    wk: Dense,
+    wv: Dense,
+    wo: Dense,
+    ln2: (Vec<f32>, Vec<f32>),
+    ff1: Dense,
+    ff2: Dense,
+}
+
+/// The trained weights as plain arrays: inference runs [`forward`]'s arithmetic for one
+/// history on reused buffers, without candle (no tensor allocation per request).
+struct Frozen {
+    dims: usize,
+    heads: usize,
+    max_len: usize,
+    n_items: usize,
+    item_emb: Vec<f32>,
+    item_bias: Vec<f32>,
+    pos_emb: Vec<f32>,
+    layers: Vec<FrozenLayer>,
+    ln: (Vec<f32>, Vec<f32>),
+    rep1: Dense,
+    rep2: Dense,
+}
+
+/// Per-thread buffers of [`Frozen::score`].
+#[derive(Default)]
+struct InferScratch {
+    h: Vec<f32>,
+    y: Vec<f32>,
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    o: Vec<f32>,
+    att: Vec<f32>,
+    row: Vec<f32>,
+    ff: Vec<f32>,
+}
+
+thread_local! {
+    static INFER_SCRATCH: std::cell::RefCell<InferScratch> = std::cell::RefCell::new(InferScratch::default());
+    static SESSION_SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Layer norm of `x` into `out` (biased variance, ε = 1e-6, as candle-nn's `layer_norm_slow`).
+fn layer_norm_f32(x: &[f32], (g, b): &(Vec<f32>, Vec<f32>), out: &mut [f32]) {
+    let n = x.len() as f32;
+    let mean = x.iter().sum::<f32>() / n;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let inv = 1.0 / (var + 1e-6).sqrt();
+    for (((o, v), g), b) in out.iter_mut().zip(x).zip(g).zip(b) {
+        *o = (v - mean) * inv * g + b;
+    }
+}
+
+impl Frozen {
+    fn new(w: &Weights, cfg: &Config, n_items: usize) -> candle_core::Result<Self> {
+        let flat = |n: &str| w.get(n).flatten_all()?.to_vec1::<f32>();
+        // a stored `[in, out]` matrix (x·W) and an optional bias as a Dense layer
+        let dense = |n: &str, b: Option<&str>| -> candle_core::Result<Dense> {
+            let t = w.get(n);
+            let (inp, out) = t.dims2()?;
+            let wt = t.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+            let b = match b {
+                Some(b) => flat(b)?,
+                None => vec![0.0; out],
+            };
+            Ok(Dense { inp, out, w: wt, b })
+        };
+        let mut layers = Vec::new();
+        for l in 0..cfg.layers {
+            let n = |x: &str| format!("l{l}.{x}");
+            layers.push(FrozenLayer {
+                ln1: (flat(&n("ln1_g"))?, flat(&n("ln1_b"))?),
+                wq: dense(&n("wq"), None)?,
+                wk: dense(&n("wk"), None)?,
+                wv: dense(&n("wv"), None)?,
+                wo: dense(&n("wo"), None)?,
+                ln2: (flat(&n("ln2_g"))?, flat(&n("ln2_b"))?),
+                ff1: dense(&n("ff1"), Some(&n("ff1_b")))?,
+                ff2: dense(&n("ff2"), Some(&n("ff2_b")))?,
+            });
+        }
+        Ok(Frozen {
+            dims: cfg.dims,
+            heads: cfg.heads,
+            max_len: cfg.max_len,
+            n_items,
+            item_emb: flat("item_emb")?,
+            item_bias: flat("item_bias")?,
+            pos_emb: flat("pos_emb")?,
+            layers,
+            ln: (flat("ln_g")?, flat("ln_b")?),
+            rep1: dense("rep1", Some("rep1_b"))?,
+            rep2: dense("rep2", Some("rep2_b"))?,
+        })
+    }
+
+    fn repeat_bonus(&self, feats: &[f32], hid: &mut [f32]) -> f32 {
+        self.rep1.forward(feats, hid);
+        relu(hid);
+        let mut out = [0f32];
+        self.rep2.forward(hid, &mut out);
+        out[0]
+    }
+
+    /// The logits of every item after history `x` (see [`forward`]): the padded positions of
+    /// a batch are masked out of attention there, so only the `m` real positions are computed.
+    fn score(&self, x: HistoryRef<'_>, sc: &mut InferScratch, out: &mut [f32]) {
+        let (d, m) = (self.dims, x.seq.len().min(self.max_len));
+        if m == 0 {
+            // nothing to read: the learned item biases (a popularity prior)
+            out.copy_from_slice(&self.item_bias);
+            return;
+        }
+        let seq = &x.seq[x.seq.len() - m..];
+        let off = self.max_len - m;
+        let dh = d / self.heads;
+        let scale = 1.0 / (dh as f32).sqrt();
+        for b in [&mut sc.h, &mut sc.y, &mut sc.q, &mut sc.k, &mut sc.v, &mut sc.o] {
+            b.resize(m * d, 0.0);
+        }
+        sc.att.resize(m, 0.0);
+        sc.row.resize(d, 0.0);
+        for (p, h) in sc.h.chunks_exact_mut(d).enumerate() {
+            let e = &self.item_emb[seq[p] as usize * d..(seq[p] as usize + 1) * d];
+            let pos = &self.pos_emb[(off + p) * d..(off + p + 1) * d];
+            for ((h, e), q) in h.iter_mut().zip(e).zip(pos) {
+                *h = e + q;
+            }
+        }
+        for l in &self.layers {
+            for (h, y) in sc.h.chunks_exact(d).zip(sc.y.chunks_exact_mut(d)) {
+                layer_norm_f32(h, &l.ln1, y);
+            }
+            for (dense, dst) in [(&l.wq, &mut sc.q), (&l.wk, &mut sc.k), (&l.wv, &mut sc.v)] {
+                for (y, t) in sc.y.chunks_exact(d).zip(dst.chunks_exact_mut(d)) {
+                    dense.forward(y, t);
+                }
+            }
+            // each head: softmax(q·kᵀ/√dh) over the m positions, times v
+            sc.o.fill(0.0);
+            for head in 0..self.heads {
+                let cols = head * dh..(head + 1) * dh;
+                for p in 0..m {
+                    let qp = &sc.q[p * d..(p + 1) * d][cols.clone()];
+                    let mut max = f32::NEG_INFINITY;
+                    for (j, a) in sc.att.iter_mut().enumerate() {
+                        *a = dot(qp, &sc.k[j * d..(j + 1) * d][cols.clone()]) * scale;
+                        max = max.max(*a);
+                    }
+                    let mut sum = 0f32;
+                    for a in sc.att.iter_mut() {
+                        *a = (*a - max).exp();
+                        sum += *a;
+                    }
+                    let o = &mut sc.o[p * d..(p + 1) * d][cols.clone()];
+                    for (j, &a) in sc.att.iter().enumerate() {
+                        for (o, v) in o.iter_mut().zip(&sc.v[j * d..(j + 1) * d][cols.clone()]) {
+                            *o += a / sum * v;
+                        }
+                    }
+                }
+            }
+            for (o, h) in sc.o.chunks_exact(d).zip(sc.h.chunks_exact_mut(d)) {
+                l.wo.forward(o, &mut sc.row);
+                h.iter_mut().zip(&sc.row).for_each(|(h, r)| *h += r);
+            }
+            sc.ff.resize(l.ff1.out, 0.0);
+            for h in sc.h.chunks_exact_mut(d) {
+                layer_norm_f32(h, &l.ln2, &mut sc.row);
+                l.ff1.forward(&sc.row, &mut sc.ff);
+                relu(&mut sc.ff);
+                l.ff2.forward(&sc.ff, &mut sc.row);
+                h.iter_mut().zip(&sc.row).for_each(|(h, r)| *h += r);
+            }
+        }
+        layer_norm_f32(&sc.h[(m - 1) * d..m * d], &self.ln, &mut sc.row);
+        for ((o, e), b) in out.iter_mut().zip(self.item_emb.chunks_exact(d)).zip(&self.item_bias) {
+            *o = dot(&sc.row, e) + b;
+        }
+        let mut hid = [0f32; REPEAT_HIDDEN];
+        for (&i, f) in x.slots.iter().zip(x.feats.chunks_exact(N_FEAT)) {
+            if (i as usize) < self.n_items {
+                out[i as usize] += self.repeat_bonus(f, &mut hid);
+            }
+        }
+    }
+}
+
 /// The fitted model.
 pub struct Sequential {
     cfg: Config,
     params: Params,
     n_items: usize,
     weights: Weights,
+    /// The same weights as plain arrays: what scoring runs on.
+    frozen: Frozen,
     /// Each user's history input, CSR-like: `seq_ptr`/`seq`, `slot_ptr`/`slots`/`feats`.
     seq_ptr: Vec<u64>,
     seq: Vec<u32>,
@@ -657,6 +878,7 @@ impl Sequential {
             cfg,
             params: params.clone(),
             n_items,
+            frozen: Frozen::new(&weights, &cfg, n_items).map_err(cerr)?,
             weights,
             seq_ptr: vec![0],
             seq: Vec::new(),
@@ -675,35 +897,19 @@ impl Sequential {
         Ok(m)
     }
 
-    fn user_input(&self, u: usize) -> HistoryInput {
+    /// User `u`'s training history (empty for an unknown user).
+    fn user_input(&self, u: usize) -> HistoryRef<'_> {
         if u + 1 >= self.seq_ptr.len() {
-            return HistoryInput::default();
+            return HistoryRef { seq: &[], slots: &[], feats: &[] };
         }
         let (a, b) = (self.seq_ptr[u] as usize, self.seq_ptr[u + 1] as usize);
         let (c, d) = (self.slot_ptr[u] as usize, self.slot_ptr[u + 1] as usize);
-        HistoryInput {
-            seq: self.seq[a..b].to_vec(),
-            slots: self.slots[c..d].to_vec(),
-            feats: self.feats[c * N_FEAT..d * N_FEAT].to_vec(),
-        }
+        HistoryRef { seq: &self.seq[a..b], slots: &self.slots[c..d], feats: &self.feats[c * N_FEAT..d * N_FEAT] }
     }
 
-    fn score_input(&self, h: &HistoryInput, out: &mut [f32]) {
-        if h.seq.is_empty() {
-            // nothing to read: the learned item biases (a popularity prior)
-            match self.weights.get("item_bias").to_vec1::<f32>() {
-                Ok(b) => out.copy_from_slice(&b),
-                Err(_) => out.fill(0.0),
-            }
-            return;
-        }
-        let scored = make_batch(&[h], &self.cfg, self.n_items, &Device::Cpu)
-            .and_then(|x| forward(&self.weights, &self.cfg, self.n_items, &x, &mut Dropout { p: 0.0, rng: None }))
-            .and_then(|t| t.flatten_all()?.to_vec1::<f32>());
-        match scored {
-            Ok(s) => out.copy_from_slice(&s),
-            Err(_) => out.fill(f32::NEG_INFINITY),
-        }
+    /// Logits of every item after a history, in plain f32 on per-thread buffers.
+    fn score_input(&self, h: HistoryRef<'_>, out: &mut [f32]) {
+        INFER_SCRATCH.with(|sc| self.frozen.score(h, &mut sc.borrow_mut(), out));
     }
 
     fn from_state(s: &ModelState) -> Result<Self> {
@@ -741,11 +947,13 @@ impl Sequential {
         if seq.iter().chain(&slots).any(|&i| i as usize >= n_items) {
             return bad("an item index is out of range");
         }
+        let weights = Weights { names, tensors };
         Ok(Sequential {
             cfg,
             params: s.params.clone(),
             n_items,
-            weights: Weights { names, tensors },
+            frozen: Frozen::new(&weights, &cfg, n_items).map_err(cerr)?,
+            weights,
             seq_ptr,
             seq,
             slot_ptr,
@@ -757,14 +965,8 @@ impl Sequential {
     /// The learned repeat bonus of an item with these history features (what the repeat MLP
     /// adds to its logit).
     fn repeat_bonus(&self, feats: &[f32]) -> f32 {
-        let w = |n: &str| self.weights.get(n).flatten_all().and_then(|t| t.to_vec1::<f32>()).unwrap_or_default();
-        let (r1, b1, r2, b2) = (w("rep1"), w("rep1_b"), w("rep2"), w("rep2_b"));
-        let mut out = b2.first().copied().unwrap_or(0.0);
-        for j in 0..REPEAT_HIDDEN {
-            let z = b1[j] + (0..N_FEAT).map(|f| feats[f] * r1[f * REPEAT_HIDDEN + j]).sum::<f32>();
-            out += z.max(0.0) * r2[j];
-        }
-        out
+        let mut hid = [0f32; REPEAT_HIDDEN];
+        self.frozen.repeat_bonus(feats, &mut hid)
     }
 }
 
@@ -837,8 +1039,7 @@ impl Recommender for Sequential {
     }
 
     fn score_user(&self, user: u32, out: &mut [f32]) {
-        let h = self.user_input(user as usize);
-        self.score_input(&h, out);
+        self.score_input(self.user_input(user as usize), out);
     }
 
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
@@ -847,8 +1048,13 @@ impl Recommender for Sequential {
             .filter(|(i, _)| (*i as usize) < self.n_items)
             .map(|&(i, _)| Step { time: 0, items: vec![i] })
             .collect();
-        let h = history_input(&steps, &self.cfg, &mut Scratch::new(self.n_items));
-        self.score_input(&h, out);
+        let h = SESSION_SCRATCH.with(|sc| {
+            let mut sc = sc.borrow_mut();
+            let sc = sc.get_or_insert_with(|| Scratch::new(self.n_items));
+            sc.grow(self.n_items);
+            history_input(&steps, &self.cfg, sc)
+        });
+        self.score_input(h.as_ref(), out);
     }
 
     fn explain(&self, history: &[(u32, f32)], item: u32, n: usize) -> Vec<(u32, f32)> {
@@ -891,5 +1097,72 @@ impl Recommender for Sequential {
         s.set("slots", StateTensor::U32(self.slots.clone()));
         s.set("feats", StateTensor::F32(self.feats.clone()));
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain-f32 scoring path against candle's batched `forward`, on random weights (every
+    /// gain and bias too), two blocks, several heads, a short and a full history, and an
+    /// anonymous session.
+    #[test]
+    fn plain_f32_inference_matches_the_candle_forward() {
+        let n_items = 30;
+        let params =
+            Params::new().with("dims", 8).with("heads", 2).with("layers", 2).with("max_len", 6).with("history", 5);
+        let cfg = Config::parse(&params).unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut state = ModelState::new(NAME, &params);
+        state.set_scalar("n_items", n_items as f64);
+        state.set_scalar("n_users", 2.0);
+        for (name, shape) in weight_shapes(&cfg, n_items) {
+            let n: usize = shape.iter().product();
+            let v: Vec<f32> = (0..n).map(|_| rng.random_range(-0.8f32..0.8)).collect();
+            state.set(&format!("w.{name}"), StateTensor::F32(v));
+        }
+        // user 0: 3 items (padded), user 1: 6 items (full); repeat slots with features
+        let users: [(Vec<u32>, Vec<u32>); 2] = [(vec![4, 9, 4], vec![4, 9]), (vec![1, 2, 3, 5, 8, 13], vec![13, 8, 5])];
+        let (mut seq_ptr, mut seq, mut slot_ptr, mut slots, mut feats) =
+            (vec![0u64], vec![], vec![0u64], vec![], vec![]);
+        for (s, sl) in &users {
+            seq.extend_from_slice(s);
+            seq_ptr.push(seq.len() as u64);
+            for &i in sl {
+                slots.push(i);
+                feats.extend((0..N_FEAT).map(|f| (i as f32 + f as f32) / 10.0));
+            }
+            slot_ptr.push(slots.len() as u64);
+        }
+        state.set("seq_ptr", StateTensor::U64(seq_ptr));
+        state.set("seq", StateTensor::U32(seq));
+        state.set("slot_ptr", StateTensor::U64(slot_ptr));
+        state.set("slots", StateTensor::U32(slots));
+        state.set("feats", StateTensor::F32(feats));
+        let model = Sequential::from_state(&state).unwrap();
+        let candle = |h: &HistoryInput| -> Vec<f32> {
+            let x = make_batch(&[h], &cfg, n_items, &Device::Cpu).unwrap();
+            let t = forward(&model.weights, &cfg, n_items, &x, &mut Dropout { p: 0.0, rng: None }).unwrap();
+            t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        };
+        let owned =
+            |r: HistoryRef<'_>| HistoryInput { seq: r.seq.to_vec(), slots: r.slots.to_vec(), feats: r.feats.to_vec() };
+        let mut ours = vec![0f32; n_items];
+        for u in 0..2u32 {
+            model.score_user(u, &mut ours);
+            let theirs = candle(&owned(model.user_input(u as usize)));
+            let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(diff < 1e-4, "user {u}: max difference {diff}");
+        }
+        let session = [(7u32, 1f32), (3, 1.0), (7, 1.0)];
+        model.score_history(&session, &mut ours);
+        let steps: Vec<Step> = session.iter().map(|&(i, _)| Step { time: 0, items: vec![i] }).collect();
+        let theirs = candle(&history_input(&steps, &cfg, &mut Scratch::new(n_items)));
+        let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(diff < 1e-4, "session: max difference {diff}");
+        // no history: the item biases
+        model.score_history(&[], &mut ours);
+        assert_eq!(ours, state.f32s("w.item_bias", Some(n_items)).unwrap());
     }
 }
