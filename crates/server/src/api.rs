@@ -38,6 +38,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/items/{id}/similar", get(similar))
         .route("/events", post(post_events))
         .route("/users/{id}/recommendations", get(user_recommendations))
+        .route("/users/{id}/buy-again", get(buy_again))
         .route("/users/{id}", axum::routing::delete(delete_user))
         .route("/sessions/recommendations", post(session_recommendations))
         .route("/popular", get(popular))
@@ -624,6 +625,23 @@ async fn popular(State(s): S, q: Result<Query<RecQuery>, QueryRejection>) -> Api
         let snap = s2.snapshot();
         let picks = s2.popular(&snap, &rp.filter, rp.n);
         json!({"model_version": snap.version, "items": picks_json(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn buy_again(
+    State(s): S,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<RecQuery>, QueryRejection>,
+) -> ApiResult {
+    let user = path_id(p, "user")?;
+    let rp = rec_params(&s, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let picks = s2.buy_again(&snap, &s2.user_id(&user), &rp.filter, rp.n);
+        json!({"user": user, "model_version": snap.version, "items": picks_json(&s2, &picks)})
     })
     .await?;
     Ok(Json(out).into_response())

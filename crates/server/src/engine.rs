@@ -68,6 +68,18 @@ pub struct Snapshot {
     pub recent: Vec<(i64, u32, u32)>,
     /// Who bought what (binary; bought together).
     pub purchases: Interactions,
+    /// Purchase counts and times behind `purchases` (buy it again).
+    pub bought: BoughtLog,
+}
+
+/// Per stored (user, item) pair of [`Snapshot::purchases`], in the same order as its
+/// `by_user` entries: purchases less returns and the time of the latest purchase; per user
+/// the time of their latest event (buy it again).
+#[derive(Debug, Clone, Default)]
+pub struct BoughtLog {
+    net: Vec<i32>,
+    last: Vec<i64>,
+    latest: Vec<i64>,
 }
 
 impl Snapshot {
@@ -108,8 +120,8 @@ fn strongest_kinds(ds: &Dataset, users: &IdMap, items: &IdMap) -> Vec<Vec<(u32, 
         .collect()
 }
 
-/// Recent interactions and purchases of `ds`, mapped into the model's id space.
-fn activity(ds: &Dataset, users: &IdMap, items: &IdMap) -> (Vec<(i64, u32, u32)>, Interactions) {
+/// Recent interactions, purchases and the purchase log of `ds`, mapped into the model's id space.
+fn activity(ds: &Dataset, users: &IdMap, items: &IdMap) -> (Vec<(i64, u32, u32)>, Interactions, BoughtLog) {
     let same = users.ids() == ds.users.ids() && items.ids() == ds.items.ids();
     let map = |x: &Interaction| {
         if same {
@@ -133,7 +145,29 @@ fn activity(ds: &Dataset, users: &IdMap, items: &IdMap) -> (Vec<(i64, u32, u32)>
         .filter_map(|x| map(x).map(|(u, i)| Interaction { user: u, item: i, value: 1.0, ..*x }))
         .collect();
     let purchases = Interactions::from_interactions(users.len(), items.len(), &bought, daogou_core::Aggregate::Last);
-    (recent, purchases)
+    let m = &purchases.by_user;
+    let mut log =
+        BoughtLog { net: vec![0; m.nnz()], last: vec![i64::MIN; m.nnz()], latest: vec![i64::MIN; users.len()] };
+    for x in &ds.interactions {
+        let Some((u, i)) = map(x) else { continue };
+        if x.kind != EventKind::Return {
+            // as in the buy-again model: returns do not make an event recent
+            log.latest[u as usize] = log.latest[u as usize].max(x.timestamp);
+        }
+        if !matches!(x.kind, EventKind::Purchase | EventKind::Return) {
+            continue;
+        }
+        // returns of items the user never bought are left out
+        let Ok(p) = m.row(u as usize).0.binary_search(&i) else { continue };
+        let at = m.indptr()[u as usize] + p;
+        if x.kind == EventKind::Purchase {
+            log.net[at] += 1;
+            log.last[at] = log.last[at].max(x.timestamp);
+        } else {
+            log.net[at] -= 1;
+        }
+    }
+    (recent, purchases, log)
 }
 
 fn popularity(train: &Interactions) -> Vec<f32> {
@@ -161,11 +195,12 @@ pub fn fit_snapshot(ds: &Dataset, spec: &ModelSpec, version: u64, seq: u64) -> R
             .map_err(|e| e.to_string())?,
         )
     };
-    let (recent, purchases) = activity(ds, &ds.users, &ds.items);
+    let (recent, purchases, bought) = activity(ds, &ds.users, &ds.items);
     Ok(Snapshot {
         version,
         recent,
         purchases,
+        bought,
         kinds: strongest_kinds(ds, &ds.users, &ds.items),
         popularity: popularity(&train),
         model,
@@ -188,11 +223,12 @@ pub fn load_snapshot(path: &Path, ds: &Dataset, version: u64, seq: u64) -> Resul
         }
     }
     let spec = ModelSpec { name: saved.model.name().to_owned(), params, weights: EventWeights::default() };
-    let (recent, purchases) = activity(ds, &saved.users, &saved.items);
+    let (recent, purchases, bought) = activity(ds, &saved.users, &saved.items);
     Ok(Snapshot {
         version,
         recent,
         purchases,
+        bought,
         kinds: strongest_kinds(ds, &saved.users, &saved.items),
         popularity: popularity(&saved.train),
         model: Some(saved.model),
@@ -203,6 +239,21 @@ pub fn load_snapshot(path: &Path, ds: &Dataset, version: u64, seq: u64) -> Resul
         explicit: saved.explicit,
         seq,
     })
+}
+
+/// Defaults of the `buy-again` model (crates/algo/src/buy_again.rs), chosen on Online Retail.
+const BUY_AGAIN_HALF_LIFE_DAYS: f64 = 365.0;
+const BUY_AGAIN_RECENCY: f64 = 0.5;
+
+/// "bought 3 times, last on 2026-10-02" (dates in UTC).
+fn bought_reason(count: i32, last: i64) -> String {
+    let day = chrono::DateTime::from_timestamp(last, 0)
+        .map_or_else(|| last.to_string(), |t| t.format("%Y-%m-%d").to_string());
+    match count {
+        1 => format!("bought on {day}"),
+        2 => format!("bought twice, last on {day}"),
+        _ => format!("bought {count} times, last on {day}"),
+    }
 }
 
 /// One event kept for real-time answers until a refit includes it.
@@ -357,6 +408,21 @@ fn pick_item(it: &Item, score: f32, reason: String) -> Pick {
         category: it.category.clone(),
         brand: it.brand.clone(),
         price: it.price,
+    }
+}
+
+/// An answer line for item `id` (also one no model knows yet), described from the catalogue.
+fn pick_id(cat: &FxHashMap<String, Item>, id: &str, score: f32, reason: String, because: Option<String>) -> Pick {
+    let it = cat.get(id);
+    Pick {
+        item: id.to_owned(),
+        title: it.filter(|x| !x.title.is_empty()).map_or_else(|| id.to_owned(), |x| x.title.clone()),
+        score,
+        reason,
+        because,
+        category: it.and_then(|x| x.category.clone()),
+        brand: it.and_then(|x| x.brand.clone()),
+        price: it.and_then(|x| x.price),
     }
 }
 
@@ -588,11 +654,20 @@ impl AppState {
         self.deleted.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, dv| *dv >= v);
     }
 
-    /// `user`'s history: the training row plus live events newer than the snapshot.
-    pub fn history(&self, snap: &Snapshot, user: &str) -> History {
+    /// The index of `user` in `snap`, unless unknown or deleted since `snap` was fitted.
+    fn snapshot_user(&self, snap: &Snapshot, user: &str) -> Option<u32> {
         let hidden =
             self.deleted.lock().unwrap_or_else(|e| e.into_inner()).get(user).is_some_and(|&v| snap.version <= v);
-        let idx = if hidden { None } else { snap.users.get(user) };
+        if hidden {
+            None
+        } else {
+            snap.users.get(user)
+        }
+    }
+
+    /// `user`'s history: the training row plus live events newer than the snapshot.
+    pub fn history(&self, snap: &Snapshot, user: &str) -> History {
+        let idx = self.snapshot_user(snap, user);
         let mut items: Vec<(u32, f32)> = Vec::new();
         let mut kinds: Vec<(u32, EventKind)> = Vec::new();
         if let Some(u) = idx {
@@ -640,18 +715,7 @@ impl AppState {
         reason: String,
         because: Option<u32>,
     ) -> Pick {
-        let id = snap.items.id(i);
-        let it = cat.get(id);
-        Pick {
-            item: id.to_owned(),
-            title: it.filter(|x| !x.title.is_empty()).map_or_else(|| id.to_owned(), |x| x.title.clone()),
-            score,
-            reason,
-            because: because.map(|b| snap.items.id(b).to_owned()),
-            category: it.and_then(|x| x.category.clone()),
-            brand: it.and_then(|x| x.brand.clone()),
-            price: it.and_then(|x| x.price),
-        }
+        pick_id(cat, snap.items.id(i), score, reason, because.map(|b| snap.items.id(b).to_owned()))
     }
 
     fn title(&self, cat: &FxHashMap<String, Item>, snap: &Snapshot, i: u32) -> String {
@@ -837,6 +901,60 @@ impl AppState {
             .into_iter()
             .filter(|&(_, c)| c > 0.0)
             .map(|(i, c)| self.pick(&cat, snap, i, c, format!("often bought together with “{title}”"), Some(item)))
+            .collect()
+    }
+
+    /// "Buy it again": the items `user` bought (purchases less returns above zero, live events
+    /// included) passing `f`, by the buy-again score of `daogou_algo`'s `buy-again` model with
+    /// its defaults: (1 − r)·count / max count + r·2^(−age / half-life), the age of an item's
+    /// latest purchase counted from the user's latest event.
+    pub fn buy_again(&self, snap: &Snapshot, user: &str, f: &Filter, n: usize) -> Vec<Pick> {
+        // item → (purchases less returns, latest purchase)
+        let mut bought: FxHashMap<String, (i32, i64)> = FxHashMap::default();
+        let mut latest = i64::MIN;
+        if let Some(u) = self.snapshot_user(snap, user) {
+            let start = snap.purchases.by_user.indptr()[u as usize];
+            for (k, &i) in snap.purchases.user_row(u).0.iter().enumerate() {
+                bought.insert(snap.items.id(i).to_owned(), (snap.bought.net[start + k], snap.bought.last[start + k]));
+            }
+            latest = snap.bought.latest[u as usize];
+        }
+        {
+            let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            for e in live.get(user).into_iter().flatten().filter(|e| e.seq >= snap.seq) {
+                match e.kind {
+                    EventKind::Purchase => {
+                        let b = bought.entry(e.item.clone()).or_insert((0, i64::MIN));
+                        b.0 += 1;
+                        b.1 = b.1.max(e.timestamp);
+                    }
+                    EventKind::Return => bought.entry(e.item.clone()).or_insert((0, i64::MIN)).0 -= 1,
+                    _ => {}
+                }
+                if e.kind != EventKind::Return {
+                    latest = latest.max(e.timestamp);
+                }
+            }
+        }
+        bought.retain(|_, b| b.0 > 0);
+        // the score is the history's: filters choose among the items, they do not rescale them
+        let max_n = bought.values().map(|b| b.0).max().unwrap_or(1) as f64;
+        let half_life_s = BUY_AGAIN_HALF_LIFE_DAYS * 86_400.0;
+        let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
+        let mut ranked: Vec<(f32, String, i32, i64)> = bought
+            .into_iter()
+            .filter(|(id, _)| f.passes(id, cat.get(id)))
+            .map(|(id, (count, last))| {
+                let rec = 0.5f64.powf(latest.saturating_sub(last).max(0) as f64 / half_life_s);
+                let r = BUY_AGAIN_RECENCY;
+                (((1.0 - r) * f64::from(count) / max_n + r * rec) as f32, id, count, last)
+            })
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.3.cmp(&a.3)).then_with(|| a.1.cmp(&b.1)));
+        ranked.truncate(n);
+        ranked
+            .into_iter()
+            .map(|(score, id, count, last)| pick_id(&cat, &id, score, bought_reason(count, last), None))
             .collect()
     }
 

@@ -12,6 +12,7 @@ async fn keys_guard_every_endpoint_but_health() {
     for (m, uri, body) in [
         ("GET", "/popular", None),
         ("GET", "/users/su1/recommendations", None),
+        ("GET", "/users/su1/buy-again", None),
         ("GET", "/items/s1/similar", None),
         ("GET", "/items/s1", None),
         ("PUT", "/items/x1", Some("{}")),
@@ -304,6 +305,7 @@ async fn metrics_and_openapi() {
         ("/items/{id}/similar", "get"),
         ("/events", "post"),
         ("/users/{id}/recommendations", "get"),
+        ("/users/{id}/buy-again", "get"),
         ("/users/{id}", "delete"),
         ("/sessions/recommendations", "post"),
         ("/popular", "get"),

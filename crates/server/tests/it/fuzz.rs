@@ -143,6 +143,7 @@ async fn no_input_makes_a_5xx() {
     let templates = [
         ("GET", "/health"),
         ("GET", "/users/{}/recommendations"),
+        ("GET", "/users/{}/buy-again"),
         ("GET", "/items/{}/similar"),
         ("GET", "/items/{}"),
         ("PUT", "/items/{}"),

@@ -3,6 +3,7 @@
 
 mod api;
 mod assistant;
+mod buy_again;
 mod fuzz;
 mod privacy;
 mod scoring;
