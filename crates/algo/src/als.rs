@@ -773,7 +773,7 @@ pub(crate) fn axpy_rows(rows: &[(u32, f32)], m: &[f32], out: &mut [f32]) {
 /// out (users.len() × n_items, row-major) = X Yᵀ for the rows `users` of the row-major factors
 /// `x` (unknown users give zeros) and all rows of `y`, as one single-threaded matrix product
 /// (callers run batches in parallel).
-pub(crate) fn batch_scores(x: &[f32], y: &[f32], k: usize, users: &[u32], out: &mut [f32]) {
+pub fn batch_scores(x: &[f32], y: &[f32], k: usize, users: &[u32], out: &mut [f32]) {
     let (b, n) = (users.len(), y.len() / k);
     let mut xb = vec![0f32; b * k];
     for (row, &u) in xb.chunks_exact_mut(k).zip(users) {

@@ -34,6 +34,7 @@ mod testutil;
 pub mod topk;
 mod user_knn;
 
+pub use als::batch_scores;
 pub use baseline::Baseline;
 pub use item_knn::ItemKnn;
 pub use popularity::Popularity;

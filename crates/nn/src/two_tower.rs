@@ -937,6 +937,24 @@ impl Recommender for TwoTower {
         self.score_vector(&self.user_vecs[u * w..(u + 1) * w], out);
     }
 
+    /// One matrix product per batch (user vectors × item vectors); unknown users score as an
+    /// empty history, as in [`Recommender::score_user`].
+    fn score_users(&self, users: &[u32], out: &mut [f32]) {
+        let n = self.feats.n_items;
+        daogou_algo::batch_scores(
+            &self.user_vecs,
+            &self.item_vecs,
+            OUT * self.h.dim,
+            users,
+            &mut out[..users.len() * n],
+        );
+        for (&u, row) in users.iter().zip(out.chunks_exact_mut(n)) {
+            if u as usize >= self.n_users {
+                self.score_history(&[], row);
+            }
+        }
+    }
+
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
         let d = self.h.dim;
         // the given order is taken as oldest → newest: read the most recent max_history items

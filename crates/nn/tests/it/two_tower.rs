@@ -48,6 +48,17 @@ fn same_seed_same_model_and_file_round_trip_is_exact() {
     assert_eq!(back.name(), "two-tower");
     assert_eq!(all_score_bits(&a), all_score_bits(back.as_ref()));
     assert_eq!(a.similar_items(3, 4), back.similar_items(3, 4));
+    // the batched path (one matrix product) gives each user's scores up to rounding, and an
+    // unknown user the empty-history scores
+    let n = a.n_items();
+    let users = [0u32, 7, USERS + 5, 199];
+    let mut batch = vec![0f32; users.len() * n];
+    a.score_users(&users, &mut batch);
+    let mut one = vec![0f32; n];
+    for (&u, row) in users.iter().zip(batch.chunks_exact(n)) {
+        a.score_user(u, &mut one);
+        assert!(row.iter().zip(&one).all(|(x, y)| (x - y).abs() < 1e-5), "user {u}");
+    }
 }
 
 #[test]
