@@ -921,7 +921,13 @@ impl AppState {
         }
         {
             let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            // an event posted twice is stored once (the store deduplicates): count it once
+            let mut seen: FxHashSet<(&str, EventKind, i64, u32)> = FxHashSet::default();
             for e in live.get(user).into_iter().flatten().filter(|e| e.seq >= snap.seq) {
+                let key = (e.item.as_str(), e.kind, e.timestamp, e.value.to_bits());
+                if matches!(e.kind, EventKind::Purchase | EventKind::Return) && !seen.insert(key) {
+                    continue;
+                }
                 match e.kind {
                     EventKind::Purchase => {
                         let b = bought.entry(e.item.clone()).or_insert((0, i64::MIN));

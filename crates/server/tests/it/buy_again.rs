@@ -108,6 +108,11 @@ async fn live_purchases_and_returns_count_at_once_and_survive_a_retrain() {
     assert_eq!(reasons(&v)[3].1, "bought on 2026-10-03");
     assert!((v["items"][1]["score"].as_f64().unwrap() - score(2.0, 3.0, 31.0)).abs() < 1e-5, "{v}");
 
+    // a retried request (the same events again) is stored once and counted once
+    let again = post(&app, "/events", &batch).await;
+    assert_eq!(again["duplicates"], 2, "{again}");
+    assert_eq!(strip(get(&app, "/users/shopper/buy-again").await), strip(v.clone()));
+
     // one of b2's two purchases returned: bought once; both returned: not bought any more
     post(&app, "/events", &purchase("shopper", "b2", "return", T + DAY + 10)).await;
     let v = get(&app, "/users/shopper/buy-again").await;
