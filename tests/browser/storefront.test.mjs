@@ -45,6 +45,14 @@ try {
   const reasons = await page.locator('[data-testid=for-you] .reason').allTextContents();
   check(reasons.length > 0 && reasons.every((r) => r.trim() !== ''), 'every recommendation has a reason');
   await page.locator('[data-testid=popular] [data-testid=product-card]').first().waitFor();
+  // buy it again: the selected user's own purchases, each with how often and when
+  const again = page.locator('[data-testid=buy-again] [data-testid=product-card]');
+  await again.first().waitFor();
+  const againReasons = await page.locator('[data-testid=buy-again] .reason').allTextContents();
+  check(
+    againReasons.length > 0 && againReasons.every((r) => /^bought (on|twice, last on|\d+ times, last on) \d{4}-\d{2}-\d{2}$/.test(r)),
+    `buy it again shows the user's purchases with counts and dates (${againReasons.join('; ')})`,
+  );
   await shot('storefront.png');
 
   // ---------------------------------------------------------------- the assistant
@@ -81,6 +89,18 @@ try {
   check((await page.locator('[data-testid=similar] [data-testid=product-card]').count()) > 0, 'the product page shows similar items');
   await page.locator('[data-testid=bought-together] h2').waitFor();
   await shot('product.png');
+
+  // buying it puts it on the home page's "buy it again" row at once (real time)
+  await page.locator('[data-testid=product] button', { hasText: '购买 Buy' }).click();
+  await page.locator('[data-testid=event-status]', { hasText: '✓ purchase' }).waitFor();
+  await page.locator('a.logo').click();
+  await page.locator('[data-testid=buy-again] [data-testid=product-card]').first().waitFor();
+  const shown = await page.locator('[data-testid=buy-again] [data-testid=product-card]').evaluateAll((cs) => cs.map((c) => c.dataset.item));
+  const api = async (n) => page.evaluate(async ([u, n]) => (await (await fetch(`/users/${encodeURIComponent(u)}/buy-again?n=${n}`)).json()).items, [user, n]);
+  check(JSON.stringify(shown) === JSON.stringify((await api(6)).map((p) => p.item)), `the row shows the API's buy-again list (${shown.join(', ')})`);
+  const bought = (await api(200)).find((p) => p.item === id);
+  check(bought && /^bought on \d{4}-\d{2}-\d{2}$/.test(bought.reason), `a purchase counts at once: ${id} is in buy it again (${bought && bought.reason})`);
+  await shot('buy-again.png');
 
   // ---------------------------------------------------------------- dashboard
   await page.goto(base + '/dashboard');

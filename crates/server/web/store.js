@@ -1,4 +1,4 @@
-// The storefront: home (for you, popular, new), product pages (similar, bought together),
+// The storefront: home (for you, buy it again, popular, new), product pages (similar, bought together),
 // search, and the assistant as a chat panel. Routes live in the URL hash.
 'use strict';
 
@@ -56,9 +56,14 @@
     const mine = user
       ? section('为你推荐 / Recommended for you', 'for-you', `/users/${enc(user)}/recommendations?n=12`)
       : section('为你推荐 / Recommended for you (热门 · popular for guests)', 'for-you', '/popular?n=12');
+    // the selected user's own purchases, most often and most recently bought first
+    const again = user
+      ? section('再次购买 / Buy it again', 'buy-again', `/users/${enc(user)}/buy-again?n=6`, '（还没有购买 / no purchases yet）')
+      : null;
     clear(
       view,
       await mine,
+      again && (await again),
       await section('热门 / Popular', 'popular', '/popular?n=6'),
       await section('新品 / New arrivals', 'new', '/new?n=6'),
       await section('趋势 / Trending (24 h)', 'trending', '/trending?n=6&hours=24'),
