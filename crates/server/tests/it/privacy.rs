@@ -26,7 +26,12 @@ async fn deletion_equals_never_having_had_the_user() {
 
     let probes: Vec<String> = ["su0", "su3", "ru1", "ru4", "victim", "nobody"]
         .iter()
-        .map(|u| format!("/users/{u}/recommendations?n=8&in_stock=false"))
+        .flat_map(|u| {
+            [
+                format!("/users/{u}/recommendations?n=8&in_stock=false"),
+                format!("/users/{u}/buy-again?n=8&in_stock=false"),
+            ]
+        })
         .chain(["/popular?n=12".into(), "/items/s0/similar?n=8".into(), "/items/b0/similar?n=8".into()])
         .collect();
     // the victim's data shows before deletion
