@@ -32,6 +32,23 @@ pub(crate) const PARAMS: &[(&str, &str)] = &[
 
 const MODEL: &str = "buy-again";
 
+/// Default recency half-life in days (chosen on Online Retail, see the module docs).
+pub const DEFAULT_HALF_LIFE_DAYS: f64 = 365.0;
+/// Default weight of recency against frequency.
+pub const DEFAULT_RECENCY: f64 = 0.5;
+
+/// The score of a past item above the popularity tail: `(1 − recency)·freq_share +
+/// recency·2^(−age / half-life)`, with `freq_share` the item's count over the user's largest
+/// count and `age_seconds` the time from the item's latest event to the user's latest event.
+/// Shared with the service's "buy it again" list, so both rank alike.
+pub fn past_item_score(freq_share: f64, age_seconds: f64, half_life_days: f64, recency: f64) -> f64 {
+    (1.0 - recency) * freq_share + recency * recency_decay(age_seconds, half_life_days)
+}
+
+fn recency_decay(age_seconds: f64, half_life_days: f64) -> f64 {
+    0.5f64.powf(age_seconds / (half_life_days * 86_400.0))
+}
+
 /// Past items get at least this score, above every popularity-tail score (< 1).
 const PAST: f32 = 2.0;
 
@@ -49,11 +66,11 @@ impl BuyAgain {
     /// Fit on `train`.
     pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
         check_params(params, MODEL, &["half_life", "recency"])?;
-        let half_life = get_nonneg(params, "half_life", 365.0)?;
+        let half_life = get_nonneg(params, "half_life", DEFAULT_HALF_LIFE_DAYS)?;
         if half_life <= 0.0 {
             return Err(daogou_core::Params::invalid("half_life", half_life, "must be more than 0 days").into());
         }
-        let recency = get_nonneg(params, "recency", 0.5)?;
+        let recency = get_nonneg(params, "recency", DEFAULT_RECENCY)?;
         if recency > 1.0 {
             return Err(daogou_core::Params::invalid("recency", recency, "must be between 0 and 1").into());
         }
@@ -80,7 +97,6 @@ impl BuyAgain {
         } else {
             freq.iter_mut().zip(m.data()).for_each(|(f, &v)| *f = f64::from(v));
         }
-        let half_life_s = half_life * 86_400.0;
         let mut data = vec![0f32; m.nnz()];
         for u in 0..m.n_rows() {
             let r = m.indptr()[u]..m.indptr()[u + 1];
@@ -88,12 +104,11 @@ impl BuyAgain {
             let now = last[r.clone()].iter().copied().max().unwrap_or(i64::MIN);
             for at in r {
                 let f = if max_f > 0.0 { freq[at] / max_f } else { 0.0 };
-                let rec = match (use_events, last[at]) {
-                    (false, _) => 1.0,
-                    (true, i64::MIN) => 0.0, // no counted event on this item
-                    (true, t) => 0.5f64.powf((now - t) as f64 / half_life_s),
-                };
-                data[at] = ((1.0 - recency) * f + recency * rec) as f32;
+                data[at] = match (use_events, last[at]) {
+                    (false, _) => (1.0 - recency) * f + recency, // no times: every item is recent
+                    (true, i64::MIN) => (1.0 - recency) * f,     // no counted event on this item
+                    (true, t) => past_item_score(f, (now - t) as f64, half_life, recency),
+                } as f32;
             }
         }
         let past = Csr::from_parts(m.n_rows(), m.n_cols(), m.indptr().to_vec(), m.indices().to_vec(), data)

@@ -36,6 +36,7 @@ mod user_knn;
 
 pub use als::batch_scores;
 pub use baseline::Baseline;
+pub use buy_again::{past_item_score, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY};
 pub use item_knn::ItemKnn;
 pub use popularity::Popularity;
 pub use registry::{all_models, build_model, find_model, load_model, model_names, register_models, ModelInfo, MODELS};

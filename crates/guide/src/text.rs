@@ -15,24 +15,19 @@ pub const RAW: &str = "daogou_raw";
 /// English stems. `JiebaTokenizer::new()` uses tantivy-jieba's global dictionary, so the
 /// dictionary is loaded once per process however often the analyzer is cloned.
 pub fn index_analyzer(stem: bool) -> TextAnalyzer {
-    let b = TextAnalyzer::builder(JiebaTokenizer::new())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(WordsOnly)
-        .filter(LowerCaser);
-    if stem {
-        b.filter(Stemmer::new(Language::English)).build()
-    } else {
-        b.build()
-    }
+    analyzer(JiebaTokenizer::new(), stem)
 }
 
 /// Query-side analyzer: jieba's default (non-overlapping) cut, so a query word matches either a
 /// whole indexed word or one of the sub-words the search-mode index holds.
 pub fn query_analyzer(stem: bool) -> TextAnalyzer {
-    let b = TextAnalyzer::builder(JiebaTokenizer::with_search_mode(false))
-        .filter(RemoveLongFilter::limit(40))
-        .filter(WordsOnly)
-        .filter(LowerCaser);
+    analyzer(JiebaTokenizer::with_search_mode(false), stem)
+}
+
+/// The filters both sides share: long tokens and punctuation dropped, lower case, and
+/// English stems when `stem`.
+fn analyzer(tokenizer: JiebaTokenizer, stem: bool) -> TextAnalyzer {
+    let b = TextAnalyzer::builder(tokenizer).filter(RemoveLongFilter::limit(40)).filter(WordsOnly).filter(LowerCaser);
     if stem {
         b.filter(Stemmer::new(Language::English)).build()
     } else {

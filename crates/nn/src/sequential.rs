@@ -907,6 +907,22 @@ impl Sequential {
         HistoryRef { seq: &self.seq[a..b], slots: &self.slots[c..d], feats: &self.feats[c * N_FEAT..d * N_FEAT] }
     }
 
+    /// An ad-hoc history as one anonymous session, one step per entry (on the per-thread
+    /// counters).
+    fn session_input(&self, history: &[(u32, f32)]) -> HistoryInput {
+        let steps: Vec<Step> = history
+            .iter()
+            .filter(|(i, _)| (*i as usize) < self.n_items)
+            .map(|&(i, _)| Step { time: 0, items: vec![i] })
+            .collect();
+        SESSION_SCRATCH.with(|sc| {
+            let mut sc = sc.borrow_mut();
+            let sc = sc.get_or_insert_with(|| Scratch::new(self.n_items));
+            sc.grow(self.n_items);
+            history_input(&steps, &self.cfg, sc)
+        })
+    }
+
     /// Logits of every item after a history, in plain f32 on per-thread buffers.
     fn score_input(&self, h: HistoryRef<'_>, out: &mut [f32]) {
         INFER_SCRATCH.with(|sc| self.frozen.score(h, &mut sc.borrow_mut(), out));
@@ -1043,39 +1059,23 @@ impl Recommender for Sequential {
     }
 
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
-        let steps: Vec<Step> = history
-            .iter()
-            .filter(|(i, _)| (*i as usize) < self.n_items)
-            .map(|&(i, _)| Step { time: 0, items: vec![i] })
-            .collect();
-        let h = SESSION_SCRATCH.with(|sc| {
-            let mut sc = sc.borrow_mut();
-            let sc = sc.get_or_insert_with(|| Scratch::new(self.n_items));
-            sc.grow(self.n_items);
-            history_input(&steps, &self.cfg, sc)
-        });
-        self.score_input(h.as_ref(), out);
+        self.score_input(self.session_input(history).as_ref(), out);
     }
 
     fn explain(&self, history: &[(u32, f32)], item: u32, n: usize) -> Vec<(u32, f32)> {
         // a repeat is explained by the item itself; anything else by the history items whose
         // embeddings are closest to it
-        let steps: Vec<Step> = history
-            .iter()
-            .filter(|(i, _)| (*i as usize) < self.n_items)
-            .map(|&(i, _)| Step { time: 0, items: vec![i] })
-            .collect();
-        let h = history_input(&steps, &self.cfg, &mut Scratch::new(self.n_items));
+        let h = self.session_input(history);
         if let Some(p) = h.slots.iter().position(|&i| i == item) {
             return vec![(item, self.repeat_bonus(&h.feats[p * N_FEAT..(p + 1) * N_FEAT]))];
         }
-        let emb = self.weights.get("item_emb");
-        let row = |i: u32| emb.get(i as usize).and_then(|t| t.to_vec1::<f32>()).unwrap_or_default();
+        let d = self.frozen.dims;
+        let row = |i: u32| self.frozen.item_emb.get(i as usize * d..(i as usize + 1) * d).unwrap_or_default();
         let target = row(item);
         let mut out: Vec<(u32, f32)> = h
             .slots
             .iter()
-            .map(|&j| (j, row(j).iter().zip(&target).map(|(a, b)| a * b).sum::<f32>()))
+            .map(|&j| (j, row(j).iter().zip(target).map(|(a, b)| a * b).sum::<f32>()))
             .filter(|(_, s)| *s > 0.0)
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

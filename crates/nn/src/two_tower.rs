@@ -462,7 +462,8 @@ pub struct TwoTower {
     /// Every item's vector from its features alone (id zeroed), its MLP part taken relative
     /// to that of an item with no features at all: what a cold item is compared with when
     /// asked for its similar items (what the features say, not the tower's shared bias).
-    content_vecs: Vec<f32>,
+    /// Computed on the first such request: training snapshots and most services never need it.
+    content_vecs: std::sync::OnceLock<Vec<f32>>,
     user_vecs: Vec<f32>,
     /// Activity bands some training user had (the others read as zero, as under dropout).
     seen_bands: [bool; ACTIVITY_BANDS],
@@ -489,7 +490,7 @@ impl TwoTower {
             user1: Dense::from_weights(&weights, "user1.w", "user1.b"),
             user2: Dense::from_weights(&weights, "user2.w", "user2.b"),
             item_vecs: vec![0f32; feats.n_items * OUT * d],
-            content_vecs: vec![0f32; feats.n_items * OUT * d],
+            content_vecs: std::sync::OnceLock::new(),
             user_vecs: vec![0f32; n_users * OUT * d],
             seen_bands: {
                 let mut seen = [false; ACTIVITY_BANDS];
@@ -508,21 +509,11 @@ impl TwoTower {
         };
         let mut x = vec![0f32; ITEM_IN * d];
         let mut hid = vec![0f32; t.h.hidden];
-        // the item MLP's output for an item without id or features
-        let mut blank = vec![0f32; d];
-        t.item1.forward(&x, &mut hid);
-        relu(&mut hid);
-        t.item2.forward(&hid, &mut blank);
         let mut item_vecs = std::mem::take(&mut t.item_vecs);
-        let mut content_vecs = std::mem::take(&mut t.content_vecs);
-        for (i, (out, content)) in
-            item_vecs.chunks_exact_mut(OUT * d).zip(content_vecs.chunks_exact_mut(OUT * d)).enumerate()
-        {
+        for (i, out) in item_vecs.chunks_exact_mut(OUT * d).enumerate() {
             t.item_vector(i, true, None, &mut x, &mut hid, out);
-            t.item_vector(i, false, Some(&blank), &mut x, &mut hid, content);
         }
         t.item_vecs = item_vecs;
-        t.content_vecs = content_vecs;
         let mut user_vecs = std::mem::take(&mut t.user_vecs);
         let mut xu = vec![0f32; USER_IN * d];
         for (u, out) in user_vecs.chunks_exact_mut(OUT * d).enumerate() {
@@ -532,6 +523,25 @@ impl TwoTower {
         }
         t.user_vecs = user_vecs;
         t
+    }
+
+    /// See the field `content_vecs`.
+    fn content_vecs(&self) -> &[f32] {
+        self.content_vecs.get_or_init(|| {
+            let d = self.h.dim;
+            let mut x = vec![0f32; ITEM_IN * d];
+            let mut hid = vec![0f32; self.h.hidden];
+            // the item MLP's output for an item without id or features
+            let mut blank = vec![0f32; d];
+            self.item1.forward(&x, &mut hid);
+            relu(&mut hid);
+            self.item2.forward(&hid, &mut blank);
+            let mut vecs = vec![0f32; self.feats.n_items * OUT * d];
+            for (i, out) in vecs.chunks_exact_mut(OUT * d).enumerate() {
+                self.item_vector(i, false, Some(&blank), &mut x, &mut hid, out);
+            }
+            vecs
+        })
     }
 
     fn row<'a>(&'a self, name: &str, r: usize) -> &'a [f32] {
@@ -989,9 +999,10 @@ impl Recommender for TwoTower {
             // by the cosine over the parts it has (an affinity part of a category, brand or
             // price band that training never saw is zero, and would only lower every score)
             let d = self.h.dim;
-            let v = &self.content_vecs[i * w..(i + 1) * w];
+            let content = self.content_vecs();
+            let v = &content[i * w..(i + 1) * w];
             let has: Vec<bool> = v.chunks_exact(d).map(|p| p.iter().any(|&x| x != 0.0)).collect();
-            for (o, c) in s.iter_mut().zip(self.content_vecs.chunks_exact(w)) {
+            for (o, c) in s.iter_mut().zip(content.chunks_exact(w)) {
                 let (mut num, mut norm) = (0f32, 0f32);
                 for ((p, q), _) in v.chunks_exact(d).zip(c.chunks_exact(d)).zip(&has).filter(|(_, &h)| h) {
                     num += dot(p, q);

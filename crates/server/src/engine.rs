@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use daogou_algo::topk::{top_k, top_k_by};
-use daogou_algo::{build_model, Recommender, TrainData};
+use daogou_algo::{build_model, past_item_score, Recommender, TrainData, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY};
 use daogou_core::{Dataset, Event, EventKind, IdMap, Interaction, Interactions, Item, Params};
 use daogou_data::EventWeights;
 use daogou_eval::protocol::train_matrix;
@@ -240,10 +240,6 @@ pub fn load_snapshot(path: &Path, ds: &Dataset, version: u64, seq: u64) -> Resul
         seq,
     })
 }
-
-/// Defaults of the `buy-again` model (crates/algo/src/buy_again.rs), chosen on Online Retail.
-const BUY_AGAIN_HALF_LIFE_DAYS: f64 = 365.0;
-const BUY_AGAIN_RECENCY: f64 = 0.5;
 
 /// "bought 3 times, last on 2026-10-02" (dates in UTC).
 fn bought_reason(count: i32, last: i64) -> String {
@@ -945,15 +941,14 @@ impl AppState {
         bought.retain(|_, b| b.0 > 0);
         // the score is the history's: filters choose among the items, they do not rescale them
         let max_n = bought.values().map(|b| b.0).max().unwrap_or(1) as f64;
-        let half_life_s = BUY_AGAIN_HALF_LIFE_DAYS * 86_400.0;
         let cat = self.catalogue.read().unwrap_or_else(|e| e.into_inner());
         let mut ranked: Vec<(f32, String, i32, i64)> = bought
             .into_iter()
             .filter(|(id, _)| f.passes(id, cat.get(id)))
             .map(|(id, (count, last))| {
-                let rec = 0.5f64.powf(latest.saturating_sub(last).max(0) as f64 / half_life_s);
-                let r = BUY_AGAIN_RECENCY;
-                (((1.0 - r) * f64::from(count) / max_n + r * rec) as f32, id, count, last)
+                let age = latest.saturating_sub(last).max(0) as f64;
+                let score = past_item_score(f64::from(count) / max_n, age, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY);
+                (score as f32, id, count, last)
             })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.3.cmp(&a.3)).then_with(|| a.1.cmp(&b.1)));
