@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use daogou_core::{Dataset, Interaction, Params};
-use daogou_data::{load_into, ColumnMapping, EventWeights, Format, LoadOptions, LoadReport};
+use daogou_data::{load_into, ColumnMapping, Format, LoadOptions, LoadReport, Signal};
 use daogou_eval::EvalOptions;
 use daogou_store::{SqliteStore, Store};
 
@@ -147,33 +147,19 @@ pub struct ParamsFile {
     pub params: Vec<(String, String)>,
 }
 
-/// Read `model = "…"` and `key = "value"` lines (`#` comments and `[section]` lines ignored).
+/// Read `model = "…"` and `key = "value"` lines (the syntax of [`daogou_core::kv`]).
 pub fn read_params_file(path: &Path) -> Result<ParamsFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = ParamsFile { model: None, params: Vec::new() };
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if line.is_empty() || (line.starts_with('[') && line.ends_with(']')) {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            bail!("{}:{}: expected `key = \"value\"`, found `{line}`", path.display(), n + 1);
-        };
-        let v = v.trim().trim_matches('"').to_owned();
-        match k.trim() {
-            "model" => out.model = Some(v),
-            key => out.params.push((key.to_owned(), v)),
+    for l in daogou_core::kv::read_kv_file(path).map_err(anyhow::Error::msg)? {
+        match l.key.as_str() {
+            "model" => out.model = Some(l.value),
+            _ => out.params.push((l.key, l.value)),
         }
     }
     Ok(out)
 }
 
 impl ModelArgs {
-    /// A model chosen in code (no command line).
-    pub fn named(name: &str) -> Self {
-        ModelArgs { model: Some(name.to_owned()), set: Vec::new(), params_file: None }
-    }
-
     /// The model name (or model file path) and its parameters: the --params file (read once),
     /// then --set on top.
     pub fn resolve(&self) -> Result<(String, Params)> {
@@ -219,19 +205,20 @@ pub struct SignalArgs {
 }
 
 impl SignalArgs {
-    /// Set the signal options of `opts` from the flags.
+    /// The signal the flags describe.
+    pub fn signal(&self) -> Result<Signal> {
+        Signal::from_options(self.weights.as_deref(), self.positive_threshold, self.half_life)
+            .context("--weights / --positive-threshold / --half-life")
+    }
+
+    /// True when any signal flag was given.
+    pub fn is_set(&self) -> bool {
+        self.weights.is_some() || self.positive_threshold.is_some() || self.half_life.is_some()
+    }
+
+    /// Set the signal of `opts` from the flags.
     pub fn apply(&self, opts: &mut EvalOptions) -> Result<()> {
-        opts.positive_threshold = self.positive_threshold;
-        opts.weights = match &self.weights {
-            Some(spec) => EventWeights::parse(spec).context("--weights")?,
-            None => EventWeights::default(),
-        };
-        if let Some(d) = self.half_life {
-            if !(d.is_finite() && d > 0.0) {
-                bail!("--half-life must be a positive number of days, got {d}");
-            }
-        }
-        opts.half_life_days = self.half_life;
+        opts.signal = self.signal()?;
         Ok(())
     }
 }

@@ -7,12 +7,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use daogou_core::EventKind;
 use daogou_data::synth::{generate_shop, ShopConfig};
-use daogou_server::leaderboard;
+use daogou_engine::{Blend, Engine, Filter, LiveLimits, ModelSource, ModelSpec};
+use daogou_eval::leaderboard;
 use daogou_store::{SqliteStore, Store};
 
-use crate::args::{ModelArgs, SignalArgs};
 use crate::progress;
-use crate::recommend::{fit_all, recommend_for};
 use crate::store_cmds::fmt_time;
 
 #[derive(Args, Debug)]
@@ -87,10 +86,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let best = board.best().map_or("item-knn", |r| r.model.as_str());
     println!("   → using {best} (best NDCG@10) for the recommendations below");
 
-    let model = ModelArgs::named(best);
-    let signal = SignalArgs { weights: None, positive_threshold: None, half_life: None };
-    let fitted = fit_all(ds, &model, &signal)?;
-    let ds = &fitted.dataset;
+    // the shoppers' answers come from the same engine as `daogou serve` and `daogou recommend`
+    let pb = progress::spinner(format!("fitting {best}"));
+    let engine = Engine::open(store, &ModelSource::Fit(ModelSpec::named(best)), LiveLimits::default())?;
+    pb.finish_and_clear();
+    let snap = engine.snapshot();
+    let ds = &ds;
     let segments: HashMap<&str, &str> = shop.truth.user_segment.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();
     for user in showcase_users(ds, &segments, a.show) {
         let uid = ds.users.id(user);
@@ -103,9 +104,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
             println!("     {} {:<16} {}", fmt_time(it.timestamp), it.kind.verb(), ds.title(it.item));
         }
         println!("   recommended for you / 为你推荐:");
-        for (rank, p) in recommend_for(&fitted, user, 5).iter().enumerate() {
-            let price = ds.catalogue[p.item as usize].price.map_or(String::new(), |x| format!(" ¥{x:.0}"));
-            println!("     {}. {}{}\n        {}", rank + 1, ds.title(p.item), price, p.reason);
+        let h = engine.history(&snap, uid);
+        for (rank, p) in engine.for_you(&snap, &h, &Filter::default(), &Blend::default(), 5).iter().enumerate() {
+            let price = p.price.map_or(String::new(), |x| format!(" ¥{x:.0}"));
+            println!("     {}. {}{}\n        {}", rank + 1, p.title, price, p.reason);
         }
     }
     let db = a.db.display();

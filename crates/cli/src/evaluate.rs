@@ -7,7 +7,7 @@ use clap::Args;
 use daogou_algo::{build_model, TrainData};
 use daogou_core::{Dataset, Interaction};
 use daogou_data::{cold_items, k_core, k_fold, split, Split};
-use daogou_eval::protocol::{mean_json, train_matrix};
+use daogou_eval::protocol::mean_json;
 use daogou_eval::{evaluate_cold_split, EvalOptions, Progress, Report};
 use serde_json::Value;
 
@@ -187,7 +187,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         Some(range) => split_given(&ds, range).0,
         None => ds.interactions.clone(),
     };
-    let matrix = train_matrix(&ds, &train, &opts);
+    let matrix = opts.signal.train_matrix(&ds, &train);
     let pb = progress::spinner(format!("fitting {}", opts.model));
     let started = Instant::now();
     let model = build_model(
@@ -215,6 +215,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
             train: &matrix,
             explicit: opts.explicit(&ds),
             params: &opts.params,
+            signal: &opts.signal,
             source: &source,
         };
         let manifest = daogou_modelfile::save(out, model.as_ref(), &ctx)?;

@@ -10,19 +10,16 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use daogou_core::{Interaction, Params};
+use daogou_core::Interaction;
 use daogou_data::{cold_items, k_fold, split, Split};
-use daogou_eval::protocol::mean_json;
-use daogou_eval::{evaluate_cold_split, EvalOptions, Report};
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
+use daogou_eval::tune::{
+    grid_settings, metric_value, parse_grid, random_settings, search, setting_params, show, with_seed, Grid,
+};
+use daogou_eval::{evaluate_cold_split, EvalOptions};
 use serde_json::{json, Value};
 
 use crate::args::{split_given, ModelArgs, SignalArgs, SourceArgs};
 use crate::progress;
-
-/// Largest grid run without --random.
-const MAX_GRID: usize = 500;
 
 #[derive(Args, Debug)]
 pub struct TuneArgs {
@@ -77,106 +74,9 @@ pub struct TuneArgs {
     json: bool,
 }
 
-/// One `--grid` entry.
-#[derive(Debug, Clone, PartialEq)]
-enum Values {
-    List(Vec<String>),
-    Ints(i64, i64),
-    Floats(f64, f64),
-}
-
-fn parse_grid(spec: &str) -> Result<(String, Values)> {
-    let (key, vals) =
-        spec.split_once('=').with_context(|| format!("--grid `{spec}`: expected key=v1,v2 or key=lo..hi"))?;
-    let (key, vals) = (key.trim().to_owned(), vals.trim());
-    if key.is_empty() || vals.is_empty() {
-        bail!("--grid `{spec}`: expected key=v1,v2 or key=lo..hi");
-    }
-    if let Some((lo, hi)) = vals.split_once("..") {
-        if let (Ok(a), Ok(b)) = (lo.trim().parse::<i64>(), hi.trim().parse::<i64>()) {
-            if a > b {
-                bail!("--grid `{spec}`: empty range");
-            }
-            return Ok((key, Values::Ints(a, b)));
-        }
-        let (a, b): (f64, f64) = match (lo.trim().parse(), hi.trim().parse()) {
-            (Ok(a), Ok(b)) => (a, b),
-            _ => bail!("--grid `{spec}`: a range needs two numbers"),
-        };
-        if !(a.is_finite() && b.is_finite() && a <= b) {
-            bail!("--grid `{spec}`: empty or infinite range");
-        }
-        return Ok((key, Values::Floats(a, b)));
-    }
-    let list: Vec<String> = vals.split(',').map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect();
-    if list.is_empty() {
-        bail!("--grid `{spec}`: no values");
-    }
-    Ok((key, Values::List(list)))
-}
-
-/// Every combination of the lists (ranges are not allowed without --random).
-fn grid_settings(grid: &[(String, Values)]) -> Result<Vec<Vec<(String, String)>>> {
-    let mut out: Vec<Vec<(String, String)>> = vec![Vec::new()];
-    for (key, vals) in grid {
-        let Values::List(list) = vals else {
-            bail!("--grid {key}=lo..hi is a range: add --random N to sample it");
-        };
-        out = out
-            .into_iter()
-            .flat_map(|s| list.iter().map(move |v| [s.clone(), vec![(key.clone(), v.clone())]].concat()))
-            .collect();
-        if out.len() > MAX_GRID {
-            bail!("the grid has more than {MAX_GRID} combinations; use --random N to sample it");
-        }
-    }
-    Ok(out)
-}
-
-/// `n` settings drawn at random (seeded); duplicates are drawn again a few times.
-fn random_settings(grid: &[(String, Values)], n: usize, seed: u64) -> Vec<Vec<(String, String)>> {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut out: Vec<Vec<(String, String)>> = Vec::new();
-    let mut attempts = 0;
-    while out.len() < n && attempts < n * 20 {
-        attempts += 1;
-        let s: Vec<(String, String)> = grid
-            .iter()
-            .map(|(key, vals)| {
-                let v = match vals {
-                    Values::List(l) => l[rng.random_range(0..l.len())].clone(),
-                    Values::Ints(a, b) => rng.random_range(*a..=*b).to_string(),
-                    Values::Floats(a, b) if *a > 0.0 && *b / *a >= 10.0 => {
-                        let x = (a.ln() + rng.random::<f64>() * (b.ln() - a.ln())).exp();
-                        format!("{:.4}", x).parse::<f64>().map_or(x.to_string(), |r| r.to_string())
-                    }
-                    Values::Floats(a, b) => {
-                        let x = a + rng.random::<f64>() * (b - a);
-                        format!("{:.4}", x).parse::<f64>().map_or(x.to_string(), |r| r.to_string())
-                    }
-                };
-                (key.clone(), v)
-            })
-            .collect();
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
-}
-
-/// rmse and mae are errors; everything else is a score.
-fn lower_is_better(metric: &str) -> bool {
-    matches!(metric, "rmse" | "mae")
-}
-
-fn show(setting: &[(String, String)]) -> String {
-    setting.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
-}
-
 pub fn tune(a: TuneArgs) -> Result<()> {
     let (model, base) = a.model.resolve()?;
-    let grid: Vec<(String, Values)> = a.grid.iter().map(|g| parse_grid(g)).collect::<Result<_>>()?;
+    let grid: Grid = a.grid.iter().map(|g| parse_grid(g)).collect::<Result<_, _>>()?;
     let settings = match a.random {
         Some(0) => bail!("--random needs at least 1"),
         Some(n) => random_settings(&grid, n, a.seed),
@@ -212,55 +112,14 @@ pub fn tune(a: TuneArgs) -> Result<()> {
     };
 
     let bar = progress::bar((settings.len() * folds.len()) as u64, format!("tuning {model}"));
-    let mut board: Vec<(Vec<(String, String)>, Value)> = Vec::with_capacity(settings.len());
-    for setting in &settings {
-        let mut params = base.clone();
-        for (k, v) in setting {
-            params.set(k, v);
-        }
-        let mut o = opts.clone();
-        o.params = with_seed(&model, params, a.seed);
-        let mut reports: Vec<Report> = Vec::new();
-        for (t, v) in &folds {
-            let r = evaluate_cold_split(&ds, t, v, &validation_cold, &o)
-                .with_context(|| format!("{model} with {}", show(setting)))?;
-            reports.push(r);
-            bar.inc(1);
-        }
-        let j = if reports.len() == 1 { reports[0].to_json() } else { mean_json(&reports) };
-        board.push((setting.clone(), j));
-    }
+    let found = search(&ds, &folds, &validation_cold, &opts, &settings, a.metric.as_deref(), a.seed, || bar.inc(1))?;
     bar.finish_and_clear();
-
-    let metric = match &a.metric {
-        Some(m) => m.clone(),
-        None if opts.explicit(&ds) && board[0].1.get("rmse").is_some() => "rmse".to_owned(),
-        None => format!("ndcg@{}", a.k),
-    };
-    let value = |j: &Value| match metric.split_once('.') {
-        Some((part, key)) if matches!(part, "cold" | "warm") => j.get(part)?.get(key)?.as_f64(),
-        _ => j.get(&metric).and_then(Value::as_f64),
-    };
-    if value(&board[0].1).is_none() {
-        let keys: Vec<&String> = board[0].1.as_object().map(|m| m.keys().collect()).unwrap_or_default();
-        bail!("--metric {metric}: not reported for this model (keys: {keys:?})");
-    }
-    let lower = lower_is_better(&metric);
-    board.sort_by(|x, y| {
-        let (a, b) = (value(&x.1).unwrap_or(f64::NAN), value(&y.1).unwrap_or(f64::NAN));
-        if lower {
-            a.total_cmp(&b)
-        } else {
-            b.total_cmp(&a)
-        }
-    });
-    let best = board[0].0.clone();
+    let (metric, lower) = (found.metric.clone(), found.lower_is_better);
+    let value = |j: &Value| metric_value(j, &metric);
+    let board = &found.trials;
 
     // the winner, once, on the held-out test part
-    let mut params = base.clone();
-    for (k, v) in &best {
-        params.set(k, v);
-    }
+    let params = setting_params(&base, &found.best().setting);
     let mut o = opts.clone();
     o.params = with_seed(&model, params.clone(), a.seed);
     let test_report =
@@ -279,17 +138,14 @@ pub fn tune(a: TuneArgs) -> Result<()> {
     }
 
     if a.json {
-        let rows: Vec<Value> = board
-            .iter()
-            .map(|(s, j)| json!({"params": s.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(), "metric": value(j), "validation": j}))
-            .collect();
+        let rows = found.rows();
         let out = json!({
             "model": model,
             "metric": metric,
             "lower_is_better": lower,
             "validation": validation,
             "settings_tried": board.len(),
-            "best": {"params": params.iter().collect::<std::collections::BTreeMap<_, _>>(), "metric": value(&board[0].1)},
+            "best": {"params": params.iter().collect::<std::collections::BTreeMap<_, _>>(), "metric": value(&found.best().validation)},
             "leaderboard": rows,
             "test": test_report,
         });
@@ -302,9 +158,15 @@ pub fn tune(a: TuneArgs) -> Result<()> {
         board.len()
     );
     println!("  {:>4}  {:>10}  {:>9}  setting", "rank", metric, "fit (s)");
-    for (rank, (s, j)) in board.iter().enumerate().take(20) {
-        let fit = j.get("fit_seconds").and_then(Value::as_f64).unwrap_or(0.0);
-        println!("  {:>4}  {:>10.4}  {:>9.3}  {}", rank + 1, value(j).unwrap_or(f64::NAN), fit, show(s));
+    for (rank, t) in board.iter().enumerate().take(20) {
+        let fit = t.validation.get("fit_seconds").and_then(Value::as_f64).unwrap_or(0.0);
+        println!(
+            "  {:>4}  {:>10.4}  {:>9.3}  {}",
+            rank + 1,
+            value(&t.validation).unwrap_or(f64::NAN),
+            fit,
+            show(&t.setting)
+        );
     }
     if board.len() > 20 {
         println!("  … {} more", board.len() - 20);
@@ -332,13 +194,4 @@ pub fn tune(a: TuneArgs) -> Result<()> {
         println!("wrote {} (use it with --params {})", path.display(), path.display());
     }
     Ok(())
-}
-
-/// Stochastic models take the run's seed unless the setting fixes one.
-fn with_seed(model: &str, mut params: Params, seed: u64) -> Params {
-    let takes_seed = daogou_algo::find_model(model).is_some_and(|m| m.params.iter().any(|(k, _)| *k == "seed"));
-    if takes_seed && params.raw("seed").is_none() {
-        params.set("seed", seed);
-    }
-    params
 }

@@ -9,6 +9,9 @@
 //!   and by item. There is no dense user×item matrix anywhere in daogou.
 //! * [`Dataset`]: id maps + catalogue + interactions, what importers produce and models eat.
 //! * [`Params`]: `--set key=value` hyperparameters with typed, validated access.
+//! * The catalogue rules every list obeys ([`Item::in_stock`], [`Item::display_title`],
+//!   [`category_matches`]), the one seeded generator ([`SeededRng`]) and the one reader of
+//!   `key = value` configuration files ([`kv`]).
 //!
 //! ```
 //! use daogou_core::{Interaction, Interactions};
@@ -22,7 +25,9 @@
 mod dataset;
 mod error;
 mod ids;
+pub mod kv;
 mod params;
+pub mod rng;
 mod sparse;
 mod types;
 
@@ -30,5 +35,6 @@ pub use dataset::{Dataset, Interaction};
 pub use error::{Error, Result};
 pub use ids::IdMap;
 pub use params::Params;
+pub use rng::SeededRng;
 pub use sparse::{Aggregate, Csr, Interactions};
-pub use types::{Event, EventKind, Item};
+pub use types::{category_matches, Event, EventKind, Item};

@@ -130,10 +130,18 @@ pub struct Item {
     /// Units in stock, when known.
     #[serde(default)]
     pub stock: Option<i64>,
+    /// Taken out of the catalogue (`DELETE /items/{id}`): the row stays, so that past events
+    /// remain valid, but the item is never shown again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
 }
 
 fn default_true() -> bool {
     true
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Item {
@@ -141,6 +149,31 @@ impl Item {
     pub fn new(id: impl Into<String>) -> Self {
         Item { id: id.into(), available: true, ..Default::default() }
     }
+
+    /// Can be bought now: available and in stock (unknown stock counts as in stock), not deleted.
+    pub fn in_stock(&self) -> bool {
+        self.available && !self.deleted && self.stock.is_none_or(|s| s > 0)
+    }
+
+    /// What a list shows as the item's name: its title, or its id when it has none.
+    pub fn display_title(&self) -> &str {
+        if self.title.is_empty() {
+            &self.id
+        } else {
+            &self.title
+        }
+    }
+
+    /// True when the item's category is `wanted` or lies below it in the category path.
+    pub fn in_category(&self, wanted: &str) -> bool {
+        self.category.as_deref().is_some_and(|c| category_matches(c, wanted))
+    }
+}
+
+/// True when category path `category` is `wanted` or lies below it: `鞋/跑鞋` matches `鞋`
+/// and `鞋/跑鞋`, but not `鞋/跑` (whole path segments only).
+pub fn category_matches(category: &str, wanted: &str) -> bool {
+    category == wanted || (category.starts_with(wanted) && category[wanted.len()..].starts_with('/'))
 }
 
 /// One behaviour event as it arrives, with external ids.
@@ -173,5 +206,19 @@ mod tests {
         assert_eq!("Add-To-Cart".parse::<EventKind>().unwrap(), EventKind::AddToCart);
         let err = "wishlist".parse::<EventKind>().unwrap_err().to_string();
         assert!(err.contains("wishlist"), "{err}");
+    }
+
+    #[test]
+    fn catalogue_rules() {
+        let mut it = Item { title: String::new(), category: Some("鞋/跑鞋".into()), ..Item::new("s1") };
+        assert_eq!(it.display_title(), "s1");
+        assert!(it.in_stock());
+        assert!(it.in_category("鞋") && it.in_category("鞋/跑鞋") && !it.in_category("鞋/跑") && !it.in_category("包"));
+        it.stock = Some(0);
+        assert!(!it.in_stock());
+        it.stock = None;
+        it.deleted = true;
+        assert!(!it.in_stock());
+        assert!(category_matches("a/b/c", "a/b") && !category_matches("ab", "a"));
     }
 }

@@ -26,6 +26,7 @@ pub mod movielens;
 mod options;
 pub mod preprocess;
 mod retail;
+mod signal;
 mod source;
 pub mod split;
 pub mod synth;
@@ -40,6 +41,7 @@ pub use error::{DataError, Result};
 pub use options::{ColumnMapping, Format, LoadOptions, LoadReport, Records};
 pub use preprocess::{dedupe, k_core, mean_center, time_decay, to_implicit, z_score, EventWeights};
 pub use retail::is_non_product;
+pub use signal::{Signal, SignalRecord};
 pub use split::{cold_items, k_fold, split, Split};
 pub use time::parse_time;
 

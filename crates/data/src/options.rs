@@ -160,18 +160,9 @@ impl ColumnMapping {
     /// Read a mapping from a small config file: one `key = "column"` or `key=column` per
     /// line, `#` comments and blank lines ignored, `[section]` headers ignored (a TOML subset).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(DataError::io(path))?;
         let mut m = ColumnMapping::default();
-        for (n, raw) in text.lines().enumerate() {
-            let line = strip_comment(raw).trim();
-            if line.is_empty() || (line.starts_with('[') && line.ends_with(']')) {
-                continue;
-            }
-            let (k, v) = line.split_once('=').ok_or_else(|| {
-                DataError::Config(format!("{}:{}: expected `key = \"column\"`, found `{line}`", path.display(), n + 1))
-            })?;
-            m.set(k.trim(), unquote(v.trim()))
-                .map_err(|e| DataError::Config(format!("{}:{}: {e}", path.display(), n + 1)))?;
+        for l in daogou_core::kv::read_kv_file(path).map_err(DataError::Config)? {
+            m.set(&l.key, &l.value).map_err(|e| DataError::Config(format!("{}:{}: {e}", path.display(), l.line)))?;
         }
         Ok(m)
     }
@@ -218,20 +209,6 @@ fn unquote(v: &str) -> &str {
         }
     }
     v
-}
-
-/// Drop a `#` comment that is not inside quotes.
-fn strip_comment(line: &str) -> &str {
-    let mut quote = None;
-    for (i, c) in line.char_indices() {
-        match (c, quote) {
-            ('"' | '\'', None) => quote = Some(c),
-            (c, Some(q)) if c == q => quote = None,
-            ('#', None) => return &line[..i],
-            _ => {}
-        }
-    }
-    line
 }
 
 /// How to read a file.

@@ -76,6 +76,11 @@ impl EventWeights {
         }
     }
 
+    /// Every kind with its weight, `view=1,click=2,…` (what [`EventWeights::parse`] reads).
+    pub fn spec(&self) -> String {
+        EventKind::ALL.iter().map(|&k| format!("{}={}", k.as_str(), self.of(k))).collect::<Vec<_>>().join(",")
+    }
+
     /// The weight of one kind of event.
     pub fn of(&self, kind: EventKind) -> f32 {
         let mut w = *self;

@@ -8,10 +8,15 @@
 //! * [`protocol`]: turning a dataset and a split into a training matrix and a test set, fitting
 //!   a model by name and producing a [`Report`] whose JSON keys are a stable contract
 //!   (`rmse`, `precision@10`, `ndcg@10`, `users_evaluated`, `fit_seconds`, …).
+//! * [`tune`]: hyperparameter search on validation folds (grids, seeded random samples).
+//! * [`leaderboard`]: a few models compared on a time split of a shop's data, stored for the
+//!   dashboard.
 #![warn(missing_docs)]
 
+pub mod leaderboard;
 pub mod metrics;
 pub mod protocol;
+pub mod tune;
 
 pub use metrics::{RatingMetrics, TopNMetrics};
 pub use protocol::{
@@ -28,6 +33,9 @@ pub enum Error {
     /// The data or split leaves nothing to evaluate.
     #[error("nothing to evaluate: {0}")]
     Empty(String),
+    /// A bad search or evaluation setting (a grid, a metric name).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Result with the eval [`Error`].

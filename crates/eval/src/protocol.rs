@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use daogou_algo::{build_model, TrainData};
 use daogou_core::{Aggregate, Csr, Dataset, EventKind, IdMap, Interaction, Interactions, Params};
-use daogou_data::{time_decay, to_implicit, EventWeights};
+use daogou_data::Signal;
 use serde_json::{json, Map, Value};
 
 use crate::metrics::{evaluate_topn_views, rating_metrics, RatingMetrics, TestCase, TopNMetrics, View};
@@ -42,15 +42,10 @@ pub struct EvalOptions {
     pub k: usize,
     /// Test ratings ≥ this are relevant (explicit data).
     pub relevance_threshold: Option<f32>,
-    /// Treat ratings as implicit feedback, dropping training ratings below this.
-    pub positive_threshold: Option<f32>,
-    /// Event-type weights for the implicit view.
-    pub weights: EventWeights,
+    /// How behaviour becomes training signal (event weights, positive threshold, time decay).
+    pub signal: Signal,
     /// Keep items bought before eligible and relevant (retail repeat purchases).
     pub repeats: bool,
-    /// Implicit view: halve an event's weight every this many days before the latest
-    /// training event.
-    pub half_life_days: Option<f64>,
     /// Told what the evaluation is doing, for progress bars.
     pub progress: Progress,
 }
@@ -82,17 +77,15 @@ impl EvalOptions {
             params,
             k: 10,
             relevance_threshold: None,
-            positive_threshold: None,
-            weights: EventWeights::default(),
+            signal: Signal::default(),
             repeats: false,
-            half_life_days: None,
             progress: Progress::default(),
         }
     }
 
     /// True when the run fits on explicit ratings.
     pub fn explicit(&self, ds: &Dataset) -> bool {
-        ds.explicit && self.positive_threshold.is_none()
+        self.signal.explicit(ds)
     }
 }
 
@@ -212,25 +205,6 @@ pub fn mean_json(reports: &[Report]) -> Value {
     Value::Object(out)
 }
 
-/// The training matrix a model sees under `opts` (see the module docs).
-pub fn train_matrix(ds: &Dataset, train: &[Interaction], opts: &EvalOptions) -> Interactions {
-    if opts.explicit(ds) {
-        return Interactions::from_interactions(ds.n_users(), ds.n_items(), train, Aggregate::Last);
-    }
-    let mut weighted = to_implicit(train, &opts.weights, opts.positive_threshold);
-    if let Some(days) = opts.half_life_days {
-        let now = train.iter().map(|x| x.timestamp).max().unwrap_or(0);
-        time_decay(&mut weighted, days * 86_400.0, now);
-    }
-    let summed = Csr::from_triplets(
-        ds.n_users(),
-        ds.n_items(),
-        weighted.iter().map(|x| (x.user, x.item, x.value)),
-        Aggregate::Sum,
-    );
-    Interactions::from_csr(positive_part(&summed))
-}
-
 /// What each user had in training when the training `matrix` holds less: with
 /// `positive_threshold`, the ratings below it are no positives, but the user has rated the
 /// item all the same. None when the matrix says it all (or with `repeats`).
@@ -240,7 +214,7 @@ pub fn seen_matrix(
     opts: &EvalOptions,
     matrix: &Interactions,
 ) -> Option<Interactions> {
-    let t = opts.positive_threshold.filter(|_| !opts.repeats)?;
+    let t = opts.signal.positive_threshold.filter(|_| !opts.repeats)?;
     let below = train.iter().filter(|x| x.kind == EventKind::Rating && x.value < t);
     let mut triplets: Vec<(u32, u32, f32)> = below.map(|x| (x.user, x.item, 1.0)).collect();
     if triplets.is_empty() {
@@ -253,17 +227,6 @@ pub fn seen_matrix(
     Some(Interactions::from_csr(csr))
 }
 
-/// Drop non-positive entries (a return cancelling a purchase).
-fn positive_part(m: &Csr) -> Csr {
-    let triplets: Vec<(u32, u32, f32)> = (0..m.n_rows())
-        .flat_map(|r| {
-            let (c, v) = m.row(r);
-            c.iter().zip(v).filter(|(_, &v)| v > 0.0).map(move |(&c, &v)| (r as u32, c, v))
-        })
-        .collect();
-    Csr::from_triplets(m.n_rows(), m.n_cols(), triplets.iter().copied(), Aggregate::Sum)
-}
-
 /// Relevant test items per user, under the protocol of the module docs.
 pub fn test_cases(ds: &Dataset, matrix: &Interactions, test: &[Interaction], opts: &EvalOptions) -> Vec<TestCase> {
     let explicit_values = ds.explicit;
@@ -272,7 +235,7 @@ pub fn test_cases(ds: &Dataset, matrix: &Interactions, test: &[Interaction], opt
         let relevant = if explicit_values {
             opts.relevance_threshold.is_none_or(|t| it.value >= t)
         } else {
-            opts.weights.weight(it) > 0.0
+            opts.signal.weights.weight(it) > 0.0
         };
         if !relevant || (it.user as usize) >= matrix.n_users() {
             continue;
@@ -324,7 +287,7 @@ pub fn evaluate_cold_split(
     opts: &EvalOptions,
 ) -> Result<Report> {
     let explicit = opts.explicit(ds);
-    let matrix = train_matrix(ds, train, opts);
+    let matrix = opts.signal.train_matrix(ds, train);
     if matrix.nnz() == 0 {
         return Err(Error::Empty("the training split holds no usable interaction".into()));
     }

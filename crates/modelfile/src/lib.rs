@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use daogou_algo::{load_model, ModelState, Recommender, Tensor};
 use daogou_core::{IdMap, Interactions, Params};
+use daogou_data::{Signal, SignalRecord};
 use safetensors::{Dtype, SafeTensors};
 use serde_json::{json, Value};
 
@@ -82,6 +83,9 @@ pub struct TrainingContext<'a> {
     pub explicit: bool,
     /// Parameters as given on the command line.
     pub params: &'a Params,
+    /// How behaviour became the values of `train` (weights, threshold, decay): recorded so
+    /// that events arriving after training are weighed the same way.
+    pub signal: &'a Signal,
     /// Where the data came from (file or database), for people reading the manifest.
     pub source: &'a str,
 }
@@ -100,6 +104,9 @@ pub struct LoadedModel {
     pub train: Interactions,
     /// Whether values are explicit ratings.
     pub explicit: bool,
+    /// The signal the model was trained with; `None` for files written before it was
+    /// recorded (their models were trained with the default signal).
+    pub signal: Option<Signal>,
 }
 
 /// A fingerprint of the training data: CRC-32 of its dimensions and arrays, as hex.
@@ -145,6 +152,19 @@ fn tensor(dtype: Dtype, data: &[u8]) -> Option<Tensor> {
 /// Write `model` with its training context to `path` (atomically: temporary file + rename).
 /// Returns the manifest written.
 pub fn save(path: &Path, model: &dyn Recommender, ctx: &TrainingContext<'_>) -> Result<Value> {
+    let (bytes, manifest) = encode(model, ctx, |_| {})
+        .map_err(|reason| Error::Invalid { path: path.to_owned(), reason: format!("cannot encode: {reason}") })?;
+    write_atomic(path, &bytes)?;
+    Ok(manifest)
+}
+
+/// The file's bytes and manifest; `edit` may change the manifest before it is written (tests
+/// make files of earlier versions with it).
+fn encode(
+    model: &dyn Recommender,
+    ctx: &TrainingContext<'_>,
+    edit: impl FnOnce(&mut Value),
+) -> std::result::Result<(Vec<u8>, Value), String> {
     let state = model.state();
     let mut arrays: BTreeMap<String, (Dtype, Vec<u8>, usize)> = BTreeMap::new();
     for (name, t) in &state.tensors {
@@ -159,13 +179,14 @@ pub fn save(path: &Path, model: &dyn Recommender, ctx: &TrainingContext<'_>) -> 
     }
     let inventory: BTreeMap<&str, Value> =
         arrays.iter().map(|(k, (d, _, n))| (k.as_str(), json!({"dtype": d.to_string(), "len": n}))).collect();
-    let manifest = json!({
+    let mut manifest = json!({
         "format": "daogou-model",
         "format_version": FORMAT_VERSION,
         "daogou_version": env!("CARGO_PKG_VERSION"),
         "model": state.model,
         "params": ctx.params.iter().collect::<BTreeMap<_, _>>(),
         "model_params": state.params.iter().collect::<BTreeMap<_, _>>(),
+        "signal": ctx.signal.record(),
         "scalars": state.scalars,
         "history_scalars": hist.scalars,
         "data": {
@@ -180,6 +201,7 @@ pub fn save(path: &Path, model: &dyn Recommender, ctx: &TrainingContext<'_>) -> 
         "user_ids": ctx.users.ids(),
         "item_ids": ctx.items.ids(),
     });
+    edit(&mut manifest);
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = arrays
         .iter()
         .map(|(k, (d, b, n))| {
@@ -188,8 +210,7 @@ pub fn save(path: &Path, model: &dyn Recommender, ctx: &TrainingContext<'_>) -> 
         })
         .collect();
     let meta = HashMap::from([("manifest".to_owned(), manifest.to_string())]);
-    let payload = safetensors::serialize(views, Some(meta))
-        .map_err(|e| Error::Invalid { path: path.to_owned(), reason: format!("cannot encode: {e}") })?;
+    let payload = safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(HEAD + payload.len() + 4);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -197,8 +218,7 @@ pub fn save(path: &Path, model: &dyn Recommender, ctx: &TrainingContext<'_>) -> 
     out.extend_from_slice(&payload);
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    write_atomic(path, &out)?;
-    Ok(manifest)
+    Ok((out, manifest))
 }
 
 fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
@@ -286,7 +306,16 @@ pub fn load(path: &Path) -> Result<LoadedModel> {
         return Err(invalid(format!("the model scores {} items but the file names {}", model.n_items(), items.len())));
     }
     let explicit = manifest.pointer("/data/explicit").and_then(Value::as_bool).unwrap_or(false);
-    Ok(LoadedModel { manifest, model, users, items, train, explicit })
+    let signal = match manifest.get("signal") {
+        None => None,
+        Some(v) => Some(
+            serde_json::from_value::<SignalRecord>(v.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|r| Signal::from_record(&r).map_err(|e| e.to_string()))
+                .map_err(|e| invalid(format!("manifest `signal`: {e}")))?,
+        ),
+    };
+    Ok(LoadedModel { manifest, model, users, items, train, explicit, signal })
 }
 
 fn params_of(v: &Value) -> std::result::Result<Params, String> {
@@ -347,12 +376,14 @@ mod tests {
             for info in daogou_algo::MODELS {
                 let params = Params::new();
                 let Ok(model) = build_model(info.name, &params, &TrainData::new(&m, explicit)) else { continue };
+                let signal = Signal::from_options(Some("view=0,purchase=3"), None, Some(30.0)).unwrap();
                 let ctx = TrainingContext {
                     users: &users,
                     items: &items,
                     train: &m,
                     explicit,
                     params: &params,
+                    signal: &signal,
                     source: "test",
                 };
                 let path = dir.path().join(format!("{}-{explicit}.daogou", info.name));
@@ -364,6 +395,7 @@ mod tests {
                 assert_eq!(back.items.ids(), items.ids());
                 assert_eq!(back.train.by_user, m.by_user);
                 assert_eq!(back.explicit, explicit);
+                assert_eq!(back.signal, Some(signal));
                 assert_eq!(back.manifest["data"]["fingerprint"], fingerprint(&m));
                 for u in 0..users.len() as u32 {
                     assert_eq!(scores(model.as_ref(), u), scores(back.model.as_ref(), u), "{} user {u}", info.name);
@@ -373,12 +405,45 @@ mod tests {
     }
 
     #[test]
+    fn a_file_without_a_recorded_signal_loads_with_none() {
+        let (users, items, m) = fixture();
+        let params = Params::new();
+        let model = build_model("item-knn", &params, &TrainData::new(&m, false)).unwrap();
+        let signal = Signal::default();
+        let ctx = TrainingContext {
+            users: &users,
+            items: &items,
+            train: &m,
+            explicit: false,
+            params: &params,
+            signal: &signal,
+            source: "t",
+        };
+        let (bytes, _) = encode(model.as_ref(), &ctx, |m| {
+            m.as_object_mut().unwrap().remove("signal");
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.daogou");
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(load(&path).unwrap().signal, None);
+    }
+
+    #[test]
     fn damaged_truncated_and_foreign_files_are_refused() {
         let (users, items, m) = fixture();
         let params = Params::new().with("k", 5);
         let model = build_model("item-knn", &params, &TrainData::new(&m, false)).unwrap();
-        let ctx =
-            TrainingContext { users: &users, items: &items, train: &m, explicit: false, params: &params, source: "t" };
+        let signal = Signal::default();
+        let ctx = TrainingContext {
+            users: &users,
+            items: &items,
+            train: &m,
+            explicit: false,
+            params: &params,
+            signal: &signal,
+            source: "t",
+        };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.daogou");
         save(&path, model.as_ref(), &ctx).unwrap();

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use daogou_engine::LiveLimits;
+
 /// What an API key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Scopes {
@@ -102,6 +104,43 @@ pub fn pseudonym(secret: &str, user: &str) -> String {
     format!("p_{:016x}{:016x}", digest(a, b), digest(b ^ 0x5555_5555_5555_5555, a ^ 0xaaaa_aaaa_aaaa_aaaa))
 }
 
+/// The limits on what a request may ask for: one definition, read by the request validators
+/// and written into the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted request body in bytes (configurable, `body_limit`).
+    pub body_limit: usize,
+    /// Largest event batch (configurable, `max_batch`).
+    pub max_batch: usize,
+    /// Largest `n` of a list (configurable, `max_n`).
+    pub max_n: usize,
+}
+
+impl Limits {
+    /// Longest id (user, item) in bytes.
+    pub const MAX_ID_BYTES: usize = 256;
+    /// Longest free text (search query, assistant request, event query) in bytes.
+    pub const MAX_TEXT_BYTES: usize = 1000;
+    /// Most ids in `exclude` and in a session.
+    pub const MAX_IDS: usize = 1000;
+    /// Longest trending window in hours (a week: what the trending counters keep).
+    pub const MAX_HOURS: u32 = 168;
+    /// Largest blending weight.
+    pub const MAX_WEIGHT: f32 = 100.0;
+    /// Largest per-category cap.
+    pub const MAX_PER_CATEGORY: usize = 10_000;
+    /// Largest |value| of an event.
+    pub const MAX_VALUE: f64 = 1e9;
+    /// Most items the assistant answers with.
+    pub const MAX_ASK_N: usize = 100;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { body_limit: 1 << 20, max_batch: 10_000, max_n: 200 }
+    }
+}
+
 /// Everything `daogou serve` is configured by.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -117,12 +156,10 @@ pub struct Config {
     pub weights: Option<String>,
     /// API keys; none → the service is open (loopback use).
     pub api_keys: Vec<ApiKey>,
-    /// Largest accepted request body in bytes.
-    pub body_limit: usize,
-    /// Largest event batch.
-    pub max_batch: usize,
-    /// Largest `n` of a recommendation request.
-    pub max_n: usize,
+    /// What a request may ask for.
+    pub limits: Limits,
+    /// Caps of the live state (events kept in memory until a refit folds them in).
+    pub live: LiveLimits,
     /// Request timeout.
     pub timeout: Duration,
     /// Tokio worker threads.
@@ -145,9 +182,8 @@ impl Default for Config {
             params: Vec::new(),
             weights: None,
             api_keys: Vec::new(),
-            body_limit: 1 << 20,
-            max_batch: 10_000,
-            max_n: 200,
+            limits: Limits::default(),
+            live: LiveLimits::default(),
             timeout: Duration::from_secs(60),
             workers: 2,
             rate_limit: 0.0,
@@ -160,7 +196,7 @@ impl Default for Config {
 impl Config {
     /// Set one key (`db`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
-    /// `pseudonymize_key`, `retrain_secs`).
+    /// `pseudonymize_key`, `retrain_secs`, `live_events_per_user`, `live_events_total`).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
         match key {
@@ -172,9 +208,11 @@ impl Config {
             }
             "weights" => self.weights = Some(value.to_owned()),
             "api_keys" => self.api_keys = parse_api_keys(value)?,
-            "body_limit" => self.body_limit = num(value)?.max(1024),
-            "max_batch" => self.max_batch = num(value)?.max(1),
-            "max_n" => self.max_n = num(value)?.max(1),
+            "body_limit" => self.limits.body_limit = num(value)?.max(1024),
+            "max_batch" => self.limits.max_batch = num(value)?.max(1),
+            "max_n" => self.limits.max_n = num(value)?.max(1),
+            "live_events_per_user" => self.live.per_user = num(value)?.max(1),
+            "live_events_total" => self.live.total = num(value)?.max(1),
             "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
             "workers" => self.workers = num(value)?.max(1),
             "retrain_secs" => self.retrain_secs = num(value)? as u64,
@@ -197,27 +235,19 @@ impl Config {
         Ok(())
     }
 
-    /// Apply a file of `key = value` lines (`#` comments, values optionally in double quotes,
-    /// a `[server]` section header is allowed and ignored).
+    /// Apply a file of `key = value` lines (the syntax of [`daogou_core::kv`]: `#` comments,
+    /// quoted values, `[section]` headers ignored); errors name the file and line.
     pub fn apply_file(&mut self, path: &Path) -> Result<(), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        self.apply_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        for l in daogou_core::kv::read_kv_file(path)? {
+            self.set(&l.key, &l.value).map_err(|e| format!("{}:{}: {e}", path.display(), l.line))?;
+        }
+        Ok(())
     }
 
     /// Apply `key = value` lines (see [`Config::apply_file`]).
     pub fn apply_str(&mut self, text: &str) -> Result<(), String> {
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || (line.starts_with('[') && line.ends_with(']')) {
-                continue;
-            }
-            let (k, v) = line.split_once('=').ok_or_else(|| format!("line {}: expected key = value", n + 1))?;
-            let v = v.trim();
-            let v = match v.strip_prefix('"') {
-                Some(rest) => rest.strip_suffix('"').ok_or_else(|| format!("line {}: unterminated string", n + 1))?,
-                None => v.split(" #").next().unwrap_or(v).trim(),
-            };
-            self.set(k.trim(), v).map_err(|e| format!("line {}: {e}", n + 1))?;
+        for l in daogou_core::kv::parse_kv(text)? {
+            self.set(&l.key, &l.value).map_err(|e| format!("line {}: {e}", l.line))?;
         }
         Ok(())
     }

@@ -3,8 +3,8 @@
 //! (`/stats/model`), and per-user pages (`/admin/users`, `/admin/users/{id}`).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -14,89 +14,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use daogou_core::EventKind;
+use daogou_eval::leaderboard::{self, Leaderboard};
 use daogou_store::{SqliteStore, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{blocking, now, path_id};
-use crate::engine::{AppState, Snapshot};
 use crate::error::ApiError;
-use crate::leaderboard::{self, Leaderboard};
+use crate::http::{blocking, check_n, path_id, query};
+use crate::state::{now, AppState};
 
 type S = State<Arc<AppState>>;
 type ApiResult = Result<Response, ApiError>;
 
 /// Statistics are recomputed at most this often while data keeps arriving.
 const STATS_TTL: Duration = Duration::from_secs(30);
-/// Model versions remembered for the dashboard.
-const MAX_VERSIONS: usize = 100;
-
-/// `/stats/overview` as computed for (model version, events ingested) at a time.
-type CachedStats = ((u64, u64), Instant, Arc<Value>);
-
-/// Dashboard state kept in [`AppState`]: model versions, the statistics cache, the running
-/// evaluation, the assistant.
-pub struct Extras {
-    started: i64,
-    versions: Mutex<Vec<Value>>,
-    stats: Mutex<Option<CachedStats>>,
-    evaluating: AtomicBool,
-    last_evaluation_error: Mutex<Option<String>>,
-    /// Search and the assistant (built on first use, kept in step with the catalogue).
-    pub(crate) guide: crate::assistant::GuideSlot,
-}
-
-impl Default for Extras {
-    fn default() -> Self {
-        Extras {
-            started: now(),
-            versions: Mutex::new(Vec::new()),
-            stats: Mutex::new(None),
-            evaluating: AtomicBool::new(false),
-            last_evaluation_error: Mutex::new(None),
-            guide: Default::default(),
-        }
-    }
-}
-
-fn model_entry(snap: &Snapshot, at: i64) -> Value {
-    let mut params: Vec<String> = snap.spec.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    params.sort();
-    json!({
-        "version": snap.version,
-        "model": snap.model_name(),
-        "params": params,
-        "users": snap.users.len(),
-        "items": snap.items.len(),
-        "interactions": snap.train.nnz(),
-        "since": at,
-    })
-}
-
-impl Extras {
-    /// Remember a snapshot swapped in over `old` (called by the engine on every swap).
-    pub(crate) fn note_model(&self, old: &Snapshot, snap: &Snapshot) {
-        let mut v = self.versions.lock().unwrap_or_else(|e| e.into_inner());
-        if v.is_empty() {
-            // the snapshot the server started with
-            v.push(model_entry(old, self.started));
-        }
-        v.push(model_entry(snap, now()));
-        if v.len() > MAX_VERSIONS {
-            v.remove(0);
-        }
-    }
-
-    fn versions(&self, current: &Snapshot) -> Vec<Value> {
-        let mut v = self.versions.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        // the snapshot the server started with never went through a swap
-        if !v.iter().any(|e| e["version"] == current.version) {
-            v.insert(0, model_entry(current, self.started));
-        }
-        v.reverse(); // newest first
-        v
-    }
-}
 
 /// The routes of this module (scopes: `/stats/*` read, `/admin/*` admin; see `scope_for`).
 pub fn routes() -> Router<Arc<AppState>> {
@@ -115,10 +46,10 @@ pub fn routes() -> Router<Arc<AppState>> {
 /// second connection on the same file (WAL: readers do not block the writer), or the service's
 /// own for an in-memory store.
 fn read_store<T>(s: &AppState, f: impl FnOnce(&SqliteStore) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    let path = s.store().path().map(std::path::Path::to_owned);
+    let path = s.engine.store().path().map(std::path::Path::to_owned);
     match path {
         Some(p) => f(&SqliteStore::open(&p)?),
-        None => f(&s.store()),
+        None => f(&s.engine.store()),
     }
 }
 
@@ -183,21 +114,21 @@ fn compute_overview(s: &AppState) -> Result<Value, ApiError> {
 
 async fn overview(State(s): S) -> ApiResult {
     let key = (s.snapshot().version, s.metrics.events_ingested.load(Ordering::Relaxed));
-    if let Some((k, at, v)) = s.extras.stats.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+    if let Some((k, at, v)) = s.stats.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         if *k == key || at.elapsed() < STATS_TTL {
             return Ok(Json(v.as_ref().clone()).into_response());
         }
     }
     let s2 = s.clone();
     let v = Arc::new(blocking(move || compute_overview(&s2)).await??);
-    *s.extras.stats.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, Instant::now(), v.clone()));
+    *s.stats.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, Instant::now(), v.clone()));
     Ok(Json(v.as_ref().clone()).into_response())
 }
 
 // ---------------------------------------------------------------- leaderboard
 
 fn stored_leaderboard(s: &AppState) -> Result<Option<Leaderboard>, ApiError> {
-    match s.store().meta(leaderboard::META_KEY)? {
+    match s.engine.store().meta(leaderboard::META_KEY)? {
         None => Ok(None),
         Some(text) => serde_json::from_str(&text)
             .map(Some)
@@ -208,10 +139,10 @@ fn stored_leaderboard(s: &AppState) -> Result<Option<Leaderboard>, ApiError> {
 async fn get_leaderboard(State(s): S) -> ApiResult {
     let s2 = s.clone();
     let board = blocking(move || stored_leaderboard(&s2)).await??;
-    let error = s.extras.last_evaluation_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let error = s.last_evaluation_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(Json(json!({
         "leaderboard": board,
-        "evaluating": s.extras.evaluating.load(Ordering::SeqCst),
+        "evaluating": s.evaluating.load(Ordering::SeqCst),
         "last_error": error,
     }))
     .into_response())
@@ -229,13 +160,13 @@ fn run_evaluation(s: &AppState) -> Result<Leaderboard, String> {
     let cut = leaderboard::default_cut(&ds);
     let board = leaderboard::evaluate(&ds, leaderboard::DEFAULT_MODELS, cut, "POST /admin/evaluate", now(), |_| {})?;
     let text = serde_json::to_string(&board).map_err(|e| e.to_string())?;
-    s.store().set_meta(leaderboard::META_KEY, &text).map_err(|e| e.to_string())?;
+    s.engine.store().set_meta(leaderboard::META_KEY, &text).map_err(|e| e.to_string())?;
     Ok(board)
 }
 
 async fn evaluate(State(s): S, q: Result<Query<EvaluateQuery>, QueryRejection>) -> ApiResult {
-    let Query(q) = q.map_err(|r| ApiError::bad_request(format!("query: {}", r.body_text())))?;
-    if s.extras.evaluating.swap(true, Ordering::SeqCst) {
+    let q = query(q)?;
+    if s.evaluating.swap(true, Ordering::SeqCst) {
         return Err(ApiError::new(StatusCode::CONFLICT, "busy", "an evaluation is already running"));
     }
     let s2 = s.clone();
@@ -245,8 +176,8 @@ async fn evaluate(State(s): S, q: Result<Query<EvaluateQuery>, QueryRejection>) 
             Ok(r) => r,
             Err(e) => Err(format!("evaluation failed: {e}")),
         };
-        *s2.extras.last_evaluation_error.lock().unwrap_or_else(|e| e.into_inner()) = res.as_ref().err().cloned();
-        s2.extras.evaluating.store(false, Ordering::SeqCst);
+        *s2.last_evaluation_error.lock().unwrap_or_else(|e| e.into_inner()) = res.as_ref().err().cloned();
+        s2.evaluating.store(false, Ordering::SeqCst);
         res
     };
     if q.wait.unwrap_or(false) {
@@ -265,7 +196,7 @@ async fn evaluate(State(s): S, q: Result<Query<EvaluateQuery>, QueryRejection>) 
 async fn model(State(s): S) -> Json<Value> {
     let snap = s.snapshot();
     let last = s.last_retrain.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let versions = s.extras.versions(&snap);
+    let versions = s.versions();
     Json(json!({
         "current": versions.iter().find(|e| e["version"] == snap.version),
         "versions": versions,
@@ -285,11 +216,8 @@ struct UsersQuery {
 
 /// The most active users known to the model (training interactions), for the user switcher.
 async fn users(State(s): S, q: Result<Query<UsersQuery>, QueryRejection>) -> ApiResult {
-    let Query(q) = q.map_err(|r| ApiError::bad_request(format!("query: {}", r.body_text())))?;
-    let n = q.n.unwrap_or(20);
-    if n == 0 || n > s.config.max_n {
-        return Err(ApiError::bad_request(format!("n: must be between 1 and {}", s.config.max_n)));
-    }
+    let q = query(q)?;
+    let n = check_n(q.n, 20, s.config.limits.max_n, "n")?;
     let snap = s.snapshot();
     let mut rows: Vec<(usize, u32)> =
         (0..snap.train.n_users() as u32).map(|u| (snap.train.user_row(u).0.len(), u)).collect();
@@ -297,7 +225,7 @@ async fn users(State(s): S, q: Result<Query<UsersQuery>, QueryRejection>) -> Api
     rows.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| snap.users.id(a.1).cmp(snap.users.id(b.1))));
     let users: Vec<Value> = rows
         .into_iter()
-        .filter(|&(k, _)| k > 0)
+        .filter(|&(k, u)| k > 0 && s.engine.snapshot_user(&snap, snap.users.id(u)).is_some())
         .take(n)
         .map(|(k, u)| json!({"user": snap.users.id(u), "items": k}))
         .collect();
@@ -310,7 +238,7 @@ async fn user(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult 
     let stored = s.user_id(&raw);
     let s2 = s.clone();
     let st = stored.clone();
-    let events = blocking(move || s2.store().user_events(&st)).await??;
+    let events = blocking(move || s2.engine.store().user_events(&st)).await??;
     let snap = s.snapshot();
     let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
     for e in &events {
@@ -322,13 +250,13 @@ async fn user(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult 
         .rev()
         .take(100)
         .map(|e| {
-            let it = if e.item.is_empty() { None } else { s.item(&e.item) };
+            let it = if e.item.is_empty() { None } else { s.engine.item(&e.item) };
             json!({
                 "timestamp": e.timestamp,
                 "kind": e.kind.as_str(),
                 "verb": e.kind.verb(),
                 "item": if e.item.is_empty() { Value::Null } else { json!(e.item) },
-                "title": it.as_ref().map(|x| if x.title.is_empty() { x.id.clone() } else { x.title.clone() }),
+                "title": it.as_ref().map(|x| x.display_title().to_owned()),
                 "price": it.as_ref().and_then(|x| x.price),
                 "category": it.as_ref().and_then(|x| x.category.clone()),
                 "query": e.query,
@@ -338,7 +266,7 @@ async fn user(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult 
         .collect();
     Ok(Json(json!({
         "user": raw,
-        "known_to_model": snap.users.get(&stored).is_some(),
+        "known_to_model": s.engine.snapshot_user(&snap, &stored).is_some(),
         "events": total,
         "events_by_kind": by_kind,
         "history": history,

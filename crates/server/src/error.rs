@@ -7,7 +7,8 @@ use axum::Json;
 use serde_json::json;
 
 /// An error answered as `{"code", "message"}` with `status`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
@@ -47,6 +48,24 @@ impl From<daogou_store::StoreError> for ApiError {
         match e {
             daogou_store::StoreError::Invalid(m) => ApiError::bad_request(m),
             other => ApiError::internal(format!("store: {other}")),
+        }
+    }
+}
+
+impl From<daogou_engine::Error> for ApiError {
+    fn from(e: daogou_engine::Error) -> Self {
+        use daogou_engine::Error as E;
+        let msg = e.to_string();
+        match e {
+            E::Store(s) => s.into(),
+            E::UnknownItem(_) | E::DeletedItem(_) | E::ItemNotInModel(_) | E::NotFound(_) => ApiError::not_found(msg),
+            E::NoSimilarity(_) => ApiError::new(StatusCode::CONFLICT, "unsupported", msg),
+            E::ModelFile(_) | E::ForeignModel { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "model_refused", msg)
+            }
+            E::UnknownModel { .. } | E::Param(_) | E::Signal(_) => ApiError::bad_request(msg),
+            E::Fit(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fit_failed", msg),
+            _ => ApiError::internal(msg),
         }
     }
 }

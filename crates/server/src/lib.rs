@@ -1,10 +1,16 @@
 //! # daogou-server
 //!
-//! The HTTP recommendation service behind `daogou serve`: axum on tokio, one embedded SQLite
-//! store, one model snapshot swapped atomically, per-user live histories for real-time
-//! answers, API keys with scopes, JSON errors, Prometheus metrics and an OpenAPI document.
+//! The HTTP recommendation service behind `daogou serve`: axum on tokio over the answer
+//! pipeline of [`daogou_engine`] (the same one the command line answers with). This crate
+//! keeps what is HTTP: state, routing, request validation, API keys and rate limits, metrics,
+//! the OpenAPI document and the web pages.
 //!
-//! CPU work (fitting, scoring, SQLite) runs in `spawn_blocking`, never on the async workers.
+//! CPU work (fitting, long scorings, SQLite) runs in `spawn_blocking`, never on the async
+//! workers.
+//!
+//! Modules, in the order a request meets them: [`middleware`] (keys, limits, metrics), the
+//! endpoint modules (`status`, `ingest`, `answers`, `admin`, `assistant`, `dashboard`, `web`),
+//! which read [`http`] input helpers and the shared [`state`]; none of them imports another.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), daogou_server::BoxError> {
@@ -18,19 +24,53 @@
 //! ```
 #![warn(missing_docs)]
 
-mod api;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::{middleware as mw, Router};
+
+mod admin;
+mod answers;
 mod assistant;
 pub mod config;
 mod dashboard;
-pub mod engine;
 mod error;
-pub mod leaderboard;
+mod guide;
+mod http;
+mod ingest;
 pub mod metrics;
+pub mod middleware;
 mod openapi;
+pub mod state;
+mod status;
 mod web;
 
-pub use api::{router, scope_for, start_background};
-pub use config::{parse_api_keys, ApiKey, Config, Scope, Scopes};
-pub use engine::{AppState, BoxError, Filter, ModelSpec, Pick, Snapshot};
+pub use admin::start_background;
+pub use config::{parse_api_keys, ApiKey, Config, Limits, Scope, Scopes};
 pub use error::ApiError;
+pub use middleware::scope_for;
 pub use openapi::document as openapi_document;
+pub use state::{AppState, BoxError};
+
+/// The service's router over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.limits.body_limit;
+    let timeout = state.config.timeout;
+    Router::new()
+        .merge(status::routes())
+        .merge(ingest::routes())
+        .merge(answers::routes())
+        .merge(admin::routes())
+        .merge(assistant::routes())
+        .merge(dashboard::routes())
+        .merge(web::routes())
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(mw::from_fn_with_state(state.clone(), middleware::auth))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(mw::from_fn_with_state(state.clone(), middleware::track))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(mw::map_response(middleware::timeout_as_json))
+        .with_state(state)
+}

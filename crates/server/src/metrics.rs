@@ -60,8 +60,9 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition; `n_items` is the catalogue size for coverage.
-    pub fn render(&self, n_items: usize) -> String {
+    /// The Prometheus text exposition; `n_items` is the catalogue size for coverage, `live` the
+    /// engine's live-state counters.
+    pub fn render(&self, n_items: usize, live: &daogou_engine::LiveStats) -> String {
         let mut o = String::new();
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         o.push_str("# HELP daogou_http_requests_total HTTP requests by route and status.\n");
@@ -105,6 +106,26 @@ impl Metrics {
                 self.lists_served.load(Ordering::Relaxed) as f64,
             ),
             ("daogou_recommendation_coverage", "gauge", "Distinct items recommended / items known to the model.", cov),
+            ("daogou_live_events", "gauge", "Live events held in memory until a refit.", live.events as f64),
+            ("daogou_live_users", "gauge", "Users with live events in memory.", live.users as f64),
+            (
+                "daogou_live_events_dropped_total",
+                "counter",
+                "Live events dropped at a cap (live_events_per_user, live_events_total); the store keeps them.",
+                live.dropped as f64,
+            ),
+            (
+                "daogou_trending_entries",
+                "gauge",
+                "(item, shopper) entries of the trending counters.",
+                live.trending_entries as f64,
+            ),
+            (
+                "daogou_trending_entries_dropped_total",
+                "counter",
+                "Trending entries dropped at the cap (the oldest first).",
+                live.trending_dropped as f64,
+            ),
         ] {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
         }

@@ -2,6 +2,8 @@
 
 use serde_json::{json, Value};
 
+use crate::config::Limits;
+
 fn q(name: &str, ty: &str, about: &str) -> Value {
     qs(name, json!({"type": ty}), about)
 }
@@ -12,7 +14,7 @@ fn qs(name: &str, schema: Value, about: &str) -> Value {
 
 /// An id: 1–256 bytes, not blank, no control characters.
 fn id_schema() -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"})
+    json!({"type": "string", "minLength": 1, "maxLength": Limits::MAX_ID_BYTES, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"})
 }
 
 fn p(name: &str) -> Value {
@@ -42,33 +44,42 @@ fn responses(okv: (&str, Value), errs: &[&str]) -> Value {
     Value::Object(m)
 }
 
-fn filters() -> Vec<Value> {
+/// `n` between 1 and `max_n`.
+fn n_param(l: &Limits, default: usize) -> Value {
+    qs(
+        "n",
+        json!({"type": "integer", "minimum": 1, "maximum": l.max_n}),
+        &format!("how many (1..{}, default {default})", l.max_n),
+    )
+}
+
+fn filters(l: &Limits) -> Vec<Value> {
     vec![
-        qs(
-            "n",
-            json!({"type": "integer", "minimum": 1, "maximum": 200}),
-            "how many (1..max_n (200 by default), default 10)",
-        ),
+        n_param(l, 10),
         q("category", "string", "category, exact or path prefix"),
         q("brand", "string", "brand"),
         qs("min_price", json!({"type": "number", "minimum": 0}), "lowest price (not above max_price)"),
         qs("max_price", json!({"type": "number", "minimum": 0}), "highest price"),
         q("in_stock", "boolean", "only available items with stock (default true)"),
-        q("exclude", "string", "comma-separated item ids to leave out"),
+        qs(
+            "exclude",
+            json!({"type": "string"}),
+            &format!("comma-separated item ids to leave out (at most {})", Limits::MAX_IDS),
+        ),
         q("allow_repeat", "boolean", "allow items the user already has (default false)"),
         qs(
             "popularity_weight",
-            json!({"type": "number", "minimum": 0, "maximum": 100}),
+            json!({"type": "number", "minimum": 0, "maximum": Limits::MAX_WEIGHT}),
             "for you: weight of log-popularity added to the normalised score",
         ),
         qs(
             "novelty_weight",
-            json!({"type": "number", "minimum": 0, "maximum": 100}),
+            json!({"type": "number", "minimum": 0, "maximum": Limits::MAX_WEIGHT}),
             "for you: weight of item novelty (newer items)",
         ),
         qs(
             "max_per_category",
-            json!({"type": "integer", "minimum": 1}),
+            json!({"type": "integer", "minimum": 1, "maximum": Limits::MAX_PER_CATEGORY}),
             "for you: at most this many items per category (diversity)",
         ),
         qs(
@@ -78,22 +89,22 @@ fn filters() -> Vec<Value> {
         ),
         qs(
             "hours",
-            json!({"type": "integer", "minimum": 1, "maximum": 168}),
+            json!({"type": "integer", "minimum": 1, "maximum": Limits::MAX_HOURS}),
             "trending: window in hours before the latest event (default 24)",
         ),
     ]
 }
 
-fn with_id() -> Vec<Value> {
+fn with_id(l: &Limits) -> Vec<Value> {
     let mut v = vec![p("id")];
-    v.extend(filters());
+    v.extend(filters(l));
     v
 }
 
-/// The OpenAPI document.
-pub fn document() -> Value {
-    let mut doc = service();
-    let (schemas, paths) = web();
+/// The OpenAPI document, with the service's `limits`.
+pub fn document(limits: &Limits) -> Value {
+    let mut doc = service(limits);
+    let (schemas, paths) = web(limits);
     for (section, add) in [("/components/schemas", schemas), ("/paths", paths)] {
         if let (Some(to), Value::Object(add)) = (doc.pointer_mut(section).and_then(Value::as_object_mut), add) {
             to.extend(add);
@@ -103,16 +114,16 @@ pub fn document() -> Value {
 }
 
 /// Search, the assistant and what the storefront and dashboard use (schemas, paths).
-fn web() -> (Value, Value) {
+fn web(l: &Limits) -> (Value, Value) {
     let e4 = ["400", "401", "403"];
     let schemas = json!({
         "Ask": {"type": "object", "required": ["text"], "properties": {
-            "text": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "\\S",
+            "text": {"type": "string", "minLength": 1, "maxLength": Limits::MAX_TEXT_BYTES, "pattern": "\\S",
                      "description": "the shopper's request, Chinese or English (\"300元以下的跑鞋\", \"cheaper\")"},
             "conversation": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$",
                              "description": "continue this conversation (from a previous answer)"},
             "user": {"allOf": [id_schema()], "description": "the shopper: personal ranking and reasons"},
-            "n": {"type": "integer", "minimum": 1, "maximum": 100, "description": "items wanted (default 10)"}}},
+            "n": {"type": "integer", "minimum": 1, "maximum": Limits::MAX_ASK_N.min(l.max_n), "description": "items wanted (default 10)"}}},
         "Answer": {"type": "object", "properties": {
             "conversation": {"type": "string"}, "reply": {"type": "string"},
             "parse": {"type": "object", "description": "what was understood: language, min_price, max_price, currency, categories, brands, exclude_brands, exclude_categories, attributes, exclude_attributes, recipient, occasion, sort, keywords, refinement"},
@@ -129,8 +140,8 @@ fn web() -> (Value, Value) {
         "/search": {"get": {"summary": "product search over the catalogue, Chinese and English (scope read)",
             "parameters": [
                 {"name": "q", "in": "query", "required": true, "description": "search text",
-                 "schema": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "\\S"}},
-                qs("n", json!({"type": "integer", "minimum": 1, "maximum": 200}), "how many (default 10)")],
+                 "schema": {"type": "string", "minLength": 1, "maxLength": Limits::MAX_TEXT_BYTES, "pattern": "\\S"}},
+                n_param(l, 10)],
             "responses": responses(("200", ok("Picks")), &e4)}},
         "/assistant": {"post": {"summary": "the shopping assistant: one turn of a conversation; every item satisfies the request's constraints, ranked for the user, with a reason (scope read)",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ask"}}}},
@@ -145,7 +156,7 @@ fn web() -> (Value, Value) {
             "parameters": [q("wait", "boolean", "answer when the evaluation is done (default: 202 at once)")],
             "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "409": err(), "422": err()}}},
         "/admin/users": {"get": {"summary": "the most active users known to the model (scope admin)",
-            "parameters": [qs("n", json!({"type": "integer", "minimum": 1, "maximum": 200}), "how many (default 20)")],
+            "parameters": [n_param(l, 20)],
             "responses": responses(("200", ok("Object")), &e4)}},
         "/admin/users/{id}": {"get": {"summary": "a user's stored history, newest first (scope admin)",
             "parameters": [p("id")], "responses": responses(("200", ok("Object")), &e4)}}
@@ -153,7 +164,7 @@ fn web() -> (Value, Value) {
     (schemas, paths)
 }
 
-fn service() -> Value {
+fn service(l: &Limits) -> Value {
     let e4 = ["400", "401", "403"];
     json!({
         "openapi": "3.0.3",
@@ -178,9 +189,9 @@ fn service() -> Value {
                     "user": id_schema(),
                     "item": {"allOf": [id_schema()], "description": "required except for a search"},
                     "kind": {"type": "string", "enum": ["view", "click", "search", "add_to_cart", "purchase", "return", "rating"]},
-                    "value": {"type": "number", "minimum": -1e9, "maximum": 1e9, "description": "quantity, or the rating (required for rating)"},
+                    "value": {"type": "number", "minimum": -Limits::MAX_VALUE, "maximum": Limits::MAX_VALUE, "description": "quantity, or the rating (required for rating)"},
                     "timestamp": {"type": "integer", "description": "unix seconds; default now"},
-                    "query": {"type": "string", "description": "search text (required for search)"}}},
+                    "query": {"type": "string", "maxLength": Limits::MAX_TEXT_BYTES, "description": "search text (required for search)"}}},
                 "Pick": {"type": "object", "properties": {
                     "item": {"type": "string"}, "title": {"type": "string"}, "score": {"type": "number"},
                     "reason": {"type": "string"}, "because": {"type": "string", "nullable": true},
@@ -211,33 +222,33 @@ fn service() -> Value {
                            "responses": responses(("200", ok("Object")), &["400", "401", "403", "404"])}
             },
             "/items/{id}/similar": {"get": {"summary": "customers who viewed this also viewed (scope read)",
-                "parameters": with_id(),
+                "parameters": with_id(l),
                 "responses": responses(("200", ok("Picks")), &["400", "401", "403", "404", "409"])}},
             "/events": {"post": {"summary": "one event or a batch; answered after the transaction commits (scope write)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
                     {"$ref": "#/components/schemas/Event"},
-                    {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": 10000}]}}}},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": l.max_batch}]}}}},
                 "responses": responses(("200", ok("Object")), &["400", "401", "403", "413"])}},
             "/users/{id}/recommendations": {"get": {"summary": "for you, with a reason per item; real time (scope read)",
-                "parameters": with_id(),
+                "parameters": with_id(l),
                 "responses": responses(("200", ok("Picks")), &e4)}},
             "/users/{id}/buy-again": {"get": {"summary": "buy it again: the items the user bought (returns deducted), by how often and how recently; real time (scope read)",
-                "parameters": with_id(),
+                "parameters": with_id(l),
                 "responses": responses(("200", ok("Picks")), &e4)}},
             "/users/{id}": {"delete": {"summary": "forget a user: events, live history, model influence (scope admin)",
                 "parameters": [p("id")], "responses": responses(("200", ok("Object")), &e4)}},
             "/sessions/recommendations": {"post": {"summary": "anonymous session from the items it viewed (scope read)",
-                "parameters": filters(),
+                "parameters": filters(l),
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
-                    "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "string"}, "maxItems": 1000}}}}}},
+                    "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "string"}, "maxItems": Limits::MAX_IDS}}}}}},
                 "responses": responses(("200", ok("Picks")), &["400", "401", "403", "413"])}},
-            "/trending": {"get": {"summary": "most distinct shoppers in a time window (scope read)", "parameters": filters(),
+            "/trending": {"get": {"summary": "most distinct shoppers in a time window (scope read)", "parameters": filters(l),
                 "responses": responses(("200", ok("Picks")), &e4)}},
-            "/new": {"get": {"summary": "new arrivals by created_at, also items no model knows yet (scope read)", "parameters": filters(),
+            "/new": {"get": {"summary": "new arrivals by created_at, also items no model knows yet (scope read)", "parameters": filters(l),
                 "responses": responses(("200", ok("Picks")), &e4)}},
             "/items/{id}/bought-together": {"get": {"summary": "co-purchases: what the buyers of this item also bought (scope read)",
-                "parameters": with_id(), "responses": responses(("200", ok("Picks")), &["400", "401", "403", "404"])}},
-            "/popular": {"get": {"summary": "most popular items (scope read)", "parameters": filters(),
+                "parameters": with_id(l), "responses": responses(("200", ok("Picks")), &["400", "401", "403", "404"])}},
+            "/popular": {"get": {"summary": "most popular items (scope read)", "parameters": filters(l),
                 "responses": responses(("200", ok("Picks")), &e4)}},
             "/admin/model": {"post": {"summary": "load a model file (path on the server) and swap it in; a damaged file is refused and the old model keeps serving (scope admin)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,

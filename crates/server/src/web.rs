@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::engine::AppState;
+use crate::state::AppState;
 
 struct Asset {
     path: &'static str,

@@ -7,8 +7,9 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::{Result, StoreError};
 
-/// Schema version written to `PRAGMA user_version`. A file with a larger version is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Schema version written to `PRAGMA user_version`. A file with a larger version is refused;
+/// a smaller one is upgraded on open by the steps of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of a daogou store: "daog" in ASCII. Lets `file(1)` and
 /// daogou itself tell a daogou store from another program's SQLite database.
@@ -68,6 +69,18 @@ CREATE UNIQUE INDEX events_dedup
     ON events (user_id, coalesce(item_id, 0), kind, timestamp, value, coalesce(query, ''));
 ";
 
+/// Upgrades: (version reached, SQL), applied in order, each in the transaction that also sets
+/// `user_version`, so a file is always at one version or the next, never in between.
+///
+/// * 2: items get a real `deleted` flag; items deleted before (marked by the attribute
+///   `daogou:deleted`) carry it and lose the attribute.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    "ALTER TABLE items ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1));
+     UPDATE items SET deleted = 1, attributes = json_remove(attributes, '$.\"daogou:deleted\"')
+      WHERE json_extract(attributes, '$.\"daogou:deleted\"') IS NOT NULL;",
+)];
+
 /// Apply the settings, check the version and create the schema on first open.
 /// `path` is only used in error messages.
 pub(crate) fn prepare(conn: &mut Connection, path: &Path, in_memory: bool) -> Result<()> {
@@ -101,6 +114,28 @@ pub(crate) fn prepare(conn: &mut Connection, path: &Path, in_memory: bool) -> Re
             StoreError::Sqlite(e) => sql(e),
             e => e,
         })?;
+    }
+    migrate(conn).map_err(|e| match e {
+        StoreError::Sqlite(e) => {
+            open(format!("cannot upgrade the schema to version {SCHEMA_VERSION}: {}", describe(&e)))
+        }
+        e => e,
+    })?;
+    Ok(())
+}
+
+/// Apply the [`MIGRATIONS`] the file has not had yet, one transaction each. Two processes
+/// opening an old file at the same time serialise here; the second finds nothing left to do.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    for &(to, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version >= to {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", to)?;
+        tx.commit()?;
     }
     Ok(())
 }
@@ -156,7 +191,8 @@ fn create(conn: &mut Connection, path: &Path) -> Result<()> {
         }
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    // version 1; the migrations bring it up to date
+    tx.pragma_update(None, "user_version", 1)?;
     tx.commit()?;
     Ok(())
 }

@@ -30,7 +30,8 @@ pub struct SqliteStore {
 
 const MEMORY: &str = ":memory:";
 
-const ITEM_COLUMNS: &str = "id, external_id, title, category, brand, price, attributes, created_at, available, stock";
+const ITEM_COLUMNS: &str =
+    "id, external_id, title, category, brand, price, attributes, created_at, available, stock, deleted";
 
 impl SqliteStore {
     /// Open the store at `path`, creating the file and the schema if missing.
@@ -139,10 +140,10 @@ impl Writer<'_> {
                     .tx
                     .prepare_cached(
                         "UPDATE items SET title = ?2, category = ?3, brand = ?4, price = ?5, attributes = ?6,
-                                created_at = coalesce(?7, created_at), available = ?8, stock = ?9
+                                created_at = coalesce(?7, created_at), available = ?8, stock = ?9, deleted = ?10
                          WHERE id = ?1 AND NOT (title IS ?2 AND category IS ?3 AND brand IS ?4 AND price IS ?5
                                AND attributes IS ?6 AND created_at IS coalesce(?7, created_at)
-                               AND available IS ?8 AND stock IS ?9)",
+                               AND available IS ?8 AND stock IS ?9 AND deleted IS ?10)",
                     )?
                     .execute(params![
                         rowid,
@@ -153,7 +154,8 @@ impl Writer<'_> {
                         attributes,
                         item.created_at,
                         item.available,
-                        item.stock
+                        item.stock,
+                        item.deleted
                     ])?;
                 self.report.items_updated += changed as u64;
             }
@@ -161,8 +163,8 @@ impl Writer<'_> {
                 let rowid = self
                     .tx
                     .prepare_cached(
-                        "INSERT INTO items (external_id, title, category, brand, price, attributes, created_at, available, stock)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        "INSERT INTO items (external_id, title, category, brand, price, attributes, created_at, available, stock, deleted)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     )?
                     .insert(params![
                         item.id,
@@ -173,7 +175,8 @@ impl Writer<'_> {
                         attributes,
                         item.created_at,
                         item.available,
-                        item.stock
+                        item.stock,
+                        item.deleted
                     ])?;
                 self.items.insert(item.id.clone(), rowid);
                 self.report.items_inserted += 1;
@@ -277,6 +280,7 @@ fn item_from_row(r: &Row<'_>) -> Result<Item> {
         created_at: r.get(7)?,
         available: r.get(8)?,
         stock: r.get(9)?,
+        deleted: r.get(10)?,
         id,
     })
 }

@@ -128,12 +128,14 @@ pub fn round_trip(model: &dyn Recommender, m: &Interactions) -> Box<dyn Recommen
         items.get_or_insert(&format!("i{i}"));
     }
     let params = Params::new();
+    let signal = daogou_data::Signal::default();
     let ctx = daogou_modelfile::TrainingContext {
         users: &users,
         items: &items,
         train: m,
         explicit: false,
         params: &params,
+        signal: &signal,
         source: "test",
     };
     let dir = tempfile::tempdir().unwrap();

@@ -373,6 +373,7 @@ async fn a_damaged_model_file_is_refused_and_the_old_model_keeps_serving() {
         train: &snap.train,
         explicit: snap.explicit,
         params: &snap.spec.params,
+        signal: &snap.spec.signal,
         source: "test",
     };
     daogou_modelfile::save(&good, snap.model.as_deref().unwrap(), &ctx).unwrap();

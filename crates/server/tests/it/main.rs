@@ -6,6 +6,5 @@ mod assistant;
 mod buy_again;
 mod fuzz;
 mod privacy;
-mod scoring;
 mod support;
 mod web;

@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use daogou_core::{Event, EventKind, Item};
+use daogou_data::synth::fixtures::{two_cluster_shop, two_cluster_shop_with};
 use daogou_server::{parse_api_keys, AppState, Config};
 use daogou_store::{SqliteStore, Store};
 use serde_json::Value;
@@ -15,30 +16,10 @@ pub const READ: &str = "reader-key-1";
 pub const WRITE: &str = "writer-key-1";
 pub const ADMIN: &str = "admin-key-01";
 
-/// Sports items s0..s5 (category 运动/跑鞋, brand A or B, price 10·(i+1)) and books b0..b5
-/// (category books); s5 is out of stock.
+/// The fixture shop's catalogue ([`two_cluster_shop`]): sports items s0..s5 (category
+/// 运动/跑鞋, brand A or B, price 10·(i+1); s5 out of stock) and books b0..b5.
 pub fn catalogue() -> Vec<Item> {
-    let mut v = Vec::new();
-    for i in 0..6 {
-        v.push(Item {
-            title: format!("跑鞋 {i}"),
-            category: Some("运动/跑鞋".into()),
-            brand: Some(if i % 2 == 0 { "A" } else { "B" }.into()),
-            price: Some(10.0 * (i + 1) as f64),
-            stock: Some(if i == 5 { 0 } else { 10 }),
-            ..Item::new(format!("s{i}"))
-        });
-    }
-    for i in 0..6 {
-        v.push(Item {
-            title: format!("Book {i}"),
-            category: Some("books".into()),
-            brand: Some("Press".into()),
-            price: Some(5.0 + i as f64),
-            ..Item::new(format!("b{i}"))
-        });
-    }
-    v
+    two_cluster_shop().items
 }
 
 pub fn ev(user: &str, item: &str, kind: EventKind, ts: i64) -> Event {
@@ -48,23 +29,7 @@ pub fn ev(user: &str, item: &str, kind: EventKind, ts: i64) -> Event {
 /// 12 sports shoppers (su0..) and 12 readers (ru0..), each buying three neighbouring items of
 /// their cluster and viewing a fourth; `extra` events are added (in the middle of the users).
 pub fn events(extra: &[Event]) -> Vec<Event> {
-    let mut out = Vec::new();
-    let mut ts = 1_700_000_000;
-    for u in 0..12 {
-        for (prefix, cluster) in [("su", "s"), ("ru", "b")] {
-            let user = format!("{prefix}{u}");
-            for k in 0..3 {
-                ts += 1;
-                out.push(ev(&user, &format!("{cluster}{}", (u + k) % 6), EventKind::Purchase, ts));
-            }
-            ts += 1;
-            out.push(ev(&user, &format!("{cluster}{}", (u + 4) % 6), EventKind::View, ts));
-        }
-        if u == 5 {
-            out.extend(extra.iter().cloned());
-        }
-    }
-    out
+    two_cluster_shop_with(extra).events
 }
 
 pub fn store(extra: &[Event]) -> SqliteStore {
@@ -79,7 +44,7 @@ pub fn config(keys: bool) -> Config {
     if keys {
         c.api_keys = parse_api_keys(&format!("{READ}:read,{WRITE}:read+write,{ADMIN}:read+write+admin")).unwrap();
     }
-    c.body_limit = 64 * 1024;
+    c.limits.body_limit = 64 * 1024;
     c
 }
 

@@ -136,7 +136,7 @@ async fn the_leaderboard_is_evaluated_stored_and_read_back() {
     let (st, r) = call(&app, "POST", "/admin/evaluate?wait=true", None, None).await;
     assert_eq!(st, StatusCode::OK, "{r}");
     let rows = r["leaderboard"]["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), daogou_server::leaderboard::DEFAULT_MODELS.len(), "{r}");
+    assert_eq!(rows.len(), daogou_eval::leaderboard::DEFAULT_MODELS.len(), "{r}");
     let ndcg: Vec<f64> =
         rows.iter().filter(|r| r["error"].is_null()).map(|r| r["metrics"]["ndcg"].as_f64().unwrap()).collect();
     assert!(ndcg.len() >= 3 && ndcg.windows(2).all(|w| w[0] >= w[1]), "best first: {ndcg:?}");

@@ -101,3 +101,37 @@ fn two_handles_on_one_file_see_each_others_commits() {
     writer.insert_events(&[ev("u", "a", EventKind::View, 1)]).unwrap();
     assert_eq!(reader.stats().unwrap().events, 1);
 }
+
+/// A version-1 store (items deleted through the API marked by the attribute `daogou:deleted`)
+/// is upgraded on open: the flag becomes the `deleted` column, the attribute goes, nothing else
+/// changes.
+#[test]
+fn a_version_1_file_is_upgraded_with_its_deleted_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let mut s = SqliteStore::open(&path).unwrap();
+        let mut gone = daogou_core::Item::new("gone");
+        gone.attributes.insert("daogou:deleted".into(), "true".into());
+        gone.attributes.insert("color".into(), "red".into());
+        gone.available = false;
+        s.upsert_items(&[gone, daogou_core::Item::new("kept")]).unwrap();
+        s.insert_events(&[ev("u", "gone", EventKind::Purchase, 5)]).unwrap();
+    }
+    // back to version 1: no `deleted` column
+    {
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch("ALTER TABLE items DROP COLUMN deleted; PRAGMA user_version = 1;").unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    let gone = s.item("gone").unwrap().unwrap();
+    assert!(gone.deleted && !gone.available);
+    assert_eq!(gone.attributes.get("color").map(String::as_str), Some("red"));
+    assert!(!gone.attributes.contains_key("daogou:deleted"));
+    assert!(!s.item("kept").unwrap().unwrap().deleted);
+    assert_eq!(s.stats().unwrap().events, 1, "events untouched");
+    s.check_integrity().unwrap();
+    let raw = Connection::open(&path).unwrap();
+    let v: i64 = raw.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, SCHEMA_VERSION);
+}

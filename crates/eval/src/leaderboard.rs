@@ -2,9 +2,9 @@
 //! the store's `meta` table (key [`META_KEY`]) so that `daogou demo` writes it and the
 //! server's dashboard reads it (and refreshes it with `POST /admin/evaluate`).
 
+use crate::{evaluate_split, EvalOptions};
 use daogou_core::{Dataset, Params};
 use daogou_data::{split, Split};
-use daogou_eval::{evaluate_split, EvalOptions};
 use serde::{Deserialize, Serialize};
 
 /// Store `meta` key of the latest leaderboard (JSON).

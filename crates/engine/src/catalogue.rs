@@ -1,0 +1,120 @@
+//! The live catalogue: every item in one dense index space (the store's order, new items
+//! appended), kept in step with upserts and deletions as they happen. The guide (search and the
+//! assistant) indexes the same list, so a catalogue index means the same item everywhere;
+//! a model's own item indices map onto it through the snapshot.
+
+use daogou_core::Item;
+use rustc_hash::FxHashMap;
+
+/// Items by catalogue index, with an id lookup.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    items: Vec<Item>,
+    index: FxHashMap<String, u32>,
+    /// Latest `created_at` of any item (novelty is measured from it).
+    newest: Option<i64>,
+}
+
+impl Catalogue {
+    /// A catalogue of `items` in this order (a duplicate id keeps its last record).
+    pub fn new(items: Vec<Item>) -> Self {
+        let mut c = Catalogue::default();
+        for it in items {
+            c.upsert(it);
+        }
+        c
+    }
+
+    /// Number of items (deleted ones included: their slots stay).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Item `i` (a valid catalogue index).
+    pub fn get(&self, i: u32) -> &Item {
+        &self.items[i as usize]
+    }
+
+    /// The index of item `id`.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    /// Item `id`.
+    pub fn by_id(&self, id: &str) -> Option<&Item> {
+        self.index_of(id).map(|i| self.get(i))
+    }
+
+    /// Every item, by catalogue index.
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    /// Latest `created_at` in the catalogue.
+    pub fn newest(&self) -> Option<i64> {
+        self.newest
+    }
+
+    /// Insert or replace `item`; returns its index and whether it was new.
+    pub fn upsert(&mut self, item: Item) -> (u32, bool) {
+        match self.index.get(&item.id) {
+            Some(&i) => {
+                let old = std::mem::replace(&mut self.items[i as usize], item);
+                if old.created_at.is_some() && old.created_at == self.newest {
+                    // the newest item changed its date: look again
+                    self.newest = self.items.iter().filter_map(|x| x.created_at).max();
+                } else {
+                    self.note_created(self.items[i as usize].created_at);
+                }
+                (i, false)
+            }
+            None => {
+                let i = self.items.len() as u32;
+                self.note_created(item.created_at);
+                self.index.insert(item.id.clone(), i);
+                self.items.push(item);
+                (i, true)
+            }
+        }
+    }
+
+    /// The index of `id`, adding a bare entry (id only) when the catalogue does not hold it yet,
+    /// as the store does for an item first seen in an event; `true` when added.
+    pub fn ensure(&mut self, id: &str) -> (u32, bool) {
+        match self.index_of(id) {
+            Some(i) => (i, false),
+            None => self.upsert(Item::new(id)),
+        }
+    }
+
+    fn note_created(&mut self, at: Option<i64>) {
+        if let Some(t) = at {
+            self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upserts_keep_indices_and_the_newest_date() {
+        let mut c = Catalogue::new(vec![
+            Item { created_at: Some(10), ..Item::new("a") },
+            Item { created_at: Some(30), ..Item::new("b") },
+        ]);
+        assert_eq!(c.newest(), Some(30));
+        assert_eq!(c.upsert(Item { created_at: Some(5), ..Item::new("b") }), (1, false));
+        assert_eq!(c.newest(), Some(10), "the newest item's date moved back");
+        assert_eq!(c.ensure("c"), (2, true));
+        assert_eq!(c.ensure("c"), (2, false));
+        assert_eq!(c.by_id("c").unwrap().title, "");
+        assert_eq!(c.len(), 3);
+    }
+}

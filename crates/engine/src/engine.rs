@@ -1,0 +1,420 @@
+//! [`Engine`]: the state behind every answer — the store, the current snapshot (swapped
+//! atomically), the live catalogue, live histories and trending counters — and the operations
+//! that change it (events, catalogue upserts, refits, model files, deleting a user). Plain
+//! threads and locks: the service calls it from blocking tasks, the command line directly.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use daogou_core::{Dataset, Event, EventKind, Item, Params};
+use daogou_data::Signal;
+use daogou_store::{SqliteStore, Store};
+use rustc_hash::FxHashMap;
+
+use crate::catalogue::Catalogue;
+use crate::filter::{Blend, Filter};
+use crate::history::History;
+use crate::live::{LiveEvent, LiveEvents, LiveLimits, Trending, TRENDING_SPAN};
+use crate::pick::Pick;
+use crate::snapshot::{ModelSpec, Snapshot};
+use crate::{lists, Error, Result};
+
+/// Where the model comes from.
+#[derive(Debug, Clone)]
+pub enum ModelSource {
+    /// Fit this spec on the stored data.
+    Fit(ModelSpec),
+    /// Load this model file.
+    File(PathBuf),
+}
+
+impl ModelSource {
+    /// A model file when `model` names an existing file, else a model name fitted with
+    /// `params` and `signal`. Parameters and signal options apply only when fitting.
+    pub fn new(model: &str, params: Params, signal: Signal) -> ModelSource {
+        if Path::new(model).is_file() {
+            ModelSource::File(PathBuf::from(model))
+        } else {
+            ModelSource::Fit(ModelSpec { name: model.to_owned(), params, signal })
+        }
+    }
+}
+
+/// Live-state counters (for metrics and the dashboard).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveStats {
+    /// Live events held.
+    pub events: usize,
+    /// Users with live events.
+    pub users: usize,
+    /// Live events dropped at a cap since start.
+    pub dropped: u64,
+    /// Trending entries held.
+    pub trending_entries: usize,
+    /// Trending entries dropped at the cap since start.
+    pub trending_dropped: u64,
+}
+
+/// What [`Engine::ingest`] did.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    /// Events written.
+    pub inserted: u64,
+    /// Events already stored (not written again).
+    pub duplicates: u64,
+    /// Catalogue entries created for item ids first seen in these events (catalogue index,
+    /// the bare item): the guide indexes them too.
+    pub new_items: Vec<(u32, Item)>,
+}
+
+/// What [`Engine::delete_user`] did.
+#[derive(Debug, Clone)]
+pub struct UserDeletion {
+    /// Stored events removed.
+    pub events_deleted: u64,
+    /// Version of the snapshot serving afterwards.
+    pub model_version: u64,
+    /// Set when the refit without the user failed: the user's own answers stay empty, the old
+    /// model keeps serving the others.
+    pub refit_error: Option<String>,
+}
+
+/// The state behind every answer. `Send + Sync`; share it in an `Arc`.
+pub struct Engine {
+    store: Mutex<SqliteStore>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    catalogue: RwLock<Catalogue>,
+    live: Mutex<LiveEvents>,
+    trending: Mutex<Trending>,
+    /// user → snapshot version current when they were deleted: their training row is hidden
+    /// from snapshots up to that version.
+    deleted: Mutex<FxHashMap<String, u64>>,
+    next_seq: AtomicU64,
+    /// Serialises refits, model loads and deletions so the newest data always wins.
+    refits: Mutex<()>,
+    limits: LiveLimits,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Engine {
+    /// The engine on `store`: fit or load the model, build the catalogue and the trending
+    /// counters from the stored data. Blocking (a fit can take a while).
+    pub fn open(store: SqliteStore, source: &ModelSource, limits: LiveLimits) -> Result<Engine> {
+        let ds = store.load_dataset()?;
+        let mut cat = Catalogue::new(ds.catalogue.clone());
+        let snap = match source {
+            ModelSource::Fit(spec) => Snapshot::fit(&ds, &mut cat, spec, 1, 0)?,
+            ModelSource::File(path) => Snapshot::load(path, &ds, &mut cat, 1, 0)?,
+        };
+        let mut trending = Trending::default();
+        seed_trending(&mut trending, &ds, &cat, limits);
+        Ok(Engine {
+            store: Mutex::new(store),
+            snapshot: RwLock::new(Arc::new(snap)),
+            catalogue: RwLock::new(cat),
+            live: Mutex::new(LiveEvents::default()),
+            trending: Mutex::new(trending),
+            deleted: Mutex::new(FxHashMap::default()),
+            next_seq: AtomicU64::new(0),
+            refits: Mutex::new(()),
+            limits,
+        })
+    }
+
+    /// The current snapshot (a request keeps the one it started with).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The live catalogue (read lock: keep it short).
+    pub fn catalogue(&self) -> RwLockReadGuard<'_, Catalogue> {
+        self.catalogue.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A catalogue item unless deleted.
+    pub fn item(&self, id: &str) -> Option<Item> {
+        self.catalogue().by_id(id).filter(|it| !it.deleted).cloned()
+    }
+
+    /// The store (its writer: ingestion waits while it is held).
+    pub fn store(&self) -> MutexGuard<'_, SqliteStore> {
+        lock(&self.store)
+    }
+
+    /// The caps of the live state.
+    pub fn limits(&self) -> LiveLimits {
+        self.limits
+    }
+
+    /// Live-state counters.
+    pub fn live_stats(&self) -> LiveStats {
+        let live = lock(&self.live);
+        let trending = lock(&self.trending);
+        LiveStats {
+            events: live.len(),
+            users: live.users(),
+            dropped: live.dropped,
+            trending_entries: trending.len(),
+            trending_dropped: trending.dropped,
+        }
+    }
+
+    // ------------------------------------------------------------------ answers
+
+    /// The index of `user` in `snap`, unless unknown or deleted since `snap` was built.
+    pub fn snapshot_user(&self, snap: &Snapshot, user: &str) -> Option<u32> {
+        let hidden = lock(&self.deleted).get(user).is_some_and(|&v| snap.version <= v);
+        if hidden {
+            None
+        } else {
+            snap.users.get(user)
+        }
+    }
+
+    /// `user`'s history: the training row plus live events newer than the snapshot.
+    pub fn history(&self, snap: &Snapshot, user: &str) -> History {
+        let idx = self.snapshot_user(snap, user);
+        let live = lock(&self.live);
+        History::build(snap, idx, live.of(user))
+    }
+
+    /// "For you" for a history (see [`lists::for_you`]).
+    pub fn for_you(&self, snap: &Snapshot, h: &History, f: &Filter, blend: &Blend, n: usize) -> Vec<Pick> {
+        lists::for_you(snap, &self.catalogue(), h, f, blend, n)
+    }
+
+    /// For an anonymous session of viewed items: the picks and how many ids the model does not
+    /// know.
+    pub fn session(&self, snap: &Snapshot, ids: &[String], f: &Filter, blend: &Blend, n: usize) -> (Vec<Pick>, usize) {
+        let (h, unknown) = History::session(snap, ids);
+        (self.for_you(snap, &h, f, blend, n), unknown)
+    }
+
+    /// Items similar to `id`: the model's neighbours, or for an item the model cannot relate
+    /// (new, or without neighbours) the most popular items of its category.
+    pub fn similar(&self, snap: &Snapshot, id: &str, f: &Filter, n: usize) -> Result<Vec<Pick>> {
+        let cat = self.catalogue();
+        let it = cat.by_id(id).ok_or_else(|| Error::UnknownItem(id.to_owned()))?;
+        if it.deleted {
+            return Err(Error::DeletedItem(id.to_owned()));
+        }
+        match snap.items.get(id).map(|m| lists::similar(snap, &cat, m, f, n)) {
+            Some(Some(p)) if !p.is_empty() => Ok(p),
+            Some(None) => Err(Error::NoSimilarity(snap.model_name().to_owned())),
+            _ => Ok(lists::cold_similar(snap, &cat, it, f, n)),
+        }
+    }
+
+    /// Items most often bought by the buyers of `id`.
+    pub fn bought_together(&self, snap: &Snapshot, id: &str, f: &Filter, n: usize) -> Result<Vec<Pick>> {
+        let cat = self.catalogue();
+        if cat.by_id(id).is_some_and(|it| it.deleted) {
+            return Err(Error::DeletedItem(id.to_owned()));
+        }
+        let item = snap.items.get(id).ok_or_else(|| Error::ItemNotInModel(id.to_owned()))?;
+        Ok(lists::bought_together(snap, &cat, item, f, n))
+    }
+
+    /// The most popular items.
+    pub fn popular(&self, snap: &Snapshot, f: &Filter, n: usize) -> Vec<Pick> {
+        lists::popular(snap, &self.catalogue(), f, n)
+    }
+
+    /// The items with the most distinct shoppers in the last `hours` before the latest event
+    /// (live events count at once).
+    pub fn trending(&self, f: &Filter, hours: u32, n: usize) -> Vec<Pick> {
+        let counts = lock(&self.trending).counts(hours);
+        lists::trending(&self.catalogue(), &counts, f, hours, n)
+    }
+
+    /// The newest items (also those no model knows yet).
+    pub fn new_arrivals(&self, f: &Filter, n: usize) -> Vec<Pick> {
+        lists::new_arrivals(&self.catalogue(), f, n)
+    }
+
+    /// "Buy it again" for `user`.
+    pub fn buy_again(&self, snap: &Snapshot, user: &str, f: &Filter, n: usize) -> Vec<Pick> {
+        let u = self.snapshot_user(snap, user);
+        let live = lock(&self.live);
+        lists::buy_again(snap, &self.catalogue(), u, live.of(user), f, n)
+    }
+
+    /// The model's scores of every catalogue item for `user` (`NEG_INFINITY` where the model
+    /// has none; `None` without a history) and the user's most recent distinct items,
+    /// `recent` at most, oldest first (catalogue indices): what the shopping assistant ranks by.
+    pub fn personal(&self, snap: &Snapshot, user: &str, recent: usize) -> Result<(Option<Vec<f32>>, Vec<u32>)> {
+        let h = self.history(snap, user);
+        let mut scores = None;
+        let n_cat = self.catalogue().len();
+        if let (Some(model), false) = (&snap.model, h.items.is_empty()) {
+            let mut buf = vec![0f32; model.n_items()];
+            lists::score(model.as_ref(), &h, &mut buf);
+            let mut out = vec![f32::NEG_INFINITY; n_cat];
+            for (m, &x) in buf.iter().enumerate() {
+                if let Some(slot) = out.get_mut(snap.catalogue_item(m as u32) as usize) {
+                    *slot = x;
+                }
+            }
+            scores = Some(out);
+        }
+        // time order from the store (the model's history is sorted by item)
+        let events = if self.snapshot_user(snap, user).is_some() || h.fresh {
+            self.store().user_events(user)?
+        } else {
+            Vec::new()
+        };
+        let cat = self.catalogue();
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut history: Vec<u32> = events
+            .iter()
+            .rev()
+            .filter(|e| e.kind.strength() > 1) // not searches or returns
+            .filter_map(|e| cat.index_of(&e.item))
+            .filter(|&i| seen.insert(i))
+            .take(recent)
+            .collect();
+        history.reverse();
+        Ok((scores, history))
+    }
+
+    // ------------------------------------------------------------------ changes
+
+    /// Store `events` in one transaction; once committed, make them visible to real-time
+    /// answers and trending.
+    pub fn ingest(&self, events: &[Event]) -> Result<Ingested> {
+        let mut store = self.store();
+        let report = store.insert_events(events)?;
+        let mut new_items = Vec::new();
+        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
+        let mut live = lock(&self.live);
+        let mut trending = lock(&self.trending);
+        for e in events.iter().filter(|e| !e.item.is_empty()) {
+            let (item, created) = cat.ensure(&e.item);
+            if created {
+                new_items.push((item, cat.get(item).clone()));
+            }
+            let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
+            let ev = LiveEvent { seq, item, kind: e.kind, value: e.value, timestamp: e.timestamp };
+            live.push(&e.user, ev, self.limits);
+            trending.note(item, &e.user, e.kind, e.timestamp, self.limits.total);
+        }
+        Ok(Ingested { inserted: report.events_inserted, duplicates: report.events_duplicate, new_items })
+    }
+
+    /// Upsert a catalogue item (store first, then the live catalogue); its catalogue index and
+    /// whether it was new.
+    pub fn upsert_item(&self, item: Item) -> Result<(u32, bool)> {
+        let mut store = self.store();
+        store.upsert_items(std::slice::from_ref(&item))?;
+        let out = self.catalogue.write().unwrap_or_else(|e| e.into_inner()).upsert(item);
+        drop(store);
+        Ok(out)
+    }
+
+    /// Take an item out of the catalogue: unavailable and deleted in the store (the row stays,
+    /// so past events stay valid) and out of every answer at once. Returns the stored record.
+    pub fn delete_item(&self, id: &str) -> Result<(u32, Item)> {
+        let mut it = self.item(id).ok_or_else(|| Error::UnknownItem(id.to_owned()))?;
+        it.available = false;
+        it.deleted = true;
+        let (i, _) = self.upsert_item(it.clone())?;
+        Ok((i, it))
+    }
+
+    fn swap(&self, snap: Arc<Snapshot>) {
+        let seq = snap.seq;
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap;
+        // events now part of the model leave the live histories
+        lock(&self.live).drain_before(seq);
+    }
+
+    /// The stored data and the sequence number of the events it holds.
+    fn read_store(&self) -> Result<(Dataset, u64)> {
+        let store = self.store();
+        let seq = self.next_seq.load(Ordering::SeqCst);
+        Ok((store.load_dataset()?, seq))
+    }
+
+    /// Refit the current spec (or `spec`) on the store and swap it in; on error the old model
+    /// keeps serving. Blocking.
+    pub fn refit(&self, spec: Option<ModelSpec>) -> Result<Arc<Snapshot>> {
+        let _one = lock(&self.refits);
+        self.refit_locked(spec)
+    }
+
+    fn refit_locked(&self, spec: Option<ModelSpec>) -> Result<Arc<Snapshot>> {
+        let (ds, seq) = self.read_store()?;
+        let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
+        let version = self.snapshot().version + 1;
+        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner()).clone();
+        let snap = Arc::new(Snapshot::fit(&ds, &mut cat, &spec, version, seq)?);
+        self.commit(snap, cat)
+    }
+
+    /// Swap in `snap`, with the catalogue it may have extended (bare entries for model items
+    /// the store lacks): entries the live catalogue gained meanwhile are kept.
+    fn commit(&self, snap: Arc<Snapshot>, built: Catalogue) -> Result<Arc<Snapshot>> {
+        {
+            let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
+            for it in &built.items()[cat.len().min(built.len())..] {
+                cat.ensure(&it.id);
+            }
+        }
+        self.swap(snap.clone());
+        Ok(snap)
+    }
+
+    /// Load a model file and swap it in; a damaged or foreign file is refused and the current
+    /// model keeps serving. Blocking.
+    pub fn load_model_file(&self, path: &Path) -> Result<Arc<Snapshot>> {
+        let _one = lock(&self.refits);
+        let (ds, seq) = self.read_store()?;
+        let version = self.snapshot().version + 1;
+        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner()).clone();
+        let snap = Arc::new(Snapshot::load(path, &ds, &mut cat, version, seq)?);
+        self.commit(snap, cat)
+    }
+
+    /// Forget `user`: their events leave the store, their live history and trending entries
+    /// the memory, their row every answer at once, and the model is refitted without them.
+    pub fn delete_user(&self, user: &str) -> Result<UserDeletion> {
+        let _one = lock(&self.refits);
+        let known = self.snapshot().users.get(user).is_some();
+        let events_deleted = self.store().delete_user(user)?;
+        lock(&self.deleted).insert(user.to_owned(), self.snapshot().version);
+        lock(&self.live).remove_user(user);
+        lock(&self.trending).remove_user(user);
+        let mut refit_error = None;
+        if events_deleted > 0 || known {
+            match self.refit_locked(None) {
+                Ok(snap) => {
+                    // tombstones older than the new snapshot are no longer needed
+                    lock(&self.deleted).retain(|_, v| *v >= snap.version);
+                }
+                // the tombstone keeps the user's own answers empty until a refit succeeds
+                Err(e) => refit_error = Some(e.to_string()),
+            }
+        }
+        Ok(UserDeletion { events_deleted, model_version: self.snapshot().version, refit_error })
+    }
+}
+
+/// Trending counters from the stored interactions of the week before the latest one.
+fn seed_trending(t: &mut Trending, ds: &Dataset, cat: &Catalogue, limits: LiveLimits) {
+    let latest = ds.interactions.iter().map(|x| x.timestamp).max().unwrap_or(0);
+    let mut recent: Vec<&daogou_core::Interaction> = ds
+        .interactions
+        .iter()
+        .filter(|x| x.timestamp >= latest - TRENDING_SPAN && x.kind != EventKind::Return)
+        .collect();
+    recent.sort_by_key(|x| x.timestamp);
+    for x in recent {
+        if let Some(i) = cat.index_of(ds.items.id(x.item)) {
+            t.note(i, ds.users.id(x.user), x.kind, x.timestamp, limits.total);
+        }
+    }
+}

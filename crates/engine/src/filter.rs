@@ -1,0 +1,130 @@
+//! What a list may contain ([`Filter`]: the shop's business rules and the request's
+//! constraints) and how "for you" mixes other goals into the model's ranking ([`Blend`]).
+
+use daogou_core::Item;
+use rustc_hash::FxHashSet;
+
+/// Per-request filters. [`Filter::default`] is the shop's default: only items in stock, never
+/// what the user already has.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// Category, matched exactly or as a path prefix (`鞋` matches `鞋/跑鞋`).
+    pub category: Option<String>,
+    /// Brand, exactly.
+    pub brand: Option<String>,
+    /// Lowest price.
+    pub min_price: Option<f64>,
+    /// Highest price.
+    pub max_price: Option<f64>,
+    /// Only available items with stock (unknown stock counts as in stock).
+    pub in_stock: bool,
+    /// Item ids never to return.
+    pub exclude: FxHashSet<String>,
+    /// Items the user already has may be recommended again (rebuys).
+    pub allow_repeat: bool,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            category: None,
+            brand: None,
+            min_price: None,
+            max_price: None,
+            in_stock: true,
+            exclude: FxHashSet::default(),
+            allow_repeat: false,
+        }
+    }
+}
+
+impl Filter {
+    /// Whether `it` may be shown. Deleted items never are.
+    pub fn passes(&self, it: &Item) -> bool {
+        if it.deleted || self.exclude.contains(&it.id) {
+            return false;
+        }
+        if self.in_stock && !it.in_stock() {
+            return false;
+        }
+        if self.category.as_deref().is_some_and(|c| !it.in_category(c)) {
+            return false;
+        }
+        if self.brand.as_deref().is_some_and(|b| it.brand.as_deref() != Some(b)) {
+            return false;
+        }
+        if self.min_price.is_some() || self.max_price.is_some() {
+            let Some(p) = it.price else { return false };
+            if self.min_price.is_some_and(|m| p < m) || self.max_price.is_some_and(|m| p > m) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Per-request blending knobs of "for you".
+#[derive(Debug, Clone, Default)]
+pub struct Blend {
+    /// Weight of log-popularity added to the (max-normalised) model score.
+    pub popularity: f32,
+    /// Weight of novelty (halves every 30 days of age before the newest item) added likewise.
+    pub novelty: f32,
+    /// At most this many items per category (diversity).
+    pub max_per_category: Option<usize>,
+    /// Share of the list (0..1) kept for the newest items (exploration of cold items).
+    pub explore: f32,
+}
+
+impl Blend {
+    /// True when the model's own ranking is used unchanged.
+    pub fn is_plain(&self) -> bool {
+        self.popularity <= 0.0 && self.novelty <= 0.0
+    }
+}
+
+/// Novelty of an item created at `created`: 1 for the newest item, halving every 30 days
+/// before it; 0 without a date.
+pub fn novelty(created: Option<i64>, newest: i64) -> f32 {
+    match created {
+        Some(c) => 0.5f32.powf(((newest - c).max(0) as f32) / (30.0 * 86_400.0)),
+        None => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shoe(id: &str) -> Item {
+        Item {
+            category: Some("鞋/跑鞋".into()),
+            brand: Some("A".into()),
+            price: Some(100.0),
+            stock: Some(3),
+            ..Item::new(id)
+        }
+    }
+
+    #[test]
+    fn every_rule() {
+        let f = Filter::default();
+        assert!(f.passes(&shoe("s")));
+        assert!(!f.passes(&Item { stock: Some(0), ..shoe("s") }), "out of stock");
+        assert!(!f.passes(&Item { available: false, ..shoe("s") }), "unavailable");
+        assert!(Filter { in_stock: false, ..f.clone() }.passes(&Item { available: false, ..shoe("s") }));
+        assert!(!Filter { in_stock: false, ..f.clone() }.passes(&Item { deleted: true, ..shoe("s") }), "deleted never");
+        let by = |c: &str| Filter { category: Some(c.into()), ..Filter::default() };
+        assert!(by("鞋").passes(&shoe("s")) && by("鞋/跑鞋").passes(&shoe("s")) && !by("鞋/跑").passes(&shoe("s")));
+        assert!(!Filter { brand: Some("B".into()), ..Filter::default() }.passes(&shoe("s")));
+        assert!(!Filter { min_price: Some(101.0), ..Filter::default() }.passes(&shoe("s")));
+        assert!(Filter { max_price: Some(100.0), ..Filter::default() }.passes(&shoe("s")));
+        assert!(!Filter { max_price: Some(100.0), ..Filter::default() }.passes(&Item::new("no price")));
+        let mut ex = Filter::default();
+        ex.exclude.insert("s".into());
+        assert!(!ex.passes(&shoe("s")));
+        assert_eq!(novelty(Some(100), 100), 1.0);
+        assert!((novelty(Some(0), 30 * 86_400) - 0.5).abs() < 1e-6);
+        assert_eq!(novelty(None, 5), 0.0);
+    }
+}

@@ -1,0 +1,566 @@
+//! Every list the shop shows, as plain functions of a snapshot, the catalogue and the request:
+//! for you (and sessions), similar items, bought together, popular, trending, new arrivals,
+//! buy it again, and the top N of every user (batch jobs).
+
+use daogou_algo::topk::{top_k, top_k_by};
+use daogou_algo::{past_item_score, Reached, Recommender, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY};
+use daogou_core::{EventKind, Item};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::catalogue::Catalogue;
+use crate::filter::{novelty, Blend, Filter};
+use crate::history::History;
+use crate::live::LiveEvent;
+use crate::pick::{Pick, Reason};
+use crate::snapshot::Snapshot;
+
+thread_local! {
+    static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The sparse scores of the last request on this thread (kept for their capacity).
+    static REACHED: std::cell::RefCell<Vec<Reached>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The thread's score buffer, zeroed to `n`; given back to the thread when dropped (a
+/// catalogue-sized allocation per request costs page faults).
+struct ScoreBuf(Vec<f32>);
+
+impl ScoreBuf {
+    fn take(n: usize) -> ScoreBuf {
+        let mut v = SCORES.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        v.clear();
+        v.resize(n, 0.0);
+        ScoreBuf(v)
+    }
+}
+
+impl Drop for ScoreBuf {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        SCORES.with(|b| *b.borrow_mut() = v);
+    }
+}
+
+/// The model's scores for every item for `h` into `out` (the training row of a known user
+/// without fresh events, the ad-hoc history otherwise).
+pub(crate) fn score(model: &dyn Recommender, h: &History, out: &mut [f32]) {
+    match (h.user, h.fresh) {
+        (Some(u), false) => model.score_user(u, out),
+        _ => model.score_history(&h.items, out),
+    }
+}
+
+/// A model item as an answer line.
+fn pick(snap: &Snapshot, cat: &Catalogue, i: u32, score: f32, reason: &Reason<'_>, because: Option<u32>) -> Pick {
+    let because = because.map(|b| cat.get(snap.catalogue_item(b)));
+    Pick::new(cat.get(snap.catalogue_item(i)), score, reason, because)
+}
+
+/// The newest catalogue items passing `f` (also items no model knows yet), newest first
+/// (ties by id); `skip` leaves items out.
+fn newest<'c>(cat: &'c Catalogue, f: &Filter, n: usize, skip: impl Fn(u32) -> bool) -> Vec<&'c Item> {
+    let mut v: Vec<(u32, &Item)> = cat
+        .items()
+        .iter()
+        .enumerate()
+        .filter(|(i, it)| it.created_at.is_some() && f.passes(it) && !skip(*i as u32))
+        .map(|(i, it)| (i as u32, it))
+        .collect();
+    v.sort_unstable_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then_with(|| a.1.id.cmp(&b.1.id)));
+    v.into_iter().take(n).map(|(_, it)| it).collect()
+}
+
+/// "For you": the top `n` for a history (a known user, a user with fresh events, a session),
+/// filtered, each with a reason; popular items fill in when the history says nothing. `blend`
+/// mixes in popularity and novelty, caps items per category and keeps slots for new arrivals.
+pub fn for_you(snap: &Snapshot, cat: &Catalogue, h: &History, f: &Filter, blend: &Blend, n: usize) -> Vec<Pick> {
+    let ok = |i: u32| f.passes(cat.get(snap.catalogue_item(i))) && (f.allow_repeat || !h.has(i));
+    let explore = ((blend.explore * n as f32).round() as usize).min(n);
+    let main = n - explore;
+    let mut per_cat: FxHashMap<Option<String>, usize> = FxHashMap::default();
+    let mut capped = |p: &Pick| -> bool {
+        let Some(cap) = blend.max_per_category else { return false };
+        let c = per_cat.entry(p.category.clone()).or_insert(0);
+        *c += 1;
+        *c > cap
+    };
+    // with a cap, look further down the ranking
+    let depth = |k: usize| if blend.max_per_category.is_some() { k * 8 + 50 } else { k };
+    let mut out = Vec::with_capacity(n);
+    if let (Some(model), false, true) = (&snap.model, h.items.is_empty(), main > 0) {
+        let plain = blend.is_plain();
+        // (item, model score, the history item that explains it when already known)
+        let mut reached = REACHED.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        let ranked: Vec<(u32, f32, Option<Option<u32>>)> = if plain && model.score_reached(&h.items, &mut reached) {
+            // neighbourhood models: only the items the history reaches (all others score below
+            // them and would only end the loop below), no pass over the catalogue
+            top_k_by(reached.iter().map(|r| (r.item, r.score, Some(r.because))), depth(main), |i| !ok(i))
+        } else {
+            let mut buf = ScoreBuf::take(model.n_items());
+            score(model.as_ref(), h, &mut buf.0);
+            let scores: &[f32] = &buf.0;
+            let blended = (!plain).then(|| blended(snap, cat, scores, blend));
+            let ranked = blended.as_deref().unwrap_or(scores);
+            top_k(ranked, depth(main), |i| !ok(i)).into_iter().map(|(i, _)| (i, scores[i as usize], None)).collect()
+        };
+        for (i, score, known) in ranked {
+            if out.len() == main {
+                break;
+            }
+            let because = known.unwrap_or_else(|| model.explain(&h.items, i, 1).first().map(|e| e.0));
+            if because.is_none() && score <= 0.0 && plain {
+                break; // nothing the history says: popular items fill in below
+            }
+            let reason = match because {
+                Some(b) => Reason::Because { kind: h.kind(b), item: cat.get(snap.catalogue_item(b)) },
+                None if model.name() == "popularity" => Reason::Bestseller,
+                None => Reason::LikeYou,
+            };
+            let p = pick(snap, cat, i, score, &reason, because);
+            if !capped(&p) {
+                out.push(p);
+            }
+        }
+        REACHED.with(|b| *b.borrow_mut() = reached);
+    }
+    if out.len() < main {
+        let have: FxHashSet<u32> = out.iter().filter_map(|p| snap.items.get(&p.item)).collect();
+        for (i, s) in top_k(&snap.popularity, depth(main - out.len()), |i| !ok(i) || have.contains(&i)) {
+            if s <= 0.0 || out.len() == main {
+                break;
+            }
+            let p = pick(snap, cat, i, s, &Reason::Popular, None);
+            if !capped(&p) {
+                out.push(p);
+            }
+        }
+    }
+    if explore > 0 {
+        let have: FxHashSet<&str> = out.iter().map(|p| p.item.as_str()).collect();
+        let fresh = newest(cat, f, n + have.len() + h.items.len(), |c| {
+            have.contains(cat.get(c).id.as_str()) || (!f.allow_repeat && snap.model_item(c).is_some_and(|m| h.has(m)))
+        });
+        let fresh: Vec<Pick> =
+            fresh.into_iter().take(explore).map(|it| Pick::new(it, 0.0, &Reason::New, None)).collect();
+        out.extend(fresh);
+    }
+    out
+}
+
+/// The model scores max-normalised, plus the blend's popularity and novelty terms.
+fn blended(snap: &Snapshot, cat: &Catalogue, scores: &[f32], blend: &Blend) -> Vec<f32> {
+    let top = scores.iter().filter(|x| x.is_finite()).fold(0f32, |m, x| m.max(x.abs())).max(f32::MIN_POSITIVE);
+    let max_pop = snap.popularity.iter().fold(0f32, |m, &x| m.max(x));
+    let newest = cat.newest().unwrap_or(0);
+    let mut b = scores.to_vec();
+    for (i, x) in b.iter_mut().enumerate() {
+        if !x.is_finite() {
+            continue;
+        }
+        *x /= top;
+        if blend.popularity > 0.0 && max_pop > 0.0 {
+            *x += blend.popularity * (1.0 + snap.popularity[i]).ln() / (1.0 + max_pop).ln();
+        }
+        if blend.novelty > 0.0 {
+            *x += blend.novelty * novelty(cat.get(snap.catalogue_item(i as u32)).created_at, newest);
+        }
+    }
+    b
+}
+
+/// The newest catalogue items passing `f` (also items no model knows yet).
+pub fn new_arrivals(cat: &Catalogue, f: &Filter, n: usize) -> Vec<Pick> {
+    newest(cat, f, n, |_| false)
+        .into_iter()
+        .map(|it| Pick::new(it, it.created_at.unwrap_or(0) as f32, &Reason::New, None))
+        .collect()
+}
+
+/// Items with the most distinct shoppers in the window (`counts`: catalogue item and
+/// shoppers, most first), filtered.
+pub fn trending(cat: &Catalogue, counts: &[(u32, u32)], f: &Filter, hours: u32, n: usize) -> Vec<Pick> {
+    counts
+        .iter()
+        .filter(|&&(i, c)| c > 0 && f.passes(cat.get(i)))
+        .take(n)
+        .map(|&(i, c)| Pick::new(cat.get(i), c as f32, &Reason::Trending { shoppers: c, hours }, None))
+        .collect()
+}
+
+/// The most popular items (distinct users in the training data) passing `f`.
+pub fn popular(snap: &Snapshot, cat: &Catalogue, f: &Filter, n: usize) -> Vec<Pick> {
+    popular_because(snap, cat, f, n, &Reason::Popular)
+}
+
+fn popular_because(snap: &Snapshot, cat: &Catalogue, f: &Filter, n: usize, reason: &Reason<'_>) -> Vec<Pick> {
+    top_k(&snap.popularity, n, |i| !f.passes(cat.get(snap.catalogue_item(i))))
+        .into_iter()
+        .filter(|&(_, s)| s > 0.0)
+        .map(|(i, s)| pick(snap, cat, i, s, reason, None))
+        .collect()
+}
+
+/// Items most often bought by the buyers of model item `item`.
+pub fn bought_together(snap: &Snapshot, cat: &Catalogue, item: u32, f: &Filter, n: usize) -> Vec<Pick> {
+    let mut counts = vec![0f32; snap.items.len()];
+    for &u in snap.purchases.item_row(item).0 {
+        for &j in snap.purchases.user_row(u).0 {
+            counts[j as usize] += 1.0;
+        }
+    }
+    counts[item as usize] = 0.0;
+    let this = cat.get(snap.catalogue_item(item));
+    top_k(&counts, n, |i| !f.passes(cat.get(snap.catalogue_item(i))))
+        .into_iter()
+        .filter(|&(_, c)| c > 0.0)
+        .map(|(i, c)| pick(snap, cat, i, c, &Reason::BoughtTogether(this), Some(item)))
+        .collect()
+}
+
+/// Items similar to model item `item`; `None` when the model has no item similarity.
+pub fn similar(snap: &Snapshot, cat: &Catalogue, item: u32, f: &Filter, n: usize) -> Option<Vec<Pick>> {
+    let model = snap.model.as_ref()?;
+    let sims = model.similar_items(item, (n * 4).max(n + 50))?;
+    let this = cat.get(snap.catalogue_item(item));
+    Some(
+        sims.into_iter()
+            .filter(|&(i, _)| i != item && f.passes(cat.get(snap.catalogue_item(i))))
+            .take(n)
+            .map(|(i, s)| pick(snap, cat, i, s, &Reason::AlsoViewed(this), Some(item)))
+            .collect(),
+    )
+}
+
+/// For an item the model cannot relate (new, or without neighbours): the most popular items
+/// of its category (of the whole shop when it has none, or when the request names one).
+pub fn cold_similar(snap: &Snapshot, cat: &Catalogue, it: &Item, f: &Filter, n: usize) -> Vec<Pick> {
+    let mut f = f.clone();
+    f.exclude.insert(it.id.clone());
+    match (&f.category, &it.category) {
+        (None, Some(c)) => {
+            f.category = Some(c.clone());
+            popular_because(snap, cat, &f, n, &Reason::PopularIn { category: c, item: it })
+        }
+        _ => popular(snap, cat, &f, n),
+    }
+}
+
+/// "Buy it again": the items the user bought (purchases less returns above zero, live events
+/// included) passing `f`, by the buy-again score of `daogou_algo`'s `buy-again` model with its
+/// defaults: (1 − r)·count / max count + r·2^(−age / half-life), the age of an item's latest
+/// purchase counted from the user's latest event. `user` is the model user (none: unknown or
+/// deleted), `live` the user's live events.
+pub fn buy_again<'a>(
+    snap: &Snapshot,
+    cat: &Catalogue,
+    user: Option<u32>,
+    live: impl Iterator<Item = &'a LiveEvent>,
+    f: &Filter,
+    n: usize,
+) -> Vec<Pick> {
+    // catalogue item → (purchases less returns, latest purchase)
+    let mut bought: FxHashMap<u32, (i32, i64)> = FxHashMap::default();
+    let mut latest = i64::MIN;
+    if let Some(u) = user {
+        let start = snap.purchases.by_user.indptr()[u as usize];
+        for (k, &i) in snap.purchases.user_row(u).0.iter().enumerate() {
+            bought.insert(snap.catalogue_item(i), (snap.bought.net[start + k], snap.bought.last[start + k]));
+        }
+        latest = snap.bought.latest[u as usize];
+    }
+    // an event posted twice is stored once (the store deduplicates): count it once
+    let mut seen: FxHashSet<(u32, EventKind, i64, u32)> = FxHashSet::default();
+    for e in live.filter(|e| e.seq >= snap.seq) {
+        let key = (e.item, e.kind, e.timestamp, e.value.to_bits());
+        if matches!(e.kind, EventKind::Purchase | EventKind::Return) && !seen.insert(key) {
+            continue;
+        }
+        match e.kind {
+            EventKind::Purchase => {
+                let b = bought.entry(e.item).or_insert((0, i64::MIN));
+                b.0 += 1;
+                b.1 = b.1.max(e.timestamp);
+            }
+            EventKind::Return => bought.entry(e.item).or_insert((0, i64::MIN)).0 -= 1,
+            _ => {}
+        }
+        if e.kind != EventKind::Return {
+            latest = latest.max(e.timestamp);
+        }
+    }
+    bought.retain(|_, b| b.0 > 0);
+    // the score is the history's: filters choose among the items, they do not rescale them
+    let max_n = bought.values().map(|b| b.0).max().unwrap_or(1) as f64;
+    let mut ranked: Vec<(f32, &Item, i32, i64)> = bought
+        .into_iter()
+        .map(|(i, (count, last))| (cat.get(i), count, last))
+        .filter(|(it, _, _)| f.passes(it))
+        .map(|(it, count, last)| {
+            let age = latest.saturating_sub(last).max(0) as f64;
+            let score = past_item_score(f64::from(count) / max_n, age, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY);
+            (score as f32, it, count, last)
+        })
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.3.cmp(&a.3)).then_with(|| a.1.id.cmp(&b.1.id)));
+    ranked.truncate(n);
+    ranked
+        .into_iter()
+        .map(|(score, it, count, last)| Pick::new(it, score, &Reason::Bought { count, last }, None))
+        .collect()
+}
+
+/// Users scored per matrix product in [`all_users`]: a batch's scores (BATCH × items) stay
+/// small enough for the cache-friendly top-k pass that follows.
+const BATCH: usize = 128;
+
+/// The top `n` of every model user under `f` (items the user has are left out unless
+/// `f.allow_repeat`), without reasons: users are scored in parallel batches (one matrix
+/// product per batch for factor models). `emit` receives each batch's (user, [(catalogue
+/// item, score)]) in user order and may fail (a full disk); the first error stops the run.
+pub fn all_users<E: Send>(
+    snap: &Snapshot,
+    cat: &Catalogue,
+    f: &Filter,
+    n: usize,
+    mut emit: impl FnMut(&[(u32, Vec<(u32, f32)>)]) -> Result<(), E>,
+) -> Result<(), E> {
+    let Some(model) = snap.model.as_ref() else { return Ok(()) };
+    let n_items = model.n_items();
+    // the filter does not depend on the user: decide it once per item
+    let allowed: Vec<bool> = (0..n_items as u32).map(|i| f.passes(cat.get(snap.catalogue_item(i)))).collect();
+    let users: Vec<u32> = (0..snap.users.len() as u32).collect();
+    for block in users.chunks(BATCH * 16 * rayon::current_num_threads()) {
+        let parts: Vec<Vec<(u32, Vec<(u32, f32)>)>> = block
+            .par_chunks(BATCH)
+            .map_init(
+                || vec![0f32; BATCH * n_items],
+                |buf, batch| {
+                    let buf = &mut buf[..batch.len() * n_items];
+                    model.score_users(batch, buf);
+                    batch
+                        .iter()
+                        .zip(buf.chunks_exact(n_items))
+                        .map(|(&u, scores)| {
+                            let seen = if f.allow_repeat { &[][..] } else { snap.train.user_row(u).0 };
+                            let top = top_k(scores, n, |i| !allowed[i as usize] || seen.binary_search(&i).is_ok());
+                            (u, top.into_iter().map(|(i, s)| (snap.catalogue_item(i), s)).collect())
+                        })
+                        .collect()
+                },
+            )
+            .collect();
+        for part in &parts {
+            emit(part)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use daogou_core::{Dataset, Event};
+    use daogou_data::synth::fixtures::{two_cluster_shop, two_cluster_shop_with};
+
+    use super::*;
+    use crate::snapshot::ModelSpec;
+
+    /// The fixture shop as the store would load it, with its catalogue.
+    fn data(extra: &[Event]) -> (Dataset, Catalogue) {
+        let shop = two_cluster_shop_with(extra);
+        let mut ds = Dataset::default();
+        for it in &shop.items {
+            ds.upsert_item(it.clone());
+        }
+        for e in &shop.events {
+            ds.push_event(e);
+        }
+        let cat = Catalogue::new(ds.catalogue.clone());
+        (ds, cat)
+    }
+
+    fn fit(model: &str, extra: &[Event]) -> (Snapshot, Catalogue) {
+        let (ds, mut cat) = data(extra);
+        let snap = Snapshot::fit(&ds, &mut cat, &ModelSpec::named(model), 1, 0).unwrap();
+        (snap, cat)
+    }
+
+    fn user(snap: &Snapshot, id: &str) -> History {
+        History::build(snap, snap.users.get(id), std::iter::empty())
+    }
+
+    fn ids(p: &[Pick]) -> Vec<&str> {
+        p.iter().map(|p| p.item.as_str()).collect()
+    }
+
+    fn event(user: &str, item: &str, kind: EventKind, ts: i64) -> Event {
+        Event { user: user.into(), item: item.into(), kind, value: 1.0, timestamp: ts, query: None }
+    }
+
+    #[test]
+    fn for_you_obeys_the_rules_and_explains() {
+        let (snap, cat) = fit("item-knn", &[]);
+        let h = user(&snap, "su0"); // bought s0 s1 s2, viewed s4
+        let picks = for_you(&snap, &cat, &h, &Filter::default(), &Blend::default(), 5);
+        assert_eq!(picks.len(), 5);
+        // the only shoe left (nothing owned, s5 out of stock) with its reason, then popular items
+        assert_eq!(picks[0].item, "s3");
+        assert_eq!(picks[0].reason, "because you bought “跑鞋 1”");
+        assert_eq!(picks[0].because.as_deref(), Some("s1"));
+        for p in &picks[1..] {
+            assert!(!["s0", "s1", "s2", "s4", "s5"].contains(&p.item.as_str()), "{picks:?}");
+            assert_eq!(p.reason, "popular in this shop");
+        }
+        // repeats allowed: owned items may come back; out-of-stock ones when asked for
+        let f = Filter { allow_repeat: true, in_stock: false, ..Filter::default() };
+        let all = for_you(&snap, &cat, &h, &f, &Blend::default(), 12);
+        assert!(ids(&all).contains(&"s0") && ids(&all).contains(&"s5"), "{:?}", ids(&all));
+        // a category filter and a brand filter
+        let books = Filter { category: Some("books".into()), ..Filter::default() };
+        assert!(for_you(&snap, &cat, &h, &books, &Blend::default(), 3).iter().all(|p| p.item.starts_with('b')));
+        let brand_b = Filter { brand: Some("B".into()), ..Filter::default() };
+        assert!(for_you(&snap, &cat, &h, &brand_b, &Blend::default(), 3)
+            .iter()
+            .all(|p| p.brand.as_deref() == Some("B")));
+        // an unknown user: popular items fill in
+        let nobody = for_you(&snap, &cat, &History::default(), &Filter::default(), &Blend::default(), 3);
+        assert_eq!(nobody.len(), 3);
+        assert!(nobody.iter().all(|p| p.reason == "popular in this shop"));
+    }
+
+    #[test]
+    fn for_you_blending_caps_and_exploration() {
+        let (snap, mut cat) = fit("item-knn", &[]);
+        let h = user(&snap, "su0");
+        let f = Filter { allow_repeat: true, ..Filter::default() };
+        let capped = for_you(&snap, &cat, &h, &f, &Blend { max_per_category: Some(1), ..Blend::default() }, 4);
+        let cats: Vec<_> = capped.iter().map(|p| p.category.clone()).collect();
+        assert!(cats.iter().filter(|c| c.as_deref() == Some("运动/跑鞋")).count() <= 1, "{cats:?}");
+        // a new item no model knows: exploration shows it, with its reason
+        cat.upsert(Item { created_at: Some(2_000_000_000), category: Some("books".into()), ..Item::new("fresh") });
+        let explored = for_you(&snap, &cat, &h, &Filter::default(), &Blend { explore: 0.5, ..Blend::default() }, 4);
+        let fresh = explored.iter().find(|p| p.item == "fresh").expect("the new item is explored");
+        assert_eq!(fresh.reason, "new in the shop");
+        // popularity blending reorders towards popular items but keeps the rules
+        let popular_first =
+            for_you(&snap, &cat, &h, &Filter::default(), &Blend { popularity: 100.0, ..Blend::default() }, 3);
+        assert!(popular_first.iter().all(|p| p.item != "s5" && !h.has(snap.items.get(&p.item).unwrap())));
+    }
+
+    #[test]
+    fn session_history_counts_views() {
+        let (snap, cat) = fit("item-knn", &[]);
+        let (h, unknown) = History::session(&snap, &["b0".into(), "b1".into(), "nope".into()]);
+        assert_eq!(unknown, 1);
+        let picks = for_you(&snap, &cat, &h, &Filter::default(), &Blend::default(), 3);
+        assert!(picks.iter().all(|p| p.item.starts_with('b') && p.item != "b0" && p.item != "b1"), "{picks:?}");
+        assert!(picks[0].reason.starts_with("because you viewed"), "{}", picks[0].reason);
+    }
+
+    #[test]
+    fn similar_and_cold_similar() {
+        let (snap, mut cat) = fit("item-knn", &[]);
+        let s0 = snap.items.get("s0").unwrap();
+        let sims = similar(&snap, &cat, s0, &Filter::default(), 3).unwrap();
+        assert!(!sims.is_empty() && sims.iter().all(|p| p.item.starts_with('s') && p.item != "s0"), "{sims:?}");
+        assert_eq!(sims[0].reason, "customers who viewed “跑鞋 0” also viewed this");
+        assert_eq!(sims[0].because.as_deref(), Some("s0"));
+        let (pop, _) = fit("popularity", &[]);
+        assert!(similar(&pop, &cat, s0, &Filter::default(), 3).is_none(), "popularity has no item similarity");
+        let (i, _) = cat.upsert(Item { category: Some("books".into()), title: "New book".into(), ..Item::new("nb") });
+        let cold = cold_similar(&snap, &cat, cat.get(i), &Filter::default(), 3);
+        assert!(cold.iter().all(|p| p.item.starts_with('b') && p.reason == "popular in books, like “New book”"));
+    }
+
+    #[test]
+    fn bought_together_counts_co_purchases() {
+        let (snap, cat) = fit("item-knn", &[]);
+        let s0 = snap.items.get("s0").unwrap();
+        let picks = bought_together(&snap, &cat, s0, &Filter::default(), 10);
+        // s0's buyers (su0, su4, su5; and su10, su11 wrap around) bought s1, s2, s4, s5 — s5 out of stock
+        assert!(picks.iter().all(|p| p.item.starts_with('s') && p.item != "s0" && p.item != "s5"), "{picks:?}");
+        assert!(picks.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(picks[0].reason.starts_with("often bought together with “跑鞋 0”"));
+        let f = Filter { in_stock: false, ..Filter::default() };
+        assert!(ids(&bought_together(&snap, &cat, s0, &f, 10)).contains(&"s5"));
+    }
+
+    #[test]
+    fn popular_and_new_arrivals() {
+        let (snap, mut cat) = fit("item-knn", &[]);
+        let p = popular(&snap, &cat, &Filter::default(), 20);
+        assert_eq!(p.len(), 11, "every item but the out-of-stock s5");
+        assert!(p.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(popular(&snap, &cat, &Filter { max_price: Some(7.0), ..Filter::default() }, 20)
+            .iter()
+            .all(|p| p.price.unwrap() <= 7.0));
+        cat.upsert(Item { created_at: Some(5), ..Item::new("old") });
+        cat.upsert(Item { created_at: Some(9), ..Item::new("newer") });
+        cat.upsert(Item { created_at: Some(7), stock: Some(0), ..Item::new("sold out") });
+        assert_eq!(ids(&new_arrivals(&cat, &Filter::default(), 5)), ["newer", "old"]);
+    }
+
+    #[test]
+    fn trending_lists_the_counted_items_that_pass() {
+        let (_, cat) = fit("item-knn", &[]);
+        let s1 = cat.index_of("s1").unwrap();
+        let s5 = cat.index_of("s5").unwrap();
+        let picks = trending(&cat, &[(s5, 9), (s1, 3)], &Filter::default(), 24, 5);
+        assert_eq!(ids(&picks), ["s1"], "s5 is out of stock");
+        assert_eq!(picks[0].reason, "trending: 3 shoppers in the last 24 h");
+    }
+
+    #[test]
+    fn buy_again_counts_purchases_returns_and_live_events() {
+        let t = 1_700_000_000;
+        let extra = [
+            event("su0", "s0", EventKind::Purchase, t + 100), // a second purchase of s0
+            event("su0", "s1", EventKind::Return, t + 101),   // s1 returned: gone
+        ];
+        let (snap, cat) = fit("item-knn", &extra);
+        let u = snap.users.get("su0");
+        let picks = buy_again(&snap, &cat, u, std::iter::empty(), &Filter::default(), 10);
+        assert_eq!(ids(&picks), ["s0", "s2"], "{picks:?}");
+        assert!(picks[0].reason.starts_with("bought twice, last on"));
+        // a live purchase of a new item counts at once
+        let live = [LiveEvent {
+            seq: 0,
+            item: cat.index_of("b3").unwrap(),
+            kind: EventKind::Purchase,
+            value: 1.0,
+            timestamp: t + 500,
+        }];
+        let picks = buy_again(&snap, &cat, u, live.iter(), &Filter::default(), 10);
+        assert!(ids(&picks).contains(&"b3"));
+        // an unknown user has nothing to buy again
+        assert!(buy_again(&snap, &cat, None, std::iter::empty(), &Filter::default(), 10).is_empty());
+    }
+
+    #[test]
+    fn all_users_matches_for_you_without_reasons() {
+        for model in ["item-knn", "als", "ease"] {
+            let (snap, cat) = fit(model, &[]);
+            let mut rows: Vec<(u32, Vec<(u32, f32)>)> = Vec::new();
+            all_users(&snap, &cat, &Filter::default(), 4, |batch| {
+                rows.extend(batch.iter().cloned());
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            assert_eq!(rows.len(), snap.users.len());
+            for (u, top) in rows {
+                let h = History::build(&snap, Some(u), std::iter::empty());
+                let picks = for_you(&snap, &cat, &h, &Filter::default(), &Blend::default(), 4);
+                let model_part: Vec<&Pick> = picks.iter().filter(|p| p.reason != "popular in this shop").collect();
+                let who = format!("{model} user {}", snap.users.id(u));
+                // batched scoring equals one user's up to rounding: same scores, and the same
+                // items where the scores do not tie
+                for (p, &(i, s)) in model_part.iter().zip(&top) {
+                    assert!((p.score - s).abs() < 1e-4, "{who}: {} {} vs {} {s}", p.item, p.score, cat.get(i).id);
+                    let tied = top.iter().filter(|t| (t.1 - s).abs() < 1e-4).count() > 1;
+                    assert!(tied || p.item == cat.get(i).id, "{who}: {} vs {}", p.item, cat.get(i).id);
+                }
+                assert!(top.iter().all(|&(i, _)| cat.get(i).id != "s5"), "out of stock left out");
+            }
+        }
+        let _ = two_cluster_shop();
+    }
+}

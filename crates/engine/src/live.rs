@@ -1,0 +1,318 @@
+//! State that changes with every event: per-user live histories (events newer than the
+//! model, for real-time answers) and the trending counters. Both are bounded: the oldest
+//! entries go first when a cap is reached, and the drops are counted.
+
+use std::collections::VecDeque;
+
+use daogou_core::EventKind;
+use rustc_hash::FxHashMap;
+
+/// Caps of the live state (entries kept in memory until a refit folds them into the model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveLimits {
+    /// Live events kept per user (the oldest are dropped first).
+    pub per_user: usize,
+    /// Live events kept in all (the oldest of all users are dropped first); also the cap of
+    /// the trending counters' (item, shopper) entries.
+    pub total: usize,
+}
+
+impl Default for LiveLimits {
+    /// 200 per user, 100,000 in all (about 3 MB of events, 5 MB of trending entries).
+    fn default() -> Self {
+        LiveLimits { per_user: 200, total: 100_000 }
+    }
+}
+
+/// One event kept for real-time answers until a refit includes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveEvent {
+    /// Order of arrival; a snapshot covers the events below its `seq`.
+    pub seq: u64,
+    /// Catalogue index.
+    pub item: u32,
+    /// What happened.
+    pub kind: EventKind,
+    /// Quantity or rating.
+    pub value: f32,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+/// Per-user live events, bounded per user and in all.
+#[derive(Debug, Default)]
+pub(crate) struct LiveEvents {
+    slots: Vec<VecDeque<LiveEvent>>,
+    index: FxHashMap<Box<str>, u32>,
+    names: Vec<Option<Box<str>>>,
+    free: Vec<u32>,
+    /// (seq, slot) in arrival order; entries whose event is gone are skipped lazily.
+    order: VecDeque<(u64, u32)>,
+    len: usize,
+    /// Events dropped because a cap was reached.
+    pub dropped: u64,
+}
+
+impl LiveEvents {
+    /// Events held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Users with live events.
+    pub fn users(&self) -> usize {
+        self.index.len()
+    }
+
+    /// `user`'s live events, oldest first.
+    pub fn of(&self, user: &str) -> impl Iterator<Item = &LiveEvent> {
+        self.index.get(user).into_iter().flat_map(|&s| self.slots[s as usize].iter())
+    }
+
+    fn slot(&mut self, user: &str) -> u32 {
+        if let Some(&s) = self.index.get(user) {
+            return s;
+        }
+        let s = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(VecDeque::new());
+                self.names.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.names[s as usize] = Some(user.into());
+        self.index.insert(user.into(), s);
+        s
+    }
+
+    fn release_if_empty(&mut self, s: u32) {
+        if self.slots[s as usize].is_empty() {
+            if let Some(name) = self.names[s as usize].take() {
+                self.index.remove(&name);
+                self.free.push(s);
+            }
+        }
+    }
+
+    /// Add an event, then enforce the caps.
+    pub fn push(&mut self, user: &str, e: LiveEvent, limits: LiveLimits) {
+        let s = self.slot(user);
+        let q = &mut self.slots[s as usize];
+        q.push_back(e);
+        self.len += 1;
+        self.order.push_back((e.seq, s));
+        if q.len() > limits.per_user.max(1) {
+            q.pop_front();
+            self.len -= 1;
+            self.dropped += 1;
+        }
+        while self.len > limits.total.max(1) {
+            let Some((seq, s)) = self.order.pop_front() else { break };
+            let q = &mut self.slots[s as usize];
+            if q.front().is_some_and(|f| f.seq == seq) {
+                q.pop_front();
+                self.len -= 1;
+                self.dropped += 1;
+                self.release_if_empty(s);
+            }
+        }
+        if self.order.len() > 2 * self.len + 1024 {
+            self.compact();
+        }
+    }
+
+    /// Forget the events below `seq` (a new snapshot includes them).
+    pub fn drain_before(&mut self, seq: u64) {
+        while let Some(&(s_seq, s)) = self.order.front() {
+            if s_seq >= seq {
+                break;
+            }
+            self.order.pop_front();
+            let q = &mut self.slots[s as usize];
+            if q.front().is_some_and(|f| f.seq == s_seq) {
+                q.pop_front();
+                self.len -= 1;
+                self.release_if_empty(s);
+            }
+        }
+    }
+
+    /// Forget a user's events.
+    pub fn remove_user(&mut self, user: &str) {
+        if let Some(&s) = self.index.get(user) {
+            self.len -= self.slots[s as usize].len();
+            self.slots[s as usize].clear();
+            self.release_if_empty(s);
+        }
+    }
+
+    /// Drop the order entries of events that are gone (per-user drops, removed users).
+    fn compact(&mut self) {
+        let slots = &self.slots;
+        self.order.retain(|&(seq, s)| slots[s as usize].front().is_some_and(|f| seq >= f.seq));
+    }
+}
+
+/// Recent (item, shopper) pairs with the time they last met: what "trending" counts.
+#[derive(Debug, Default)]
+pub(crate) struct Trending {
+    /// (catalogue item, shopper) → latest timestamp.
+    seen: FxHashMap<(u32, u32), i64>,
+    shoppers: FxHashMap<Box<str>, u32>,
+    /// Latest event time seen.
+    latest: i64,
+    /// Changes since the last answer (the answer is cached until the next change).
+    changes: u64,
+    cached: Option<(u32, u64, Vec<(u32, u32)>)>,
+    /// Entries dropped because the cap was reached.
+    pub dropped: u64,
+}
+
+/// Trending looks back at most a week.
+pub(crate) const TRENDING_SPAN: i64 = 7 * 86_400;
+
+impl Trending {
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// `user` met `item` at `at` (returns are not interest and are not counted).
+    pub fn note(&mut self, item: u32, user: &str, kind: EventKind, at: i64, cap: usize) {
+        if kind == EventKind::Return {
+            return;
+        }
+        self.latest = self.latest.max(at);
+        if at < self.latest - TRENDING_SPAN {
+            return;
+        }
+        let next = self.shoppers.len() as u32;
+        let shopper = *self.shoppers.entry(user.into()).or_insert(next);
+        let t = self.seen.entry((item, shopper)).or_insert(at);
+        *t = (*t).max(at);
+        self.changes += 1;
+        if self.seen.len() > cap.max(1) {
+            self.prune(cap.max(1));
+        }
+    }
+
+    /// Drop entries older than the span, then the oldest until a quarter below the cap.
+    fn prune(&mut self, cap: usize) {
+        let from = self.latest - TRENDING_SPAN;
+        self.seen.retain(|_, t| *t >= from);
+        if self.seen.len() > cap {
+            let keep = cap * 3 / 4;
+            let mut times: Vec<i64> = self.seen.values().copied().collect();
+            let nth = times.len() - keep;
+            let (_, cut, _) = times.select_nth_unstable(nth);
+            let cut = *cut;
+            let before = self.seen.len();
+            self.seen.retain(|_, t| *t >= cut);
+            self.dropped += (before - self.seen.len()) as u64;
+        }
+        // shoppers that no entry names any more
+        let mut used = vec![false; self.shoppers.len()];
+        for &(_, s) in self.seen.keys() {
+            used[s as usize] = true;
+        }
+        if used.iter().any(|u| !u) {
+            let mut renumber = vec![u32::MAX; used.len()];
+            self.shoppers.retain(|_, s| used[*s as usize]);
+            for (n, s) in self.shoppers.values_mut().enumerate() {
+                renumber[*s as usize] = n as u32;
+                *s = n as u32;
+            }
+            self.seen = self.seen.drain().map(|((i, s), t)| ((i, renumber[s as usize]), t)).collect();
+        }
+    }
+
+    /// Forget a user.
+    pub fn remove_user(&mut self, user: &str) {
+        if let Some(s) = self.shoppers.remove(user) {
+            self.seen.retain(|&(_, x), _| x != s);
+            self.changes += 1;
+        }
+    }
+
+    /// Distinct shoppers per item in the `hours` before the latest event, most first (ties by
+    /// catalogue index).
+    pub fn counts(&mut self, hours: u32) -> Vec<(u32, u32)> {
+        if let Some((h, at, v)) = &self.cached {
+            if *h == hours && *at == self.changes {
+                return v.clone();
+            }
+        }
+        let from = self.latest - i64::from(hours) * 3600;
+        let mut per: FxHashMap<u32, u32> = FxHashMap::default();
+        for (&(item, _), &t) in &self.seen {
+            if t >= from {
+                *per.entry(item).or_default() += 1;
+            }
+        }
+        let mut v: Vec<(u32, u32)> = per.into_iter().collect();
+        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.cached = Some((hours, self.changes, v.clone()));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(seq: u64) -> LiveEvent {
+        LiveEvent { seq, item: seq as u32, kind: EventKind::View, value: 1.0, timestamp: seq as i64 }
+    }
+
+    #[test]
+    fn live_events_are_capped_per_user_and_in_all_oldest_first() {
+        let limits = LiveLimits { per_user: 3, total: 5 };
+        let mut live = LiveEvents::default();
+        for seq in 0..5 {
+            live.push("a", ev(seq), limits);
+        }
+        let a: Vec<u64> = live.of("a").map(|e| e.seq).collect();
+        assert_eq!(a, [2, 3, 4], "per-user cap keeps the newest");
+        for seq in 5..9 {
+            live.push("b", ev(seq), limits);
+        }
+        // b's 7th event is the 6th in all: a's oldest goes; b's 4th drops b's oldest
+        assert_eq!(live.len(), 5);
+        assert_eq!(live.of("a").map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(live.of("b").map(|e| e.seq).collect::<Vec<_>>(), [6, 7, 8]);
+        assert_eq!(live.dropped, 4);
+        live.drain_before(6);
+        assert_eq!(live.of("a").count(), 0);
+        assert_eq!(live.users(), 1, "an empty user is released");
+        assert_eq!(live.of("b").map(|e| e.seq).collect::<Vec<_>>(), [6, 7, 8]);
+        live.remove_user("b");
+        assert_eq!((live.len(), live.users()), (0, 0));
+        // the order queue does not grow without bound under per-user drops
+        for seq in 100..10_000 {
+            live.push("c", ev(seq), limits);
+        }
+        assert!(live.order.len() <= 2 * live.len() + 1024 + 1, "{}", live.order.len());
+    }
+
+    #[test]
+    fn trending_counts_distinct_shoppers_in_the_window() {
+        let mut t = Trending::default();
+        let h = 3600;
+        t.note(1, "a", EventKind::View, 10 * h, 100);
+        t.note(1, "a", EventKind::Purchase, 11 * h, 100); // same shopper: once
+        t.note(1, "b", EventKind::View, 11 * h, 100);
+        t.note(2, "a", EventKind::Return, 11 * h, 100); // returns are not interest
+        t.note(3, "c", EventKind::View, 2 * h, 100); // outside a 2-hour window
+        assert_eq!(t.counts(2), [(1, 2)]);
+        assert_eq!(t.counts(24), [(1, 2), (3, 1)]);
+        t.remove_user("b");
+        assert_eq!(t.counts(2), [(1, 1)]);
+        for i in 0..1000 {
+            t.note(100 + i, &format!("u{i}"), EventKind::View, 12 * h + i64::from(i), 100);
+        }
+        assert!(t.len() <= 100);
+        assert!(t.dropped > 0);
+        assert_eq!(t.counts(1).first().map(|x| x.1), Some(1));
+    }
+}

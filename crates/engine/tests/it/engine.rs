@@ -1,0 +1,192 @@
+//! The engine over a real (in-memory or file) store: events answered in real time, deletions,
+//! model files with their signal, catalogue changes.
+
+use std::path::Path;
+
+use daogou_core::{Event, EventKind, Item};
+use daogou_data::synth::fixtures::{two_cluster_shop, two_cluster_shop_with};
+use daogou_data::Signal;
+use daogou_engine::{Blend, Engine, Error, Filter, LiveLimits, ModelSource, ModelSpec, Snapshot};
+use daogou_store::{SqliteStore, Store};
+
+fn store(extra: &[Event]) -> SqliteStore {
+    let shop = two_cluster_shop_with(extra);
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    s.import(&shop.items, &shop.events).unwrap();
+    s
+}
+
+fn open(store: SqliteStore, spec: ModelSpec) -> Engine {
+    Engine::open(store, &ModelSource::Fit(spec), LiveLimits::default()).unwrap()
+}
+
+fn ev(user: &str, item: &str, kind: EventKind, ts: i64) -> Event {
+    Event { user: user.into(), item: item.into(), kind, value: 1.0, timestamp: ts, query: None }
+}
+
+fn ids(p: &[daogou_engine::Pick]) -> Vec<String> {
+    p.iter().map(|p| p.item.clone()).collect()
+}
+
+fn for_you(e: &Engine, user: &str, n: usize) -> Vec<daogou_engine::Pick> {
+    let snap = e.snapshot();
+    e.for_you(&snap, &e.history(&snap, user), &Filter::default(), &Blend::default(), n)
+}
+
+/// Write `snap` as a model file.
+fn save(snap: &Snapshot, path: &Path) {
+    let ctx = daogou_modelfile::TrainingContext {
+        users: &snap.users,
+        items: &snap.items,
+        train: &snap.train,
+        explicit: snap.explicit,
+        params: &snap.spec.params,
+        signal: &snap.spec.signal,
+        source: "test",
+    };
+    daogou_modelfile::save(path, snap.model.as_deref().unwrap(), &ctx).unwrap();
+}
+
+#[test]
+fn events_are_answered_at_once() {
+    let e = open(store(&[]), ModelSpec::named("item-knn"));
+    // a brand-new shopper views two books: for you, trending and buy again follow at once
+    let t = 1_700_000_500;
+    let done = e.ingest(&[ev("new", "b0", EventKind::View, t), ev("new", "b1", EventKind::Purchase, t + 1)]).unwrap();
+    assert_eq!(done.inserted, 2);
+    let snap = e.snapshot();
+    let h = e.history(&snap, "new");
+    assert!(h.fresh && h.user.is_none());
+    let picks = for_you(&e, "new", 3);
+    assert!(picks.iter().all(|p| p.item.starts_with('b') && p.item != "b0" && p.item != "b1"), "{picks:?}");
+    assert!(picks[0].reason.starts_with("because you"), "{}", picks[0].reason);
+    assert_eq!(ids(&e.buy_again(&snap, "new", &Filter::default(), 5)), ["b1"]);
+    let trending = e.trending(&Filter::default(), 1, 3);
+    assert!(ids(&trending).iter().any(|i| i == "b1" || i == "b0"), "{trending:?}");
+    // an event naming an item the catalogue has never seen creates a bare entry
+    let done = e.ingest(&[ev("new", "zz-1", EventKind::View, t + 2)]).unwrap();
+    assert_eq!(done.new_items.len(), 1);
+    assert_eq!(e.catalogue().by_id("zz-1").unwrap().display_title(), "zz-1");
+    // a refit folds the events into the model: the live history empties
+    let snap = e.refit(None).unwrap();
+    assert_eq!(snap.version, 2);
+    assert!(!e.history(&snap, "new").fresh);
+    assert!(e.history(&snap, "new").user.is_some());
+    assert_eq!(e.live_stats().events, 0);
+}
+
+#[test]
+fn live_state_is_bounded() {
+    let limits = LiveLimits { per_user: 5, total: 20 };
+    let e = Engine::open(store(&[]), &ModelSource::Fit(ModelSpec::named("item-knn")), limits).unwrap();
+    for i in 0..200 {
+        let user = format!("burst{}", i % 13);
+        e.ingest(&[ev(&user, &format!("b{}", i % 6), EventKind::View, 1_700_001_000 + i)]).unwrap();
+    }
+    let s = e.live_stats();
+    assert!(s.events <= 20 && s.dropped >= 180, "{s:?}");
+    assert!(s.trending_entries <= 20, "{s:?}");
+}
+
+#[test]
+fn a_deleted_user_is_forgotten_everywhere() {
+    let t = 1_700_000_500;
+    let extra = [ev("gone", "s0", EventKind::Purchase, t), ev("gone", "b3", EventKind::Purchase, t + 1)];
+    let e = open(store(&extra), ModelSpec::named("item-knn"));
+    e.ingest(&[ev("gone", "b4", EventKind::Purchase, t + 2)]).unwrap();
+    let done = e.delete_user("gone").unwrap();
+    assert_eq!((done.events_deleted, done.model_version, done.refit_error), (3, 2, None));
+    let snap = e.snapshot();
+    assert_eq!(e.history(&snap, "gone"), daogou_engine::History::default());
+    assert!(e.buy_again(&snap, "gone", &Filter::default(), 5).is_empty());
+    assert!(e.store().user_events("gone").unwrap().is_empty());
+    // every other answer is that of a store that never had the user
+    let never = open(store(&[]), ModelSpec::named("item-knn"));
+    let nsnap = never.snapshot();
+    for u in ["su1", "ru2", "su7"] {
+        assert_eq!(for_you(&e, u, 5), for_you(&never, u, 5), "{u}");
+    }
+    let f = Filter::default();
+    assert_eq!(e.popular(&snap, &f, 12), never.popular(&nsnap, &f, 12));
+    assert_eq!(e.similar(&snap, "s1", &f, 5).unwrap(), never.similar(&nsnap, "s1", &f, 5).unwrap());
+    assert_eq!(e.bought_together(&snap, "s0", &f, 5).unwrap(), never.bought_together(&nsnap, "s0", &f, 5).unwrap());
+    let trending: Vec<_> = e.trending(&f, 168, 12).into_iter().map(|p| (p.item, p.score)).collect();
+    let never_trending: Vec<_> = never.trending(&f, 168, 12).into_iter().map(|p| (p.item, p.score)).collect();
+    assert_eq!(trending, never_trending);
+}
+
+#[test]
+fn a_model_file_is_served_with_the_signal_it_was_trained_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.daogou");
+    let signal = Signal::from_options(Some("view=0,purchase=1"), None, None).unwrap();
+    let trained = open(store(&[]), ModelSpec { signal, ..ModelSpec::named("item-knn") });
+    save(&trained.snapshot(), &path);
+
+    let e = Engine::open(store(&[]), &ModelSource::File(path.clone()), LiveLimits::default()).unwrap();
+    let snap = e.snapshot();
+    assert_eq!(snap.spec.signal, signal);
+    assert!(snap.data_matches && snap.warnings.is_empty(), "{:?}", snap.warnings);
+    // a view weighs 0 under the file's signal: it adds nothing to the history …
+    e.ingest(&[ev("su0", "b2", EventKind::View, 1_700_000_900)]).unwrap();
+    let h = e.history(&snap, "su0");
+    assert!(!h.has(snap.items.get("b2").unwrap()), "{h:?}");
+    // … while under the default signal it would
+    let d = open(store(&[]), ModelSpec::named("item-knn"));
+    d.ingest(&[ev("su0", "b2", EventKind::View, 1_700_000_900)]).unwrap();
+    let dsnap = d.snapshot();
+    assert!(d.history(&dsnap, "su0").has(dsnap.items.get("b2").unwrap()));
+    // new events in the store since training: the check says so
+    let mut grown = store(&[]);
+    grown.insert_events(&[ev("su0", "b5", EventKind::Purchase, 1_700_001_000)]).unwrap();
+    let stale = Engine::open(grown, &ModelSource::File(path), LiveLimits::default()).unwrap();
+    assert!(!stale.snapshot().data_matches);
+    assert!(stale.snapshot().warnings[0].contains("other data"), "{:?}", stale.snapshot().warnings);
+}
+
+#[test]
+fn a_model_file_of_another_shop_is_refused_and_the_old_model_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.daogou");
+    let mut other = SqliteStore::open_in_memory().unwrap();
+    other.insert_events(&[ev("x1", "q1", EventKind::Purchase, 1), ev("x2", "q1", EventKind::Purchase, 2)]).unwrap();
+    save(&open(other, ModelSpec::named("item-knn")).snapshot(), &path);
+    let e = open(store(&[]), ModelSpec::named("item-knn"));
+    let err = e.load_model_file(&path).err().expect("refused");
+    assert!(matches!(err, Error::ForeignModel { .. }), "{err}");
+    assert_eq!(e.snapshot().version, 1);
+    // without a store (a model file alone) it answers with bare item ids
+    let alone = Engine::open(SqliteStore::open_in_memory().unwrap(), &ModelSource::File(path), LiveLimits::default());
+    let alone = alone.unwrap();
+    assert_eq!(alone.catalogue().len(), 1);
+}
+
+#[test]
+fn deleted_items_leave_every_list_and_stay_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let shop = two_cluster_shop();
+    {
+        let mut s = SqliteStore::open(&db).unwrap();
+        s.import(&shop.items, &shop.events).unwrap();
+    }
+    let e = open(SqliteStore::open(&db).unwrap(), ModelSpec::named("item-knn"));
+    assert!(ids(&for_you(&e, "su0", 1)).contains(&"s3".to_owned()));
+    let (_, it) = e.delete_item("s3").unwrap();
+    assert!(it.deleted && !it.available);
+    let snap = e.snapshot();
+    let f = Filter { in_stock: false, allow_repeat: true, ..Filter::default() };
+    assert!(!ids(&e.for_you(&snap, &e.history(&snap, "su0"), &f, &Blend::default(), 12)).contains(&"s3".to_owned()));
+    assert!(!ids(&e.popular(&snap, &f, 12)).contains(&"s3".to_owned()));
+    assert!(!ids(&e.similar(&snap, "s2", &f, 12).unwrap()).contains(&"s3".to_owned()));
+    assert!(matches!(e.similar(&snap, "s3", &f, 3), Err(Error::DeletedItem(_))));
+    assert!(e.item("s3").is_none());
+    drop(e);
+    // after a restart too
+    let again = open(SqliteStore::open(&db).unwrap(), ModelSpec::named("item-knn"));
+    assert!(again.catalogue().by_id("s3").unwrap().deleted);
+    assert!(!ids(&for_you(&again, "su0", 12)).contains(&"s3".to_owned()));
+    // re-listing it brings it back
+    again.upsert_item(Item { title: "跑鞋 3".into(), ..Item::new("s3") }).unwrap();
+    assert!(again.item("s3").is_some());
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the engine: the store, snapshots, live state and lists together. One
+//! integration-test binary for the crate.
+
+mod engine;
+mod scoring;

@@ -1,0 +1,179 @@
+//! The recommendation endpoints: for you, sessions, similar, bought together, popular,
+//! trending, new arrivals, buy again. Each validates the request and asks the engine.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use daogou_engine::{ForYou, Pick};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::Limits;
+use crate::error::ApiError;
+use crate::http::{blocking, body, json_value, list_request, path_id, typed, ListQuery};
+use crate::state::AppState;
+
+type S = State<Arc<AppState>>;
+type ApiResult = Result<Response, ApiError>;
+type Q = Result<Query<ListQuery>, QueryRejection>;
+
+/// The routes of this module (scope read).
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/users/{id}/recommendations", get(for_you))
+        .route("/users/{id}/buy-again", get(buy_again))
+        .route("/sessions/recommendations", post(session))
+        .route("/items/{id}/similar", get(similar))
+        .route("/items/{id}/bought-together", get(bought_together))
+        .route("/popular", get(popular))
+        .route("/trending", get(trending))
+        .route("/new", get(new_arrivals))
+}
+
+/// The picks as JSON, counted for the coverage gauge.
+fn served(s: &AppState, picks: &[Pick]) -> Value {
+    s.metrics.note_served(picks.iter().map(|p| p.item.as_str()));
+    serde_json::to_value(picks).unwrap_or(Value::Null)
+}
+
+/// Histories up to this long are scored on the async worker …
+const INLINE_HISTORY: usize = 300;
+/// … when the model has at most this many items.
+const INLINE_ITEMS: usize = 200_000;
+
+async fn for_you(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
+    let user = path_id(p, "user")?;
+    let r = list_request(&s.config.limits, q)?;
+    let snap = s.snapshot();
+    let h = s.engine.history(&snap, &s.user_id(&user));
+    // a short history over a catalogue of this size scores in well under a millisecond: answer
+    // on the async worker (no hand-off to the blocking pool); long ones go off it
+    let inline = h.items.len() <= INLINE_HISTORY && snap.items.len() <= INLINE_ITEMS;
+    let s2 = s.clone();
+    let work = move || {
+        let picks = s2.engine.for_you(&snap, &h, &r.filter, &r.blend, r.n);
+        s2.metrics.note_served(picks.iter().map(|p| p.item.as_str()));
+        // serialised without an intermediate `Value`
+        serde_json::to_vec(&ForYou {
+            user: &user,
+            model: snap.model_name(),
+            model_version: snap.version,
+            known_user: h.user.is_some(),
+            realtime: h.fresh,
+            items: &picks,
+        })
+    };
+    let out = if inline { work() } else { blocking(work).await? };
+    let body = out.map_err(|e| ApiError::internal(format!("serialising the answer: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionIn {
+    items: Vec<String>,
+}
+
+async fn session(State(s): S, q: Q, b: Result<Bytes, BytesRejection>) -> ApiResult {
+    let r = list_request(&s.config.limits, q)?;
+    let sess: SessionIn = typed(json_value(&body(b)?)?, "session")?;
+    if sess.items.len() > Limits::MAX_IDS {
+        return Err(ApiError::bad_request(format!("session.items: at most {} items", Limits::MAX_IDS)));
+    }
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let (picks, unknown) = s2.engine.session(&snap, &sess.items, &r.filter, &r.blend, r.n);
+        json!({
+            "model": snap.model_name(),
+            "model_version": snap.version,
+            "unknown_items": unknown,
+            "items": served(&s2, &picks),
+        })
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn similar(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
+    let id = path_id(p, "id")?;
+    let r = list_request(&s.config.limits, q)?;
+    let s2 = s.clone();
+    blocking(move || {
+        let snap = s2.snapshot();
+        let picks = s2.engine.similar(&snap, &id, &r.filter, r.n)?;
+        Ok(Json(json!({
+            "item": id,
+            "model": snap.model_name(),
+            "model_version": snap.version,
+            "items": served(&s2, &picks),
+        }))
+        .into_response())
+    })
+    .await?
+}
+
+async fn bought_together(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
+    let id = path_id(p, "id")?;
+    let r = list_request(&s.config.limits, q)?;
+    let s2 = s.clone();
+    blocking(move || {
+        let snap = s2.snapshot();
+        let picks = s2.engine.bought_together(&snap, &id, &r.filter, r.n)?;
+        Ok(Json(json!({"item": id, "model_version": snap.version, "items": served(&s2, &picks)})).into_response())
+    })
+    .await?
+}
+
+async fn popular(State(s): S, q: Q) -> ApiResult {
+    let r = list_request(&s.config.limits, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let picks = s2.engine.popular(&snap, &r.filter, r.n);
+        json!({"model_version": snap.version, "items": served(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn buy_again(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
+    let user = path_id(p, "user")?;
+    let r = list_request(&s.config.limits, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let snap = s2.snapshot();
+        let picks = s2.engine.buy_again(&snap, &s2.user_id(&user), &r.filter, r.n);
+        json!({"user": user, "model_version": snap.version, "items": served(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn trending(State(s): S, q: Q) -> ApiResult {
+    let r = list_request(&s.config.limits, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let picks = s2.engine.trending(&r.filter, r.hours, r.n);
+        json!({"model_version": s2.snapshot().version, "hours": r.hours, "items": served(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}
+
+async fn new_arrivals(State(s): S, q: Q) -> ApiResult {
+    let r = list_request(&s.config.limits, q)?;
+    let s2 = s.clone();
+    let out = blocking(move || {
+        let picks = s2.engine.new_arrivals(&r.filter, r.n);
+        json!({"items": served(&s2, &picks)})
+    })
+    .await?;
+    Ok(Json(out).into_response())
+}

@@ -1,0 +1,112 @@
+//! The shopping assistant's guide ([`daogou_guide::Guide`]) of a running service: built from
+//! the engine's catalogue on first use, then kept in step with every catalogue change. The
+//! guide indexes the catalogue in the engine's own order, so a guide index is a catalogue index.
+
+use std::sync::{Arc, Mutex};
+
+use daogou_engine::{Engine, Snapshot};
+use daogou_guide::{Guide, GuideConfig};
+
+use crate::error::ApiError;
+
+/// The guide, and the snapshot version whose popularity it holds.
+pub(crate) struct Built {
+    pub guide: Guide,
+    popularity_of: Mutex<u64>,
+}
+
+/// The guide slot of a running service.
+#[derive(Default)]
+pub struct GuideSlot {
+    built: Mutex<Option<Arc<Built>>>,
+}
+
+pub(crate) fn guide_error(e: daogou_guide::Error) -> ApiError {
+    match e {
+        daogou_guide::Error::BadRequest(m) => ApiError::bad_request(m),
+        other => ApiError::internal(format!("assistant: {other}")),
+    }
+}
+
+impl GuideSlot {
+    /// Build the guide now if not built yet (at start, so the first question does not wait).
+    pub(crate) fn warm(&self, engine: &Engine) {
+        if let Err(e) = self.get(engine) {
+            eprintln!("assistant: cannot index the catalogue yet ({}); retrying on the first question", e.message);
+        }
+    }
+
+    /// The guide, built now from the catalogue when this is the first use, with the current
+    /// snapshot's popularity. Blocking.
+    pub(crate) fn get(&self, engine: &Engine) -> Result<Arc<Built>, ApiError> {
+        let b = {
+            let mut slot = self.built.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.as_ref() {
+                Some(b) => b.clone(),
+                None => {
+                    // holding the slot while building: a catalogue change meanwhile waits and is
+                    // applied after
+                    let cat = engine.catalogue();
+                    let guide = Guide::new(cat.items(), GuideConfig::default()).map_err(guide_error)?;
+                    for (i, it) in cat.items().iter().enumerate() {
+                        if it.deleted {
+                            guide.remove(i as u32).map_err(guide_error)?;
+                        }
+                    }
+                    drop(cat);
+                    let b = Arc::new(Built { guide, popularity_of: Mutex::new(0) });
+                    *slot = Some(b.clone());
+                    b
+                }
+            }
+        };
+        b.popularity(&engine.snapshot());
+        Ok(b)
+    }
+
+    /// Keep the guide in step with the catalogue after the engine changed items `changed`
+    /// (catalogue indices; a deletion is a change that marks the item deleted): those are read
+    /// again, and items the catalogue gained are appended. Reading the catalogue's current
+    /// records makes the order of concurrent calls irrelevant. Blocking. A guide that cannot take
+    /// the change is dropped and rebuilt on its next use.
+    pub(crate) fn changed(&self, engine: &Engine, changed: &[u32]) {
+        let mut slot = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(b) = slot.as_ref() else { return };
+        let cat = engine.catalogue();
+        let known = b.guide.len() as u32;
+        let again = changed.iter().copied().filter(|&i| i < known);
+        let res = again.chain(known..cat.len() as u32).try_for_each(|i| {
+            let item = cat.get(i);
+            b.guide.upsert(i, item)?;
+            if item.deleted {
+                b.guide.remove(i)?;
+            }
+            Ok::<(), daogou_guide::Error>(())
+        });
+        if let Err(e) = res {
+            eprintln!("assistant: rebuilding the search index after a failed update: {e}");
+            *slot = None;
+        }
+    }
+}
+
+impl Built {
+    /// Hand the guide `snap`'s popularity by catalogue index ("best-selling", and a small prior
+    /// in its ranking), once per snapshot version.
+    fn popularity(&self, snap: &Snapshot) {
+        let mut of = self.popularity_of.lock().unwrap_or_else(|e| e.into_inner());
+        if *of == snap.version {
+            return;
+        }
+        let mut pop = vec![0f32; self.guide.len()];
+        for (m, &x) in snap.popularity.iter().enumerate() {
+            if let Some(p) = pop.get_mut(snap.catalogue_item(m as u32) as usize) {
+                *p = x;
+            }
+        }
+        match self.guide.set_popularity(&pop) {
+            Ok(()) => *of = snap.version,
+            Err(e) => eprintln!("assistant: popularity not updated: {e}"),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The shared state of the service: the engine (model snapshot, catalogue, live state, store),
+//! the configuration, metrics, rate-limit buckets, the guide and the dashboard's bookkeeping.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use daogou_core::Params;
+use daogou_data::Signal;
+use daogou_engine::{Engine, ModelSource, Snapshot};
+use daogou_store::SqliteStore;
+use rustc_hash::FxHashMap;
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::guide::GuideSlot;
+use crate::metrics::Metrics;
+
+/// Boxed error for start-up.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Model versions remembered for the dashboard.
+const MAX_VERSIONS: usize = 100;
+
+/// `/stats/overview` as computed for (model version, events ingested) at a time.
+pub(crate) type CachedStats = ((u64, u64), Instant, Arc<Value>);
+
+/// The shared state of the service.
+pub struct AppState {
+    /// Configuration it was started with.
+    pub config: Config,
+    /// The answer pipeline and the state it answers from.
+    pub engine: Engine,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Last background retrain outcome.
+    pub last_retrain: Mutex<Option<Value>>,
+    /// Token buckets per API key: (tokens, last refill).
+    buckets: Mutex<FxHashMap<String, (f64, Instant)>>,
+    /// Search and the assistant (built on first use, kept in step with the catalogue).
+    pub(crate) guide: GuideSlot,
+    /// The snapshots served since start (dashboard), oldest first.
+    versions: Mutex<Vec<Value>>,
+    started: i64,
+    /// `/stats/overview` cache.
+    pub(crate) stats: Mutex<Option<CachedStats>>,
+    /// An evaluation (`POST /admin/evaluate`) is running.
+    pub(crate) evaluating: AtomicBool,
+    /// Why the last evaluation failed.
+    pub(crate) last_evaluation_error: Mutex<Option<String>>,
+}
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn version_entry(snap: &Snapshot, at: i64) -> Value {
+    let mut params: Vec<String> = snap.spec.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    params.sort();
+    json!({
+        "version": snap.version,
+        "model": snap.model_name(),
+        "params": params,
+        "users": snap.users.len(),
+        "items": snap.items.len(),
+        "interactions": snap.train.nnz(),
+        "data_matches": snap.data_matches,
+        "since": at,
+    })
+}
+
+impl AppState {
+    /// Build the state on `store`: load `config.model` when it names a file, otherwise fit it
+    /// (with `config.params`, `config.weights`) on the stored data. Blocking: call it from
+    /// `spawn_blocking` or before the runtime starts.
+    pub fn new(store: SqliteStore, config: Config) -> Result<Arc<AppState>, BoxError> {
+        let params = Params::parse(config.params.iter().map(String::as_str))?;
+        let signal = Signal::from_options(config.weights.as_deref(), None, None)?;
+        let source = ModelSource::new(&config.model, params, signal);
+        if let ModelSource::File(path) = &source {
+            if !config.params.is_empty() || config.weights.is_some() {
+                return Err(format!(
+                    "--set and --weights apply when fitting; {} was saved with its parameters and signal",
+                    path.display()
+                )
+                .into());
+            }
+        }
+        let engine = Engine::open(store, &source, config.live)?;
+        let snap = engine.snapshot();
+        for w in &snap.warnings {
+            eprintln!("warning: {w}");
+        }
+        let metrics = Metrics::default();
+        metrics.model_version.store(snap.version, Ordering::Relaxed);
+        let started = now();
+        Ok(Arc::new(AppState {
+            versions: Mutex::new(vec![version_entry(&snap, started)]),
+            config,
+            engine,
+            metrics,
+            last_retrain: Mutex::new(None),
+            buckets: Mutex::new(FxHashMap::default()),
+            guide: GuideSlot::default(),
+            started,
+            stats: Mutex::new(None),
+            evaluating: AtomicBool::new(false),
+            last_evaluation_error: Mutex::new(None),
+        }))
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.engine.snapshot()
+    }
+
+    /// The id a user is stored under: the raw id, or its pseudonym when `pseudonymize_key` is
+    /// configured.
+    pub fn user_id(&self, raw: &str) -> String {
+        match &self.config.pseudonymize_key {
+            Some(k) => crate::config::pseudonym(k, raw),
+            None => raw.to_owned(),
+        }
+    }
+
+    /// Take one request from `key`'s token bucket; false when it is empty (rate limited).
+    pub fn allow(&self, key: &str) -> bool {
+        let rate = self.config.rate_limit;
+        if rate <= 0.0 {
+            return true;
+        }
+        let now = Instant::now();
+        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let (tokens, last) = b.entry(key.to_owned()).or_insert((2.0 * rate, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(2.0 * rate);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Note a snapshot the engine swapped in (metrics, the dashboard's version list).
+    pub(crate) fn note_model(&self, snap: &Snapshot) {
+        self.metrics.model_version.store(snap.version, Ordering::Relaxed);
+        let mut v = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        if v.last().is_some_and(|e| e["version"] == snap.version) {
+            return;
+        }
+        v.push(version_entry(snap, now()));
+        if v.len() > MAX_VERSIONS {
+            v.remove(0);
+        }
+    }
+
+    /// The snapshots served since start, newest first.
+    pub(crate) fn versions(&self) -> Vec<Value> {
+        let mut v = self.versions.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        v.reverse();
+        v
+    }
+
+    /// When the service started (unix seconds).
+    pub fn started(&self) -> i64 {
+        self.started
+    }
+}
