@@ -203,6 +203,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
         "items": matrix.n_items(),
         "pairs": matrix.nnz(),
         "explicit": opts.explicit(&ds),
+        "signal": opts.signal.record(),
         "fit_seconds": fit_seconds,
     });
     if let Some(out) = &a.out {

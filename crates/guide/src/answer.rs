@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use daogou_core::category_matches;
+
 use crate::catalog::{Catalog, Rec};
 use crate::convo::{Conversations, Turn};
 use crate::index::{Concept, SearchIndex};
@@ -113,14 +115,14 @@ impl Filter {
             (0..ncat)
                 .map(|c| {
                     let path = &cat.cats[c].path;
-                    p.categories.iter().any(|want| path == want || path.starts_with(&format!("{want}/")))
+                    p.categories.iter().any(|want| category_matches(path, want))
                 })
                 .collect()
         });
         let cat_excl = (0..ncat)
             .map(|c| {
                 let path = &cat.cats[c].path;
-                p.exclude_categories.iter().any(|x| path == x || path.starts_with(&format!("{x}/")))
+                p.exclude_categories.iter().any(|x| category_matches(path, x))
             })
             .collect();
         let nb = cat.brands.len();

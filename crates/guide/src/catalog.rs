@@ -249,8 +249,8 @@ impl Catalog {
             materials,
             sizes,
             created_at: it.created_at.unwrap_or(i64::MIN),
-            available: it.available && it.stock.is_none_or(|s| s > 0),
-            deleted: false,
+            available: it.in_stock(),
+            deleted: it.deleted,
             text,
             own_pop,
         };

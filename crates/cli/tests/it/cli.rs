@@ -415,3 +415,48 @@ fn recommend_all_users_writes_every_users_top_n_like_recommend_user() {
     let bad = daogou(&["recommend", "--db", s(&db), "--all-users"]);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--out"));
 }
+
+/// `recommend` and `similar` take the service's filters as flags; `train` records the signal.
+#[test]
+fn recommend_filters_mirror_the_service_and_train_records_the_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    ok(&["demo", "--seed", "5", "--users", "150", "--items", "120", "--db", s(&db), "--show", "0"]);
+    let user = "u0003";
+    let base = ["recommend", "--db", s(&db), "--user", user, "-n", "10", "--json"];
+    let with = |extra: &[&str]| json(&[&base[..], extra].concat());
+    let plain = with(&[]);
+    let items = |v: &serde_json::Value| v["items"].as_array().unwrap().clone();
+    let category = items(&plain)[0]["category"].as_str().unwrap().split('/').next().unwrap().to_owned();
+    let narrowed = with(&["--category", &category]);
+    assert!(!items(&narrowed).is_empty());
+    assert!(items(&narrowed).iter().all(|p| p["category"].as_str().unwrap().starts_with(&category)), "{narrowed}");
+    let cheap = with(&["--max-price", "100"]);
+    assert!(items(&cheap).iter().all(|p| p["price"].as_f64().unwrap() <= 100.0), "{cheap}");
+    let first = items(&plain)[0]["item"].as_str().unwrap().to_owned();
+    let excluded = with(&["--exclude", &format!("{first},nothing")]);
+    assert!(items(&excluded).iter().all(|p| p["item"] != first.as_str()));
+    let again = with(&["--allow-repeat"]);
+    assert_ne!(items(&again), items(&plain), "owned items may come back");
+    let out = daogou(&[&base[..], &["--min-price", "10", "--max-price", "5"]].concat());
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--min-price"));
+
+    let file = dir.path().join("w.daogou");
+    let summary = json(&[
+        "train",
+        "--db",
+        s(&db),
+        "--model",
+        "item-knn",
+        "--weights",
+        "view=0,purchase=1",
+        "--out",
+        s(&file),
+        "--json",
+    ]);
+    let weights = summary["signal"]["weights"].as_str().unwrap();
+    assert!(weights.contains("view=0") && weights.contains("purchase=1"), "{summary}");
+    // a model file is saved with its signal: signal flags are refused when loading it
+    let out = daogou(&["recommend", "--db", s(&db), "--user", user, "--model", s(&file), "--weights", "view=1"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("apply when fitting"));
+}

@@ -116,3 +116,80 @@ fn kill_9_during_ingestion_loses_no_acknowledged_event() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Start `daogou serve ARGS…` on a free loopback port.
+fn start_with(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_daogou"))
+        .arg("serve")
+        .args(args)
+        .args(["--bind", "127.0.0.1:0"])
+        .env("RAYON_NUM_THREADS", "1")
+        .env_remove("DAOGOU_API_KEYS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start daogou serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr =
+        line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {line:?}")).to_owned();
+    (child, addr)
+}
+
+/// One answer pipeline: for 50 demo shoppers, `daogou recommend --model FILE --json` and the
+/// service's for-you on the same model file give the same items in the same order with the same
+/// scores and reasons — out-of-stock and deleted items left out by both.
+#[test]
+fn the_command_line_and_the_service_answer_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let model = dir.path().join("m.daogou");
+    let (db_s, model_s) = (db.to_str().unwrap(), model.to_str().unwrap());
+    crate::fixtures::ok(&["demo", "--db", db_s, "--show", "0"]);
+    crate::fixtures::ok(&["train", "--db", db_s, "--model", "als", "--out", model_s]);
+    let (mut child, addr) = start_with(&["--db", db_s, "--model", model_s]);
+    // an item taken out of the catalogue through the service is gone from both
+    let popular: serde_json::Value = serde_json::from_str(&http(&addr, "GET", "/popular?n=1", "").unwrap().1).unwrap();
+    let top = popular["items"][0]["item"].as_str().unwrap().to_owned();
+    assert_eq!(http(&addr, "DELETE", &format!("/items/{top}"), "").unwrap().0, 200);
+
+    let mut compared = 0;
+    for u in 0..50 {
+        let user = format!("u{u:04}");
+        let (status, body) = http(&addr, "GET", &format!("/users/{user}/recommendations?n=10"), "").unwrap();
+        assert_eq!(status, 200, "{body}");
+        let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let cli = crate::fixtures::json(&["recommend", "--db", db_s, "--model", model_s, "--user", &user, "--json"]);
+        assert_eq!(cli["items"], served["items"], "{user}");
+        assert_eq!(
+            (&cli["model"], &cli["model_version"], &cli["known_user"]),
+            (&served["model"], &served["model_version"], &served["known_user"])
+        );
+        let items = served["items"].as_array().unwrap();
+        assert!(items.iter().all(|p| p["item"] != top.as_str()), "{user}: the deleted item");
+        compared += items.len();
+    }
+    assert!(compared >= 400, "{compared} picks compared");
+    // out of stock: in the catalogue but never recommended by either
+    let store = SqliteStore::open(&db).unwrap();
+    let sold_out: Vec<String> =
+        store.items().unwrap().into_iter().filter(|it| !it.in_stock()).map(|it| it.id).collect();
+    assert!(sold_out.len() > 5, "the demo shop has items out of stock");
+    let all = crate::fixtures::ok(&[
+        "recommend",
+        "--db",
+        db_s,
+        "--model",
+        model_s,
+        "--all-users",
+        "--out",
+        dir.path().join("all.csv").to_str().unwrap(),
+    ]);
+    assert!(all.contains("written to"));
+    let csv = std::fs::read_to_string(dir.path().join("all.csv")).unwrap();
+    for id in sold_out.iter().chain([&top]) {
+        assert!(!csv.lines().any(|l| l.split(',').nth(2) == Some(id)), "--all-users recommends {id}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
