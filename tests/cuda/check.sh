@@ -4,11 +4,29 @@
 # NVIDIA's PyPI wheels (no GPU, driver or system CUDA install needed), into a venv under target/.
 #
 #   bash tests/cuda/check.sh          # about 8–10 min on 2 cores (nvcc compiles candle's kernels)
+#   FORCE=1 bash tests/cuda/check.sh  # even when nothing it checks changed
+#
+# It runs only when what it checks changed since the last passing check: the fingerprint of
+# crates/nn, Cargo.lock and this script is compared with the committed tests/cuda/passed.stamp
+# (written here after a pass; commit it with the change).
 #
 # CUDA 13.4: the newest release cudarc 0.19 (candle 0.11's CUDA bindings) knows. Compute
 # capability 9.0 stands in for the GPU that is not there (set CUDA_COMPUTE_CAP to change it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+# what the check depends on: the deep-learning crate, the dependency versions, this script
+fingerprint() {
+  { git ls-files crates/nn Cargo.lock tests/cuda/check.sh | sort | while read -r f; do
+      printf '%s\n' "$f"; sha256sum < "$f"; done; } | sha256sum | cut -d' ' -f1
+}
+STAMP=tests/cuda/passed.stamp
+now=$(fingerprint)
+if [ -z "${FORCE:-}" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$now" ]; then
+  echo "cuda build check skipped: crates/nn, Cargo.lock and this script are unchanged since it last passed ($STAMP; FORCE=1 runs it)"
+  exit 0
+fi
+echo "cuda build check: crates/nn, Cargo.lock or this script changed since the last pass; checking"
 
 VENV="${CUDA_VENV:-target/cuda-toolchain}"
 CUDA_VERSION=13.4.92
@@ -28,3 +46,5 @@ nvcc --version | tail -1
 # invalidate the CPU build of the tests
 cargo check -p daogou --features daogou-nn/cuda --locked --target-dir target/cuda-check
 echo "cuda build check passed (no GPU on this machine: $(command -v nvidia-smi >/dev/null && echo 'nvidia-smi present' || echo 'none'))"
+echo "$now" > "$STAMP"
+echo "wrote $STAMP: commit it so that CI skips this check until crates/nn, Cargo.lock or this script change"

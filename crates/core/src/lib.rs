@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod dataset;
+pub mod datasets;
 mod error;
 mod ids;
 pub mod kv;

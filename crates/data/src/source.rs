@@ -277,18 +277,9 @@ pub(crate) mod testutil {
         p
     }
 
-    /// The shared datasets folder, or `None` (after printing SKIPPED) when it is missing.
+    /// A shared dataset, or `None` (after printing SKIPPED) when it is missing.
     pub(crate) fn datasets(sub: &str) -> Option<PathBuf> {
-        let base = std::env::var_os("DAOGOU_DATASETS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"));
-        let p = base.join(sub);
-        if p.exists() {
-            Some(p)
-        } else {
-            println!("SKIPPED: dataset not found at {}", p.display());
-            None
-        }
+        daogou_core::datasets::shared(sub)
     }
 }
 

@@ -26,17 +26,10 @@ pub fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&s).unwrap_or_else(|e| panic!("stdout of {args:?} is not one JSON object ({e}):\n{s}"))
 }
 
-/// The shared datasets folder (`../shared/datasets` beside the repository, or $DAOGOU_DATASETS).
+/// The shared datasets folder (`../shared/datasets` beside the repository, or $DAOGOU_DATASETS);
+/// SKIPPED when missing, a failure with `CI=true`.
 pub fn datasets() -> Option<PathBuf> {
-    let dir = std::env::var_os("DAOGOU_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: datasets not found at {} (set DAOGOU_DATASETS)", dir.display());
-        None
-    }
+    daogou_core::datasets::shared("")
 }
 
 /// Path as &str.
