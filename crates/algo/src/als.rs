@@ -903,7 +903,8 @@ pub(crate) fn cholesky_solve(l: &[f64], b: &mut [f64], k: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{hit_rate, planted_clusters, Rng};
+    use crate::testutil::{hit_rate, planted_clusters};
+    use daogou_core::SeededRng;
 
     fn fit_with(m: &Interactions, p: Params) -> Als {
         Als::fit(&TrainData::new(m, false), &p).unwrap()
@@ -1039,14 +1040,14 @@ mod tests {
 
     #[test]
     fn dense_kernels() {
-        let mut rng = Rng(11);
+        let mut rng = SeededRng::new(11);
         for k in [1usize, 5, 16, 17, 40] {
-            let a: Vec<f32> = (0..k).map(|_| rng.uniform() as f32 - 0.5).collect();
-            let b: Vec<f32> = (0..k).map(|_| rng.uniform() as f32 - 0.5).collect();
+            let a: Vec<f32> = (0..k).map(|_| rng.f64() as f32 - 0.5).collect();
+            let b: Vec<f32> = (0..k).map(|_| rng.f64() as f32 - 0.5).collect();
             let exact: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
             assert!((f64::from(dot(&a, &b)) - exact).abs() < 1e-5);
             // SPD system: M = BᵀB + I
-            let bm: Vec<f32> = (0..2 * k * k).map(|_| rng.uniform() as f32 - 0.5).collect();
+            let bm: Vec<f32> = (0..2 * k * k).map(|_| rng.f64() as f32 - 0.5).collect();
             let g = gram(&bm, k);
             let mut a64 = g.clone();
             for i in 0..k {

@@ -156,20 +156,20 @@ impl Recommender for Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::Rng;
+    use daogou_core::SeededRng;
     use daogou_core::{Aggregate, Interaction, Interactions};
 
     #[test]
     fn recovers_planted_biases() {
         let (nu, ni) = (300usize, 200usize);
-        let mut rng = Rng(7);
-        let bu: Vec<f64> = (0..nu).map(|_| rng.uniform() * 1.6 - 0.8).collect();
-        let bi: Vec<f64> = (0..ni).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+        let mut rng = SeededRng::new(7);
+        let bu: Vec<f64> = (0..nu).map(|_| rng.f64() * 1.6 - 0.8).collect();
+        let bi: Vec<f64> = (0..ni).map(|_| rng.f64() * 2.0 - 1.0).collect();
         let mut data = Vec::new();
         for u in 0..nu {
             for i in 0..ni {
-                if rng.uniform() < 0.3 {
-                    let r = 3.0 + bu[u] + bi[i] + (rng.uniform() - 0.5) * 0.2;
+                if rng.f64() < 0.3 {
+                    let r = 3.0 + bu[u] + bi[i] + (rng.f64() - 0.5) * 0.2;
                     data.push(Interaction::new(u as u32, i as u32, r as f32));
                 }
             }

@@ -707,14 +707,16 @@ mod tests {
         let (m, _) = planted_clusters(300, 120, 4, 12, 17);
         let p = Params::new().with("factors", 8).with("learning_rate", 0.05).with("iterations", 400);
         let h = BprParams::from_params(&p).unwrap();
-        let es = EarlyStopping { patience: 3, share: 0.2, seed: 42 };
+        // patience 20 (the default): with 3 the first epochs' popularity plateau stops it on
+        // about half of the seeds (validation NDCG ≈ 0.05); with 20 every seed tried passed 0.24
+        let es = EarlyStopping { patience: 20, share: 0.2, seed: 42 };
         let curve = Bpr::validation_curve(&m, &h, &es).unwrap();
         let n = curve.scores.len();
-        assert!(n < 400 && n == curve.best + 3, "ran {n} epochs, best {}: {:?}", curve.best, curve.scores);
+        assert!(n < 400 && n == curve.best + 20, "ran {n} epochs, best {}: {:?}", curve.best, curve.scores);
         let top = curve.scores.iter().copied().fold(f64::MIN, f64::max);
         assert_eq!(curve.scores[curve.best - 1], top);
         assert!(top > 0.2, "validation NDCG@10 {top} (random ≈ 0.03)");
-        let early = fit_with(&m, p.clone().with("early_stopping", true).with("validation", 0.2).with("patience", 3));
+        let early = fit_with(&m, p.clone().with("early_stopping", true).with("validation", 0.2).with("patience", 20));
         assert_eq!(early.best_epoch, Some(curve.best));
         let plain = fit_with(&m, p.with("iterations", curve.best));
         assert_eq!(early.item_factors, plain.item_factors, "refitted on all the data with the best epoch count");
@@ -743,7 +745,7 @@ mod tests {
         let (m, held) = planted_clusters(150, 80, 3, 10, 2);
         let run = |threads: usize, seed: u64| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| fit_with(&m, Params::new().with("iterations", 30).with("factors", 8).with("seed", seed)))
+            pool.install(|| fit_with(&m, Params::new().with("iterations", 60).with("factors", 8).with("seed", seed)))
         };
         for threads in [1, 3] {
             let (a, b) = (run(threads, 7), run(threads, 7));
@@ -752,8 +754,9 @@ mod tests {
             assert_eq!(a.item_bias, b.item_bias, "{threads} threads");
             assert_ne!(a.item_factors, run(threads, 8).item_factors);
             // sharded training (merged item deltas) learns as well as sequential SGD
+            // 0.50–0.63 over eleven data seeds with one thread (random ≈ 0.12)
             let hr = hit_rate(&a, &m, &held, 10);
-            assert!(hr > 0.3, "{threads} threads: hit rate@10 {hr}");
+            assert!(hr > 0.4, "{threads} threads: hit rate@10 {hr}");
         }
     }
 

@@ -429,7 +429,7 @@ impl Recommender for KnnBaseline {
 mod tests {
     use super::*;
     use crate::svd::tests::{ml_fold, planted, rmse};
-    use crate::testutil::Rng;
+    use daogou_core::SeededRng;
     use daogou_core::{Aggregate, Interaction};
 
     /// Surprise's KNNBaseline (item based, pearson_baseline), written plainly over a dense
@@ -469,10 +469,8 @@ mod tests {
     }
 
     fn random_ratings(nu: usize, ni: usize, density: f64, seed: u64) -> Vec<Vec<Option<f32>>> {
-        let mut rng = Rng(seed);
-        (0..nu)
-            .map(|_| (0..ni).map(|_| (rng.uniform() < density).then(|| 1.0 + rng.below(5) as f32)).collect())
-            .collect()
+        let mut rng = SeededRng::new(seed);
+        (0..nu).map(|_| (0..ni).map(|_| (rng.f64() < density).then(|| 1.0 + rng.below(5) as f32)).collect()).collect()
     }
 
     fn to_matrix(r: &[Vec<Option<f32>>]) -> Interactions {

@@ -914,28 +914,29 @@ impl Recommender for Svd {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::testutil::{ml100k_dir, ml100k_fold, rmse_mae, Rng};
+    use crate::testutil::{ml100k_dir, ml100k_fold, rmse_mae};
+    use daogou_core::SeededRng;
     use daogou_core::{Aggregate, Interaction};
 
     /// Low-rank ratings: 3 + b_u + b_i + p_u·q_i (rank 3) + noise, rounded to 1..5.
     /// Returns (train, test triples).
     pub(crate) fn planted(nu: usize, ni: usize, density: f64, seed: u64) -> (Interactions, Vec<(u32, u32, f32)>) {
-        let mut rng = Rng(seed);
-        let mut g = || rng.uniform() * 2.0 - 1.0;
+        let mut rng = SeededRng::new(seed);
+        let mut g = || rng.f64() * 2.0 - 1.0;
         let bu: Vec<f64> = (0..nu).map(|_| 0.5 * g()).collect();
         let bi: Vec<f64> = (0..ni).map(|_| 0.7 * g()).collect();
         let pu: Vec<[f64; 3]> = (0..nu).map(|_| [g(), g(), g()]).collect();
         let qi: Vec<[f64; 3]> = (0..ni).map(|_| [g(), g(), g()]).collect();
-        let mut rng = Rng(seed ^ 0xABCD);
+        let mut rng = SeededRng::new(seed ^ 0xABCD);
         let (mut train, mut test) = (Vec::new(), Vec::new());
         for u in 0..nu {
             for i in 0..ni {
-                if rng.uniform() >= density {
+                if rng.f64() >= density {
                     continue;
                 }
                 let d: f64 = (0..3).map(|k| pu[u][k] * qi[i][k]).sum();
-                let r = (3.0 + bu[u] + bi[i] + 1.2 * d + (rng.uniform() - 0.5) * 0.4).round().clamp(1.0, 5.0) as f32;
-                if rng.uniform() < 0.15 {
+                let r = (3.0 + bu[u] + bi[i] + 1.2 * d + (rng.f64() - 0.5) * 0.4).round().clamp(1.0, 5.0) as f32;
+                if rng.f64() < 0.15 {
                     test.push((u as u32, i as u32, r));
                 } else {
                     train.push(Interaction::new(u as u32, i as u32, r));

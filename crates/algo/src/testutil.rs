@@ -1,31 +1,8 @@
-//! Test fixtures: a seeded generator, planted-cluster implicit data, the MovieLens-100k folds.
+//! Test fixtures: planted-cluster implicit data, the MovieLens-100k folds.
 
 use std::path::PathBuf;
 
-use daogou_core::{Aggregate, Interaction, Interactions};
-
-/// SplitMix64: a tiny seeded generator so tests do not depend on `rand`'s API.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in 0..n.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
+use daogou_core::{Aggregate, Interaction, Interactions, SeededRng};
 
 /// Implicit data with `c` clusters: user u is in cluster u % c, item i in cluster i % c; each
 /// user interacts with `per_user` items, 90 % from their own cluster. One in-cluster item per
@@ -37,14 +14,14 @@ pub fn planted_clusters(
     per_user: usize,
     seed: u64,
 ) -> (Interactions, Vec<(u32, u32)>) {
-    let mut rng = Rng(seed);
+    let mut rng = SeededRng::new(seed);
     let mut train = Vec::new();
     let mut held = Vec::new();
     for u in 0..n_users {
         let cu = u % c;
         let mut items: Vec<usize> = Vec::new();
         while items.len() < per_user {
-            let i = if rng.uniform() < 0.9 { rng.below(n_items / c) * c + cu } else { rng.below(n_items) };
+            let i = if rng.f64() < 0.9 { rng.below(n_items / c) * c + cu } else { rng.below(n_items) };
             if i < n_items && !items.contains(&i) {
                 items.push(i);
             }

@@ -430,15 +430,14 @@ impl Recommender for UserKnn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{hit_rate, ml100k_dir, ml100k_fold, planted_clusters, rmse_mae, Rng};
+    use crate::testutil::{hit_rate, ml100k_dir, ml100k_fold, planted_clusters, rmse_mae};
+    use daogou_core::SeededRng;
     use daogou_core::{Aggregate, Interaction};
 
     /// Dense random explicit matrix with holes; `None` = not rated.
     fn random_ratings(nu: usize, ni: usize, density: f64, seed: u64) -> Vec<Vec<Option<f32>>> {
-        let mut rng = Rng(seed);
-        (0..nu)
-            .map(|_| (0..ni).map(|_| (rng.uniform() < density).then(|| 1.0 + rng.below(5) as f32)).collect())
-            .collect()
+        let mut rng = SeededRng::new(seed);
+        (0..nu).map(|_| (0..ni).map(|_| (rng.f64() < density).then(|| 1.0 + rng.below(5) as f32)).collect()).collect()
     }
 
     fn to_matrix(r: &[Vec<Option<f32>>]) -> Interactions {

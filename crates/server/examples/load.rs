@@ -94,19 +94,6 @@ impl Conn {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[derive(Default)]
 struct Tally {
     reads: Vec<u32>,  // µs
@@ -139,15 +126,15 @@ fn main() {
                 r => r / o.threads as u64 + u64::from((t as u64) < r % o.threads as u64),
             };
             std::thread::spawn(move || {
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1).wrapping_mul(0x1234_5678_9ABC_DEF1));
+                let mut rng = daogou_core::SeededRng::derive(0x9E37_79B9_7F4A_7C15, 7, t as u64);
                 let mut conn = Conn::open(&addr);
                 let mut tally = Tally::default();
                 let mut n = 0u64;
                 while n < quota && Instant::now() < deadline {
                     n += 1;
-                    let user = if plain { format!("{}", 1 + rng.next() % users) } else { format!("u{:04}", rng.next() % users) };
-                    let item = if plain { format!("{}", 1 + rng.next() % items) } else { format!("p{:05}", rng.next() % items) };
-                    let write = rng.unit() < share;
+                    let user = if plain { format!("{}", 1 + rng.next_u64() % users) } else { format!("u{:04}", rng.next_u64() % users) };
+                    let item = if plain { format!("{}", 1 + rng.next_u64() % items) } else { format!("p{:05}", rng.next_u64() % items) };
+                    let write = rng.f64() < share;
                     let req = if write {
                         let body = format!(r#"{{"user":"{user}","item":"{item}","kind":"view"}}"#);
                         format!(

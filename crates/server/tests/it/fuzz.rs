@@ -9,21 +9,7 @@ use tower::ServiceExt;
 
 use crate::support::*;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[self.below(v.len())]
-    }
-}
+type Rng = daogou_core::SeededRng;
 
 const WORDS: &[&str] = &[
     "",
@@ -94,8 +80,8 @@ fn scalar(r: &mut Rng) -> Value {
     match r.below(10) {
         0 => Value::Null,
         1 => json!(r.below(2) == 0),
-        2 => json!(r.next() as i64),
-        3 => json!(f64::from_bits(r.next()).clamp(-1e300, 1e300)),
+        2 => json!(r.next_u64() as i64),
+        3 => json!(f64::from_bits(r.next_u64()).clamp(-1e300, 1e300)),
         4 => json!(r.pick(&["view", "click", "search", "add_to_cart", "purchase", "return", "rating", "wish"])),
         5 => json!("x".repeat(r.below(600))),
         6 => json!(-1),
@@ -113,7 +99,7 @@ fn value(r: &mut Rng, depth: usize) -> Value {
         1 | 2 => {
             let mut o = serde_json::Map::new();
             for _ in 0..r.below(7) {
-                o.insert(r.pick(FIELDS).to_owned(), value(r, depth + 1));
+                o.insert((*r.pick(FIELDS)).to_owned(), value(r, depth + 1));
             }
             Value::Object(o)
         }
@@ -124,7 +110,7 @@ fn value(r: &mut Rng, depth: usize) -> Value {
 fn body(r: &mut Rng) -> Vec<u8> {
     match r.below(8) {
         0 => Vec::new(),
-        1 => (0..r.below(64)).map(|_| r.next() as u8).collect(),
+        1 => (0..r.below(64)).map(|_| r.next_u64() as u8).collect(),
         2 => b"{\"user\": \"u\", \"item\": \"s1\", \"kind\": \"view\"".to_vec(),
         3 => {
             // a well-formed event with one field broken
@@ -139,7 +125,7 @@ fn body(r: &mut Rng) -> Vec<u8> {
 #[tokio::test]
 async fn no_input_makes_a_5xx() {
     let app = app(false);
-    let mut r = Rng(0x5EED_F00D_1234_5678);
+    let mut r = Rng::new(0x5EED_F00D_1234_5678);
     let templates = [
         ("GET", "/health"),
         ("GET", "/users/{}/recommendations"),
@@ -176,7 +162,7 @@ async fn no_input_makes_a_5xx() {
         let (method, t) = templates[r.below(templates.len())];
         let id = match r.below(4) {
             0 => "y".repeat(300),
-            _ => r.pick(WORDS).to_owned(),
+            _ => (*r.pick(WORDS)).to_owned(),
         };
         let mut uri = t.replace("{}", if id.is_empty() { "%20" } else { &id });
         if r.below(2) == 0 {
