@@ -36,6 +36,6 @@ pub use dataset::{Dataset, Interaction};
 pub use error::{Error, Result};
 pub use ids::IdMap;
 pub use params::Params;
-pub use rng::SeededRng;
+pub use rng::{SeededRng, SplitMix64};
 pub use sparse::{Aggregate, Csr, Interactions};
 pub use types::{category_matches, Event, EventKind, Item};

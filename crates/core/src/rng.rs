@@ -5,6 +5,23 @@
 //! reproducible. Models that draw from `rand` distributions use `rand`'s named
 //! `Xoshiro256PlusPlus`; everything else uses this.
 
+/// SplitMix64 (Steele, Lea & Flood 2014): the stream behind random splits, fixed forever so a
+/// split given by a seed is the same split in every version (it also seeds [`SeededRng`]).
+#[derive(Debug, Clone)]
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        splitmix(&mut self.0)
+    }
+
+    /// Uniform in `0..n` (`n > 0`), by 128-bit multiply (bias below 2⁻³² for any n < 2³²).
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
 /// xoshiro256++ (Blackman & Vigna), seeded through splitmix64.
 #[derive(Debug, Clone)]
 pub struct SeededRng {

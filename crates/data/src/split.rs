@@ -124,27 +124,9 @@ impl fmt::Display for Split {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast and fixed forever.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0), by 128-bit multiply (bias below 2⁻³² for any n < 2³²).
-    fn below(&mut self, n: usize) -> usize {
-        ((self.next() as u128 * n as u128) >> 64) as usize
-    }
-}
-
 /// A seeded random permutation of `0..n` (Fisher–Yates).
 fn permutation(n: usize, seed: u64) -> Vec<usize> {
-    let mut rng = SplitMix64(seed ^ 0x5DEE_CE66_D1CE_4E5B);
+    let mut rng = daogou_core::SplitMix64(seed ^ 0x5DEE_CE66_D1CE_4E5B);
     let mut p: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         let j = rng.below(i + 1);

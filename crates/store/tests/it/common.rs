@@ -15,14 +15,8 @@ pub fn item(id: &str, title: &str, category: &str) -> Item {
 /// `n` deterministic synthetic events over `users` users and `items` items, with
 /// non-decreasing timestamps (several events share a second, as in a real log).
 pub fn synthetic_events(n: usize, users: usize, items: usize) -> Vec<Event> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        // xorshift64*
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
+    let mut rng = daogou_core::SeededRng::new(0x9E37_79B9_7F4A_7C15);
+    let mut next = || rng.next_u64();
     let kinds = [EventKind::View, EventKind::Click, EventKind::AddToCart, EventKind::Purchase];
     (0..n)
         .map(|i| {
