@@ -634,10 +634,11 @@ impl AppState {
         Ok(snap)
     }
 
-    /// Delete a user from the store and the live state; blocking, under the fit lock. Returns
-    /// the number of stored events removed. The caller refits afterwards.
+    /// Delete a user from the store (recording the deletion in the store's deletion log, in
+    /// the same transaction) and the live state; blocking, under the fit lock. Returns the
+    /// number of stored events removed. The caller refits afterwards.
     pub fn delete_user_data(&self, user: &str) -> Result<u64, daogou_store::StoreError> {
-        let n = self.store().delete_user(user)?;
+        let n = self.store().delete_user(user, chrono::Utc::now().timestamp())?;
         let version = self.snapshot().version;
         self.deleted.lock().unwrap_or_else(|e| e.into_inner()).insert(user.to_owned(), version);
         self.live.lock().unwrap_or_else(|e| e.into_inner()).remove(user);
