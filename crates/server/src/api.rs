@@ -1,5 +1,5 @@
-//! The HTTP API: routes, extractors that turn every bad input into a JSON 4xx, the auth and
-//! metrics middleware, and the handlers.
+//! The HTTP API: routes, extractors that turn every bad input into a JSON 4xx, the metrics
+//! middleware, and the handlers (the checks before them: [`crate::guard`]).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -52,7 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::assistant::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .layer(middleware::from_fn_with_state(crate::guard::Guard::new(state.clone()), crate::guard::check))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
@@ -75,64 +75,6 @@ pub fn scope_for(method: &Method, path: &str) -> Option<Scope> {
     } else {
         Scope::Read
     })
-}
-
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-async fn auth(State(s): S, req: Request, next: Next) -> Response {
-    let Some(need) = scope_for(req.method(), req.uri().path()) else { return next.run(req).await };
-    if s.config.api_keys.is_empty() {
-        return next.run(req).await;
-    }
-    let h = req.headers();
-    // an Authorization header, when present, must carry the key (a bad one is never
-    // overridden by X-API-Key)
-    let presented = match h.get(header::AUTHORIZATION) {
-        Some(a) => a.to_str().ok().and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))),
-        None => h.get("x-api-key").and_then(|v| v.to_str().ok()),
-    }
-    .map(str::trim);
-    let key = presented.and_then(|p| {
-        // compare against every key, so the time taken does not say which prefix matched
-        let mut found = None;
-        for k in &s.config.api_keys {
-            if ct_eq(k.key.as_bytes(), p.as_bytes()) {
-                found = Some(k);
-            }
-        }
-        found
-    });
-    match key {
-        None => {
-            let mut r = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid API key is required (Authorization: Bearer KEY or X-API-Key: KEY)",
-            )
-            .into_response();
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            r
-        }
-        Some(k) if !k.scopes.has(need) => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("this API key lacks the `{}` scope", need.as_str()),
-        )
-        .into_response(),
-        Some(k) if !s.allow(&k.key) => {
-            let mut r = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("more than {} requests per second for this API key", s.config.rate_limit),
-            )
-            .into_response();
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            r
-        }
-        Some(_) => next.run(req).await,
-    }
 }
 
 async fn track(State(s): S, req: Request, next: Next) -> Response {

@@ -5,6 +5,7 @@ mod api;
 mod assistant;
 mod buy_again;
 mod fuzz;
+mod guard;
 mod privacy;
 mod scoring;
 mod support;
