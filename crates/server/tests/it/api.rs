@@ -479,3 +479,26 @@ async fn scheduled_retrain_folds_new_events_in() {
     assert!(v["model_version"].as_u64().unwrap() >= 2);
     assert_eq!(get(&app, "/health").await["last_retrain"]["status"], "ok");
 }
+
+/// Found by schemathesis: `?wait=true` on a fit longer than the request timeout answered
+/// 503, and every retrain request queued another fit behind the running one.
+#[tokio::test]
+async fn a_long_retrain_answers_202_before_the_timeout_and_another_is_refused_meanwhile() {
+    let mut c = config(false);
+    c.timeout = std::time::Duration::from_millis(400);
+    let (app, state) = app_on(store(&[]), c);
+    // about 2 s here (debug test build, algo optimised): well past the timeout
+    let slow = r#"{"model":"als","params":{"factors":"192","iterations":"100","solver":"cholesky"}}"#;
+    let (st, v) = call(&app, "POST", "/admin/retrain?wait=true", None, Some(slow)).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::ACCEPTED, Some("running")), "{v}");
+    let (st, v) = call(&app, "POST", "/admin/retrain", None, None).await;
+    assert_eq!((st, v["code"].as_str()), (StatusCode::CONFLICT, Some("busy")), "{v}");
+    // the fit goes on and swaps in
+    for _ in 0..600 {
+        if state.snapshot().version >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(state.snapshot().model_name(), "als");
+}

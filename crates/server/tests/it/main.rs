@@ -6,6 +6,7 @@ mod assistant;
 mod buy_again;
 mod fuzz;
 mod guard;
+mod openapi;
 mod privacy;
 mod scoring;
 mod support;
