@@ -7,6 +7,7 @@ mod args;
 mod demo;
 mod evaluate;
 mod progress;
+mod pseudonyms;
 mod recommend;
 mod serve;
 mod store_cmds;
@@ -83,6 +84,8 @@ enum Command {
     ///
     /// Example: daogou serve --db shop.db --bind 127.0.0.1:8080 --api-keys "k-reader-1:read,k-admin-1:read+write+admin"
     Serve(serve::ServeArgs),
+    /// Pseudonymous user ids: migrate a store from the old scheme to HMAC-SHA256.
+    Pseudonyms(pseudonyms::PseudonymsArgs),
 }
 
 /// `daogou stats | head` closes stdout early; `println!` then panics with "failed printing to
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Command::Similar(a) => recommend::similar(a),
         Command::Demo(a) => demo::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Pseudonyms(a) => pseudonyms::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

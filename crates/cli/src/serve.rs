@@ -25,14 +25,27 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SPEC")]
     weights: Option<String>,
     /// Configuration file: `key = value` lines (db, bind, model, set, weights, api_keys,
-    /// body_limit, max_batch, max_n, timeout_secs, workers, rate_limit, pseudonymize_key,
+    /// body_limit, max_batch, max_n, timeout_secs, workers, rate_limit, client_rate_limit,
+    /// trusted_proxies, allowed_hosts, allowed_origins, insecure_open, pseudonymize_key,
     /// retrain_secs). Flags and DAOGOU_* variables win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// API keys with scopes, `key1:read,key2:read+write+admin` (also DAOGOU_API_KEYS).
-    /// Without keys the service is open: bind it to loopback only.
+    /// Without keys the service is open, and serves only on a loopback address unless
+    /// --insecure-open is given.
     #[arg(long, value_name = "SPEC")]
     api_keys: Option<String>,
+    /// Serve without API keys on an address other machines can reach (refused without this).
+    #[arg(long)]
+    insecure_open: bool,
+    /// Host names accepted in the Host header besides the bound address and loopback names,
+    /// comma-separated (`shop.example,api.shop.example:8443`; `*` for any).
+    #[arg(long, value_name = "HOSTS")]
+    allowed_hosts: Option<String>,
+    /// Origins whose web pages may write and call admin endpoints besides the service's own,
+    /// comma-separated (`https://admin.shop.example`).
+    #[arg(long, value_name = "ORIGINS")]
+    allowed_origins: Option<String>,
     /// Largest request body in bytes (default 1 MiB).
     #[arg(long, value_name = "BYTES")]
     body_limit: Option<usize>,
@@ -60,6 +73,9 @@ fn config(a: &ServeArgs) -> Result<Config> {
     set("api_keys", a.api_keys.clone())?;
     set("body_limit", a.body_limit.map(|x| x.to_string()))?;
     set("workers", a.workers.map(|x| x.to_string()))?;
+    set("allowed_hosts", a.allowed_hosts.clone())?;
+    set("allowed_origins", a.allowed_origins.clone())?;
+    set("insecure_open", a.insecure_open.then(|| "true".to_owned()))?;
     for s in &a.set {
         c.set("set", s).map_err(|e| anyhow!("--set: {e}"))?;
     }
@@ -77,9 +93,16 @@ pub fn run(a: ServeArgs) -> Result<()> {
         let listener =
             tokio::net::TcpListener::bind(&c.bind).await.with_context(|| format!("cannot listen on {}", c.bind))?;
         let addr = listener.local_addr()?;
+        c.check_exposure(addr).map_err(|e| anyhow!(e))?;
+        if c.api_keys.is_empty() && !addr.ip().is_loopback() {
+            eprintln!("warning: --insecure-open: serving without API keys on {addr}, reachable from other machines");
+        }
         let db = c.db.clone();
         eprintln!("opening {} and preparing model {} …", db.display(), c.model);
-        let store = SqliteStore::open(&db).with_context(|| format!("cannot open database {}", db.display()))?;
+        let mut store = SqliteStore::open(&db).with_context(|| format!("cannot open database {}", db.display()))?;
+        if c.pseudonymize_key.is_some() {
+            daogou_server::pseudonym::check_store(&mut store).map_err(|e| anyhow!("{}: {e}", db.display()))?;
+        }
         let state = tokio::task::spawn_blocking(move || AppState::new(store, c))
             .await?
             .map_err(|e| anyhow!("cannot prepare the model: {e}"))?;
@@ -98,7 +121,8 @@ pub fn run(a: ServeArgs) -> Result<()> {
         use std::io::Write;
         std::io::stdout().flush()?;
         daogou_server::start_background(state.clone());
-        axum::serve(listener, daogou_server::router(state)).with_graceful_shutdown(shutdown()).await?;
+        let app = daogou_server::router(state).into_make_service_with_connect_info::<daogou_server::Peer>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         eprintln!("stopped");
         Ok(())
     })

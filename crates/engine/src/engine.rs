@@ -350,7 +350,7 @@ impl Engine {
         let (ds, seq) = self.read_store()?;
         let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
         let version = self.snapshot().version + 1;
-        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut cat = self.catalogue().clone();
         let snap = Arc::new(Snapshot::fit(&ds, &mut cat, &spec, version, seq)?);
         self.commit(snap, cat)
     }
@@ -374,7 +374,7 @@ impl Engine {
         let _one = lock(&self.refits);
         let (ds, seq) = self.read_store()?;
         let version = self.snapshot().version + 1;
-        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut cat = self.catalogue().clone();
         let snap = Arc::new(Snapshot::load(path, &ds, &mut cat, version, seq)?);
         self.commit(snap, cat)
     }
@@ -384,7 +384,8 @@ impl Engine {
     pub fn delete_user(&self, user: &str) -> Result<UserDeletion> {
         let _one = lock(&self.refits);
         let known = self.snapshot().users.get(user).is_some();
-        let events_deleted = self.store().delete_user(user)?;
+        // the store records the deletion in its log in the same transaction
+        let events_deleted = self.store().delete_user(user, chrono::Utc::now().timestamp())?;
         lock(&self.deleted).insert(user.to_owned(), self.snapshot().version);
         lock(&self.live).remove_user(user);
         lock(&self.trending).remove_user(user);

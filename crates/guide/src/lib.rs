@@ -155,14 +155,11 @@ impl Guide {
         self.cat.read().map_err(|_| Error::Poisoned)
     }
 
-    /// Replace item `index`, or append it when `index` is the number of items (dense indices
-    /// grow one at a time; a larger index is refused).
+    /// Replace item `index`, or add it beyond the end; indices skipped on the way are empty
+    /// slots (items the caller does not index, such as bare ids seen only in events), never
+    /// found or recommended until upserted.
     pub fn upsert(&self, index: u32, item: &Item) -> Result<(), Error> {
         let mut cat = self.cat.write().map_err(|_| Error::Poisoned)?;
-        let len = cat.len();
-        if index as usize > len {
-            return Err(Error::NoSuchItem { index, len });
-        }
         cat.push_or_set(index as usize, item);
         cat.refresh_vocab();
         self.index.upsert(index, item)

@@ -138,11 +138,11 @@ fn main() {
                     let req = if write {
                         let body = format!(r#"{{"user":"{user}","item":"{item}","kind":"view"}}"#);
                         format!(
-                            "POST /events HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            "POST /events HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                             body.len()
                         )
                     } else {
-                        format!("GET /users/{user}/recommendations?n=10 HTTP/1.1\r\nHost: x\r\n{auth}\r\n")
+                        format!("GET /users/{user}/recommendations?n=10 HTTP/1.1\r\nHost: {addr}\r\n{auth}\r\n")
                     };
                     let t0 = Instant::now();
                     match conn.call(req.as_bytes()) {

@@ -2,6 +2,7 @@
 //! and on a schedule), loading a model file (`POST /admin/model`), and the background jobs.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -92,21 +93,42 @@ async fn retrain(
     } else {
         None
     };
-    let job = run_retrain(s.clone(), spec);
+    // one refit requested at a time: while one runs another request is answered 409 instead
+    // of queueing fits without bound
+    if s.refitting.swap(true, Ordering::SeqCst) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "busy",
+            "a refit is already running; see /health last_retrain",
+        ));
+    }
+    let s2 = s.clone();
+    let job = tokio::spawn(async move {
+        let out = run_retrain(s2.clone(), spec).await;
+        s2.refitting.store(false, Ordering::SeqCst);
+        out
+    });
     if q.wait.unwrap_or(false) {
-        let (ok, outcome) = job.await;
-        if ok {
-            Ok(Json(outcome).into_response())
-        } else {
-            let msg = outcome["error"].as_str().unwrap_or("fitting failed").to_owned();
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "fit_failed",
-                format!("{msg}; still serving model version {}", s.snapshot().version),
-            ))
+        // answer before the request timeout: a longer fit goes on and swaps in when done
+        match tokio::time::timeout(s.config.timeout.mul_f64(0.9), job).await {
+            Ok(Ok((true, outcome))) => Ok(Json(outcome).into_response()),
+            Ok(Ok((false, outcome))) => {
+                let msg = outcome["error"].as_str().unwrap_or("fitting failed").to_owned();
+                Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "fit_failed",
+                    format!("{msg}; still serving model version {}", s.snapshot().version),
+                ))
+            }
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({"status": "running", "model_version": s.snapshot().version,
+                    "message": "still fitting at the request timeout; the new model swaps in when done (see /health last_retrain)"})),
+            )
+                .into_response()),
         }
     } else {
-        tokio::spawn(job);
         Ok((StatusCode::ACCEPTED, Json(json!({"status": "started", "model_version": s.snapshot().version})))
             .into_response())
     }

@@ -1,6 +1,7 @@
 //! Server configuration: defaults, then a TOML-subset file (`key = value` lines), then
 //! environment variables and command-line flags (applied by the caller through [`Config::set`]).
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -84,24 +85,11 @@ pub fn parse_api_keys(spec: &str) -> Result<Vec<ApiKey>, String> {
     Ok(out)
 }
 
-/// The pseudonym of a user id under `secret`: `p_` + 128 bits of two keyed SipHash-2-4 digests,
-/// stable for a given secret and not reversible without it.
-#[allow(deprecated)] // std's SipHasher is the only keyed hash in std; its output is stable
-pub fn pseudonym(secret: &str, user: &str) -> String {
-    use std::hash::{Hash, Hasher, SipHasher};
-    let derive = |k0: u64, k1: u64| {
-        let mut h = SipHasher::new_with_keys(k0, k1);
-        secret.as_bytes().hash(&mut h);
-        h.finish()
-    };
-    let (a, b) =
-        (derive(0x6461_6f67_6f75_0001, 0x7073_6575_646f_0001), derive(0x6461_6f67_6f75_0002, 0x7073_6575_646f_0002));
-    let digest = |k0: u64, k1: u64| {
-        let mut h = SipHasher::new_with_keys(k0, k1);
-        user.as_bytes().hash(&mut h);
-        h.finish()
-    };
-    format!("p_{:016x}{:016x}", digest(a, b), digest(b ^ 0x5555_5555_5555_5555, a ^ 0xaaaa_aaaa_aaaa_aaaa))
+pub use crate::pseudonym::pseudonym;
+
+/// Parse a comma-separated list (whitespace trimmed, empty entries dropped).
+fn list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
 }
 
 /// The limits on what a request may ask for: one definition, read by the request validators
@@ -166,8 +154,23 @@ pub struct Config {
     pub workers: usize,
     /// Requests per second allowed per API key (bursts of twice that); 0 = unlimited.
     pub rate_limit: f64,
-    /// Secret for pseudonymous user ids: when set, user ids are stored and looked up as a keyed
-    /// hash (`p_` + 32 hex digits), so the store never holds the shop's raw customer ids.
+    /// Requests per second allowed per client address for requests without a valid API key
+    /// (every request of an open service; unauthenticated and failed-auth requests with
+    /// keys), bursts of twice that; 0 = unlimited. IPv6 clients count per /64.
+    pub client_rate_limit: f64,
+    /// Proxies whose `X-Forwarded-For` names the client for the per-address limit.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Host names (`name` or `name:port`) accepted in the `Host` header besides the bound
+    /// address and loopback names; `*` accepts any (when a proxy in front checks it).
+    pub allowed_hosts: Vec<String>,
+    /// Origins (`https://admin.shop.example`) allowed to send writes and admin calls from a
+    /// browser besides the service's own origin.
+    pub allowed_origins: Vec<String>,
+    /// Serve without API keys on an address that is not loopback (refused otherwise).
+    pub insecure_open: bool,
+    /// Secret for pseudonymous user ids: when set, user ids are stored and looked up as
+    /// HMAC-SHA256 pseudonyms (`h_` + 32 hex digits, [`crate::pseudonym`]), so the store never
+    /// holds the shop's raw customer ids.
     pub pseudonymize_key: Option<String>,
     /// Refit on the stored data every this many seconds (0 = only on request).
     pub retrain_secs: u64,
@@ -187,6 +190,11 @@ impl Default for Config {
             timeout: Duration::from_secs(60),
             workers: 2,
             rate_limit: 0.0,
+            client_rate_limit: 0.0,
+            trusted_proxies: Vec::new(),
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            insecure_open: false,
             pseudonymize_key: None,
             retrain_secs: 0,
         }
@@ -196,9 +204,18 @@ impl Default for Config {
 impl Config {
     /// Set one key (`db`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
-    /// `pseudonymize_key`, `retrain_secs`, `live_events_per_user`, `live_events_total`).
+    /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
+    /// `insecure_open`, `pseudonymize_key`, `retrain_secs`, `live_events_per_user`,
+    /// `live_events_total`).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
+        let rate = |v: &str| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|r| r.is_finite() && *r >= 0.0)
+                .ok_or_else(|| format!("{key}: `{v}` is not a number ≥ 0"))
+        };
         match key {
             "db" => self.db = PathBuf::from(value),
             "bind" => self.bind = value.to_owned(),
@@ -216,13 +233,36 @@ impl Config {
             "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
             "workers" => self.workers = num(value)?.max(1),
             "retrain_secs" => self.retrain_secs = num(value)? as u64,
-            "rate_limit" => {
-                self.rate_limit = value
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|r| r.is_finite() && *r >= 0.0)
-                    .ok_or_else(|| format!("rate_limit: `{value}` is not a number ≥ 0"))?
+            "rate_limit" => self.rate_limit = rate(value)?,
+            "client_rate_limit" => self.client_rate_limit = rate(value)?,
+            "trusted_proxies" => {
+                self.trusted_proxies = list(value)
+                    .iter()
+                    .map(|p| p.parse::<IpAddr>().map_err(|_| format!("trusted_proxies: `{p}` is not an IP address")))
+                    .collect::<Result<_, _>>()?
+            }
+            "allowed_hosts" => {
+                self.allowed_hosts = list(value).into_iter().map(|h| h.to_ascii_lowercase()).collect();
+                if let Some(bad) = self.allowed_hosts.iter().find(|h| h.contains('/')) {
+                    return Err(format!("allowed_hosts: `{bad}` is a URL; give the host name (`shop.example`)"));
+                }
+            }
+            "allowed_origins" => {
+                self.allowed_origins = list(value)
+                    .iter()
+                    .map(|o| {
+                        crate::origin::normalize_origin(o).ok_or_else(|| {
+                            format!("allowed_origins: `{o}` is not an origin like https://admin.shop.example")
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "insecure_open" => {
+                self.insecure_open = match value.trim() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" | "" => false,
+                    other => return Err(format!("insecure_open: `{other}` is not true or false")),
+                }
             }
             "pseudonymize_key" => {
                 if value.len() < 16 {
@@ -253,7 +293,10 @@ impl Config {
     }
 
     /// Apply `DAOGOU_*` environment variables (`DAOGOU_API_KEYS`, `DAOGOU_DB`, `DAOGOU_BIND`,
-    /// `DAOGOU_MODEL`, `DAOGOU_BODY_LIMIT`, `DAOGOU_WORKERS`).
+    /// `DAOGOU_MODEL`, `DAOGOU_BODY_LIMIT`, `DAOGOU_WORKERS`, `DAOGOU_RATE_LIMIT`,
+    /// `DAOGOU_CLIENT_RATE_LIMIT`, `DAOGOU_TRUSTED_PROXIES`, `DAOGOU_ALLOWED_HOSTS`,
+    /// `DAOGOU_ALLOWED_ORIGINS`, `DAOGOU_INSECURE_OPEN`, `DAOGOU_RETRAIN_SECS`,
+    /// `DAOGOU_PSEUDONYMIZE_KEY`).
     pub fn apply_env(&mut self) -> Result<(), String> {
         for (var, key) in [
             ("DAOGOU_API_KEYS", "api_keys"),
@@ -263,6 +306,11 @@ impl Config {
             ("DAOGOU_BODY_LIMIT", "body_limit"),
             ("DAOGOU_WORKERS", "workers"),
             ("DAOGOU_RATE_LIMIT", "rate_limit"),
+            ("DAOGOU_CLIENT_RATE_LIMIT", "client_rate_limit"),
+            ("DAOGOU_TRUSTED_PROXIES", "trusted_proxies"),
+            ("DAOGOU_ALLOWED_HOSTS", "allowed_hosts"),
+            ("DAOGOU_ALLOWED_ORIGINS", "allowed_origins"),
+            ("DAOGOU_INSECURE_OPEN", "insecure_open"),
             ("DAOGOU_RETRAIN_SECS", "retrain_secs"),
             ("DAOGOU_PSEUDONYMIZE_KEY", "pseudonymize_key"),
         ] {
@@ -271,6 +319,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// Refuse to serve on `bound` when that lets other machines in without a key: an address
+    /// that is not loopback, no API keys, and no `insecure_open`.
+    pub fn check_exposure(&self, bound: SocketAddr) -> Result<(), String> {
+        if bound.ip().is_loopback() || !self.api_keys.is_empty() || self.insecure_open {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve without API keys on {bound}, which other machines can reach: anyone there could \
+             read every user's history, post events, retrain and delete users. Configure API keys \
+             (--api-keys or api_keys), bind a loopback address (--bind 127.0.0.1:8080), or pass \
+             --insecure-open (insecure_open = true) if this network is trusted"
+        ))
     }
 }
 
@@ -292,10 +356,37 @@ mod tests {
         assert!(c.apply_str("colour = red").unwrap_err().contains("colour"));
         assert!(parse_api_keys("short:read").is_err());
         assert!(parse_api_keys("longenough:root").unwrap_err().contains("root"));
-        let p = pseudonym("a secret of 16+ chars", "17850");
-        assert_eq!(p.len(), 34);
-        assert_eq!(p, pseudonym("a secret of 16+ chars", "17850"));
-        assert_ne!(p, pseudonym("another secret, long", "17850"));
-        assert_ne!(p, pseudonym("a secret of 16+ chars", "17851"));
+    }
+
+    #[test]
+    fn defences_settings() {
+        let mut c = Config::default();
+        c.apply_str("client_rate_limit = 5\ntrusted_proxies = 10.0.0.1, ::1\nallowed_hosts = Shop.Example, api.shop.example:8443\nallowed_origins = \"https://Admin.Shop.Example:443/\"\ninsecure_open = true\n").unwrap();
+        assert_eq!(c.client_rate_limit, 5.0);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.allowed_hosts, ["shop.example", "api.shop.example:8443"]);
+        assert_eq!(c.allowed_origins, ["https://admin.shop.example"]);
+        assert!(c.insecure_open);
+        assert!(c.set("trusted_proxies", "proxy.local").unwrap_err().contains("proxy.local"));
+        assert!(c.set("allowed_origins", "shop.example").unwrap_err().contains("shop.example"));
+        assert!(c.set("allowed_hosts", "https://shop.example").is_err());
+        assert!(c.set("insecure_open", "maybe").is_err());
+    }
+
+    #[test]
+    fn an_open_service_is_refused_beyond_loopback() {
+        let mut c = Config::default();
+        for ok in ["127.0.0.1:8080", "[::1]:8080", "127.0.0.2:1"] {
+            assert!(c.check_exposure(ok.parse().unwrap()).is_ok(), "{ok}");
+        }
+        for bad in ["0.0.0.0:8080", "[::]:8080", "192.168.1.5:80"] {
+            let e = c.check_exposure(bad.parse().unwrap()).unwrap_err();
+            assert!(e.contains("--insecure-open") && e.contains("--api-keys"), "{e}");
+        }
+        c.insecure_open = true;
+        assert!(c.check_exposure("0.0.0.0:8080".parse().unwrap()).is_ok());
+        c.insecure_open = false;
+        c.api_keys = parse_api_keys("a-long-key:read").unwrap();
+        assert!(c.check_exposure("0.0.0.0:8080".parse().unwrap()).is_ok());
     }
 }

@@ -61,19 +61,31 @@ fn compute_overview(s: &AppState) -> Result<Value, ApiError> {
     let mut per_item = vec![0u64; ds.n_items()];
     let mut users_per_item: Vec<rustc_hash::FxHashSet<u32>> = vec![Default::default(); ds.n_items()];
     for x in &ds.interactions {
-        *daily.entry(x.timestamp.div_euclid(DAY) * DAY).or_default().entry(x.kind.as_str()).or_default() += 1;
+        *daily
+            .entry(x.timestamp.div_euclid(DAY).saturating_mul(DAY))
+            .or_default()
+            .entry(x.kind.as_str())
+            .or_default() += 1;
         per_item[x.item as usize] += 1;
         users_per_item[x.item as usize].insert(x.user);
     }
-    // fill empty days so the chart's time axis is even
-    let days: Vec<Value> = match (daily.keys().next().copied(), daily.keys().last().copied()) {
-        (Some(lo), Some(hi)) => (0..=((hi - lo) / DAY))
+    // fill empty days so the chart's time axis is even, over at most MAX_FILLED_DAYS: an event
+    // stamped far in the past or future must not make the answer (or its memory) huge
+    const MAX_FILLED_DAYS: i64 = 3_660;
+    let span = match (daily.keys().next(), daily.keys().last()) {
+        (Some(lo), Some(hi)) => {
+            hi.checked_sub(*lo).map(|d| d / DAY).filter(|&d| d <= MAX_FILLED_DAYS).map(|d| (*lo, d))
+        }
+        _ => None,
+    };
+    let days: Vec<Value> = match span {
+        Some((lo, span)) => (0..=span)
             .map(|d| {
                 let t = lo + d * DAY;
                 json!({"day": t, "counts": daily.get(&t).cloned().unwrap_or_default()})
             })
             .collect(),
-        _ => Vec::new(),
+        None => daily.iter().map(|(t, c)| json!({"day": t, "counts": c})).collect(),
     };
     // popularity long tail: distinct users per item, most popular first
     let mut pop: Vec<u64> = users_per_item.iter().map(|u| u.len() as u64).collect();
@@ -180,13 +192,16 @@ async fn evaluate(State(s): S, q: Result<Query<EvaluateQuery>, QueryRejection>) 
         s2.evaluating.store(false, Ordering::SeqCst);
         res
     };
+    let job = tokio::spawn(job);
     if q.wait.unwrap_or(false) {
-        match job.await {
-            Ok(board) => Ok(Json(json!({"status": "ok", "leaderboard": board})).into_response()),
-            Err(e) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "evaluation_failed", e)),
+        // answer before the request timeout: a longer evaluation goes on and stores its result
+        match tokio::time::timeout(s.config.timeout.mul_f64(0.9), job).await {
+            Ok(Ok(Ok(board))) => Ok(Json(json!({"status": "ok", "leaderboard": board})).into_response()),
+            Ok(Ok(Err(e))) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "evaluation_failed", e)),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Ok((StatusCode::ACCEPTED, Json(json!({"status": "running"}))).into_response()),
         }
     } else {
-        tokio::spawn(job);
         Ok((StatusCode::ACCEPTED, Json(json!({"status": "started"}))).into_response())
     }
 }

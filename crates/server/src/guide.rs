@@ -75,7 +75,9 @@ impl GuideSlot {
         let cat = engine.catalogue();
         let known = b.guide.len() as u32;
         let again = changed.iter().copied().filter(|&i| i < known);
-        let res = again.chain(known..cat.len() as u32).try_for_each(|i| {
+        // bare entries (an id first seen in an event, nothing to search) stay empty slots in
+        // the guide: indexing each would cost a search-index commit per new id on the ingest path
+        let res = again.chain(known..cat.len() as u32).filter(|&i| !is_bare(cat.get(i))).try_for_each(|i| {
             let item = cat.get(i);
             b.guide.upsert(i, item)?;
             if item.deleted {
@@ -88,6 +90,11 @@ impl GuideSlot {
             *slot = None;
         }
     }
+}
+
+/// An item known by its id only.
+fn is_bare(it: &daogou_core::Item) -> bool {
+    it.title.is_empty() && it.category.is_none() && it.brand.is_none() && it.price.is_none() && it.attributes.is_empty()
 }
 
 impl Built {

@@ -8,8 +8,8 @@
 //! CPU work (fitting, long scorings, SQLite) runs in `spawn_blocking`, never on the async
 //! workers.
 //!
-//! Modules, in the order a request meets them: [`middleware`] (keys, limits, metrics), the
-//! endpoint modules (`status`, `ingest`, `answers`, `admin`, `assistant`, `dashboard`, `web`),
+//! Modules, in the order a request meets them: [`middleware`] (metrics, timeouts), [`guard`]
+//! (Host, Origin, content type, API keys and rate limits), the endpoint modules (`status`, `ingest`, `answers`, `admin`, `assistant`, `dashboard`, `web`),
 //! which read [`http`] input helpers and the shared [`state`]; none of them imports another.
 //!
 //! ```no_run
@@ -19,7 +19,9 @@
 //! let store = daogou_store::SqliteStore::open(&config.db)?;
 //! let state = tokio::task::spawn_blocking(move || AppState::new(store, config)).await??;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, daogou_server::router(state)).await?;
+//! // the connection's addresses feed the Host check and the per-address rate limit
+//! let app = daogou_server::router(state).into_make_service_with_connect_info::<daogou_server::Peer>();
+//! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -36,12 +38,15 @@ mod assistant;
 pub mod config;
 mod dashboard;
 mod error;
+pub mod guard;
 mod guide;
 mod http;
 mod ingest;
 pub mod metrics;
 pub mod middleware;
 mod openapi;
+mod origin;
+pub mod pseudonym;
 pub mod state;
 mod status;
 mod web;
@@ -49,7 +54,7 @@ mod web;
 pub use admin::start_background;
 pub use config::{parse_api_keys, ApiKey, Config, Limits, Scope, Scopes};
 pub use error::ApiError;
-pub use middleware::scope_for;
+pub use guard::{scope_for, Peer};
 pub use openapi::document as openapi_document;
 pub use state::{AppState, BoxError};
 
@@ -67,7 +72,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(web::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
-        .layer(mw::from_fn_with_state(state.clone(), middleware::auth))
+        .layer(mw::from_fn_with_state(guard::Guard::new(state.clone()), guard::check))
         .layer(DefaultBodyLimit::max(limit))
         .layer(mw::from_fn_with_state(state.clone(), middleware::track))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))

@@ -110,7 +110,90 @@ pub fn document(limits: &Limits) -> Value {
             to.extend(add);
         }
     }
+    shared(&mut doc);
+    links(&mut doc);
     doc
+}
+
+const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+/// `get /users/{id}/recommendations` → `get_users_id_recommendations` (`/` → `get_root`).
+pub(crate) fn operation_id(method: &str, path: &str) -> String {
+    let rest: Vec<&str> =
+        path.split('/').filter(|p| !p.is_empty()).map(|p| p.trim_matches(|c| c == '{' || c == '}')).collect();
+    let rest = if rest.is_empty() { "root".to_owned() } else { rest.join("_").replace(['-', '.'], "_") };
+    format!("{method}_{rest}")
+}
+
+/// What every operation shares, added after the paths are written: an `operationId`, and the
+/// answers of the checks in front of every handler ([`crate::guard`]).
+fn shared(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for method in METHODS {
+            let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else { continue };
+            op.entry("operationId").or_insert_with(|| json!(operation_id(method, path)));
+            let has_body = op.contains_key("requestBody");
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            let mut add = vec![
+                ("421", "the Host header names neither this service's address, a loopback name nor an allowed host"),
+                ("429", "over the rate limit (per API key, or per client address without a valid key)"),
+            ];
+            if method != "get" {
+                add.push(("403", "a write or admin call from a foreign Origin (or without the key's scope)"));
+            }
+            if has_body {
+                add.push(("415", "a request body that is not Content-Type: application/json"));
+            }
+            for (code, why) in add {
+                responses.entry(code).or_insert_with(
+                    || json!({"description": why, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+                );
+            }
+        }
+    }
+}
+
+/// Links between operations (what a stateful fuzzer, or a reader, follows): an item that was
+/// just put, a user who just sent events, the users listed by the dashboard, a conversation.
+fn links(doc: &mut Value) {
+    let user_of = |expr: &str| {
+        json!({
+            "Recommendations": {"operationId": "get_users_id_recommendations", "parameters": {"id": expr}},
+            "BuyAgain": {"operationId": "get_users_id_buy_again", "parameters": {"id": expr}},
+            "History": {"operationId": "get_admin_users_id", "parameters": {"id": expr}},
+            "Delete": {"operationId": "delete_users_id", "parameters": {"id": expr}}
+        })
+    };
+    let item = json!({
+        "Get": {"operationId": "get_items_id", "parameters": {"id": "$request.path.id"}},
+        "Similar": {"operationId": "get_items_id_similar", "parameters": {"id": "$request.path.id"}},
+        "BoughtTogether": {"operationId": "get_items_id_bought_together", "parameters": {"id": "$request.path.id"}},
+        "Delete": {"operationId": "delete_items_id", "parameters": {"id": "$request.path.id"}}
+    });
+    let set = [
+        ("/items/{id}", "put", "200", item.clone()),
+        ("/items/{id}", "put", "201", item),
+        ("/events", "post", "200", user_of("$request.body#/user")),
+        ("/admin/users", "get", "200", user_of("$response.body#/users/0/user")),
+        ("/users/{id}", "delete", "200", user_of("$request.path.id")),
+        (
+            "/assistant",
+            "post",
+            "200",
+            json!({"Refine": {"operationId": "post_assistant",
+                "requestBody": {"text": "cheaper", "conversation": "$response.body#/conversation"}}}),
+        ),
+        ("/admin/retrain", "post", "200", json!({"Model": {"operationId": "get_stats_model"}})),
+    ];
+    for (path, method, code, links) in set {
+        if let Some(r) =
+            doc.pointer_mut(&format!("/paths/{}/{method}/responses/{code}", path.replace('~', "~0").replace('/', "~1")))
+        {
+            r["links"] = links;
+        }
+    }
 }
 
 /// Search, the assistant and what the storefront and dashboard use (schemas, paths).
@@ -153,7 +236,7 @@ fn web(l: &Limits) -> (Value, Value) {
         "/stats/model": {"get": {"summary": "the current model, its versions since start, the model names, the last retrain (scope read)",
             "responses": responses(("200", ok("Object")), &["401", "403"])}},
         "/admin/evaluate": {"post": {"summary": "compare models on a time split of the stored data and store the leaderboard (scope admin)",
-            "parameters": [q("wait", "boolean", "answer when the evaluation is done (default: 202 at once)")],
+            "parameters": [q("wait", "boolean", "answer when the evaluation is done (default: 202 at once; 202 also when it outlasts the request timeout)")],
             "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "409": err(), "422": err()}}},
         "/admin/users": {"get": {"summary": "the most active users known to the model (scope admin)",
             "parameters": [n_param(l, 20)],
@@ -255,10 +338,10 @@ fn service(l: &Limits) -> Value {
                     "required": ["path"], "properties": {"path": {"type": "string", "minLength": 1, "description": "a model file on the server"}}}}}},
                 "responses": responses(("200", ok("Object")), &["400", "401", "403", "413", "422"])}},
             "/admin/retrain": {"post": {"summary": "refit on the stored data and swap atomically; the old model keeps serving on failure (scope admin)",
-                "parameters": [q("wait", "boolean", "answer when the refit is done (default: 202 at once)")],
+                "parameters": [q("wait", "boolean", "answer when the refit is done (default: 202 at once; 202 also when it outlasts the request timeout; 409 while another refit runs)")],
                 "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
                     "model": {"type": "string", "enum": daogou_algo::model_names()}, "params": {"type": "object"}, "weights": {"type": "string"}}}}}},
-                "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "422": err()}}}
+                "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "409": err(), "422": err()}}}
         }
     })
 }

@@ -9,7 +9,6 @@ use daogou_core::Params;
 use daogou_data::Signal;
 use daogou_engine::{Engine, ModelSource, Snapshot};
 use daogou_store::SqliteStore;
-use rustc_hash::FxHashMap;
 use serde_json::{json, Value};
 
 use crate::config::Config;
@@ -35,8 +34,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Last background retrain outcome.
     pub last_retrain: Mutex<Option<Value>>,
-    /// Token buckets per API key: (tokens, last refill).
-    buckets: Mutex<FxHashMap<String, (f64, Instant)>>,
+    /// A refit requested through the API is running (another one is answered 409).
+    pub(crate) refitting: AtomicBool,
     /// Search and the assistant (built on first use, kept in step with the catalogue).
     pub(crate) guide: GuideSlot,
     /// The snapshots served since start (dashboard), oldest first.
@@ -101,7 +100,7 @@ impl AppState {
             engine,
             metrics,
             last_retrain: Mutex::new(None),
-            buckets: Mutex::new(FxHashMap::default()),
+            refitting: AtomicBool::new(false),
             guide: GuideSlot::default(),
             started,
             stats: Mutex::new(None),
@@ -121,25 +120,6 @@ impl AppState {
         match &self.config.pseudonymize_key {
             Some(k) => crate::config::pseudonym(k, raw),
             None => raw.to_owned(),
-        }
-    }
-
-    /// Take one request from `key`'s token bucket; false when it is empty (rate limited).
-    pub fn allow(&self, key: &str) -> bool {
-        let rate = self.config.rate_limit;
-        if rate <= 0.0 {
-            return true;
-        }
-        let now = Instant::now();
-        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let (tokens, last) = b.entry(key.to_owned()).or_insert((2.0 * rate, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(2.0 * rate);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
         }
     }
 

@@ -29,10 +29,12 @@ use std::collections::BTreeMap;
 
 use daogou_core::{Dataset, Event, Item};
 
+mod deletions;
 mod error;
 mod schema;
 mod sqlite;
 
+pub use deletions::{DeletionKey, DeletionLog, UserHash, DELETION_KEY_META};
 pub use error::{Result, StoreError};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
@@ -60,6 +62,18 @@ impl std::ops::AddAssign for ImportReport {
         self.items_inserted += o.items_inserted;
         self.items_updated += o.items_updated;
     }
+}
+
+/// What [`Store::rename_users`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenameReport {
+    /// Users whose id was changed.
+    pub renamed: u64,
+    /// Users merged into a user already stored under the new id (their events moved over;
+    /// events the new id already had were not doubled).
+    pub merged: u64,
+    /// Old ids not found in the store.
+    pub missing: u64,
 }
 
 /// Counts over the whole store.
@@ -124,11 +138,37 @@ pub trait Store: Send {
     /// * `explicit`: true when there is at least one interaction and all are ratings.
     fn load_dataset(&self) -> Result<Dataset>;
 
-    /// Remove the user's events and the user; returns the number of events removed
-    /// (0 for an unknown user).
-    fn delete_user(&mut self, user: &str) -> Result<u64>;
+    /// Remove the user's events and the user, and record the deletion at `at` (unix seconds)
+    /// in the deletion log, all in one transaction: after a crash at any point either all of
+    /// it happened or none. Returns the number of events removed. An unknown user (0 events)
+    /// is recorded all the same: a model file or another node may still hold them.
+    fn delete_user(&mut self, user: &str, at: i64) -> Result<u64>;
 
-    /// Set a value in the small key/value table (last import, model versions …).
+    /// Record in the deletion log that the user with log hash `hash` (see
+    /// [`Store::deletion_key`]) was deleted at `at`; a user deleted twice keeps the later time.
+    fn record_deletion(&mut self, hash: UserHash, at: i64) -> Result<()>;
+
+    /// The deletion log: (hash of the user id, time of the latest deletion), oldest first.
+    fn deletions(&self) -> Result<Vec<(UserHash, i64)>>;
+
+    /// The store's key for the deletion log (random, created with the schema).
+    fn deletion_key(&self) -> Result<DeletionKey>;
+
+    /// The deletion log with its key, to ask whether a user id was deleted (and when).
+    fn deletion_log(&self) -> Result<DeletionLog> {
+        Ok(DeletionLog::new(self.deletion_key()?, self.deletions()?))
+    }
+
+    /// Every stored user id, in the order they were first stored.
+    fn user_ids(&self) -> Result<Vec<String>>;
+
+    /// Change user ids, `(old, new)` pairs applied in order, in one transaction: a user is
+    /// renamed, or merged into the user already stored as `new` (events move over,
+    /// duplicates are dropped, the earlier creation time stays). Used to migrate pseudonyms.
+    fn rename_users(&mut self, renames: &[(String, String)]) -> Result<RenameReport>;
+
+    /// Set a value in the small key/value table (last import, model versions …). The
+    /// deletion key ([`DELETION_KEY_META`]) cannot be changed this way.
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
 
     /// A value of the key/value table.

@@ -3,13 +3,48 @@
 use std::path::Path;
 
 use daogou_core::EventKind;
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
+use crate::deletions::{DeletionKey, DELETION_KEY_META};
 use crate::{Result, StoreError};
 
 /// Schema version written to `PRAGMA user_version`. A file with a larger version is refused;
-/// a smaller one is upgraded on open by the steps of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: i64 = 2;
+/// a file with a smaller one is upgraded when it is opened ([`MIGRATIONS`]).
+pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
+
+/// The upgrades, in order: `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`. A new
+/// store is created as version 1 and then runs every step, so the path an old file takes is
+/// the path every new file takes.
+const MIGRATIONS: &[fn(&Transaction<'_>) -> Result<()>] = &[v2_deletion_log, v3_deleted_items];
+
+/// Version 2: the deletion log (see [`crate::DeletionLog`]) and its random key.
+///
+/// `user_hash` is HMAC-SHA256(key, stored user id) (32 bytes), `deleted_at` unix seconds of
+/// the latest deletion of that user.
+fn v2_deletion_log(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE deletions (
+            user_hash  BLOB PRIMARY KEY NOT NULL CHECK (typeof(user_hash) = 'blob' AND length(user_hash) = 32),
+            deleted_at INTEGER NOT NULL
+        ) WITHOUT ROWID;",
+    )?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+        rusqlite::params![DELETION_KEY_META, DeletionKey::random()?.to_hex()],
+    )?;
+    Ok(())
+}
+
+/// Version 3: items get a real `deleted` flag; items deleted before (marked by the attribute
+/// `daogou:deleted`) carry it and lose the attribute.
+fn v3_deleted_items(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE items ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1));
+         UPDATE items SET deleted = 1, attributes = json_remove(attributes, '$.\"daogou:deleted\"')
+          WHERE json_extract(attributes, '$.\"daogou:deleted\"') IS NOT NULL;",
+    )?;
+    Ok(())
+}
 
 /// `PRAGMA application_id` of a daogou store: "daog" in ASCII. Lets `file(1)` and
 /// daogou itself tell a daogou store from another program's SQLite database.
@@ -69,18 +104,6 @@ CREATE UNIQUE INDEX events_dedup
     ON events (user_id, coalesce(item_id, 0), kind, timestamp, value, coalesce(query, ''));
 ";
 
-/// Upgrades: (version reached, SQL), applied in order, each in the transaction that also sets
-/// `user_version`, so a file is always at one version or the next, never in between.
-///
-/// * 2: items get a real `deleted` flag; items deleted before (marked by the attribute
-///   `daogou:deleted`) carry it and lose the attribute.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    "ALTER TABLE items ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1));
-     UPDATE items SET deleted = 1, attributes = json_remove(attributes, '$.\"daogou:deleted\"')
-      WHERE json_extract(attributes, '$.\"daogou:deleted\"') IS NOT NULL;",
-)];
-
 /// Apply the settings, check the version and create the schema on first open.
 /// `path` is only used in error messages.
 pub(crate) fn prepare(conn: &mut Connection, path: &Path, in_memory: bool) -> Result<()> {
@@ -104,40 +127,19 @@ pub(crate) fn prepare(conn: &mut Connection, path: &Path, in_memory: bool) -> Re
     }
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
     conn.pragma_update(None, "foreign_keys", true).map_err(sql)?;
+    // deleted rows (a deleted user's id, events and search text) are overwritten with zeros,
+    // not left in free space where a copy of the file would still show them
+    conn.pragma_update(None, "secure_delete", true).map_err(sql)?;
     // 64 MiB page cache: a 400k-event import keeps its indexes in memory instead of spilling.
     conn.pragma_update(None, "cache_size", -65_536).map_err(sql)?;
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(sql)?;
     conn.set_prepared_statement_cache_capacity(32);
 
-    if version == 0 {
-        create(conn, path).map_err(|e| match e {
-            StoreError::Sqlite(e) => sql(e),
-            e => e,
-        })?;
-    }
-    migrate(conn).map_err(|e| match e {
-        StoreError::Sqlite(e) => {
-            open(format!("cannot upgrade the schema to version {SCHEMA_VERSION}: {}", describe(&e)))
-        }
+    let done = if version == 0 { create(conn, path) } else { upgrade(conn, path) };
+    done.map_err(|e| match e {
+        StoreError::Sqlite(e) => sql(e),
         e => e,
-    })?;
-    Ok(())
-}
-
-/// Apply the [`MIGRATIONS`] the file has not had yet, one transaction each. Two processes
-/// opening an old file at the same time serialise here; the second finds nothing left to do.
-fn migrate(conn: &mut Connection) -> Result<()> {
-    for &(to, sql) in MIGRATIONS {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version >= to {
-            continue;
-        }
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", to)?;
-        tx.commit()?;
-    }
-    Ok(())
+    })
 }
 
 /// Refuse files that are not (or not yet understood as) daogou stores.
@@ -191,9 +193,38 @@ fn create(conn: &mut Connection, path: &Path) -> Result<()> {
         }
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    // version 1; the migrations bring it up to date
-    tx.pragma_update(None, "user_version", 1)?;
+    migrate(&tx, 1)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Bring an older file up to [`SCHEMA_VERSION`] in one immediate transaction: a kill or an
+/// error leaves it at its old version, untouched. Two processes opening an old file at the
+/// same time serialise here; the second finds it upgraded.
+fn upgrade(conn: &mut Connection, path: &Path) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| StoreError::Open {
+        path: path.to_owned(),
+        message: format!("cannot upgrade the schema from version {version} to {SCHEMA_VERSION}: {}", describe(&e)),
+    })?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(()); // upgraded by another process meanwhile
+    }
+    migrate(&tx, version)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Run the steps from `version` to [`SCHEMA_VERSION`] and record the new version.
+fn migrate(tx: &Transaction<'_>, version: i64) -> Result<()> {
+    for step in &MIGRATIONS[(version - 1) as usize..] {
+        step(tx)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
 

@@ -7,11 +7,19 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use rustc_hash::FxHashMap;
 
 use crate::schema::{self, kind_code, kind_from_code};
-use crate::{ImportReport, Result, Store, StoreError, StoreStats};
+use crate::{
+    DeletionKey, ImportReport, RenameReport, Result, Store, StoreError, StoreStats, UserHash, DELETION_KEY_META,
+};
 
 /// The embedded store: one SQLite file.
 ///
-/// Settings: `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON`.
+/// Settings: `journal_mode=WAL`, `synchronous=NORMAL`, `foreign_keys=ON`, `secure_delete=ON`.
+///
+/// **Deletion.** [`Store::delete_user`] removes the user's rows and records the deletion in
+/// one transaction; `secure_delete` overwrites the removed rows with zeros and the WAL is
+/// checkpointed and truncated right after, so the id, events and search texts are gone from
+/// the database file and its WAL too (unless another connection holds a read transaction
+/// open at that moment, which keeps the WAL until the next checkpoint).
 ///
 /// **Durability.** A write call returns after its transaction is committed to the WAL file
 /// (written to the operating system, not fsynced). A committed transaction therefore
@@ -265,6 +273,16 @@ impl Writer<'_> {
     }
 }
 
+/// Upsert one deletion log entry (the later time wins).
+fn record(tx: &Transaction<'_>, hash: UserHash, at: i64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO deletions (user_hash, deleted_at) VALUES (?1, ?2)
+         ON CONFLICT (user_hash) DO UPDATE SET deleted_at = max(deleted_at, excluded.deleted_at)",
+    )?
+    .execute(params![&hash.0[..], at])?;
+    Ok(())
+}
+
 fn item_from_row(r: &Row<'_>) -> Result<Item> {
     let id: String = r.get(1)?;
     let attributes: String = r.get(6)?;
@@ -446,20 +464,113 @@ impl Store for SqliteStore {
         Ok(data)
     }
 
-    fn delete_user(&mut self, user: &str) -> Result<u64> {
+    fn delete_user(&mut self, user: &str, at: i64) -> Result<u64> {
+        let hash = self.deletion_key()?.hash(user);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The log entry first, the events after it: a crash anywhere before the commit rolls
+        // both back together.
+        record(&tx, hash, at)?;
         let rowid: Option<i64> = tx
             .prepare_cached("SELECT id FROM users WHERE external_id = ?1")?
             .query_row([user], |r| r.get(0))
             .optional()?;
-        let Some(rowid) = rowid else { return Ok(0) };
-        let removed = tx.prepare_cached("DELETE FROM events WHERE user_id = ?1")?.execute([rowid])?;
-        tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([rowid])?;
+        let mut removed = 0;
+        if let Some(rowid) = rowid {
+            removed = tx.prepare_cached("DELETE FROM events WHERE user_id = ?1")?.execute([rowid])?;
+            tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([rowid])?;
+        }
         tx.commit()?;
+        // Older copies of the deleted rows' pages stay in the WAL file until it is reset:
+        // checkpoint and truncate it now. Best effort: a reader on another connection can
+        // keep the WAL alive (the next checkpoint then resets it).
+        let _: Option<i64> = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).optional()?;
         Ok(removed as u64)
     }
 
+    fn record_deletion(&mut self, hash: UserHash, at: i64) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        record(&tx, hash, at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn deletions(&self) -> Result<Vec<(UserHash, i64)>> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT user_hash, deleted_at FROM deletions ORDER BY deleted_at, user_hash")?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let bytes: Vec<u8> = r.get(0)?;
+            let hash = <[u8; 32]>::try_from(bytes.as_slice())
+                .map_err(|_| StoreError::Corrupt(format!("a deletion log hash of {} bytes", bytes.len())))?;
+            out.push((UserHash(hash), r.get(1)?));
+        }
+        Ok(out)
+    }
+
+    fn deletion_key(&self) -> Result<DeletionKey> {
+        match self.meta(DELETION_KEY_META)? {
+            Some(hex) => DeletionKey::from_hex(&hex),
+            None => Err(StoreError::Corrupt(format!("meta `{DELETION_KEY_META}` (the deletion log's key) is missing"))),
+        }
+    }
+
+    fn user_ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT external_id FROM users ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
+    fn rename_users(&mut self, renames: &[(String, String)]) -> Result<RenameReport> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = RenameReport::default();
+        for (n, (old, new)) in renames.iter().enumerate() {
+            if new.is_empty() {
+                return Err(StoreError::Invalid(format!("rename {n} ({old}): empty new user id")));
+            }
+            let rowid = |id: &str| -> Result<Option<i64>> {
+                Ok(tx
+                    .prepare_cached("SELECT id FROM users WHERE external_id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?)
+            };
+            let Some(from) = rowid(old)? else {
+                report.missing += 1;
+                continue;
+            };
+            match rowid(new)? {
+                Some(to) if to == from => {}
+                Some(to) => {
+                    // events the target already has stay once: OR IGNORE leaves those
+                    // duplicates with the old user, which is then deleted with them
+                    tx.prepare_cached("UPDATE OR IGNORE events SET user_id = ?2 WHERE user_id = ?1")?
+                        .execute([from, to])?;
+                    tx.prepare_cached("DELETE FROM events WHERE user_id = ?1")?.execute([from])?;
+                    tx.prepare_cached(
+                        "UPDATE users SET created_at = min(coalesce(created_at, ?3), coalesce((SELECT created_at FROM users WHERE id = ?1), created_at))
+                         WHERE id = ?2",
+                    )?
+                    .execute(params![from, to, i64::MAX])?;
+                    tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([from])?;
+                    report.merged += 1;
+                }
+                None => {
+                    tx.prepare_cached("UPDATE users SET external_id = ?2 WHERE id = ?1")?
+                        .execute(params![from, new])?;
+                    report.renamed += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        if key == DELETION_KEY_META {
+            return Err(StoreError::Invalid(format!(
+                "meta `{key}` is the deletion log's key and cannot be changed (the log would no longer match)"
+            )));
+        }
         self.conn
             .prepare_cached(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

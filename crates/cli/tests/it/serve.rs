@@ -193,3 +193,130 @@ fn the_command_line_and_the_service_answer_alike() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+/// A few users and items, enough to fit a model.
+fn seed(db: &Path, user: impl Fn(&str) -> String) {
+    let mut s = SqliteStore::open(db).unwrap();
+    let mut events = Vec::new();
+    for (u, items) in [("alice", ["a", "b", "c"]), ("bob", ["b", "c", "d"]), ("carol", ["a", "c", "d"])] {
+        for (k, i) in items.iter().enumerate() {
+            events.push(daogou_core::Event {
+                user: user(u),
+                item: i.to_string(),
+                kind: daogou_core::EventKind::Purchase,
+                value: 1.0,
+                timestamp: 1_700_000_000 + k as i64,
+                query: None,
+            });
+        }
+    }
+    s.insert_events(&events).unwrap();
+}
+
+/// Run `daogou serve ARGS`: Ok(child, address) once it listens, Err(stderr) when it exits.
+fn try_serve(args: &[&str], env: &[(&str, &str)]) -> Result<(Child, String), String> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_daogou"));
+    cmd.arg("serve").args(args).env("RAYON_NUM_THREADS", "1");
+    for var in ["DAOGOU_API_KEYS", "DAOGOU_INSECURE_OPEN", "DAOGOU_BIND", "DAOGOU_PSEUDONYMIZE_KEY"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start daogou serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    match line.trim().strip_prefix("listening on http://") {
+        Some(addr) => Ok((child, addr.to_owned())),
+        None => {
+            let mut err = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            assert!(!child.wait().unwrap().success(), "{err}");
+            Err(err)
+        }
+    }
+}
+
+fn stop(mut child: Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn an_open_service_is_refused_on_an_address_other_machines_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("open.db");
+    seed(&db, str::to_owned);
+    let db = db.to_str().unwrap();
+    for bind in ["0.0.0.0:0", "[::]:0"] {
+        let err = try_serve(&["--db", db, "--bind", bind], &[]).map(|(c, _)| stop(c)).unwrap_err();
+        assert!(err.contains("refusing to serve without API keys") && err.contains("--insecure-open"), "{err}");
+    }
+    let cfg = dir.path().join("daogou.toml");
+    // allowed: with keys, with --insecure-open (flag or config key), and on loopback
+    std::fs::write(&cfg, "insecure_open = true\n").unwrap();
+    let cfg = cfg.to_str().unwrap();
+    for args in [
+        vec!["--bind", "0.0.0.0:0", "--api-keys", "serve-test-key:read"],
+        vec!["--bind", "0.0.0.0:0", "--insecure-open"],
+        vec!["--bind", "0.0.0.0:0", "--config", cfg],
+        vec!["--bind", "127.0.0.1:0"],
+    ] {
+        let (child, addr) =
+            try_serve(&[&["--db", db][..], &args].concat(), &[]).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        // reached over loopback: the Host is the address the connection came in on
+        let port = addr.rsplit_once(':').unwrap().1;
+        let local = format!("127.0.0.1:{port}");
+        assert_eq!(http(&local, "GET", "/health", "").unwrap().0, 200, "{args:?}");
+        stop(child);
+    }
+}
+
+#[test]
+fn legacy_pseudonyms_are_migrated_before_the_service_starts() {
+    let secret = "a shop secret of 16+ characters";
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    seed(&db, |u| daogou_server::pseudonym::legacy_pseudonym(secret, u));
+    let db = db.to_str().unwrap();
+    let key = [("DAOGOU_PSEUDONYMIZE_KEY", secret)];
+    let err = try_serve(&["--db", db, "--bind", "127.0.0.1:0"], &key).map(|(c, _)| stop(c)).unwrap_err();
+    assert!(err.contains("3 users") && err.contains("daogou pseudonyms migrate"), "{err}");
+
+    let ids = dir.path().join("customers.txt");
+    std::fs::write(&ids, "alice\r\nbob\nnever-shopped\n").unwrap();
+    let migrate = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_daogou"))
+            .args(["pseudonyms", "migrate", "--db", db, "--ids", ids.to_str().unwrap()])
+            .args(extra)
+            .env("DAOGOU_PSEUDONYMIZE_KEY", secret)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let out = migrate(&["--dry-run"]);
+    assert!(out.contains("would rename 2 users") && out.contains("1 users still have legacy"), "{out}");
+    let out = migrate(&[]);
+    assert!(out.contains("renamed 2 users") && out.contains("1 ids had no legacy"), "{out}");
+    // carol's customer id was not listed: still refused
+    assert!(try_serve(&["--db", db, "--bind", "127.0.0.1:0"], &key).map(|(c, _)| stop(c)).is_err());
+    let out = migrate(&["--drop-unmatched"]);
+    assert!(out.contains("deleted 1 users"), "{out}");
+
+    let store = SqliteStore::open(Path::new(db)).unwrap();
+    let mut stored = store.user_ids().unwrap();
+    stored.sort();
+    let mut want: Vec<String> =
+        ["alice", "bob"].iter().map(|u| daogou_server::pseudonym::pseudonym(secret, u)).collect();
+    want.sort();
+    assert_eq!(stored, want);
+    let carol = daogou_server::pseudonym::legacy_pseudonym(secret, "carol");
+    assert!(store.deletion_log().unwrap().deleted_at(&carol).is_some(), "the dropped user is in the deletion log");
+    drop(store);
+
+    let (child, addr) = try_serve(&["--db", db, "--bind", "127.0.0.1:0"], &key).unwrap();
+    let (st, body) = http(&addr, "GET", "/users/alice/recommendations?n=3", "").unwrap();
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("\"known_user\":true"), "alice keeps her history: {body}");
+    stop(child);
+}

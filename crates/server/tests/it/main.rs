@@ -5,6 +5,8 @@ mod api;
 mod assistant;
 mod buy_again;
 mod fuzz;
+mod guard;
+mod openapi;
 mod privacy;
 mod support;
 mod web;

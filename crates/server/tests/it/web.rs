@@ -147,3 +147,17 @@ async fn the_leaderboard_is_evaluated_stored_and_read_back() {
     assert_eq!(v["leaderboard"], r["leaderboard"], "{v}");
     assert_eq!(v["evaluating"], false);
 }
+
+/// Found by schemathesis: one event stamped near the ends of time made the daily series of
+/// `/stats/overview` ask for hundreds of GB, and the server aborted.
+#[tokio::test]
+async fn events_at_the_ends_of_time_do_not_break_the_overview() {
+    let app = app(false);
+    for ts in [i64::MIN, -9_000_000_000_000, 9_000_000_000_000, i64::MAX] {
+        let e = format!(r#"{{"user":"u-far","item":"s1","kind":"view","timestamp":{ts}}}"#);
+        assert_eq!(call(&app, "POST", "/events", None, Some(&e)).await.0, StatusCode::OK);
+        let v = get(&app, "/stats/overview").await;
+        let days = v["daily"].as_array().unwrap();
+        assert!(!days.is_empty() && days.len() <= 3_661, "{} days", days.len());
+    }
+}

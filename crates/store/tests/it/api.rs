@@ -166,9 +166,9 @@ fn delete_user_removes_events_and_profile() {
         ev("stays", "a", EventKind::View, 4),
     ])
     .unwrap();
-    assert_eq!(s.delete_user("gone").unwrap(), 3);
-    assert_eq!(s.delete_user("gone").unwrap(), 0);
-    assert_eq!(s.delete_user("never-seen").unwrap(), 0);
+    assert_eq!(s.delete_user("gone", 100).unwrap(), 3);
+    assert_eq!(s.delete_user("gone", 101).unwrap(), 0);
+    assert_eq!(s.delete_user("never-seen", 102).unwrap(), 0);
     assert!(s.user_events("gone").unwrap().is_empty());
     let st = s.stats().unwrap();
     assert_eq!((st.users, st.items, st.events), (1, 2, 1));

@@ -4,6 +4,7 @@ mod api;
 mod atomicity;
 mod common;
 mod crash;
+mod deletions;
 mod open;
 mod perf;
 mod scratch;

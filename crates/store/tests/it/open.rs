@@ -118,11 +118,8 @@ fn a_version_1_file_is_upgraded_with_its_deleted_items() {
         s.upsert_items(&[gone, daogou_core::Item::new("kept")]).unwrap();
         s.insert_events(&[ev("u", "gone", EventKind::Purchase, 5)]).unwrap();
     }
-    // back to version 1: no `deleted` column
-    {
-        let raw = Connection::open(&path).unwrap();
-        raw.execute_batch("ALTER TABLE items DROP COLUMN deleted; PRAGMA user_version = 1;").unwrap();
-    }
+    // back to version 1: no `deleted` column (nor deletion log)
+    crate::common::downgrade_to_v1(&path);
     let s = SqliteStore::open(&path).unwrap();
     let gone = s.item("gone").unwrap().unwrap();
     assert!(gone.deleted && !gone.available);
