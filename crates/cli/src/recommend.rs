@@ -172,7 +172,9 @@ fn recommend_all(engine: &Engine, filter: &Filter, n: usize, out: &Path) -> Resu
     }
     let pb = progress::bar(snap.users.len() as u64, "top-N for every user");
     let mut csv_text = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    let mut written = 0;
     daogou_engine::lists::all_users(&snap, &cat, filter, n, |batch| -> Result<()> {
+        written += batch.len();
         for (u, top) in batch {
             let user = snap.users.id(*u);
             if jsonl {
@@ -198,7 +200,7 @@ fn recommend_all(engine: &Engine, filter: &Filter, n: usize, out: &Path) -> Resu
     .with_context(|| format!("cannot write {}", out.display()))?;
     w.flush().with_context(|| format!("cannot write {}", out.display()))?;
     pb.finish_and_clear();
-    Ok(snap.users.len())
+    Ok(written)
 }
 
 pub fn recommend(a: RecommendArgs) -> Result<()> {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use daogou_core::{Dataset, Event, EventKind, Item, Params};
 use daogou_data::Signal;
-use daogou_store::{SqliteStore, Store};
+use daogou_store::{DeletionLog, SqliteStore, Store};
 use rustc_hash::FxHashMap;
 
 use crate::catalogue::Catalogue;
@@ -108,7 +108,7 @@ impl Engine {
         let mut cat = Catalogue::new(ds.catalogue.clone());
         let snap = match source {
             ModelSource::Fit(spec) => Snapshot::fit(&ds, &mut cat, spec, 1, 0)?,
-            ModelSource::File(path) => Snapshot::load(path, &ds, &mut cat, 1, 0)?,
+            ModelSource::File(path) => Snapshot::load(path, &ds, &store.deletion_log()?, &mut cat, 1, 0)?,
         };
         let mut trending = Trending::default();
         seed_trending(&mut trending, &ds, &cat, limits);
@@ -165,14 +165,12 @@ impl Engine {
 
     // ------------------------------------------------------------------ answers
 
-    /// The index of `user` in `snap`, unless unknown or deleted since `snap` was built.
+    /// The index of `user` in `snap`, unless unknown or deleted (since a model file was
+    /// written, or since `snap` was built).
     pub fn snapshot_user(&self, snap: &Snapshot, user: &str) -> Option<u32> {
-        let hidden = lock(&self.deleted).get(user).is_some_and(|&v| snap.version <= v);
-        if hidden {
-            None
-        } else {
-            snap.users.get(user)
-        }
+        let u = snap.users.get(user).filter(|&u| !snap.is_hidden(u))?;
+        let tombstone = lock(&self.deleted).get(user).is_some_and(|&v| snap.version <= v);
+        (!tombstone).then_some(u)
     }
 
     /// `user`'s history: the training row plus live events newer than the snapshot.
@@ -332,11 +330,11 @@ impl Engine {
         lock(&self.live).drain_before(seq);
     }
 
-    /// The stored data and the sequence number of the events it holds.
-    fn read_store(&self) -> Result<(Dataset, u64)> {
+    /// The stored data, the deletion log and the sequence number of the events they hold.
+    fn read_store(&self) -> Result<(Dataset, DeletionLog, u64)> {
         let store = self.store();
         let seq = self.next_seq.load(Ordering::SeqCst);
-        Ok((store.load_dataset()?, seq))
+        Ok((store.load_dataset()?, store.deletion_log()?, seq))
     }
 
     /// Refit the current spec (or `spec`) on the store and swap it in; on error the old model
@@ -347,7 +345,7 @@ impl Engine {
     }
 
     fn refit_locked(&self, spec: Option<ModelSpec>) -> Result<Arc<Snapshot>> {
-        let (ds, seq) = self.read_store()?;
+        let (ds, _, seq) = self.read_store()?;
         let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
         let version = self.snapshot().version + 1;
         let mut cat = self.catalogue().clone();
@@ -372,10 +370,10 @@ impl Engine {
     /// model keeps serving. Blocking.
     pub fn load_model_file(&self, path: &Path) -> Result<Arc<Snapshot>> {
         let _one = lock(&self.refits);
-        let (ds, seq) = self.read_store()?;
+        let (ds, deletions, seq) = self.read_store()?;
         let version = self.snapshot().version + 1;
         let mut cat = self.catalogue().clone();
-        let snap = Arc::new(Snapshot::load(path, &ds, &mut cat, version, seq)?);
+        let snap = Arc::new(Snapshot::load(path, &ds, &deletions, &mut cat, version, seq)?);
         self.commit(snap, cat)
     }
 

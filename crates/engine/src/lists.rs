@@ -313,8 +313,8 @@ pub fn buy_again<'a>(
 /// small enough for the cache-friendly top-k pass that follows.
 const BATCH: usize = 128;
 
-/// The top `n` of every model user under `f` (items the user has are left out unless
-/// `f.allow_repeat`), without reasons: users are scored in parallel batches (one matrix
+/// The top `n` of every model user (but those deleted since a model file was written) under
+/// `f` (items the user has are left out unless `f.allow_repeat`), without reasons: users are scored in parallel batches (one matrix
 /// product per batch for factor models). `emit` receives each batch's (user, [(catalogue
 /// item, score)]) in user order and may fail (a full disk); the first error stops the run.
 pub fn all_users<E: Send>(
@@ -328,7 +328,8 @@ pub fn all_users<E: Send>(
     let n_items = model.n_items();
     // the filter does not depend on the user: decide it once per item
     let allowed: Vec<bool> = (0..n_items as u32).map(|i| f.passes(cat.get(snap.catalogue_item(i)))).collect();
-    let users: Vec<u32> = (0..snap.users.len() as u32).collect();
+    // users deleted since a model file was written are not listed
+    let users: Vec<u32> = (0..snap.users.len() as u32).filter(|&u| !snap.is_hidden(u)).collect();
     for block in users.chunks(BATCH * 16 * rayon::current_num_threads()) {
         let parts: Vec<Vec<(u32, Vec<(u32, f32)>)>> = block
             .par_chunks(BATCH)

@@ -227,10 +227,11 @@ impl Trending {
         }
     }
 
-    /// Forget a user.
+    /// Forget a user, also as the author of the latest event (the window is measured from it).
     pub fn remove_user(&mut self, user: &str) {
         if let Some(s) = self.shoppers.remove(user) {
             self.seen.retain(|&(_, x), _| x != s);
+            self.latest = self.seen.values().copied().max().unwrap_or(0);
             self.changes += 1;
         }
     }
@@ -307,6 +308,11 @@ mod tests {
         assert_eq!(t.counts(2), [(1, 2)]);
         assert_eq!(t.counts(24), [(1, 2), (3, 1)]);
         t.remove_user("b");
+        assert_eq!(t.counts(2), [(1, 1)]);
+        // a deleted shopper's later event no longer anchors the window
+        t.note(4, "late", EventKind::View, 20 * h, 100);
+        assert_eq!(t.counts(2), [(4, 1)]);
+        t.remove_user("late");
         assert_eq!(t.counts(2), [(1, 1)]);
         for i in 0..1000 {
             t.note(100 + i, &format!("u{i}"), EventKind::View, 12 * h + i64::from(i), 100);

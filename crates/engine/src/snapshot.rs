@@ -8,6 +8,7 @@ use std::path::Path;
 use daogou_algo::{build_model, Recommender, TrainData};
 use daogou_core::{Aggregate, Dataset, EventKind, IdMap, Interaction, Interactions, Params};
 use daogou_data::Signal;
+use daogou_store::DeletionLog;
 use rustc_hash::FxHashMap;
 
 use crate::catalogue::Catalogue;
@@ -69,8 +70,13 @@ pub struct Snapshot {
     /// model was trained on (same fingerprint). Always true for a fit.
     pub data_matches: bool,
     /// Said once when the snapshot was built (an old model file without a recorded signal, a
-    /// model file trained on other data than the store holds).
+    /// model file trained on other data than the store holds, users deleted since a file was
+    /// written).
     pub warnings: Vec<String>,
+    /// Model users deleted since the model file was written (the store's deletion log), sorted:
+    /// they are served as unknown users; the model's parameters still carry their influence on
+    /// others until a refit ([`Snapshot::needs_refit`]).
+    pub hidden: Vec<u32>,
 }
 
 /// Per stored (user, item) pair of [`Snapshot::purchases`], in the same order as its
@@ -87,6 +93,17 @@ impl Snapshot {
     /// Model name, or `none`.
     pub fn model_name(&self) -> &str {
         self.model.as_ref().map_or("none", |m| m.name())
+    }
+
+    /// True when model user `u` was deleted since the model was built.
+    pub fn is_hidden(&self, u: u32) -> bool {
+        self.hidden.binary_search(&u).is_ok()
+    }
+
+    /// True when the model still carries the influence of deleted users: a refit on the store
+    /// removes it.
+    pub fn needs_refit(&self) -> bool {
+        !self.hidden.is_empty()
     }
 
     /// The model item of catalogue item `i`, if the model knows it.
@@ -125,14 +142,23 @@ impl Snapshot {
             explicit,
             data_matches: true,
             warnings: Vec::new(),
+            hidden: Vec::new(),
         };
         Ok(parts.finish(ds, cat, version, seq))
     }
 
     /// Load a model file; `ds` (the store's contents) supplies the event kinds behind the
-    /// reasons, the purchases and the fingerprint check. A file whose ids have nothing in
-    /// common with a non-empty store is refused.
-    pub fn load(path: &Path, ds: &Dataset, cat: &mut Catalogue, version: u64, seq: u64) -> Result<Snapshot> {
+    /// reasons, the purchases and the fingerprint check, `deletions` the users deleted since the
+    /// file was written (left out). A file whose ids have nothing in common with a non-empty
+    /// store is refused.
+    pub fn load(
+        path: &Path,
+        ds: &Dataset,
+        deletions: &DeletionLog,
+        cat: &mut Catalogue,
+        version: u64,
+        seq: u64,
+    ) -> Result<Snapshot> {
         let saved = daogou_modelfile::load(path)?;
         let mut params = Params::new();
         if let Some(p) = saved.manifest["params"].as_object() {
@@ -170,6 +196,18 @@ impl Snapshot {
                 path.display()
             ));
         }
+        // a file written before the timestamp was recorded predates every deletion
+        let since = saved.trained_at.unwrap_or(i64::MIN);
+        let hidden: Vec<u32> =
+            (0..saved.users.len() as u32).filter(|&u| deletions.deleted_since(saved.users.id(u), since)).collect();
+        if !hidden.is_empty() {
+            warnings.push(format!(
+                "{} holds {} user(s) deleted since it was written: they are served as unknown users at once; \
+                 a refit removes what the model learned from them",
+                path.display(),
+                hidden.len()
+            ));
+        }
         let parts = Parts {
             model: Some(saved.model),
             spec: ModelSpec { name: saved.manifest["model"].as_str().unwrap_or("").to_owned(), params, signal },
@@ -179,6 +217,7 @@ impl Snapshot {
             explicit: saved.explicit,
             data_matches,
             warnings,
+            hidden,
         };
         Ok(parts.finish(&mapped, cat, version, seq))
     }
@@ -218,6 +257,7 @@ struct Parts {
     explicit: bool,
     data_matches: bool,
     warnings: Vec<String>,
+    hidden: Vec<u32>,
 }
 
 impl Parts {
@@ -232,7 +272,7 @@ impl Parts {
         Snapshot {
             version,
             kinds: strongest_kinds(ds),
-            popularity: popularity(&self.train),
+            popularity: popularity(&self.train, &self.hidden),
             model: self.model,
             spec: self.spec,
             users: self.users,
@@ -246,6 +286,7 @@ impl Parts {
             bought,
             data_matches: self.data_matches,
             warnings: self.warnings,
+            hidden: self.hidden,
         }
     }
 }
@@ -307,6 +348,9 @@ fn purchases(ds: &Dataset) -> (Interactions, BoughtLog) {
     (purchases, log)
 }
 
-fn popularity(train: &Interactions) -> Vec<f32> {
-    (0..train.n_items()).map(|i| train.item_row(i as u32).0.len() as f32).collect()
+/// Distinct users per item, leaving out `hidden` users (sorted).
+fn popularity(train: &Interactions, hidden: &[u32]) -> Vec<f32> {
+    (0..train.n_items())
+        .map(|i| train.item_row(i as u32).0.iter().filter(|u| hidden.binary_search(u).is_err()).count() as f32)
+        .collect()
 }

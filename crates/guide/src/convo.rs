@@ -89,6 +89,14 @@ impl Conversations {
         Ok(())
     }
 
+    /// Drop every conversation of `user` (a deleted user); returns how many.
+    pub fn forget_user(&self, user: &str) -> Result<usize, Error> {
+        let mut map = self.map.lock().map_err(|_| Error::Poisoned)?;
+        let before = map.len();
+        map.retain(|_, e| e.turn.user.as_deref() != Some(user));
+        Ok(before - map.len())
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map.lock().map(|m| m.len()).unwrap_or(0)
@@ -118,5 +126,17 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert!(c.get(&a, Some("u1")).unwrap().is_none(), "the least recently used one went");
         assert!(c.get(&d, None).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_deleted_user_s_conversations_go_at_once() {
+        let c = Conversations::new(10, 3600);
+        let (a, b, d) = (c.new_id(), c.new_id(), c.new_id());
+        c.put(a.clone(), turn(Some("u1"))).unwrap();
+        c.put(b.clone(), turn(Some("u2"))).unwrap();
+        c.put(d.clone(), turn(Some("u1"))).unwrap();
+        assert_eq!(c.forget_user("u1").unwrap(), 2);
+        assert!(c.get(&a, Some("u1")).unwrap().is_none() && c.get(&d, Some("u1")).unwrap().is_none());
+        assert!(c.get(&b, Some("u2")).unwrap().is_some());
     }
 }

@@ -206,6 +206,12 @@ impl Guide {
         }
     }
 
+    /// Forget every conversation of `user` (a deleted shopper): what they asked for goes at
+    /// once, not when the conversations expire. Returns how many were dropped.
+    pub fn forget_user(&self, user: &str) -> Result<usize, Error> {
+        self.convs.forget_user(user)
+    }
+
     /// Answer one turn. `personal`, when given, holds the recommender's score for every item
     /// index (higher = better; `NEG_INFINITY` = unknown) and `history` the user's past item
     /// indices (most recent last) for reasons such as "because you liked X".

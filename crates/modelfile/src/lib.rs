@@ -107,6 +107,9 @@ pub struct LoadedModel {
     /// The signal the model was trained with; `None` for files written before it was
     /// recorded (their models were trained with the default signal).
     pub signal: Option<Signal>,
+    /// When the file was written (unix seconds); `None` for files written before it was
+    /// recorded. A user deleted since then is in the file but must not be served.
+    pub trained_at: Option<i64>,
 }
 
 /// A fingerprint of the training data: CRC-32 of its dimensions and arrays, as hex.
@@ -187,6 +190,9 @@ fn encode(
         "params": ctx.params.iter().collect::<BTreeMap<_, _>>(),
         "model_params": state.params.iter().collect::<BTreeMap<_, _>>(),
         "signal": ctx.signal.record(),
+        "trained_at": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
         "scalars": state.scalars,
         "history_scalars": hist.scalars,
         "data": {
@@ -315,7 +321,8 @@ pub fn load(path: &Path) -> Result<LoadedModel> {
                 .map_err(|e| invalid(format!("manifest `signal`: {e}")))?,
         ),
     };
-    Ok(LoadedModel { manifest, model, users, items, train, explicit, signal })
+    let trained_at = manifest.get("trained_at").and_then(Value::as_i64);
+    Ok(LoadedModel { manifest, model, users, items, train, explicit, signal, trained_at })
 }
 
 fn params_of(v: &Value) -> std::result::Result<Params, String> {
@@ -427,6 +434,10 @@ mod tests {
         let path = dir.path().join("old.daogou");
         std::fs::write(&path, bytes).unwrap();
         assert_eq!(load(&path).unwrap().signal, None);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let (bytes, _) = encode(model.as_ref(), &ctx, |_| {}).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        assert!(load(&path).unwrap().trained_at.is_some_and(|t| (t - now).abs() < 60));
     }
 
     #[test]

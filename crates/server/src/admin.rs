@@ -37,8 +37,12 @@ async fn delete_user(State(s): S, p: Result<Path<String>, PathRejection>) -> Api
     let user = path_id(p, "user")?;
     let stored = s.user_id(&user);
     let s2 = s.clone();
-    let done = blocking(move || s2.engine.delete_user(&stored)).await??;
+    let st = stored.clone();
+    let done = blocking(move || s2.engine.delete_user(&st)).await??;
     s.note_model(&s.snapshot());
+    // what else remembers the user: their assistant conversations, the statistics cache
+    s.guide.forget_user(&stored);
+    *s.stats.lock().unwrap_or_else(|e| e.into_inner()) = None;
     Ok(Json(json!({
         "user": user,
         "events_deleted": done.events_deleted,
@@ -153,6 +157,10 @@ async fn load_model(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult 
             for w in &snap.warnings {
                 eprintln!("warning: {w}");
             }
+            if snap.needs_refit() {
+                // the file predates deletions: refit so that the model forgets them too
+                tokio::spawn(run_retrain(s.clone(), None));
+            }
             Ok(Json(json!({
                 "status": "ok",
                 "model": snap.model_name(),
@@ -197,6 +205,11 @@ async fn run_retrain(s: Arc<AppState>, spec: Option<ModelSpec>) -> (bool, Value)
 pub fn start_background(state: Arc<AppState>) {
     let s = state.clone();
     tokio::task::spawn_blocking(move || s.guide.warm(&s.engine));
+    if state.snapshot().needs_refit() {
+        // a model file that predates deletions: those users are hidden at once; refit now so
+        // that what the model learned from them goes too
+        tokio::spawn(run_retrain(state.clone(), None));
+    }
     let secs = state.config.retrain_secs;
     if secs == 0 {
         return;

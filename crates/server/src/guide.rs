@@ -97,6 +97,18 @@ fn is_bare(it: &daogou_core::Item) -> bool {
     it.title.is_empty() && it.category.is_none() && it.brand.is_none() && it.price.is_none() && it.attributes.is_empty()
 }
 
+impl GuideSlot {
+    /// Drop a deleted user's assistant conversations (what they asked for) at once.
+    pub(crate) fn forget_user(&self, user: &str) {
+        let slot = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = slot.as_ref() {
+            if let Err(e) = b.guide.forget_user(user) {
+                eprintln!("assistant: cannot drop a deleted user's conversations: {e}");
+            }
+        }
+    }
+}
+
 impl Built {
     /// Hand the guide `snap`'s popularity by catalogue index ("best-selling", and a small prior
     /// in its ranking), once per snapshot version.

@@ -4,5 +4,6 @@
 mod cli;
 mod datasets;
 mod fixtures;
+mod forget;
 mod protocol;
 mod serve;

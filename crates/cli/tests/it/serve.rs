@@ -10,27 +10,16 @@ use std::time::{Duration, Instant};
 
 use daogou_store::{SqliteStore, Store};
 
-/// Start `daogou serve` on a free loopback port; returns the child and `host:port`.
+/// Start `daogou serve --db DB` on a free loopback port; returns the child and `host:port`.
 fn start(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_daogou"))
-        .args(["serve", "--db", db.to_str().unwrap(), "--bind", "127.0.0.1:0"])
-        .env("RAYON_NUM_THREADS", "1")
-        .env_remove("DAOGOU_API_KEYS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start daogou serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr =
-        line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {line:?}")).to_owned();
-    (child, addr)
+    start_with(&["--db", db.to_str().unwrap()])
 }
 
 /// One HTTP/1.1 request (Connection: close); (status, body).
-fn http(addr: &str, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+pub(crate) fn http(addr: &str, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    // generous: the first assistant question waits for the search index of a debug build on a busy machine
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -118,22 +107,8 @@ fn kill_9_during_ingestion_loses_no_acknowledged_event() {
 }
 
 /// Start `daogou serve ARGS…` on a free loopback port.
-fn start_with(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_daogou"))
-        .arg("serve")
-        .args(args)
-        .args(["--bind", "127.0.0.1:0"])
-        .env("RAYON_NUM_THREADS", "1")
-        .env_remove("DAOGOU_API_KEYS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start daogou serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr =
-        line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {line:?}")).to_owned();
-    (child, addr)
+pub(crate) fn start_with(args: &[&str]) -> (Child, String) {
+    try_serve(&[args, &["--bind", "127.0.0.1:0"]].concat(), &[]).unwrap_or_else(|e| panic!("serve {args:?}: {e}"))
 }
 
 /// One answer pipeline: for 50 demo shoppers, `daogou recommend --model FILE --json` and the
@@ -212,8 +187,9 @@ fn seed(db: &Path, user: impl Fn(&str) -> String) {
     s.insert_events(&events).unwrap();
 }
 
-/// Run `daogou serve ARGS`: Ok(child, address) once it listens, Err(stderr) when it exits.
-fn try_serve(args: &[&str], env: &[(&str, &str)]) -> Result<(Child, String), String> {
+/// Run `daogou serve ARGS`: Ok(child, address) once it listens (its stderr is drained in the
+/// background), Err(stderr) when it exits.
+pub(crate) fn try_serve(args: &[&str], env: &[(&str, &str)]) -> Result<(Child, String), String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_daogou"));
     cmd.arg("serve").args(args).env("RAYON_NUM_THREADS", "1");
     for var in ["DAOGOU_API_KEYS", "DAOGOU_INSECURE_OPEN", "DAOGOU_BIND", "DAOGOU_PSEUDONYMIZE_KEY"] {
@@ -226,7 +202,11 @@ fn try_serve(args: &[&str], env: &[(&str, &str)]) -> Result<(Child, String), Str
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     match line.trim().strip_prefix("listening on http://") {
-        Some(addr) => Ok((child, addr.to_owned())),
+        Some(addr) => {
+            let mut err = child.stderr.take().unwrap();
+            std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+            Ok((child, addr.to_owned()))
+        }
         None => {
             let mut err = String::new();
             child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
@@ -236,7 +216,7 @@ fn try_serve(args: &[&str], env: &[(&str, &str)]) -> Result<(Child, String), Str
     }
 }
 
-fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Child) {
     child.kill().unwrap();
     child.wait().unwrap();
 }
