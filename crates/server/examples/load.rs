@@ -7,7 +7,8 @@
 //! ```
 //! Ids follow the demo shop (`u0000`, `p00000`), or `1..=n` with `--plain-ids true` (the scale
 //! data of bench/gen_scale_implicit.py); `--key` sends `Authorization: Bearer KEY`;
-//! `--requests N` stops after N requests in all (same work for instruction-count profiles).
+//! `--requests N` stops after N requests in all (same work for instruction-count profiles);
+//! `--rate R` paces the connections to R requests per second in all (0: as fast as they go).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -24,6 +25,8 @@ struct Opts {
     plain_ids: bool,
     /// Stop after this many requests in all (0: run for `seconds`), for fixed-work profiles.
     requests: u64,
+    /// Requests per second in all (0: unpaced).
+    rate: f64,
 }
 
 fn opts() -> Opts {
@@ -37,6 +40,7 @@ fn opts() -> Opts {
         key: None,
         plain_ids: false,
         requests: 0,
+        rate: 0.0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for w in args.chunks(2) {
@@ -51,6 +55,7 @@ fn opts() -> Opts {
             "--key" => o.key = Some(v),
             "--plain-ids" => o.plain_ids = v == "true",
             "--requests" => o.requests = v.parse().expect("--requests"),
+            "--rate" => o.rate = v.parse().expect("--rate"),
             other => panic!("unknown option {other}"),
         }
     }
@@ -120,6 +125,8 @@ fn main() {
         .map(|t| {
             let (addr, auth) = (o.addr.clone(), auth.clone());
             let (users, items, share, plain) = (o.users, o.items, o.write_share, o.plain_ids);
+            // each connection's slot between requests when paced
+            let every = (o.rate > 0.0).then(|| Duration::from_secs_f64(o.threads as f64 / o.rate));
             // this connection's share of a fixed request count (u64::MAX: until the deadline)
             let quota = match o.requests {
                 0 => u64::MAX,
@@ -131,6 +138,13 @@ fn main() {
                 let mut tally = Tally::default();
                 let mut n = 0u64;
                 while n < quota && Instant::now() < deadline {
+                    if let Some(every) = every {
+                        // the n-th request of this connection is due at start + n·every
+                        let due = start + every * n as u32;
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
                     n += 1;
                     let user = if plain { format!("{}", 1 + rng.next_u64() % users) } else { format!("u{:04}", rng.next_u64() % users) };
                     let item = if plain { format!("{}", 1 + rng.next_u64() % items) } else { format!("p{:05}", rng.next_u64() % items) };
