@@ -36,7 +36,10 @@ mod user_knn;
 
 pub use als::batch_scores;
 pub use baseline::Baseline;
-pub use buy_again::{past_item_score, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY};
+pub use buy_again::{
+    past_item_score, rank_past_purchases, BuyAgainParams, PastItem, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY,
+};
+pub use daogou_core::Baskets;
 pub use item_knn::ItemKnn;
 pub use popularity::Popularity;
 pub use registry::{all_models, build_model, find_model, load_model, model_names, register_models, ModelInfo, MODELS};

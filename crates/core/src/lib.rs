@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod basket;
 mod dataset;
 mod error;
 mod ids;
@@ -26,6 +27,7 @@ mod params;
 mod sparse;
 mod types;
 
+pub use basket::{has_purchases, is_bought, Baskets};
 pub use dataset::{Dataset, Interaction};
 pub use error::{Error, Result};
 pub use ids::IdMap;
