@@ -130,6 +130,21 @@ pub trait Recommender: Send + Sync {
     /// session; values are ratings for explicit models and weights for implicit ones.
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]);
 
+    /// Score every item for a user described by their raw events (item, kind, value, time;
+    /// any order), as of `now` (the request time): what models that read recency, baskets and
+    /// the current session (the learned `ranker`) use for a live user. Returns false, leaving
+    /// `out` untouched, when the model scores only weighted histories: the caller then uses
+    /// [`Self::score_history`].
+    fn score_events(&self, _events: &[Interaction], _now: i64, _out: &mut [f32]) -> bool {
+        false
+    }
+
+    /// What the model learned from each input feature, largest first (name, total gain): the
+    /// learned `ranker`'s feature importance. Empty for models without input features.
+    fn feature_importance(&self) -> Vec<(String, f64)> {
+        Vec::new()
+    }
+
     /// Score every item for several training users, one row of [`Self::n_items`] after another
     /// in `out` (batch jobs such as top-N for every user). Factor models override it with one
     /// matrix product per batch, which reads the item factors once per batch instead of once per
