@@ -54,16 +54,17 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("generators", "candidate generators, comma-separated (default buy-again,als,ease,item-knn,category-popularity,popularity; sequential when built in)"),
     ("candidates", "items each generator proposes per user (default 50)"),
     ("window_days", "length of the label window at the end of the training data, in days (default 0 = auto: an eighth of the data's time span, at most 30)"),
-    ("windows", "consecutive label windows to train on, each with its own refit of the generators (default 1)"),
+    ("windows", "consecutive label windows to train on, each with its own refit of the generators (default 2)"),
     ("labels", "auto, time (the last window's events) or user (each user's latest fifth of events); auto takes user when under a third of the window's users have history before it (default auto)"),
     ("max_users", "users per window to train on, a seeded sample (default 4000)"),
-    ("trees", "boosting rounds (default 300)"),
-    ("depth", "maximum tree depth (default 6)"),
-    ("eta", "learning rate (default 0.05)"),
+    ("trees", "boosting rounds (default 200)"),
+    ("depth", "maximum tree depth (default 5)"),
+    ("eta", "learning rate (default 0.07)"),
     ("min_child_weight", "minimum Hessian sum in a leaf (default 1)"),
     ("subsample", "share of rows each tree sees (default 0.8)"),
     ("colsample", "share of features each tree sees (default 0.8)"),
     ("seed", "seed of the user sample and the trees (default 42)"),
+    ("targets", "what the label window's events teach: positive (every event with a positive weight, what the evaluation counts as relevant) or purchases (default positive)"),
     ("session", "read the last session (its events, carts and categories); false blanks those features, to measure what recent intent adds (default true)"),
     ("GENERATOR.KEY", "a parameter of one generator, e.g. als.factors=128 or buy-again.recency=0"),
 ];
@@ -106,6 +107,8 @@ struct Settings {
     labels: Labels,
     max_users: usize,
     session: bool,
+    /// Labels are purchases only (else every positive event).
+    purchases_only: bool,
     trees: TreeParams,
 }
 
@@ -129,6 +132,14 @@ impl Settings {
         for (k, v) in p.iter() {
             match k.split_once('.') {
                 Some((g, key)) if gens.iter().any(|x| x == g) => {
+                    // a misspelt generator parameter is an error, not a generator left out
+                    if let Some(info) = daogou_algo::find_model(g) {
+                        if !info.params.iter().any(|(name, _)| *name == key) {
+                            let known: Vec<&str> = info.params.iter().map(|x| x.0).collect();
+                            let why = format!("`{g}` has no parameter `{key}`; known: {}", known.join(", "));
+                            return Err(Params::invalid(k, v, &why).into());
+                        }
+                    }
                     gen_params.entry(g.to_owned()).or_default().set(key, v)
                 }
                 Some((g, _)) => {
@@ -175,18 +186,23 @@ impl Settings {
             gen_params,
             candidates: count("candidates", 50, 1)?,
             window_days: real("window_days", 0.0, 0.0, 3650.0)?,
-            windows: count("windows", 1, 1)?,
+            windows: count("windows", 2, 1)?,
             labels,
             max_users: count("max_users", 4000, 1)?,
+            purchases_only: match p.raw("targets").unwrap_or("positive") {
+                "positive" => false,
+                "purchases" => true,
+                other => return Err(Params::invalid("targets", other, "expected positive or purchases").into()),
+            },
             session: match p.raw("session").unwrap_or("true") {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
                 other => return Err(Params::invalid("session", other, "expected true or false").into()),
             },
             trees: TreeParams {
-                trees: count("trees", 300, 1)?,
-                depth: count("depth", 6, 1)?,
-                eta: real("eta", 0.05, 1e-4, 1.0)?,
+                trees: count("trees", 200, 1)?,
+                depth: count("depth", 5, 1)?,
+                eta: real("eta", 0.07, 1e-4, 1.0)?,
                 min_child_weight: real("min_child_weight", 1.0, 0.0, 1e6)?,
                 subsample: real("subsample", 0.8, 0.05, 1.0)?,
                 colsample: real("colsample", 0.8, 0.05, 1.0)?,
@@ -320,12 +336,19 @@ pub struct TrainingSet {
     pub labels_from: String,
 }
 
-/// One label split: the events before it (the prefix the generators see), the cut of each
-/// user's features, and the label items per user.
+/// One query group: a user, the cut of their features, and the items they had next.
+struct Group {
+    user: u32,
+    cut: i64,
+    labels: HashSet<u32>,
+}
+
+/// One label split: the events before it (the prefix the generators see), the events a
+/// user's features may read (those before each group's cut), and the groups.
 struct LabelSplit {
     prefix: Vec<Interaction>,
-    cut_of: HashMap<u32, i64>,
-    labels: HashMap<u32, HashSet<u32>>,
+    context: Vec<Interaction>,
+    groups: Vec<Group>,
     item_cut: i64,
 }
 
@@ -379,7 +402,7 @@ fn auto_window_days(events: &[Interaction]) -> f64 {
     (span / 8.0).clamp(1.0, 30.0)
 }
 
-fn time_split(train: &TrainData<'_>, cfg: &FeatureConfig, start: i64, end: i64) -> LabelSplit {
+fn time_split(train: &TrainData<'_>, bought: bool, start: i64, end: i64, gap: i64) -> LabelSplit {
     let prefix: Vec<Interaction> = train.events.iter().filter(|e| e.timestamp < start).copied().collect();
     let mut has_history: HashSet<u32> = HashSet::new();
     for e in &prefix {
@@ -387,22 +410,51 @@ fn time_split(train: &TrainData<'_>, cfg: &FeatureConfig, start: i64, end: i64) 
             has_history.insert(e.user);
         }
     }
-    let mut labels: HashMap<u32, HashSet<u32>> = HashMap::new();
-    for e in train.events.iter().filter(|e| e.timestamp >= start && e.timestamp < end) {
-        if daogou_core::is_bought(e.kind, cfg.purchases)
-            && positive_pair(train.matrix, e)
-            && has_history.contains(&e.user)
-        {
-            labels.entry(e.user).or_default().insert(e.item);
+    let target = |e: &Interaction| daogou_core::is_bought(e.kind, bought) && positive_pair(train.matrix, e);
+    let mut window: HashMap<u32, Vec<Interaction>> = HashMap::new();
+    for e in train.events.iter().filter(|e| e.timestamp >= start && e.timestamp < end && has_history.contains(&e.user))
+    {
+        window.entry(e.user).or_default().push(*e);
+    }
+    let mut users: Vec<u32> = window.keys().copied().collect();
+    users.sort_unstable();
+    let mut groups = Vec::new();
+    for u in users {
+        let mut evs = window.remove(&u).unwrap_or_default();
+        evs.sort_by_key(|e| (e.timestamp, e.item));
+        let labels: HashSet<u32> = evs.iter().filter(|e| target(e)).map(|e| e.item).collect();
+        if labels.is_empty() {
+            continue;
+        }
+        groups.push(Group { user: u, cut: start, labels });
+        // and from inside a session: after half of the user's first session in the window
+        // that spans three distinct moments, what they had next (teaches what a fresh session
+        // says; invoices, whose lines share one time, make no such group)
+        let mut s0 = 0;
+        for k in 1..=evs.len() {
+            if k == evs.len() || evs[k].timestamp - evs[k - 1].timestamp > gap {
+                let mut times: Vec<i64> = evs[s0..k].iter().map(|e| e.timestamp).collect();
+                times.dedup();
+                if times.len() >= 3 {
+                    let cut = times[times.len() / 2];
+                    let next: HashSet<u32> =
+                        evs.iter().filter(|e| e.timestamp >= cut && target(e)).map(|e| e.item).collect();
+                    if !next.is_empty() {
+                        groups.push(Group { user: u, cut, labels: next });
+                    }
+                    break;
+                }
+                s0 = k;
+            }
         }
     }
-    let cut_of = labels.keys().map(|&u| (u, start)).collect();
-    LabelSplit { prefix, cut_of, labels, item_cut: start }
+    let context = train.events.iter().filter(|e| e.timestamp < end).copied().collect();
+    LabelSplit { prefix, context, groups, item_cut: start }
 }
 
 /// Each user's latest fifth of events (at least one) are the labels; users with fewer than
 /// five events are not split.
-fn user_split(train: &TrainData<'_>, cfg: &FeatureConfig, end: i64) -> LabelSplit {
+fn user_split(train: &TrainData<'_>, bought: bool, end: i64) -> LabelSplit {
     let mut by_user: HashMap<u32, Vec<usize>> = HashMap::new();
     for (k, e) in train.events.iter().enumerate() {
         by_user.entry(e.user).or_default().push(k);
@@ -421,7 +473,7 @@ fn user_split(train: &TrainData<'_>, cfg: &FeatureConfig, end: i64) -> LabelSpli
         for &k in &ks[ks.len() - n_hold..] {
             held[k] = true;
             let e = &train.events[k];
-            if daogou_core::is_bought(e.kind, cfg.purchases) && positive_pair(train.matrix, e) {
+            if daogou_core::is_bought(e.kind, bought) && positive_pair(train.matrix, e) {
                 labels.entry(u).or_default().insert(e.item);
             }
         }
@@ -431,9 +483,13 @@ fn user_split(train: &TrainData<'_>, cfg: &FeatureConfig, end: i64) -> LabelSpli
     let prefix: Vec<Interaction> = train.events.iter().zip(&held).filter(|(_, &h)| !h).map(|(e, _)| *e).collect();
     // a user's features see their prefix only: held-out events are not in it, and the cut
     // keeps the prefix events of the same second
-    let cut_of = cut_of.into_iter().map(|(u, c): (u32, i64)| (u, c + 1)).collect();
-    labels.retain(|_, l| !l.is_empty());
-    LabelSplit { prefix, cut_of, labels, item_cut: end }
+    let mut groups: Vec<Group> = labels
+        .into_iter()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(u, l)| Group { user: u, cut: cut_of[&u] + 1, labels: l })
+        .collect();
+    groups.sort_by_key(|g| g.user);
+    LabelSplit { context: prefix.clone(), prefix, groups, item_cut: end }
 }
 
 /// Build the training set: label splits at the end of `train`, generators refitted before
@@ -451,27 +507,29 @@ fn build_training_set(train: &TrainData<'_>, s: &Settings, cfg: &FeatureConfig) 
     let end = train.events.iter().map(|e| e.timestamp).max().unwrap_or(0) + 1;
     let w_days = if s.window_days > 0.0 { s.window_days } else { auto_window_days(train.events) };
     let w = (w_days * 86_400.0) as i64;
+    // labels: purchases (targets=purchases, in data with purchases), else every positive event
+    let bought = s.purchases_only && cfg.purchases;
     let mut splits = Vec::new();
     let mut mode = s.labels;
     if mode != Labels::User {
         for k in 0..s.windows as i64 {
             let (start, stop) = (end - (k + 1) * w, end - k * w);
-            splits.push(time_split(train, cfg, start, stop));
+            splits.push(time_split(train, bought, start, stop, (cfg.session_gap_hours * 3_600.0) as i64));
         }
         if mode == Labels::Auto {
             // users with label events in the last window, and those of them with history
             let active: HashSet<u32> = train
                 .events
                 .iter()
-                .filter(|e| e.timestamp >= end - w && daogou_core::is_bought(e.kind, cfg.purchases))
+                .filter(|e| e.timestamp >= end - w && daogou_core::is_bought(e.kind, bought))
                 .map(|e| e.user)
                 .collect();
-            let with_history = splits[0].labels.len();
+            let with_history = splits[0].groups.iter().filter(|g| g.cut == end - w).count();
             mode = if with_history * 3 < active.len() || with_history < 20 { Labels::User } else { Labels::Time };
         }
     }
     if mode == Labels::User {
-        splits = vec![user_split(train, cfg, end)];
+        splits = vec![user_split(train, bought, end)];
     }
     let labels_from = match mode {
         Labels::User => "user".to_owned(),
@@ -481,37 +539,39 @@ fn build_training_set(train: &TrainData<'_>, s: &Settings, cfg: &FeatureConfig) 
     let mut set = TrainingSet { labels_from, ..Default::default() };
     let mut pieces: Vec<(Vec<f32>, Vec<f32>, Vec<usize>, Vec<usize>)> = Vec::new();
     for (k, split) in splits.iter().enumerate() {
-        if split.labels.is_empty() {
+        if split.groups.is_empty() {
             continue;
         }
         let matrix = prefix_matrix(train.matrix, train.events, &split.prefix, train.explicit);
         let inner = TrainData::new(&matrix, train.explicit).with_items(train.items).with_events(&split.prefix);
         let gens = fit_generators(&inner, s, &mut set.warnings);
+        if gens.is_empty() {
+            return Err(bad(format!("no candidate generator could be fitted ({})", set.warnings.join("; "))));
+        }
         // the generators that fit in every split make the feature set
         gen_names.retain(|g| gens.iter().any(|x| &x.name == g));
         let items = ItemTable::build(&split.prefix, train.items, train.matrix.n_items(), split.item_cut, cfg);
-        let mut users: Vec<u32> = split.labels.keys().copied().collect();
-        users.sort_unstable();
+        let mut picked: Vec<usize> = (0..split.groups.len()).collect();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(s.trees.seed.wrapping_add(k as u64));
-        users.shuffle(&mut rng);
-        users.truncate(s.max_users);
-        users.sort_unstable();
-        let mut prefix_of: HashMap<u32, Vec<Interaction>> = HashMap::new();
-        for e in &split.prefix {
-            prefix_of.entry(e.user).or_default().push(*e);
+        picked.shuffle(&mut rng);
+        picked.truncate(s.max_users);
+        picked.sort_unstable();
+        let mut context_of: HashMap<u32, Vec<Interaction>> = HashMap::new();
+        for e in &split.context {
+            context_of.entry(e.user).or_default().push(*e);
         }
         let blank = session_columns(&row_names(&items), s.session);
-        let per_user: Vec<(Vec<f32>, Vec<f32>, usize)> = users
+        let per_user: Vec<(Vec<f32>, Vec<f32>, usize)> = picked
             .par_iter()
-            .map(|&u| {
+            .map(|&g| {
+                let g = &split.groups[g];
                 let none = Vec::new();
-                let mine = prefix_of.get(&u).unwrap_or(&none);
-                let ctx = UserContext::new(mine, split.cut_of[&u], &items, cfg);
+                let mine = context_of.get(&g.user).unwrap_or(&none);
+                let ctx = UserContext::new(mine, g.cut, &items, cfg);
                 let mut rows = Vec::new();
-                let cands = candidate_rows(&gens, &items, &ctx, Who::Known(u), s.candidates, &blank, &mut rows);
-                let want = &split.labels[&u];
-                let labels: Vec<f32> = cands.iter().map(|i| f32::from(u8::from(want.contains(i)))).collect();
-                (rows, labels, want.len())
+                let cands = candidate_rows(&gens, &items, &ctx, Who::Known(g.user), s.candidates, &blank, &mut rows);
+                let labels: Vec<f32> = cands.iter().map(|i| f32::from(u8::from(g.labels.contains(i)))).collect();
+                (rows, labels, g.labels.len())
             })
             .collect();
         let mut rows = Vec::new();
