@@ -64,6 +64,7 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("subsample", "share of rows each tree sees (default 0.8)"),
     ("colsample", "share of features each tree sees (default 0.8)"),
     ("seed", "seed of the user sample and the trees (default 42)"),
+    ("holdout", "with labels=user: which fifth of each user's events are the labels, random (seeded) or latest (default random)"),
     ("targets", "what the label window's events teach: positive (every event with a positive weight, what the evaluation counts as relevant) or purchases (default positive)"),
     ("session", "read the last session (its events, carts and categories); false blanks those features, to measure what recent intent adds (default true)"),
     ("GENERATOR.KEY", "a parameter of one generator, e.g. als.factors=128 or buy-again.recency=0"),
@@ -109,6 +110,8 @@ struct Settings {
     session: bool,
     /// Labels are purchases only (else every positive event).
     purchases_only: bool,
+    /// `labels=user` holds out each user's latest events (else a seeded random fifth).
+    holdout_latest: bool,
     trees: TreeParams,
 }
 
@@ -189,6 +192,11 @@ impl Settings {
             windows: count("windows", 2, 1)?,
             labels,
             max_users: count("max_users", 4000, 1)?,
+            holdout_latest: match p.raw("holdout").unwrap_or("random") {
+                "random" => false,
+                "latest" => true,
+                other => return Err(Params::invalid("holdout", other, "expected random or latest").into()),
+            },
             purchases_only: match p.raw("targets").unwrap_or("positive") {
                 "positive" => false,
                 "purchases" => true,
@@ -454,22 +462,31 @@ fn time_split(train: &TrainData<'_>, bought: bool, start: i64, end: i64, gap: i6
 
 /// Each user's latest fifth of events (at least one) are the labels; users with fewer than
 /// five events are not split.
-fn user_split(train: &TrainData<'_>, bought: bool, end: i64) -> LabelSplit {
+fn user_split(train: &TrainData<'_>, bought: bool, end: i64, latest: bool, seed: u64) -> LabelSplit {
     let mut by_user: HashMap<u32, Vec<usize>> = HashMap::new();
     for (k, e) in train.events.iter().enumerate() {
         by_user.entry(e.user).or_default().push(k);
     }
+    let mut users: Vec<u32> = by_user.keys().copied().collect();
+    users.sort_unstable();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut held = vec![false; train.events.len()];
     let mut cut_of = HashMap::new();
     let mut labels: HashMap<u32, HashSet<u32>> = HashMap::new();
-    for (u, mut ks) in by_user {
+    for u in users {
+        let mut ks = by_user.remove(&u).unwrap_or_default();
         if ks.len() < 5 {
             continue;
         }
         ks.sort_by_key(|&k| (train.events[k].timestamp, k));
         let n_hold = ks.len().div_ceil(5);
-        let first_held = ks[ks.len() - n_hold];
-        let cut = train.events[first_held].timestamp;
+        if latest {
+            // events at the cut's second that were not held out stay before it
+            cut_of.insert(u, train.events[ks[ks.len() - n_hold]].timestamp + 1);
+        } else {
+            ks.shuffle(&mut rng);
+            cut_of.insert(u, end);
+        }
         for &k in &ks[ks.len() - n_hold..] {
             held[k] = true;
             let e = &train.events[k];
@@ -477,16 +494,13 @@ fn user_split(train: &TrainData<'_>, bought: bool, end: i64) -> LabelSplit {
                 labels.entry(u).or_default().insert(e.item);
             }
         }
-        // events at the cut's second that were not held out stay before it
-        cut_of.insert(u, cut);
     }
+    // a user's features see the events not held out only
     let prefix: Vec<Interaction> = train.events.iter().zip(&held).filter(|(_, &h)| !h).map(|(e, _)| *e).collect();
-    // a user's features see their prefix only: held-out events are not in it, and the cut
-    // keeps the prefix events of the same second
     let mut groups: Vec<Group> = labels
         .into_iter()
         .filter(|(_, l)| !l.is_empty())
-        .map(|(u, l)| Group { user: u, cut: cut_of[&u] + 1, labels: l })
+        .map(|(u, l)| Group { user: u, cut: cut_of[&u], labels: l })
         .collect();
     groups.sort_by_key(|g| g.user);
     LabelSplit { context: prefix.clone(), prefix, groups, item_cut: end }
@@ -529,7 +543,7 @@ fn build_training_set(train: &TrainData<'_>, s: &Settings, cfg: &FeatureConfig) 
         }
     }
     if mode == Labels::User {
-        splits = vec![user_split(train, bought, end)];
+        splits = vec![user_split(train, bought, end, s.holdout_latest, s.trees.seed)];
     }
     let labels_from = match mode {
         Labels::User => "user".to_owned(),
