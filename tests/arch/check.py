@@ -22,6 +22,7 @@ ALLOWED = {
     "daogou-modelfile": {"daogou-core", "daogou-data", "daogou-algo"},
     "daogou-eval": {"daogou-core", "daogou-data", "daogou-algo"},
     "daogou-nn": {"daogou-core", "daogou-algo"},
+    "daogou-ranker": {"daogou-core", "daogou-data", "daogou-algo"},
     "daogou-guide": {"daogou-core"},
     "daogou-engine": {"daogou-core", "daogou-data", "daogou-store", "daogou-algo", "daogou-modelfile"},
     "daogou-server": {"daogou-core", "daogou-data", "daogou-store", "daogou-algo", "daogou-eval", "daogou-engine",

@@ -8,7 +8,11 @@
 //! (0 elsewhere) and confidence c_ui = 1 + `alpha`·r_ui (1 elsewhere). With `binary=true`
 //! (the default) r_ui is 1 for every positive pair: on Online Retail, whose purchase weights
 //! run from 8 to over 1000, raw weights lost a quarter of the discovery NDCG@10 (see the
-//! defaults below). Entries ≤ 0 are not positives and are ignored.
+//! defaults below). With `binary=false`, r_ui is the training value **relative to the data's
+//! median positive value** ([`AlsParams::relative_to`]), so `alpha` means the same on play
+//! counts, ratings and event weights (a purchase weighs 8·(1 + ln q)): multiplying every
+//! weight by a constant leaves the fitted model unchanged. Entries ≤ 0 are not positives and
+//! are ignored.
 //!
 //! **Fitting** alternates between the users (items fixed) and the items (users fixed); each
 //! row is an independent k×k least-squares problem, solved in parallel (rayon). The dense part
@@ -57,8 +61,8 @@ use crate::{check_params, Error, ModelState, Recommender, Result, Tensor, TrainD
 pub(crate) const PARAMS: &[(&str, &str)] = &[
     ("factors", "latent factors per user and item (default 64)"),
     ("regularization", "L2 penalty λ on every factor vector (default 20)"),
-    ("alpha", "confidence of a positive pair: c = 1 + alpha·r (default 1)"),
-    ("binary", "use r = 1 for every positive pair instead of its value (default true)"),
+    ("alpha", "confidence of a positive pair: c = 1 + alpha·r, with r relative to the data's median positive value (default 1)"),
+    ("binary", "use r = 1 for every positive pair instead of its value relative to the median (default true)"),
     ("iterations", "alternating sweeps over users and items (default 15)"),
     ("solver", "cg (a few conjugate-gradient steps per row, as implicit does) | cholesky (exact) (default cg)"),
     ("cg_steps", "conjugate-gradient steps per row and sweep with solver=cg (default 3)"),
@@ -95,6 +99,23 @@ pub struct AlsParams {
 }
 
 impl AlsParams {
+    /// With `binary=false`: `alpha` divided by the median positive value of `m`, so that the
+    /// confidence 1 + alpha·r/median of a typical positive pair is 1 + alpha whatever the
+    /// data's weight scale (counts, ratings, event weights such as 8·(1 + ln q) for a
+    /// purchase); the defaults then hold on all of them. A no-op when binary.
+    pub fn relative_to(self, m: &Interactions) -> Self {
+        if self.binary {
+            return self;
+        }
+        let mut pos: Vec<f32> = m.by_user.data().iter().copied().filter(|v| *v > 0.0 && v.is_finite()).collect();
+        if pos.is_empty() {
+            return self;
+        }
+        let mid = pos.len() / 2;
+        let (_, median, _) = pos.select_nth_unstable_by(mid, f32::total_cmp);
+        AlsParams { alpha: self.alpha / f64::from(*median), ..self }
+    }
+
     /// Read and validate the parameters (unknown keys are an error naming the key).
     pub fn from_params(p: &Params) -> Result<Self> {
         check_params(p, MODEL, &PARAMS.iter().map(|x| x.0).collect::<Vec<_>>())?;
@@ -198,7 +219,7 @@ impl Als {
     /// Fit on `train` (see [`PARAMS`]). On explicit data the ratings are used as positive
     /// weights (every rated item is a positive).
     pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
-        let h = AlsParams::from_params(params)?;
+        let h = AlsParams::from_params(params)?.relative_to(train.matrix);
         let Some(es) = EarlyStopping::parse(params, h.seed, 3)? else { return Self::fit_with(train.matrix, &h) };
         let curve = Self::validation_curve(train.matrix, &h, &es)?;
         let mut model = Self::fit_with(train.matrix, &AlsParams { iterations: curve.best_epochs(), ..h })?;
@@ -975,6 +996,17 @@ mod tests {
         let binary = fit_with(&m, Params::new().with("iterations", 2));
         let weighted = fit_with(&m, Params::new().with("iterations", 2).with("binary", false));
         assert_ne!(binary.item_factors, weighted.item_factors, "binary=false uses the values");
+        // the confidence is relative to the data's weight scale: weights × 8 (a purchase's
+        // weight; a power of two, so the division is exact) give the same model
+        let scaled = Interactions::from_csr({
+            let b = &m.by_user;
+            let data: Vec<f32> = b.data().iter().map(|v| v * 8.0).collect();
+            Csr::from_parts(b.n_rows(), b.n_cols(), b.indptr().to_vec(), b.indices().to_vec(), data).unwrap()
+        });
+        let p = Params::new().with("iterations", 2).with("binary", false);
+        let a = Als::fit(&TrainData::new(&m, false), &p).unwrap();
+        let b = Als::fit(&TrainData::new(&scaled, false), &p).unwrap();
+        assert_eq!(a.item_factors, b.item_factors);
         let t = TrainData::new(&m, false);
         for (k, v) in [("solver", "lu"), ("factors", "0"), ("alpha", "-1"), ("cg_steps", "0"), ("regularisation", "1")]
         {

@@ -1,46 +1,111 @@
 //! `buy-again`: the user's own past items, ranked by how often and how recently they were
 //! bought; every other item below them in popularity order.
 //!
-//! For a training user u and an item i in u's training row:
+//! For a training user u and an item i that u bought:
 //!
-//! * `freq(u,i)` = the number of training events of u on i (returns excluded), or the matrix
-//!   value when the training data carries no event log;
-//! * `rec(u,i)` = 2^(−(t_u − t_ui) / half_life), with t_ui the time of u's latest event on i
-//!   and t_u the time of u's latest event on any item (so each user's latest item has
-//!   recency 1); 1 for every item when there is no event log;
-//! * score = 2 + (1 − recency)·freq(u,i) / max_j freq(u,j) + recency·rec(u,i).
+//! * `freq(u,i)` = the number of distinct **baskets** of u that hold a purchase of i. A basket
+//!   is one invoice — the purchases of one user at one timestamp, as in Online Retail, where
+//!   every line of an invoice carries the invoice's time — or, when the data has no invoices
+//!   (each purchase has its own time, as in an event stream), one calendar day (UTC). The
+//!   `baskets` parameter says which; `auto` (the default) takes invoices when at least half of
+//!   the purchase events share their user and time with a purchase of another item
+//!   ([`Baskets::detect`]). Buying 24 units of a mug on one invoice is one basket, not 24
+//!   and not one event per line.
+//! * `rec(u,i)` = 2^(−(t_u − t_ui) / half_life), with t_ui the time of u's latest purchase of
+//!   i and t_u the time of u's latest event on any item (so each user's latest item has
+//!   recency 1).
+//! * score = (1 − recency)·freq(u,i) / max_j freq(u,j) + recency·rec(u,i) ([`past_item_score`]).
 //!
-//! Every other item scores its popularity share count/(max count + 1) ∈ [0, 1), so a list is
-//! always full and the past items always come first. An ad-hoc history `(item, value)` is read
-//! in order, oldest first: `freq` is the summed positive value of an item and `rec` is
-//! (1 + position of its last occurrence) / history length (no timestamps are given).
+//! Past items are ordered by that score, **ties by global popularity** (distinct users, then
+//! the item index), and come first; every other item follows in
+//! popularity order (distinct users; ties by item index). With `recency=0` the ranking is
+//! exactly the "RepeatPop" baseline: the user's own items by number of distinct baskets, ties
+//! and all other items by popularity (a test checks it against a plain implementation).
 //!
-//! The defaults (half-life 365 days, recency 0.5) were chosen on Online Retail by NDCG@10 on
-//! the month before the 2011-11-09 cut, with repeats (`bench/run_retail_repeats.sh`).
+//! Which events count: purchases when the training data holds any; otherwise every event but
+//! returns and searches (ratings, views). An item whose purchases were all returned (as many
+//! return events as purchase events) is no past item. Items of the user's training row that
+//! have no counted event (only viewed, in data with purchases) follow the bought ones, by
+//! popularity. Without an event log (a bare matrix) `freq` is the matrix value and every item
+//! is equally recent.
+//!
+//! An ad-hoc history `(item, value)` is read in order, oldest first: `freq` is the summed
+//! positive value of an item and `rec` is (1 + position of its last occurrence) / history
+//! length (no timestamps are given).
+//!
+//! The same ranking serves the service's "buy it again" list: [`rank_past_purchases`] ranks a
+//! user's past purchases from their events, by the same score and tie-breaks.
+//!
+//! The defaults (`recency` 0, i.e. frequency only, and `half_life` 365 days for when recency is
+//! set) were chosen on Online Retail by NDCG@10 with repeats on two validation months that
+//! precede both reported test periods, 2011-08-09..09-09 and 2011-09-09..10-09 (each fitted on
+//! what precedes it): recency 0 was best on both (0.3938 and 0.3436; recency 0.25: 0.3931 and
+//! 0.3387; 0.5: 0.3927 and 0.3389), so by default `buy-again` *is* RepeatPop.
 
-use daogou_core::{Csr, EventKind, Params};
+use std::collections::BTreeMap;
+
+use daogou_core::{has_purchases, is_bought, Baskets, Csr, EventKind, Interaction, Params};
 
 use crate::als::popularity_fraction;
-use crate::sim::{check_finite, get_nonneg};
+use crate::sim::{check_finite, get_choice, get_nonneg};
 use crate::{check_params, ModelState, Recommender, Result, Tensor, TrainData};
 
 /// Parameters of `buy-again` with their meaning and default.
 pub(crate) const PARAMS: &[(&str, &str)] = &[
     ("half_life", "recency half-life in days: an item bought this long before the user's latest event counts half as recent (default 365)"),
-    ("recency", "weight of recency against frequency, 0 = frequency only, 1 = recency only (default 0.5)"),
+    ("recency", "weight of recency against frequency, 0 = frequency only (RepeatPop), 1 = recency only (default 0)"),
+    ("baskets", "what one purchase occasion is: auto (invoices when purchases share timestamps, else days), time (one timestamp = one invoice), day (default auto)"),
 ];
 
 const MODEL: &str = "buy-again";
 
 /// Default recency half-life in days (chosen on Online Retail, see the module docs).
 pub const DEFAULT_HALF_LIFE_DAYS: f64 = 365.0;
-/// Default weight of recency against frequency.
-pub const DEFAULT_RECENCY: f64 = 0.5;
+/// Default weight of recency against frequency (chosen on Online Retail, see the module docs).
+pub const DEFAULT_RECENCY: f64 = 0.0;
 
-/// The score of a past item above the popularity tail: `(1 − recency)·freq_share +
-/// recency·2^(−age / half-life)`, with `freq_share` the item's count over the user's largest
-/// count and `age_seconds` the time from the item's latest event to the user's latest event.
-/// Shared with the service's "buy it again" list, so both rank alike.
+/// The settings of the buy-again ranking.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BuyAgainParams {
+    /// Recency half-life in days.
+    pub half_life_days: f64,
+    /// Weight of recency against frequency, in [0, 1].
+    pub recency: f64,
+    /// What one basket is.
+    pub baskets: Baskets,
+}
+
+impl BuyAgainParams {
+    /// The model's defaults, with baskets detected from `events` ([`Baskets::detect`]).
+    pub fn defaults_for(events: &[Interaction]) -> Self {
+        BuyAgainParams {
+            half_life_days: DEFAULT_HALF_LIFE_DAYS,
+            recency: DEFAULT_RECENCY,
+            baskets: Baskets::detect(events),
+        }
+    }
+
+    fn from_params(params: &Params, events: &[Interaction]) -> Result<Self> {
+        let half_life = get_nonneg(params, "half_life", DEFAULT_HALF_LIFE_DAYS)?;
+        if half_life <= 0.0 {
+            return Err(Params::invalid("half_life", half_life, "must be more than 0 days").into());
+        }
+        let recency = get_nonneg(params, "recency", DEFAULT_RECENCY)?;
+        if recency > 1.0 {
+            return Err(Params::invalid("recency", recency, "must be between 0 and 1").into());
+        }
+        let baskets = match get_choice(params, "baskets", "auto", &["auto", "time", "day"])? {
+            "time" => Baskets::Time,
+            "day" => Baskets::Day,
+            _ => Baskets::detect(events),
+        };
+        Ok(BuyAgainParams { half_life_days: half_life, recency, baskets })
+    }
+}
+
+/// The score of a past item: `(1 − recency)·freq_share + recency·2^(−age / half-life)`, with
+/// `freq_share` the item's number of baskets over the user's largest number and `age_seconds`
+/// the time from the item's latest purchase to the user's latest event.
 pub fn past_item_score(freq_share: f64, age_seconds: f64, half_life_days: f64, recency: f64) -> f64 {
     (1.0 - recency) * freq_share + recency * recency_decay(age_seconds, half_life_days)
 }
@@ -49,13 +114,91 @@ fn recency_decay(age_seconds: f64, half_life_days: f64) -> f64 {
     0.5f64.powf(age_seconds / (half_life_days * 86_400.0))
 }
 
-/// Past items get at least this score, above every popularity-tail score (< 1).
+/// One past item of a user, as ranked by [`rank_past_purchases`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastItem<I> {
+    /// The item.
+    pub item: I,
+    /// Its buy-again score ([`past_item_score`]), in [0, 1].
+    pub score: f64,
+    /// Distinct baskets that hold a purchase of it.
+    pub baskets: u32,
+    /// Time of its latest purchase.
+    pub last: i64,
+}
+
+/// Rank what one user bought, best first: the "buy it again" list, by the same score and
+/// tie-breaks as the `buy-again` model (see the [module docs](self)). `events` are the user's
+/// events in any order as `(item, kind, timestamp)`: purchases form the baskets, a return
+/// cancels a purchase (an item with as many returns as purchases leaves the list), and every
+/// event but a return moves the user's "now" that ages are counted from. `popularity` breaks
+/// ties (more popular first, then the smaller item).
+pub fn rank_past_purchases<I: Ord + Clone>(
+    events: impl IntoIterator<Item = (I, EventKind, i64)>,
+    popularity: impl Fn(&I) -> f64,
+    params: &BuyAgainParams,
+) -> Vec<PastItem<I>> {
+    rank_past(events, true, popularity, params)
+}
+
+/// [`rank_past_purchases`] counting purchases (`purchases`), or every event but returns and
+/// searches (data without purchases: ratings, views).
+fn rank_past<I: Ord + Clone>(
+    events: impl IntoIterator<Item = (I, EventKind, i64)>,
+    purchases: bool,
+    popularity: impl Fn(&I) -> f64,
+    p: &BuyAgainParams,
+) -> Vec<PastItem<I>> {
+    // item → (basket keys, counted events, returns, latest counted event)
+    let mut by_item: BTreeMap<I, (Vec<i64>, u32, u32, i64)> = BTreeMap::new();
+    let mut now = i64::MIN;
+    for (item, kind, t) in events {
+        if kind != EventKind::Return {
+            now = now.max(t);
+        }
+        if kind == EventKind::Return {
+            by_item.entry(item).or_insert_with(|| (Vec::new(), 0, 0, i64::MIN)).2 += 1;
+        } else if is_bought(kind, purchases) {
+            let e = by_item.entry(item).or_insert_with(|| (Vec::new(), 0, 0, i64::MIN));
+            e.0.push(p.baskets.key(t));
+            e.1 += 1;
+            e.3 = e.3.max(t);
+        }
+    }
+    let mut out: Vec<(PastItem<I>, f64)> = by_item
+        .into_iter()
+        .filter(|(_, (_, n, returns, _))| *n > *returns)
+        .map(|(item, (mut keys, _, _, last))| {
+            keys.sort_unstable();
+            keys.dedup();
+            let pop = popularity(&item);
+            (PastItem { item, score: 0.0, baskets: keys.len() as u32, last }, pop)
+        })
+        .collect();
+    let max_f = out.iter().map(|x| x.0.baskets).max().unwrap_or(1).max(1) as f64;
+    for (x, _) in &mut out {
+        let age = now.saturating_sub(x.last).max(0) as f64;
+        x.score = past_item_score(f64::from(x.baskets) / max_f, age, p.half_life_days, p.recency);
+    }
+    out.sort_by(|(a, pa), (b, pb)| {
+        b.score.total_cmp(&a.score).then(pb.total_cmp(pa)).then_with(|| a.item.cmp(&b.item))
+    });
+    out.into_iter().map(|x| x.0).collect()
+}
+
+/// Past items get scores in (PAST, PAST + 1], above every popularity-tail score (< 1).
 const PAST: f32 = 2.0;
+
+/// Scores of a ranked list of `n` past items: PAST + (n − rank)/n, so the order is kept
+/// exactly in f32 (ties were already broken by popularity).
+fn rank_score(rank: usize, n: usize) -> f32 {
+    PAST + ((n - rank) as f64 / n as f64) as f32
+}
 
 /// Buy-again; see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct BuyAgain {
-    /// users × items: the part of each past item's score above [`PAST`], in [0, 1].
+    /// users × items: each past item's score, PAST + (n − rank)/n.
     past: Csr,
     /// Popularity share of every item, in [0, 1).
     tail: Vec<f32>,
@@ -65,56 +208,68 @@ pub struct BuyAgain {
 impl BuyAgain {
     /// Fit on `train`.
     pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Self> {
-        check_params(params, MODEL, &["half_life", "recency"])?;
-        let half_life = get_nonneg(params, "half_life", DEFAULT_HALF_LIFE_DAYS)?;
-        if half_life <= 0.0 {
-            return Err(daogou_core::Params::invalid("half_life", half_life, "must be more than 0 days").into());
-        }
-        let recency = get_nonneg(params, "recency", DEFAULT_RECENCY)?;
-        if recency > 1.0 {
-            return Err(daogou_core::Params::invalid("recency", recency, "must be between 0 and 1").into());
-        }
+        check_params(params, MODEL, &["half_life", "recency", "baskets"])?;
+        let p = BuyAgainParams::from_params(params, train.events)?;
         let m = &train.matrix.by_user;
         check_finite(MODEL, m)?;
         let counts: Vec<u32> = (0..m.n_cols()).map(|i| train.matrix.item_row(i as u32).0.len() as u32).collect();
         let tail = popularity_fraction(&counts);
+        let pop = |i: &u32| f64::from(counts.get(*i as usize).copied().unwrap_or(0));
 
-        // per stored (user, item) entry: event count and latest time
-        let (mut freq, mut last) = (vec![0f64; m.nnz()], vec![i64::MIN; m.nnz()]);
-        let use_events = !train.events.is_empty();
-        if use_events {
-            for e in train.events.iter().filter(|e| e.kind != EventKind::Return) {
-                if (e.user as usize) >= m.n_rows() {
-                    continue;
-                }
-                let (cols, _) = m.row(e.user as usize);
-                if let Ok(p) = cols.binary_search(&e.item) {
-                    let at = m.indptr()[e.user as usize] + p;
-                    freq[at] += 1.0;
-                    last[at] = last[at].max(e.timestamp);
-                }
+        let mut triplets: Vec<(u32, u32, f32)> = Vec::with_capacity(m.nnz());
+        let mut push_user = |u: u32, ranked: Vec<u32>| {
+            // then the rest of the user's training row, by popularity
+            let mut rest: Vec<u32> = m.row(u as usize).0.iter().copied().filter(|i| !ranked.contains(i)).collect();
+            rest.sort_by(|a, b| pop(b).total_cmp(&pop(a)).then(a.cmp(b)));
+            let n = ranked.len() + rest.len();
+            for (k, i) in ranked.into_iter().chain(rest).enumerate() {
+                triplets.push((u, i, rank_score(k, n)));
+            }
+        };
+        if train.events.is_empty() {
+            for u in 0..m.n_rows() {
+                let (items, vals) = m.row(u);
+                let entries = items.iter().zip(vals).map(|(&i, &v)| (i, f64::from(v)));
+                let ranked = rank_values(entries, p.recency, &pop);
+                push_user(u as u32, ranked);
             }
         } else {
-            freq.iter_mut().zip(m.data()).for_each(|(f, &v)| *f = f64::from(v));
-        }
-        let mut data = vec![0f32; m.nnz()];
-        for u in 0..m.n_rows() {
-            let r = m.indptr()[u]..m.indptr()[u + 1];
-            let max_f = freq[r.clone()].iter().copied().fold(0.0, f64::max);
-            let now = last[r.clone()].iter().copied().max().unwrap_or(i64::MIN);
-            for at in r {
-                let f = if max_f > 0.0 { freq[at] / max_f } else { 0.0 };
-                data[at] = match (use_events, last[at]) {
-                    (false, _) => (1.0 - recency) * f + recency, // no times: every item is recent
-                    (true, i64::MIN) => (1.0 - recency) * f,     // no counted event on this item
-                    (true, t) => past_item_score(f, (now - t) as f64, half_life, recency),
-                } as f32;
+            let purchases = has_purchases(train.events);
+            let mut by_user: Vec<Vec<(u32, EventKind, i64)>> = vec![Vec::new(); m.n_rows()];
+            for e in train.events {
+                if let Some(v) = by_user.get_mut(e.user as usize) {
+                    if (e.item as usize) < m.n_cols() {
+                        v.push((e.item, e.kind, e.timestamp));
+                    }
+                }
+            }
+            for (u, events) in by_user.into_iter().enumerate() {
+                let ranked: Vec<u32> = rank_past(events, purchases, pop, &p).into_iter().map(|x| x.item).collect();
+                push_user(u as u32, ranked);
             }
         }
-        let past = Csr::from_parts(m.n_rows(), m.n_cols(), m.indptr().to_vec(), m.indices().to_vec(), data)
-            .expect("same structure as the training matrix");
-        Ok(BuyAgain { past, tail, recency })
+        let past = Csr::from_triplets(m.n_rows(), m.n_cols(), triplets.into_iter(), daogou_core::Aggregate::Last);
+        Ok(BuyAgain { past, tail, recency: p.recency })
     }
+}
+
+/// Items with a frequency and no times (a bare matrix, an ad-hoc history): every item equally
+/// recent unless `recent` says otherwise; best first, ties by popularity, then item.
+fn rank_values(entries: impl Iterator<Item = (u32, f64)>, recency: f64, pop: &impl Fn(&u32) -> f64) -> Vec<u32> {
+    rank_with_recency(entries.map(|(i, f)| (i, f, 1.0)), recency, pop)
+}
+
+fn rank_with_recency(
+    entries: impl Iterator<Item = (u32, f64, f64)>,
+    recency: f64,
+    pop: &impl Fn(&u32) -> f64,
+) -> Vec<u32> {
+    let entries: Vec<(u32, f64, f64)> = entries.filter(|x| x.1 > 0.0).collect();
+    let max_f = entries.iter().map(|x| x.1).fold(0.0, f64::max);
+    let mut scored: Vec<(u32, f64)> =
+        entries.iter().map(|&(i, f, rec)| (i, (1.0 - recency) * f / max_f + recency * rec)).collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(pop(&b.0).total_cmp(&pop(&a.0))).then(a.0.cmp(&b.0)));
+    scored.into_iter().map(|x| x.0).collect()
 }
 
 pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
@@ -136,7 +291,7 @@ pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
 
 /// An ad-hoc history as `(item, summed positive value, position of last occurrence)`.
 fn history_stats(history: &[(u32, f32)], n_items: usize) -> Vec<(u32, f64, usize)> {
-    let mut by_item: std::collections::BTreeMap<u32, (f64, usize)> = std::collections::BTreeMap::new();
+    let mut by_item: BTreeMap<u32, (f64, usize)> = BTreeMap::new();
     for (pos, &(i, v)) in history.iter().enumerate() {
         if (i as usize) < n_items && v.is_finite() {
             let e = by_item.entry(i).or_insert((0.0, 0));
@@ -161,19 +316,21 @@ impl Recommender for BuyAgain {
         if (user as usize) < self.past.n_rows() {
             let (items, s) = self.past.row(user as usize);
             for (&i, &s) in items.iter().zip(s) {
-                out[i as usize] = PAST + s;
+                out[i as usize] = s;
             }
         }
     }
 
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]) {
         out.copy_from_slice(&self.tail);
-        let h = history_stats(history, self.tail.len());
-        let max_f = h.iter().map(|x| x.1).fold(0.0, f64::max);
         let len = history.len().max(1) as f64;
-        for (i, f, pos) in h {
-            let rec = (pos + 1) as f64 / len;
-            out[i as usize] = PAST + ((1.0 - self.recency) * f / max_f + self.recency * rec) as f32;
+        let h = history_stats(history, self.tail.len());
+        let pop = |i: &u32| f64::from(self.tail[*i as usize]);
+        let ranked =
+            rank_with_recency(h.into_iter().map(|(i, f, pos)| (i, f, (pos + 1) as f64 / len)), self.recency, &pop);
+        let n = ranked.len();
+        for (k, i) in ranked.into_iter().enumerate() {
+            out[i as usize] = rank_score(k, n);
         }
     }
 
@@ -194,7 +351,8 @@ impl Recommender for BuyAgain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use daogou_core::{Aggregate, Interaction, Interactions};
+    use daogou_core::{Aggregate, Interactions};
+    use rand::{rngs::Xoshiro256PlusPlus, RngExt, SeedableRng};
 
     const DAY: i64 = 86_400;
 
@@ -208,8 +366,9 @@ mod tests {
         crate::topk::top_k(&s, m.n_items(), |_| false).iter().map(|x| x.0).collect()
     }
 
-    /// User 0 bought item 1 three times long ago, item 2 once yesterday, item 3 twice last
-    /// month; users 1–3 make item 5 the most popular item they do not have.
+    /// User 0 bought item 1 on three days long ago, item 2 once yesterday, item 3 on two days
+    /// last month (and returned it once); users 1–3 make item 5 the most popular item they do
+    /// not have.
     fn shop() -> (Vec<Interaction>, Interactions) {
         let mut e = vec![ev(0, 1, 0), ev(0, 1, 1), ev(0, 1, 2), ev(0, 2, 99), ev(0, 3, 60), ev(0, 3, 70)];
         for u in 1..4 {
@@ -234,13 +393,119 @@ mod tests {
         let mut s = vec![0.0; 7];
         by_time.score_user(0, &mut s);
         assert!(s[1] >= PAST && s[5] < 1.0);
-        // half-life: item 3 was bought 29 days before the latest event, item 1 97 days
-        let h = BuyAgain::fit(&t, &Params::new().with("recency", 1).with("half_life", 29)).unwrap();
-        h.score_user(0, &mut s);
-        assert!((s[3] - PAST - 0.5).abs() < 1e-6, "{s:?}");
         // a user with no history gets popularity only
         let fresh = BuyAgain::fit(&t, &Params::new()).unwrap();
         assert_eq!(order(&fresh, 3)[0], 5);
+    }
+
+    #[test]
+    fn frequency_counts_distinct_baskets() {
+        // item 1: five lines on one invoice; item 2: one line on each of two invoices
+        let at = |item: u32, t: i64| Interaction {
+            timestamp: t,
+            kind: EventKind::Purchase,
+            ..Interaction::new(0, item, 1.0)
+        };
+        let e = vec![at(1, 100), at(1, 100), at(1, 100), at(1, 100), at(1, 100), at(2, 100), at(2, 5000), at(3, 5000)];
+        assert_eq!(Baskets::detect(&e), Baskets::Time);
+        let m = Interactions::from_interactions(1, 4, &e, Aggregate::Sum);
+        let b = BuyAgain::fit(&TrainData::new(&m, false).with_events(&e), &Params::new().with("recency", 0)).unwrap();
+        assert_eq!(&order(&b, 0)[..2], &[2, 1]);
+        // both invoices fall on one day: by days, items 1 and 2 were bought on one occasion each
+        let d = BuyAgain::fit(
+            &TrainData::new(&m, false).with_events(&e),
+            &Params::new().with("recency", 0).with("baskets", "day"),
+        )
+        .unwrap();
+        let mut s = vec![0.0; 4];
+        d.score_user(0, &mut s);
+        assert!(s[1] > PAST && s[2] > PAST);
+    }
+
+    /// The RepeatPop baseline written plainly: past items by distinct baskets (invoices), ties
+    /// and every other item by distinct users, then by index.
+    fn repeat_pop(events: &[Interaction], n_users: usize, n_items: usize) -> Vec<Vec<u32>> {
+        let mut users_of: Vec<std::collections::BTreeSet<u32>> = vec![Default::default(); n_items];
+        let mut baskets: BTreeMap<(u32, u32), std::collections::BTreeSet<i64>> = BTreeMap::new();
+        for e in events {
+            users_of[e.item as usize].insert(e.user);
+            baskets.entry((e.user, e.item)).or_default().insert(e.timestamp);
+        }
+        (0..n_users as u32)
+            .map(|u| {
+                let mut items: Vec<u32> = (0..n_items as u32).collect();
+                let key = |i: u32| {
+                    let b = baskets.get(&(u, i)).map_or(0, |s| s.len());
+                    (std::cmp::Reverse(b), std::cmp::Reverse(users_of[i as usize].len()), i)
+                };
+                items.sort_by_key(|&i| key(i));
+                items
+            })
+            .collect()
+    }
+
+    #[test]
+    fn recency_zero_is_exactly_repeat_pop() {
+        for seed in 0..5u64 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let (n_users, n_items) = (30usize, 40usize);
+            let mut e = Vec::new();
+            for u in 0..n_users as u32 {
+                for _ in 0..rng.random_range(1..8) {
+                    // an invoice: a few lines at one time (a line may repeat an item)
+                    let t = rng.random_range(0..200) * DAY + rng.random_range(0..DAY);
+                    for _ in 0..rng.random_range(1..6) {
+                        let item = rng.random_range(0..n_items as u32).min(rng.random_range(0..n_items as u32));
+                        e.push(Interaction {
+                            timestamp: t,
+                            kind: EventKind::Purchase,
+                            ..Interaction::new(u, item, 2.0)
+                        });
+                    }
+                }
+            }
+            let m = Interactions::from_interactions(n_users, n_items, &e, Aggregate::Sum);
+            let t = TrainData::new(&m, false).with_events(&e);
+            let b = BuyAgain::fit(&t, &Params::new().with("recency", 0).with("baskets", "time")).unwrap();
+            let reference = repeat_pop(&e, n_users, n_items);
+            for u in 0..n_users as u32 {
+                assert_eq!(order(&b, u), reference[u as usize], "seed {seed} user {u}");
+            }
+            // and the service's list ranks the same past items in the same order
+            let pop = |i: &u32| m.item_row(*i).0.len() as f64;
+            let p = BuyAgainParams { half_life_days: 365.0, recency: 0.0, baskets: Baskets::Time };
+            let mine = e.iter().filter(|x| x.user == 3).map(|x| (x.item, x.kind, x.timestamp));
+            let listed: Vec<u32> = rank_past_purchases(mine, pop, &p).into_iter().map(|x| x.item).collect();
+            assert_eq!(listed, reference[3][..listed.len()].to_vec(), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn the_service_list_drops_returned_items_and_counts_baskets() {
+        let p = BuyAgainParams { half_life_days: 30.0, recency: 0.5, baskets: Baskets::Day };
+        let events = vec![
+            ("mug", EventKind::Purchase, 10 * DAY),
+            ("mug", EventKind::Purchase, 10 * DAY + 60), // same day: one basket
+            ("mug", EventKind::Purchase, 40 * DAY),
+            ("tea", EventKind::Purchase, 70 * DAY),
+            ("pan", EventKind::Purchase, 20 * DAY),
+            ("pan", EventKind::Return, 25 * DAY),
+            ("tv", EventKind::View, 70 * DAY),
+        ];
+        let ranked = rank_past_purchases(events, |_| 0.0, &p);
+        let names: Vec<&str> = ranked.iter().map(|x| x.item).collect();
+        assert_eq!(names, vec!["mug", "tea"]);
+        assert_eq!(ranked[0].baskets, 2);
+        // tea: share 1/2, bought at "now"; mug: share 1, last bought 30 days (one half-life) earlier;
+        // the tie goes to the smaller item (equal popularity)
+        assert!((ranked[0].score - 0.75).abs() < 1e-12 && (ranked[1].score - 0.75).abs() < 1e-12);
+        // a tie: the more popular first
+        let ranked = rank_past_purchases(
+            [("a", EventKind::Purchase, 0), ("b", EventKind::Purchase, 0)],
+            |i: &&str| if *i == "b" { 5.0 } else { 1.0 },
+            &p,
+        );
+        assert_eq!(ranked[0].item, "b");
     }
 
     #[test]
@@ -274,7 +539,9 @@ mod tests {
     fn bad_parameters_are_named() {
         let (e, m) = shop();
         let t = TrainData::new(&m, false).with_events(&e);
-        for (k, v) in [("recency", "1.5"), ("half_life", "0"), ("half_life", "-3"), ("recency", "x")] {
+        for (k, v) in
+            [("recency", "1.5"), ("half_life", "0"), ("half_life", "-3"), ("recency", "x"), ("baskets", "week")]
+        {
             let err = BuyAgain::fit(&t, &Params::new().with(k, v)).unwrap_err().to_string();
             assert!(err.contains(k), "{k}={v}: {err}");
         }

@@ -36,7 +36,10 @@ mod user_knn;
 
 pub use als::batch_scores;
 pub use baseline::Baseline;
-pub use buy_again::{past_item_score, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY};
+pub use buy_again::{
+    past_item_score, rank_past_purchases, BuyAgainParams, PastItem, DEFAULT_HALF_LIFE_DAYS, DEFAULT_RECENCY,
+};
+pub use daogou_core::Baskets;
 pub use item_knn::ItemKnn;
 pub use popularity::Popularity;
 pub use registry::{all_models, build_model, find_model, load_model, model_names, register_models, ModelInfo, MODELS};
@@ -126,6 +129,21 @@ pub trait Recommender: Send + Sync {
     /// Score every item for an ad-hoc history of `(item, value)` pairs, e.g. a new user or a
     /// session; values are ratings for explicit models and weights for implicit ones.
     fn score_history(&self, history: &[(u32, f32)], out: &mut [f32]);
+
+    /// Score every item for a user described by their raw events (item, kind, value, time;
+    /// any order), as of `now` (the request time): what models that read recency, baskets and
+    /// the current session (the learned `ranker`) use for a live user. Returns false, leaving
+    /// `out` untouched, when the model scores only weighted histories: the caller then uses
+    /// [`Self::score_history`].
+    fn score_events(&self, _events: &[Interaction], _now: i64, _out: &mut [f32]) -> bool {
+        false
+    }
+
+    /// What the model learned from each input feature, largest first (name, total gain): the
+    /// learned `ranker`'s feature importance. Empty for models without input features.
+    fn feature_importance(&self) -> Vec<(String, f64)> {
+        Vec::new()
+    }
 
     /// Score every item for several training users, one row of [`Self::n_items`] after another
     /// in `out` (batch jobs such as top-N for every user). Factor models override it with one

@@ -95,7 +95,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let segments: HashMap<&str, &str> = shop.truth.user_segment.iter().map(|(u, s)| (u.as_str(), s.as_str())).collect();
     for user in showcase_users(ds, &segments, a.show) {
         let uid = ds.users.id(user);
-        println!("\n== shopper {uid} ({})", segments.get(uid).copied().unwrap_or("?"));
+        println!("\n== shopper {uid} ({})", history_label(ds, user, &shop.truth.segment_categories));
         println!("   recent activity:");
         let mut events: Vec<_> =
             ds.interactions.iter().filter(|it| it.user == user && it.kind != EventKind::Search).collect();
@@ -115,6 +115,38 @@ pub fn run(a: DemoArgs) -> Result<()> {
     println!("      or `daogou serve --db {db}` and open http://127.0.0.1:8080/ (storefront, assistant)");
     println!("      and http://127.0.0.1:8080/dashboard");
     Ok(())
+}
+
+/// What a shopper's history holds, in words: the taste whose categories hold most of their
+/// events (when at least half do) and their top categories with their share, e.g.
+/// `gamer: 14 of 18 events in Headphones, Consoles`. Read from the events themselves, not
+/// from the generator's planted tastes, so the label says what the picks can be judged by.
+fn history_label(ds: &daogou_core::Dataset, user: u32, tastes: &[(String, Vec<String>)]) -> String {
+    let mut by_cat: HashMap<&str, usize> = HashMap::new();
+    let mut total = 0usize;
+    for it in ds.interactions.iter().filter(|it| it.user == user && it.kind != EventKind::Search) {
+        total += 1;
+        if let Some(c) = ds.category(it.item) {
+            *by_cat.entry(c).or_default() += 1;
+        }
+    }
+    let mut cats: Vec<(&str, usize)> = by_cat.into_iter().collect();
+    cats.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let short = |c: &str| c.rsplit('/').next().unwrap_or(c).to_owned();
+    let best = tastes
+        .iter()
+        .map(|(t, tc)| (t, cats.iter().filter(|(c, _)| tc.iter().any(|x| x == c)).map(|x| x.1).sum::<usize>()))
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)));
+    let top: Vec<String> = cats.iter().take(2).map(|(c, _)| short(c)).collect();
+    match best {
+        Some((taste, n)) if total > 0 && 2 * n >= total => {
+            format!("{taste}: {n} of {total} events in {}", top.join(", "))
+        }
+        _ => {
+            let n: usize = cats.iter().take(2).map(|x| x.1).sum();
+            format!("mixed tastes: {n} of {total} events in {}", top.join(", "))
+        }
+    }
 }
 
 /// Typical shoppers of different tastes, deterministic: among users with at least two

@@ -147,6 +147,22 @@ fn print_table(ds: &Dataset, reports: &[Report], out: &Value) {
             print_numbers(p, "    ");
         }
     }
+    print_importance(m.get("feature_importance"));
+}
+
+/// The ten most important features of a learned ranker (of its JSON list).
+fn print_importance(list: Option<&Value>) {
+    let Some(Value::Array(list)) = list else { return };
+    let total: f64 = list.iter().filter_map(|x| x["gain"].as_f64()).sum();
+    println!("  most important features (share of the total gain):");
+    for x in list.iter().take(10) {
+        let gain = x["gain"].as_f64().unwrap_or(0.0);
+        println!(
+            "    {:<32} {:>5.1} %",
+            x["feature"].as_str().unwrap_or("?"),
+            100.0 * gain / total.max(f64::MIN_POSITIVE)
+        );
+    }
 }
 
 fn print_numbers(m: &serde_json::Map<String, Value>, indent: &str) {
@@ -206,6 +222,10 @@ pub fn train(a: TrainArgs) -> Result<()> {
         "signal": opts.signal.record(),
         "fit_seconds": fit_seconds,
     });
+    let importance = model.feature_importance();
+    if !importance.is_empty() {
+        summary["feature_importance"] = daogou_eval::protocol::importance_json(&importance);
+    }
     if let Some(out) = &a.out {
         let pb = progress::spinner(format!("writing {}", out.display()));
         let started = Instant::now();
@@ -237,6 +257,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
             matrix.nnz(),
             fit_seconds
         );
+        print_importance(summary.get("feature_importance"));
         if let Some(out) = &a.out {
             println!(
                 "wrote {} ({} bytes, data fingerprint {})",

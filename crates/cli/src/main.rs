@@ -117,8 +117,10 @@ fn print_models() {
 }
 
 fn main() -> ExitCode {
-    // the deep models live in their own crate; make them selectable by name everywhere
+    // the deep models and the learned ranker live in crates of their own; make them
+    // selectable by name everywhere
     daogou_nn::register();
+    daogou_ranker::register();
     let cli = Cli::parse();
     quiet_on_closed_pipe();
     let result = match cli.command {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use daogou_core::Interaction;
+use daogou_core::{Interaction, Params};
 use daogou_data::{cold_items, k_fold, split, Split};
 use daogou_eval::tune::{
     grid_settings, metric_value, parse_grid, random_settings, search, setting_params, show, with_seed, Grid,
@@ -31,8 +31,16 @@ pub struct TuneArgs {
     signal: SignalArgs,
     /// Values to try, repeatable: key=v1,v2,… (every combination is tried) or, with
     /// --random, also key=lo..hi (integers: uniform; decimals: log-uniform when hi/lo ≥ 10).
-    #[arg(long, value_name = "KEY=V1,V2|KEY=LO..HI", required = true)]
+    #[arg(long, value_name = "KEY=V1,V2|KEY=LO..HI", required_unless_present = "auto", conflicts_with = "auto")]
     grid: Vec<String>,
+    /// Search models and settings by itself: every applicable model with its defaults, then
+    /// random settings from documented ranges among the best models, within --budget; on the
+    /// validation split only (with --model: that model's ranges only).
+    #[arg(long)]
+    auto: bool,
+    /// Time budget of --auto, in seconds.
+    #[arg(long, default_value_t = 120.0, value_name = "SECONDS", requires = "auto")]
+    budget: f64,
     /// Try N random settings drawn from the --grid values instead of all combinations.
     #[arg(long, value_name = "N")]
     random: Option<usize>,
@@ -75,6 +83,9 @@ pub struct TuneArgs {
 }
 
 pub fn tune(a: TuneArgs) -> Result<()> {
+    if a.auto {
+        return tune_auto(a);
+    }
     let (model, base) = a.model.resolve()?;
     let grid: Grid = a.grid.iter().map(|g| parse_grid(g)).collect::<Result<_, _>>()?;
     let settings = match a.random {
@@ -188,6 +199,131 @@ pub fn tune(a: TuneArgs) -> Result<()> {
                 }
             }
         }
+        println!("held-out test (not used for choosing): {}", shown.join(", "));
+    }
+    if let Some(path) = &a.out {
+        println!("wrote {} (use it with --params {})", path.display(), path.display());
+    }
+    Ok(())
+}
+
+/// `tune --auto`: the search lives in `daogou_eval::auto`; this reads the data, splits it as
+/// `tune` does, reports the trials and tests the winner once.
+fn tune_auto(a: TuneArgs) -> Result<()> {
+    if !(a.budget.is_finite() && a.budget > 0.0) {
+        bail!("--budget must be a positive number of seconds, got {}", a.budget);
+    }
+    let only = match &a.model.model {
+        Some(m) => Some(vec![m.clone()]),
+        None => None,
+    };
+    let (_, base) = a.model.resolve()?;
+    if !base.is_empty() {
+        bail!("--auto chooses the parameters itself; drop --set/--params");
+    }
+    let mut opts = EvalOptions::new("popularity", Params::new());
+    a.signal.apply(&mut opts)?;
+    opts.k = a.k;
+    opts.relevance_threshold = a.relevance_threshold;
+    opts.repeats = a.repeats;
+    let loaded = a.source.load()?;
+    let ds = loaded.dataset;
+    let (train, test): (Vec<Interaction>, Vec<Interaction>) = match &loaded.given_test {
+        Some(range) => split_given(&ds, range),
+        None => split(&ds.interactions, &a.split, a.seed),
+    };
+    let folds: Vec<(Vec<Interaction>, Vec<Interaction>)> = match a.folds {
+        Some(k) if k < 2 => bail!("--folds must be at least 2"),
+        Some(k) => k_fold(&train, k, a.seed),
+        None => vec![split(&train, &a.validation, a.seed)],
+    };
+    if folds.iter().any(|(t, v)| t.is_empty() || v.is_empty()) {
+        bail!("the validation split leaves an empty part (check --validation / --folds against the training data)");
+    }
+    let validation_cold = if a.folds.is_none() { cold_items(&train, &a.validation, a.seed) } else { Vec::new() };
+    let test_cold =
+        if loaded.given_test.is_none() { cold_items(&ds.interactions, &a.split, a.seed) } else { Vec::new() };
+    let metric = match &a.metric {
+        Some(m) => m.clone(),
+        None if opts.explicit(&ds) => "rmse".to_owned(),
+        None => format!("ndcg@{}", a.k),
+    };
+    let auto = daogou_eval::auto::AutoOptions {
+        budget: std::time::Duration::from_secs_f64(a.budget),
+        models: only,
+        metric: metric.clone(),
+        seed: a.seed,
+    };
+    let pb = progress::bar(a.budget.ceil() as u64, "tune --auto");
+    let trials = daogou_eval::auto::search(&ds, &folds, &validation_cold, &opts, &auto, |t, elapsed| {
+        pb.set_position(elapsed.as_secs().min(a.budget as u64));
+        pb.set_message(format!("{} {metric} {:.4}", t.model, t.metric));
+    })
+    .context("tune --auto")?;
+    pb.finish_and_clear();
+    let best = &trials[0];
+    let mut o = opts.clone();
+    o.model = best.model.clone();
+    o.params = with_seed(&best.model, best.params.clone(), a.seed);
+    let test_report =
+        if test.is_empty() { None } else { Some(evaluate_cold_split(&ds, &train, &test, &test_cold, &o)?.to_json()) };
+    let validation = match a.folds {
+        Some(k) => format!("{k}-fold on the training part"),
+        None => format!("{} of the training part", a.validation),
+    };
+    if let Some(path) = &a.out {
+        let mut text = format!(
+            "# daogou tune --auto: best of {} settings by {metric} on {validation} (seed {})\nmodel = \"{}\"\n[params]\n",
+            trials.len(),
+            a.seed,
+            best.model
+        );
+        for (k, v) in best.params.iter() {
+            text.push_str(&format!("{k} = \"{v}\"\n"));
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let lower = daogou_eval::auto::lower_is_better(&metric);
+    if a.json {
+        let rows: Vec<Value> = trials
+            .iter()
+            .map(|t| {
+                json!({"model": t.model, "params": t.params.iter().collect::<std::collections::BTreeMap<_, _>>(),
+                       "metric": t.metric, "seconds": t.seconds})
+            })
+            .collect();
+        let out = json!({
+            "model": best.model,
+            "metric": metric,
+            "lower_is_better": lower,
+            "validation": validation,
+            "budget_seconds": a.budget,
+            "settings_tried": trials.len(),
+            "best": {"model": best.model, "params": best.params.iter().collect::<std::collections::BTreeMap<_, _>>(), "metric": best.metric},
+            "leaderboard": rows,
+            "test": test_report,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("tune --auto: {} settings in {:.0} s, by {metric} on {validation}", trials.len(), a.budget);
+    println!("  {:>4}  {:>10}  {:>8}  {:<20} setting", "rank", metric, "time (s)", "model");
+    for (rank, t) in trials.iter().enumerate().take(15) {
+        let set: Vec<(String, String)> = t.params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        println!("  {:>4}  {:>10.4}  {:>8.1}  {:<20} {}", rank + 1, t.metric, t.seconds, t.model, show(&set));
+    }
+    println!(
+        "best: --model {} {}",
+        best.model,
+        best.params.iter().map(|(k, v)| format!("--set {k}={v}")).collect::<Vec<_>>().join(" ")
+    );
+    if let Some(t) = &test_report {
+        let shown: Vec<String> = [metric.as_str(), "precision@10", "ndcg@10"]
+            .iter()
+            .filter_map(|k| t.get(*k).and_then(Value::as_f64).map(|x| format!("{k} {x:.4}")))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         println!("held-out test (not used for choosing): {}", shown.join(", "));
     }
     if let Some(path) = &a.out {

@@ -22,6 +22,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod basket;
 mod dataset;
 pub mod datasets;
 mod error;
@@ -32,6 +33,7 @@ pub mod rng;
 mod sparse;
 mod types;
 
+pub use basket::{has_purchases, is_bought, Baskets};
 pub use dataset::{Dataset, Interaction};
 pub use error::{Error, Result};
 pub use ids::IdMap;

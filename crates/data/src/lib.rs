@@ -21,6 +21,7 @@
 
 mod delimited;
 mod error;
+pub mod features;
 mod jsonl;
 pub mod movielens;
 mod options;

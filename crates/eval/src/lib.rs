@@ -5,6 +5,8 @@
 //! * [`metrics`]: RMSE/MAE for ratings; precision, recall, F1, NDCG, MAP, MRR, hit rate,
 //!   coverage, novelty and intra-list diversity for top-N lists ranked over the **full
 //!   catalogue** minus each user's training items (never sampled negatives).
+//! * [`auto`]: `daogou tune --auto`, a validation-only search over models and documented
+//!   ranges within a time budget.
 //! * [`protocol`]: turning a dataset and a split into a training matrix and a test set, fitting
 //!   a model by name and producing a [`Report`] whose JSON keys are a stable contract
 //!   (`rmse`, `precision@10`, `ndcg@10`, `users_evaluated`, `fit_seconds`, …).
@@ -13,6 +15,7 @@
 //!   dashboard.
 #![warn(missing_docs)]
 
+pub mod auto;
 pub mod leaderboard;
 pub mod metrics;
 pub mod protocol;

@@ -111,6 +111,9 @@ pub struct Report {
     pub train_pairs: usize,
     /// Test interactions given.
     pub test_interactions: usize,
+    /// What the model learned from each input feature, largest first (the learned ranker;
+    /// empty for other models).
+    pub feature_importance: Vec<(String, f64)>,
 }
 
 /// The two halves of a cold-start evaluation.
@@ -171,8 +174,17 @@ impl Report {
         m.insert("eval_seconds".into(), json!(self.eval_seconds));
         m.insert("train_pairs".into(), json!(self.train_pairs));
         m.insert("test_interactions".into(), json!(self.test_interactions));
+        if !self.feature_importance.is_empty() {
+            m.insert("feature_importance".into(), importance_json(&self.feature_importance));
+        }
         Value::Object(m)
     }
+}
+
+/// Feature importance as JSON: a list of `{"feature", "gain"}` objects, largest gain first
+/// (the total loss reduction of the splits on the feature).
+pub fn importance_json(importance: &[(String, f64)]) -> Value {
+    Value::Array(importance.iter().map(|(n, g)| json!({"feature": n, "gain": g})).collect())
 }
 
 /// Mean of several fold reports as one JSON object: every numeric key is averaged
@@ -370,6 +382,7 @@ pub fn evaluate_cold_split(
         eval_seconds,
         train_pairs: matrix.nnz(),
         test_interactions: test.len(),
+        feature_importance: model.feature_importance(),
     })
 }
 

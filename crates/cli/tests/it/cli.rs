@@ -460,3 +460,77 @@ fn recommend_filters_mirror_the_service_and_train_records_the_signal() {
     let out = daogou(&["recommend", "--db", s(&db), "--user", user, "--model", s(&file), "--weights", "view=1"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("apply when fitting"));
 }
+
+/// Issue 14: the learned ranker works wherever a model does (train, model file, recommend,
+/// evaluate, tune), says what it learned from in --json, and `tune --auto` picks a model on
+/// the validation split within its budget.
+#[test]
+fn the_learned_ranker_everywhere_and_tune_auto() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    ok(&["demo", "--seed", "5", "--users", "120", "--items", "90", "--db", s(&db)]);
+    let file = dir.path().join("ranker.daogou");
+    let fast = ["--model", "ranker", "--set", "trees=30", "--set", "generators=buy-again,als,item-knn,popularity"];
+    let mut train = vec!["train", "--db", s(&db), "--out", s(&file), "--json"];
+    train.extend(fast);
+    let summary = json(&train);
+    let importance = summary["feature_importance"].as_array().expect("feature importance in train --json");
+    assert!(
+        importance.len() > 3 && importance[0]["feature"].is_string() && importance[0]["gain"].is_f64(),
+        "{summary}"
+    );
+    // the model file answers as the model fitted in place, for several users
+    let users = ["u0001", "u0007", "u0042"];
+    for user in users {
+        let mut fitted = vec!["recommend", "--db", s(&db), "--user", user, "-n", "8", "--json"];
+        fitted.extend(fast);
+        let from_file = json(&["recommend", "--db", s(&db), "--model", s(&file), "--user", user, "-n", "8", "--json"]);
+        assert_eq!(json(&fitted)["items"], from_file["items"], "user {user}");
+    }
+    let mut eval = vec!["evaluate", "--db", s(&db), "--split", "user-time:0.2", "--json"];
+    eval.extend(fast);
+    let r = json(&eval);
+    assert!(r["ndcg@10"].as_f64().unwrap() > 0.0 && r["feature_importance"].is_array(), "{r}");
+    let tuned = json(&[
+        "tune",
+        "--db",
+        s(&db),
+        "--split",
+        "user-time:0.2",
+        "--validation",
+        "user-time:0.2",
+        "--model",
+        "ranker",
+        "--set",
+        "generators=buy-again,popularity",
+        "--grid",
+        "trees=10,20",
+        "--json",
+    ]);
+    assert_eq!(tuned["settings_tried"], 2, "{tuned}");
+    // tune --auto: defaults of every applicable model, then random settings, within the budget
+    let started = std::time::Instant::now();
+    let auto = json(&[
+        "tune",
+        "--db",
+        s(&db),
+        "--split",
+        "user-time:0.2",
+        "--validation",
+        "user-time:0.2",
+        "--auto",
+        "--budget",
+        "8",
+        "--json",
+    ]);
+    assert!(started.elapsed().as_secs() < 120, "the budget holds roughly");
+    let board = auto["leaderboard"].as_array().unwrap();
+    let models: Vec<&str> = board.iter().map(|t| t["model"].as_str().unwrap()).collect();
+    for m in ["popularity", "item-knn", "als"] {
+        assert!(models.contains(&m), "{m} tried: {models:?}");
+    }
+    assert_eq!(auto["best"]["model"], board[0]["model"], "{auto}");
+    assert!(auto["test"]["ndcg@10"].is_f64(), "the winner is scored once on the test part: {auto}");
+    let bad = daogou(&["tune", "--db", s(&db), "--auto", "--set", "k=3"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--auto chooses"));
+}
