@@ -283,7 +283,7 @@ fn tune_auto(a: TuneArgs) -> Result<()> {
         }
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let lower = daogou_eval::auto::lower_is_better(&metric);
+    let lower = daogou_eval::tune::lower_is_better(&metric);
     if a.json {
         let rows: Vec<Value> = trials
             .iter()

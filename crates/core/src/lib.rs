@@ -40,4 +40,4 @@ pub use ids::IdMap;
 pub use params::Params;
 pub use rng::{SeededRng, SplitMix64};
 pub use sparse::{Aggregate, Csr, Interactions};
-pub use types::{category_matches, Event, EventKind, Item};
+pub use types::{category_matches, numeric_attribute_keys, Event, EventKind, Item};

@@ -176,6 +176,31 @@ pub fn category_matches(category: &str, wanted: &str) -> bool {
     category == wanted || (category.starts_with(wanted) && category[wanted.len()..].starts_with('/'))
 }
 
+/// Attribute keys that are numbers for at least half of `items`, with more than one value: the
+/// catalogue's numeric signals (ratings, review counts, …), sorted by key. The deep models and
+/// the ranker's features read the same keys.
+pub fn numeric_attribute_keys(items: &[Item]) -> Vec<String> {
+    // key → (items where it is a number, its first value, whether it varies)
+    let mut count: std::collections::HashMap<&str, (usize, Option<f64>, bool)> = Default::default();
+    for it in items {
+        for (k, v) in &it.attributes {
+            if let Some(x) = v.trim().parse::<f64>().ok().filter(|x| x.is_finite()) {
+                let e = count.entry(k).or_insert((0, None, false));
+                e.0 += 1;
+                e.2 |= e.1.is_some_and(|first| first != x);
+                e.1.get_or_insert(x);
+            }
+        }
+    }
+    let mut keys: Vec<String> = count
+        .into_iter()
+        .filter(|(_, (n, _, varies))| *varies && 2 * n >= items.len())
+        .map(|(k, _)| k.to_owned())
+        .collect();
+    keys.sort();
+    keys
+}
+
 /// One behaviour event as it arrives, with external ids.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {

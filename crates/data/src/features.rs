@@ -57,26 +57,9 @@ impl FeatureConfig {
     }
 }
 
-/// Attribute keys that are numbers for at least half of the items, with more than one value:
-/// the catalogue's numeric signals (ratings, review counts, …). Sorted by key, at most `max`.
+/// The catalogue's numeric attribute keys ([`daogou_core::numeric_attribute_keys`]), at most `max`.
 pub fn numeric_attributes(items: &[Item], max: usize) -> Vec<String> {
-    let mut count: HashMap<&str, (usize, Option<f64>, bool)> = HashMap::new();
-    for it in items {
-        for (k, v) in &it.attributes {
-            if let Some(x) = v.trim().parse::<f64>().ok().filter(|x| x.is_finite()) {
-                let e = count.entry(k).or_insert((0, None, false));
-                e.0 += 1;
-                e.2 |= e.1.is_some_and(|first| first != x);
-                e.1.get_or_insert(x);
-            }
-        }
-    }
-    let mut keys: Vec<String> = count
-        .into_iter()
-        .filter(|(_, (n, _, varies))| *varies && 2 * n >= items.len())
-        .map(|(k, _)| k.to_owned())
-        .collect();
-    keys.sort();
+    let mut keys = daogou_core::numeric_attribute_keys(items);
     keys.truncate(max);
     keys
 }

@@ -21,7 +21,7 @@ use daogou_core::{Dataset, Interaction, Params, SeededRng};
 use serde_json::Value;
 
 use crate::protocol::{evaluate_cold_split, mean_json, EvalOptions, Report};
-use crate::tune::with_seed;
+use crate::tune::{lower_is_better, metric_value, with_seed};
 use crate::Result;
 
 /// One searched hyperparameter and its range.
@@ -196,18 +196,6 @@ pub struct Trial {
     pub seconds: f64,
 }
 
-/// True when the metric is an error (lower is better).
-pub fn lower_is_better(metric: &str) -> bool {
-    matches!(metric, "rmse" | "mae")
-}
-
-fn metric_of(j: &Value, metric: &str) -> Option<f64> {
-    match metric.split_once('.') {
-        Some((part, key)) if matches!(part, "cold" | "warm") => j.get(part)?.get(key)?.as_f64(),
-        _ => j.get(metric).and_then(Value::as_f64),
-    }
-}
-
 /// The search spaces that apply to `ds` under `opts` (restricted to `only` when given).
 pub fn applicable(ds: &Dataset, opts: &EvalOptions, only: Option<&[String]>) -> Vec<&'static SearchSpace> {
     let explicit = opts.explicit(ds);
@@ -260,7 +248,7 @@ pub fn search(
     let left = |started: &Instant| auto.budget.saturating_sub(started.elapsed()).as_secs_f64();
     let mut record = |model: &str, params: Params, trials: &mut Vec<Trial>, out: Option<(Value, f64)>| {
         if let Some((j, secs)) = out {
-            if let Some(m) = metric_of(&j, &auto.metric) {
+            if let Some(m) = metric_value(&j, &auto.metric) {
                 let t = Trial { model: model.to_owned(), params, metric: m, validation: j, seconds: secs };
                 on_trial(&t, started.elapsed());
                 trials.push(t);

@@ -262,28 +262,7 @@ fn quantile_edges(values: &mut [f64], bands: usize) -> Vec<f64> {
     (1..bands).filter_map(|q| values.get(q * values.len() / bands).copied()).collect()
 }
 
-/// Attribute keys that are numbers for at least half of the items, with more than one value:
-/// the catalogue's numeric signals (ratings, review counts, …). Sorted by key.
-fn numeric_attributes(items: &[Item]) -> Vec<String> {
-    let mut count: HashMap<&str, (usize, Option<f64>, bool)> = HashMap::new();
-    for it in items {
-        for (k, v) in &it.attributes {
-            if let Some(x) = v.trim().parse::<f64>().ok().filter(|x| x.is_finite()) {
-                let e = count.entry(k).or_insert((0, None, false));
-                e.0 += 1;
-                e.2 |= e.1.is_some_and(|first| first != x);
-                e.1.get_or_insert(x);
-            }
-        }
-    }
-    let mut keys: Vec<String> = count
-        .into_iter()
-        .filter(|(_, (n, _, varies))| *varies && 2 * n >= items.len())
-        .map(|(k, _)| k.to_owned())
-        .collect();
-    keys.sort();
-    keys
-}
+use daogou_core::numeric_attribute_keys as numeric_attributes;
 
 impl Features {
     fn build(items: &[Item], n_items: usize, h: &Hyper, known: Vec<u32>) -> Self {
