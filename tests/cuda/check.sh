@@ -33,7 +33,8 @@ CUDA_VERSION=13.4.92
 if [ ! -x "$VENV/bin/pip" ]; then
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet --disable-pip-version-check \
+# --no-cache-dir: the wheels are about 1 GB and a cached copy would double it on a full disk
+"$VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir \
   "nvidia-cuda-nvcc==$CUDA_VERSION" "nvidia-cuda-runtime==$CUDA_VERSION" \
   "nvidia-nvvm==$CUDA_VERSION" "nvidia-cuda-crt==$CUDA_VERSION" "nvidia-cuda-cccl"
 ROOT="$(cd "$VENV" && pwd)/lib/python3.$("$VENV/bin/python" -c 'import sys; print(sys.version_info.minor)')/site-packages/nvidia/cu13"
