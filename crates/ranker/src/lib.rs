@@ -18,7 +18,8 @@
 //!   labels are the items each user bought (or had positive events on) in the window. By
 //!   default the window is the last eighth of the data's time span, at most 30 days; data
 //!   where few users have history both before and within that window (MovieLens: users rate
-//!   in one burst) take each user's latest fifth of events as labels instead (`labels=user`).
+//!   in one burst) take a seeded random fifth of each user's events as labels instead
+//!   (`labels=user`), with shallower trees (100 of depth 3).
 //!   Only what precedes the model's own training data is read, so the test period of an
 //!   evaluation is never seen.
 //! * **Scoring**: the generators are refitted on all the training data, a user's candidates
@@ -54,11 +55,11 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("generators", "candidate generators, comma-separated (default buy-again,als,ease,item-knn,category-popularity,popularity; sequential when built in)"),
     ("candidates", "items each generator proposes per user (default 50)"),
     ("window_days", "length of the label window at the end of the training data, in days (default 0 = auto: an eighth of the data's time span, at most 30)"),
-    ("windows", "consecutive label windows to train on, each with its own refit of the generators (default 2)"),
-    ("labels", "auto, time (the last window's events) or user (each user's latest fifth of events); auto takes user when under a third of the window's users have history before it (default auto)"),
+    ("windows", "consecutive label windows to train on, each with its own refit of the generators (default 2); with labels=user, disjoint random label fifths (default 1)"),
+    ("labels", "auto, time (the last window's events) or user (a fifth of each user's events, see holdout); auto takes user when under a third of the window's users have history before it (default auto)"),
     ("max_users", "users per window to train on, a seeded sample (default 4000)"),
-    ("trees", "boosting rounds (default 200)"),
-    ("depth", "maximum tree depth (default 5)"),
+    ("trees", "boosting rounds (default 200; 100 with labels=user)"),
+    ("depth", "maximum tree depth (default 5; 3 with labels=user)"),
     ("eta", "learning rate (default 0.07)"),
     ("min_child_weight", "minimum Hessian sum in a leaf (default 1)"),
     ("subsample", "share of rows each tree sees (default 0.8)"),
@@ -113,6 +114,10 @@ struct Settings {
     /// `labels=user` holds out each user's latest events (else a seeded random fifth).
     holdout_latest: bool,
     trees: TreeParams,
+    /// Label folds with `labels=user` (random holdout): `windows` when given, else 1.
+    user_folds: usize,
+    /// Tree settings for `labels=user`: the given ones, else 100 trees of depth 3.
+    user_trees: TreeParams,
 }
 
 impl Settings {
@@ -178,6 +183,19 @@ impl Settings {
             }
             Ok(v)
         };
+        let trees = TreeParams {
+            trees: count("trees", 200, 1)?,
+            depth: count("depth", 5, 1)?,
+            eta: real("eta", 0.07, 1e-4, 1.0)?,
+            min_child_weight: real("min_child_weight", 1.0, 0.0, 1e6)?,
+            subsample: real("subsample", 0.8, 0.05, 1.0)?,
+            colsample: real("colsample", 0.8, 0.05, 1.0)?,
+            seed: p.get("seed", 42u64)?,
+        };
+        // user holdouts (data without a usable time window, such as MovieLens) overfit deep
+        // trees: 100 trees of depth 3 and one fold were best on u1.base's own random fifth
+        // (two seeds), against 200 × 5 and two folds
+        let user_trees = TreeParams { trees: count("trees", 100, 1)?, depth: count("depth", 3, 1)?, ..trees };
         let labels = match p.raw("labels").unwrap_or("auto") {
             "auto" => Labels::Auto,
             "time" => Labels::Time,
@@ -207,15 +225,9 @@ impl Settings {
                 "false" | "0" | "no" => false,
                 other => return Err(Params::invalid("session", other, "expected true or false").into()),
             },
-            trees: TreeParams {
-                trees: count("trees", 200, 1)?,
-                depth: count("depth", 5, 1)?,
-                eta: real("eta", 0.07, 1e-4, 1.0)?,
-                min_child_weight: real("min_child_weight", 1.0, 0.0, 1e6)?,
-                subsample: real("subsample", 0.8, 0.05, 1.0)?,
-                colsample: real("colsample", 0.8, 0.05, 1.0)?,
-                seed: p.get("seed", 42u64)?,
-            },
+            trees,
+            user_folds: count("windows", 1, 1)?.min(5),
+            user_trees,
         })
     }
 }
@@ -460,9 +472,10 @@ fn time_split(train: &TrainData<'_>, bought: bool, start: i64, end: i64, gap: i6
     LabelSplit { prefix, context, groups, item_cut: start }
 }
 
-/// Each user's latest fifth of events (at least one) are the labels; users with fewer than
-/// five events are not split.
-fn user_split(train: &TrainData<'_>, bought: bool, end: i64, latest: bool, seed: u64) -> LabelSplit {
+/// Each user's latest fifth of events (at least one) are the labels, or with `latest` false
+/// the `fold`-th of five disjoint random fifths (one shuffle per user, seeded, so the folds
+/// never overlap); users with fewer than five events are not split.
+fn user_split(train: &TrainData<'_>, bought: bool, end: i64, latest: bool, seed: u64, fold: usize) -> LabelSplit {
     let mut by_user: HashMap<u32, Vec<usize>> = HashMap::new();
     for (k, e) in train.events.iter().enumerate() {
         by_user.entry(e.user).or_default().push(k);
@@ -480,14 +493,18 @@ fn user_split(train: &TrainData<'_>, bought: bool, end: i64, latest: bool, seed:
         }
         ks.sort_by_key(|&k| (train.events[k].timestamp, k));
         let n_hold = ks.len().div_ceil(5);
-        if latest {
+        let held_out = if latest {
             // events at the cut's second that were not held out stay before it
             cut_of.insert(u, train.events[ks[ks.len() - n_hold]].timestamp + 1);
+            ks.len() - n_hold..ks.len()
         } else {
             ks.shuffle(&mut rng);
             cut_of.insert(u, end);
-        }
-        for &k in &ks[ks.len() - n_hold..] {
+            // fifths [f·n/5, (f+1)·n/5): disjoint, each at least one event (n ≥ 5)
+            let f = fold % 5;
+            f * ks.len() / 5..(f + 1) * ks.len() / 5
+        };
+        for &k in &ks[held_out] {
             held[k] = true;
             let e = &train.events[k];
             if daogou_core::is_bought(e.kind, bought) && positive_pair(train.matrix, e) {
@@ -543,7 +560,10 @@ fn build_training_set(train: &TrainData<'_>, s: &Settings, cfg: &FeatureConfig) 
         }
     }
     if mode == Labels::User {
-        splits = vec![user_split(train, bought, end, s.holdout_latest, s.trees.seed)];
+        // random holdouts: one disjoint fold per window (more groups to learn from, each with
+        // its own refit of the generators); the latest fifth exists once
+        let folds = if s.holdout_latest { 1 } else { s.user_folds };
+        splits = (0..folds).map(|k| user_split(train, bought, end, s.holdout_latest, s.trees.seed, k)).collect();
     }
     let labels_from = match mode {
         Labels::User => "user".to_owned(),
@@ -678,7 +698,8 @@ impl Ranker {
         let train = &TrainData { events: &events, ..*train };
         let cfg = FeatureConfig::for_events(&events);
         let set = build_training_set(train, &s, &cfg)?;
-        let gbdt = Gbdt::train(set.rows, set.names.len(), &set.labels, &set.groups, &s.trees).map_err(bad)?;
+        let tree_params = if set.labels_from == "user" { &s.user_trees } else { &s.trees };
+        let gbdt = Gbdt::train(set.rows, set.names.len(), &set.labels, &set.groups, tree_params).map_err(bad)?;
         let mut warnings = set.warnings;
         let mut generators = fit_generators(train, &s, &mut warnings);
         // the trees read the features of the generators they were trained with
@@ -1013,4 +1034,52 @@ fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
         warnings: lines(&text(s, "warnings")?),
         labels_from: text(s, "labels_from")?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 12 users with 5…16 events each on distinct items, one a day.
+    fn events() -> Vec<Interaction> {
+        let mut ev = Vec::new();
+        for u in 0..12u32 {
+            for k in 0..(5 + u) {
+                let ts = 1_700_000_000 + i64::from(k) * 86_400;
+                ev.push(Interaction { user: u, item: k, value: 1.0, timestamp: ts, kind: EventKind::Purchase });
+            }
+        }
+        ev
+    }
+
+    #[test]
+    fn random_label_folds_are_disjoint_fifths_that_cover_every_event() {
+        let ev = events();
+        let m = Interactions::from_interactions(12, 16, &ev, Aggregate::Sum);
+        let train = TrainData::new(&m, false).with_events(&ev);
+        let end = ev.iter().map(|e| e.timestamp).max().unwrap() + 1;
+        let mut seen: HashMap<(u32, u32), usize> = HashMap::new();
+        for fold in 0..5 {
+            let split = user_split(&train, true, end, false, 42, fold);
+            for g in &split.groups {
+                let n = ev.iter().filter(|e| e.user == g.user).count();
+                // a fifth of the user's events: ⌊n/5⌋ or ⌈n/5⌉
+                assert!(g.labels.len() == n / 5 || g.labels.len() == n.div_ceil(5), "user {} fold {fold}", g.user);
+                for &i in &g.labels {
+                    *seen.entry((g.user, i)).or_default() += 1;
+                    // a label is never also in the history the features see
+                    assert!(!split.prefix.iter().any(|e| e.user == g.user && e.item == i));
+                }
+            }
+        }
+        assert_eq!(seen.len(), ev.len(), "the five folds cover every event");
+        assert!(seen.values().all(|&c| c == 1), "the folds overlap: {seen:?}");
+        // the same seed draws the same fold
+        let a = user_split(&train, true, end, false, 42, 2);
+        let b = user_split(&train, true, end, false, 42, 2);
+        assert_eq!(
+            a.groups.iter().map(|g| &g.labels).collect::<Vec<_>>(),
+            b.groups.iter().map(|g| &g.labels).collect::<Vec<_>>()
+        );
+    }
 }
