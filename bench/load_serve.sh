@@ -6,6 +6,9 @@
 #
 #   bash bench/load_serve.sh                 # 20 s, 8 connections, 10% writes
 #   SECONDS_=10 THREADS=4 WRITE_SHARE=0.2 bash bench/load_serve.sh
+#   GROUP_COMMIT=both WRITE_SHARE=1 bash bench/load_serve.sh
+#       ingest with group commit off, then on (the same database, one server each), side by side
+#   PROFILE=debug ...   the debug build (no release build of the workspace needed)
 #   SCALE=1 WRITE_SHARE=0.15 bash bench/load_serve.sh
 #       the issue's scale case instead of the demo shop: 100,000 users × 50,000 items,
 #       10M purchases (bench/out/scale_implicit/interactions.csv from bench/gen_scale_implicit.py),
@@ -19,9 +22,15 @@ WRITE_SHARE="${WRITE_SHARE:-0.1}"
 WORKERS="${WORKERS:-2}"
 KEY="load-test-key-1"
 
-cargo build --release -q -p daogou -p daogou-server --example load
-BIN=target/release/daogou
-LOAD=target/release/examples/load
+PROFILE="${PROFILE:-release}"
+GROUP_COMMIT="${GROUP_COMMIT:-true}"
+if [ "$PROFILE" = release ]; then
+  cargo build --release -q -p daogou -p daogou-server --example load
+else
+  cargo build -q -p daogou -p daogou-server --example load
+fi
+BIN="target/$PROFILE/daogou"
+LOAD="target/$PROFILE/examples/load"
 TMP="$(mktemp -d)"
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
@@ -42,20 +51,28 @@ else
   USERS=800 ITEMS=600 PLAIN=false
 fi
 "$BIN" stats --db "$DB" --json
-RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}" "$BIN" serve --db "$DB" --bind 127.0.0.1:0 --workers "$WORKERS" \
-  --api-keys "$KEY:read+write" >"$TMP/out" 2>"$TMP/err" &
-PID=$!
-for _ in $(seq 1 3000); do
-  grep -q "listening on" "$TMP/out" 2>/dev/null && break
-  kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
-  sleep 0.1
+MODES="$GROUP_COMMIT"
+[ "$GROUP_COMMIT" = both ] && MODES="false true"
+for GC in $MODES; do
+  echo "=== group_commit = $GC ==="
+  export DAOGOU_GROUP_COMMIT="$GC"
+  RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}" "$BIN" serve --db "$DB" --bind 127.0.0.1:0 --workers "$WORKERS" \
+    --api-keys "$KEY:read+write" >"$TMP/out" 2>"$TMP/err" &
+  PID=$!
+  for _ in $(seq 1 3000); do
+    grep -q "listening on" "$TMP/out" 2>/dev/null && break
+    kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
+    sleep 0.1
+  done
+  ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
+  echo "server on $ADDR (workers $WORKERS); $THREADS connections, ${SECS}s, write share $WRITE_SHARE"
+  # the machine may be shared: the load average says how much else ran alongside
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$LOAD" --addr "$ADDR" --seconds "$SECS" --threads "$THREADS" --write-share "$WRITE_SHARE" \
+    --users "$USERS" --items "$ITEMS" --plain-ids "$PLAIN" --key "$KEY"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "server metrics (events ingested, model version):"
+  curl -s -H "Authorization: Bearer $KEY" "http://$ADDR/metrics" \
+    | grep -E "^daogou_(events_ingested_total|model_version|recommendation_coverage|ingest_requests_total|ingest_commits_total) " || true
+  kill "$PID"; wait "$PID" 2>/dev/null || true
 done
-ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
-echo "server on $ADDR (workers $WORKERS); $THREADS connections, ${SECS}s, write share $WRITE_SHARE"
-# the machine may be shared: the load average says how much else ran alongside
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$LOAD" --addr "$ADDR" --seconds "$SECS" --threads "$THREADS" --write-share "$WRITE_SHARE" \
-  --users "$USERS" --items "$ITEMS" --plain-ids "$PLAIN" --key "$KEY"
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "server metrics (events ingested, model version):"
-curl -s -H "Authorization: Bearer $KEY" "http://$ADDR/metrics" | grep -E "^daogou_(events_ingested_total|model_version|recommendation_coverage) " || true

@@ -79,8 +79,10 @@ pub struct RecommendArgs {
     /// parallel batches). The same filters apply.
     #[arg(long, requires = "out")]
     all_users: bool,
-    /// With --all-users: the output file, CSV with the header `user,rank,item,score` (one row per
-    /// recommendation), or JSON lines `{"user", "items", "scores"}` for a name ending in .jsonl.
+    /// With --all-users: the output file, by its extension: .csv with the header
+    /// `user,rank,item,score` (one row per recommendation); .parquet with the same columns
+    /// (user: string, rank: uint32 from 1, item: string, score: float32); .jsonl with one line
+    /// `{"user", "items", "scores"}` per user.
     #[arg(long, value_name = "FILE", requires = "all_users")]
     out: Option<PathBuf>,
     /// How many recommendations.
@@ -156,48 +158,116 @@ pub fn open_engine(db: &Path, model: &ModelArgs, signal: &SignalArgs) -> Result<
     Ok(engine)
 }
 
+/// The formats of `--all-users --out`, named by the file's extension.
+enum OutFormat {
+    Csv,
+    Jsonl,
+    Parquet,
+}
+
+/// The Parquet schema of `--all-users --out FILE.parquet`: one row per recommendation, the
+/// CSV's columns with types.
+fn recommendations_schema() -> arrow_schema::SchemaRef {
+    use arrow_schema::{DataType, Field, Schema};
+    std::sync::Arc::new(Schema::new(vec![
+        Field::new("user", DataType::Utf8, false),
+        Field::new("rank", DataType::UInt32, false),
+        Field::new("item", DataType::Utf8, false),
+        Field::new("score", DataType::Float32, false),
+    ]))
+}
+
 /// `--all-users`: the top `n` of every user into `out`; returns the users written.
 fn recommend_all(engine: &Engine, filter: &Filter, n: usize, out: &Path) -> Result<usize> {
-    let jsonl = match out.extension().and_then(|e| e.to_str()) {
-        Some("jsonl") => true,
-        Some("csv") => false,
-        _ => bail!("--out {}: name the format by the extension, .csv or .jsonl", out.display()),
+    let format = match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("jsonl") => OutFormat::Jsonl,
+        Some("csv") => OutFormat::Csv,
+        Some("parquet") => OutFormat::Parquet,
+        _ => bail!("--out {}: name the format by the extension, .csv, .jsonl or .parquet", out.display()),
     };
     let snap = engine.snapshot();
     let cat = engine.catalogue();
     let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    if !jsonl {
+    if let OutFormat::Csv = format {
         w.write_all(b"user,rank,item,score\n")?;
     }
+    // Parquet owns the file while writing; the text formats write to it directly.
+    let (mut text, mut parquet) = match format {
+        OutFormat::Parquet => {
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(parquet::basic::Compression::SNAPPY)
+                .build();
+            (None, Some(parquet::arrow::ArrowWriter::try_new(w, recommendations_schema(), Some(props))?))
+        }
+        _ => (Some(w), None),
+    };
     let pb = progress::bar(snap.users.len() as u64, "top-N for every user");
     let mut csv_text = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     let mut written = 0;
     daogou_engine::lists::all_users(&snap, &cat, filter, n, |batch| -> Result<()> {
         written += batch.len();
-        for (u, top) in batch {
-            let user = snap.users.id(*u);
-            if jsonl {
-                let items: Vec<&str> = top.iter().map(|&(i, _)| cat.get(i).id.as_str()).collect();
-                let scores: Vec<f32> = top.iter().map(|&(_, s)| s).collect();
-                serde_json::to_writer(&mut w, &json!({"user": user, "items": items, "scores": scores}))?;
-                w.write_all(b"\n")?;
-            } else {
-                for (rank, &(i, s)) in top.iter().enumerate() {
-                    let (rank, score) = ((rank + 1).to_string(), s.to_string());
-                    csv_text.write_record([user, rank.as_str(), cat.get(i).id.as_str(), score.as_str()])?;
+        match format {
+            OutFormat::Jsonl => {
+                let w = text.as_mut().expect("a text writer for .jsonl");
+                for (u, top) in batch {
+                    let items: Vec<&str> = top.iter().map(|&(i, _)| cat.get(i).id.as_str()).collect();
+                    let scores: Vec<f32> = top.iter().map(|&(_, s)| s).collect();
+                    serde_json::to_writer(
+                        &mut *w,
+                        &json!({"user": snap.users.id(*u), "items": items, "scores": scores}),
+                    )?;
+                    w.write_all(b"\n")?;
                 }
             }
-        }
-        if !jsonl {
-            let text =
-                std::mem::replace(&mut csv_text, csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new()));
-            w.write_all(&text.into_inner().map_err(|e| anyhow!("{}", e.error()))?)?;
+            OutFormat::Csv => {
+                for (u, top) in batch {
+                    let user = snap.users.id(*u);
+                    for (rank, &(i, s)) in top.iter().enumerate() {
+                        let (rank, score) = ((rank + 1).to_string(), s.to_string());
+                        csv_text.write_record([user, rank.as_str(), cat.get(i).id.as_str(), score.as_str()])?;
+                    }
+                }
+                let rows = std::mem::replace(
+                    &mut csv_text,
+                    csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new()),
+                );
+                let w = text.as_mut().expect("a text writer for .csv");
+                w.write_all(&rows.into_inner().map_err(|e| anyhow!("{}", e.error()))?)?;
+            }
+            OutFormat::Parquet => {
+                use arrow_array::builder::{Float32Builder, StringBuilder, UInt32Builder};
+                let rows: usize = batch.iter().map(|(_, top)| top.len()).sum();
+                let (mut users, mut items) = (StringBuilder::new(), StringBuilder::new());
+                let (mut ranks, mut scores) = (UInt32Builder::with_capacity(rows), Float32Builder::with_capacity(rows));
+                for (u, top) in batch {
+                    let user = snap.users.id(*u);
+                    for (rank, &(i, s)) in top.iter().enumerate() {
+                        users.append_value(user);
+                        ranks.append_value(rank as u32 + 1);
+                        items.append_value(&cat.get(i).id);
+                        scores.append_value(s);
+                    }
+                }
+                let columns: Vec<arrow_array::ArrayRef> = vec![
+                    std::sync::Arc::new(users.finish()),
+                    std::sync::Arc::new(ranks.finish()),
+                    std::sync::Arc::new(items.finish()),
+                    std::sync::Arc::new(scores.finish()),
+                ];
+                let rb = arrow_array::RecordBatch::try_new(recommendations_schema(), columns)?;
+                parquet.as_mut().expect("a Parquet writer for .parquet").write(&rb)?;
+            }
         }
         pb.inc(batch.len() as u64);
         Ok(())
     })
     .with_context(|| format!("cannot write {}", out.display()))?;
+    let mut w = match (text, parquet) {
+        (Some(w), _) => w,
+        (None, Some(p)) => p.into_inner().with_context(|| format!("cannot write {}", out.display()))?,
+        (None, None) => unreachable!("one writer per format"),
+    };
     w.flush().with_context(|| format!("cannot write {}", out.display()))?;
     pb.finish_and_clear();
     Ok(written)

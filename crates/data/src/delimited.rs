@@ -40,7 +40,7 @@ pub(crate) fn csv_reader(mut input: Box<dyn BufRead>, ctx: &Ctx) -> Result<csv::
 
 /// Column index for an optional field: the default same-named column is used when present;
 /// a renamed column must exist.
-fn optional(header: &[String], key: &str, spec: &Option<String>, file: &str) -> Result<Option<usize>> {
+pub(crate) fn optional(header: &[String], key: &str, spec: &Option<String>, file: &str) -> Result<Option<usize>> {
     let Some(name) = spec else { return Ok(None) };
     match find_column(header, name) {
         Some(i) => Ok(Some(i)),

@@ -29,6 +29,22 @@ pub enum DataError {
         /// what is wrong with it
         message: String,
     },
+    /// A Parquet file, row group or row that cannot be read: a row that cannot be parsed
+    /// (strict mode only, as [`DataError::Malformed`]), a column of an unsupported type, or
+    /// data that does not decode (in lenient mode too).
+    #[error("{file}: {}column `{column}`: {message}", place(*.row_group, *.row))]
+    Parquet {
+        /// the file as given
+        file: String,
+        /// the row group, counted from 0 as Parquet tools count (`None`: the file as a whole)
+        row_group: Option<usize>,
+        /// the row within the row group, counted from 0 (`None`: the row group as a whole)
+        row: Option<u64>,
+        /// the column that is wrong (`-` when the file's metadata is unreadable)
+        column: String,
+        /// what is wrong with it
+        message: String,
+    },
     /// A bad column mapping, missing column, unknown option or similar setup mistake.
     #[error("{0}")]
     Config(String),
@@ -42,6 +58,14 @@ pub enum DataError {
         /// the accepted forms
         expected: String,
     },
+}
+
+fn place(row_group: Option<usize>, row: Option<u64>) -> String {
+    match (row_group, row) {
+        (Some(g), Some(r)) => format!("row group {g}, row {r}: "),
+        (Some(g), None) => format!("row group {g}: "),
+        _ => String::new(),
+    }
 }
 
 /// Result with [`DataError`].

@@ -1,6 +1,6 @@
 //! # daogou-data
 //!
-//! Data in: readers for CSV / JSONL (optionally gzip), column mappings, the MovieLens and
+//! Data in: readers for CSV / JSONL (optionally gzip) and Parquet, column mappings, the MovieLens and
 //! Online Retail presets, preprocessing, splits, and the synthetic demo shop.
 //!
 //! ```no_run
@@ -25,6 +25,7 @@ pub mod features;
 mod jsonl;
 pub mod movielens;
 mod options;
+mod parquet_file;
 pub mod preprocess;
 mod retail;
 mod signal;
@@ -50,11 +51,19 @@ use source::{Ctx, DatasetSink, RecordsSink, Sink};
 
 fn read_with(path: &Path, opts: &LoadOptions, sink: &mut dyn Sink) -> Result<LoadReport> {
     let mut ctx = Ctx::new(path, opts);
-    match opts.format {
+    let format = opts.format.for_file(path);
+    if matches!(format, Format::Movielens | Format::OnlineRetail) && parquet_file::is_parquet(path) {
+        return Err(DataError::Config(format!(
+            "{}: the {format} preset reads text files; read a Parquet file with --format parquet and a --mapping",
+            path.display()
+        )));
+    }
+    match format {
         Format::Movielens => movielens::read(path, opts, &mut ctx, sink)?,
         Format::OnlineRetail => retail::read(path, opts, &mut ctx, sink)?,
         Format::Csv => delimited::read(path, opts, &mut ctx, sink)?,
         Format::Jsonl => jsonl::read(path, opts, &mut ctx, sink)?,
+        Format::Parquet => parquet_file::read(path, opts, &mut ctx, sink)?,
     }
     Ok(ctx.report)
 }

@@ -24,11 +24,15 @@ pub enum Format {
     /// One JSON object per line: events (objects with a user key) and catalogue items
     /// (objects with `id` and no user key).
     Jsonl,
+    /// An Apache Parquet file: events (a user column) or catalogue items (`id` and no user
+    /// column), columns picked by a [`ColumnMapping`] as for CSV. A `.parquet` file given as
+    /// `csv` or `jsonl` (the command line's default is `csv`) is read as Parquet too.
+    Parquet,
 }
 
 impl Format {
     /// All formats.
-    pub const ALL: [Format; 4] = [Format::Movielens, Format::OnlineRetail, Format::Csv, Format::Jsonl];
+    pub const ALL: [Format; 5] = [Format::Movielens, Format::OnlineRetail, Format::Csv, Format::Jsonl, Format::Parquet];
 
     /// The name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -37,16 +41,30 @@ impl Format {
             Format::OnlineRetail => "online-retail",
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// The format that reads `path`: a `.parquet` file named as one of the mapped formats
+    /// (`csv`, `jsonl`) is Parquet, since its column mapping applies unchanged; otherwise `self`.
+    pub fn for_file(self, path: &Path) -> Format {
+        if matches!(self, Format::Csv | Format::Jsonl) && crate::parquet_file::is_parquet(path) {
+            Format::Parquet
+        } else {
+            self
         }
     }
 
     /// A guess from the file name: `*.jsonl`/`*.ndjson` → jsonl, `u.data`/`*.base`/`*.test`/
     /// `ratings.dat` → movielens, a name containing `online_retail` → online-retail,
-    /// `*.csv`/`*.tsv`/`*.txt` → csv (a trailing `.gz` is ignored). `None` when unsure.
+    /// `*.csv`/`*.tsv`/`*.txt` → csv (a trailing `.gz` is ignored), `*.parquet` → parquet.
+    /// `None` when unsure.
     pub fn guess(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
         let name = name.strip_suffix(".gz").unwrap_or(&name);
-        if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
+        if name.ends_with(".parquet") || name.ends_with(".parq") {
+            Some(Format::Parquet)
+        } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
             Some(Format::Jsonl)
         } else if name == "u.data" || name.ends_with(".base") || name.ends_with(".test") || name == "ratings.dat" {
             Some(Format::Movielens)
@@ -75,11 +93,12 @@ impl FromStr for Format {
             "online-retail" | "onlineretail" | "retail" => Format::OnlineRetail,
             "csv" | "tsv" => Format::Csv,
             "jsonl" | "ndjson" | "json" => Format::Jsonl,
+            "parquet" | "parq" => Format::Parquet,
             _ => {
                 return Err(DataError::Invalid {
                     what: "format",
                     input: s.to_owned(),
-                    expected: "expected one of: movielens, online-retail, csv, jsonl".into(),
+                    expected: "expected one of: movielens, online-retail, csv, jsonl, parquet".into(),
                 })
             }
         })
@@ -216,7 +235,8 @@ fn unquote(v: &str) -> &str {
 pub struct LoadOptions {
     /// The file format.
     pub format: Format,
-    /// Columns for [`Format::Csv`] and keys for [`Format::Jsonl`]; the presets ignore it.
+    /// Columns for [`Format::Csv`] and [`Format::Parquet`] and keys for [`Format::Jsonl`]; the
+    /// presets ignore it.
     pub mapping: ColumnMapping,
     /// Fail on the first malformed row instead of skipping and counting it.
     pub strict: bool,
@@ -315,12 +335,17 @@ mod tests {
             assert_eq!(f.to_string().parse::<Format>().unwrap(), f);
         }
         assert_eq!("Online_Retail".parse::<Format>().unwrap(), Format::OnlineRetail);
-        let err = "parquet".parse::<Format>().unwrap_err().to_string();
-        assert!(err.contains("parquet") && err.contains("online-retail"), "{err}");
+        let err = "xlsx".parse::<Format>().unwrap_err().to_string();
+        assert!(err.contains("xlsx") && err.contains("online-retail") && err.contains("parquet"), "{err}");
         assert_eq!(Format::guess(Path::new("a/u1.base")), Some(Format::Movielens));
         assert_eq!(Format::guess(Path::new("online_retail.csv.gz")), Some(Format::OnlineRetail));
         assert_eq!(Format::guess(Path::new("ev.jsonl.gz")), Some(Format::Jsonl));
-        assert_eq!(Format::guess(Path::new("x.parquet")), None);
+        assert_eq!(Format::guess(Path::new("x.parquet")), Some(Format::Parquet));
+        assert_eq!(Format::guess(Path::new("x.bin")), None);
+        assert_eq!(Format::Csv.for_file(Path::new("ev.parquet")), Format::Parquet);
+        assert_eq!(Format::Jsonl.for_file(Path::new("ev.PARQUET")), Format::Parquet);
+        assert_eq!(Format::Csv.for_file(Path::new("ev.csv")), Format::Csv);
+        assert_eq!(Format::OnlineRetail.for_file(Path::new("r.parquet")), Format::OnlineRetail);
     }
 
     #[test]

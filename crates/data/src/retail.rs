@@ -1,4 +1,7 @@
-//! The UCI Online Retail preset.
+//! The UCI Online Retail preset, for both headers in circulation: the original
+//! (`InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country`) and
+//! "Online Retail II" (`Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,
+//! Country`). The header decides which one a file is; errors name the file's own columns.
 //!
 //! Each row with a CustomerID becomes an event: user = CustomerID, item = StockCode,
 //! kind = Purchase (Return for invoices starting with `C`), value = |Quantity|, timestamp =
@@ -29,8 +32,24 @@ pub fn is_non_product(stock_code: &str) -> bool {
     ) || stock_code.trim().starts_with("gift_0001_")
 }
 
+/// The columns read, in the order invoice, stock code, description, quantity, date, unit
+/// price, customer: the original release and the "Online Retail II" renames.
 const COLUMNS: [&str; 7] =
     ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"];
+const COLUMNS_II: [&str; 7] =
+    ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID"];
+
+/// Which header the file has: the original when it names `InvoiceNo`, Online Retail II when
+/// it names `Invoice` (and not `InvoiceNo`); otherwise the original, so that the missing-column
+/// error lists what the preset expects.
+fn columns_of(header: &[String]) -> &'static [&'static str; 7] {
+    let has = |name| find_column(header, name).is_some();
+    if !has("InvoiceNo") && has("Invoice") {
+        &COLUMNS_II
+    } else {
+        &COLUMNS
+    }
+}
 
 pub(crate) fn read(path: &Path, _opts: &LoadOptions, ctx: &mut Ctx, sink: &mut dyn Sink) -> Result<()> {
     let mut rdr = csv_reader(open(path)?, ctx)?;
@@ -39,11 +58,13 @@ pub(crate) fn read(path: &Path, _opts: &LoadOptions, ctx: &mut Ctx, sink: &mut d
         return Ok(());
     }
     let header = header_names(&rec);
+    let columns = columns_of(&header);
     let mut idx = [0usize; 7];
-    for (k, name) in COLUMNS.iter().enumerate() {
+    for (k, name) in columns.iter().enumerate() {
         idx[k] = find_column(&header, name).ok_or_else(|| missing(&header, name, name, &ctx.file))?;
     }
     let [inv_i, stock_i, desc_i, qty_i, date_i, price_i, cust_i] = idx;
+    let [inv_n, stock_n, desc_n, qty_n, date_n, price_n, _] = *columns;
     let ncols = header.len();
     let mut cat = Catalogue::default();
 
@@ -62,31 +83,32 @@ pub(crate) fn read(path: &Path, _opts: &LoadOptions, ctx: &mut Ctx, sink: &mut d
                 let price = std::str::from_utf8(&rec[price_i]).ok().and_then(parse_f64);
                 describe(&mut cat, code.trim(), desc.trim(), price);
             }
+            // The reason keeps one spelling for both headers, so reports compare.
             ctx.report.skip("missing CustomerID");
             continue;
         }
         // Exports through floats write 17850.0.
         let customer = customer.strip_suffix(".0").unwrap_or(customer);
-        let invoice = cell!(ctx, rec, inv_i, "InvoiceNo", line);
-        let code = cell!(ctx, rec, stock_i, "StockCode", line);
-        let desc = cell!(ctx, rec, desc_i, "Description", line);
-        let qty_s = cell!(ctx, rec, qty_i, "Quantity", line);
-        let date_s = cell!(ctx, rec, date_i, "InvoiceDate", line);
-        let price_s = cell!(ctx, rec, price_i, "UnitPrice", line);
+        let invoice = cell!(ctx, rec, inv_i, inv_n, line);
+        let code = cell!(ctx, rec, stock_i, stock_n, line);
+        let desc = cell!(ctx, rec, desc_i, desc_n, line);
+        let qty_s = cell!(ctx, rec, qty_i, qty_n, line);
+        let date_s = cell!(ctx, rec, date_i, date_n, line);
+        let price_s = cell!(ctx, rec, price_i, price_n, line);
         if code.is_empty() {
-            ctx.bad(line, "StockCode", "missing StockCode", || "empty stock code".into())?;
+            ctx.bad(line, stock_n, "missing StockCode", || "empty stock code".into())?;
             continue;
         }
         let Some(qty) = parse_f64(qty_s) else {
-            ctx.bad(line, "Quantity", "bad Quantity", || format!("expected a number, found `{qty_s}`"))?;
+            ctx.bad(line, qty_n, "bad Quantity", || format!("expected a number, found `{qty_s}`"))?;
             continue;
         };
         let Some(ts) = ctx.time.parse(date_s) else {
-            ctx.bad(line, "InvoiceDate", "bad InvoiceDate", || format!("cannot parse date `{date_s}`"))?;
+            ctx.bad(line, date_n, "bad InvoiceDate", || format!("cannot parse date `{date_s}`"))?;
             continue;
         };
         let Some(price) = parse_f64(price_s) else {
-            ctx.bad(line, "UnitPrice", "bad UnitPrice", || format!("expected a number, found `{price_s}`"))?;
+            ctx.bad(line, price_n, &format!("bad {price_n}"), || format!("expected a number, found `{price_s}`"))?;
             continue;
         };
         describe(&mut cat, code, desc, Some(price));
@@ -230,6 +252,47 @@ mod tests {
         let p = write(dir.path(), "h.csv", b"InvoiceNo,StockCode\n1,2\n");
         let msg = read_file(&p, &opts).unwrap_err().to_string();
         assert!(msg.contains("no column `Description`") && msg.contains("InvoiceNo, StockCode"), "{msg}");
+    }
+
+    /// The "Online Retail II" header (`Invoice`, `Price`, `Customer ID`) is detected and read
+    /// the same way; its errors name its own columns.
+    #[test]
+    fn online_retail_ii_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n\
+                    489434,85048,15CM CHRISTMAS GLASS BALL 20 LIGHTS,12,2009-12-01 07:45:00,6.95,13085.0,United Kingdom\n\
+                    489434,79323P,PINK CHERRY LIGHTS,12,2009-12-01 07:45:00,6.75,13085.0,United Kingdom\n\
+                    C489449,22087,PAPER BUNTING WHITE LACE,-12,2009-12-01 10:33:00,2.95,16321.0,Australia\n\
+                    489464,21733,85123a mixed,-96,2009-12-01 10:52:00,0,,United Kingdom\n\
+                    489517,POST,POSTAGE,1,2009-12-01 11:34:00,18,12533.0,Germany\n";
+        let p = write(dir.path(), "online_retail_II.csv", text.as_bytes());
+        let r = read_file(&p, &LoadOptions::new(Format::OnlineRetail)).unwrap();
+        assert_eq!((r.report.lines, r.report.events), (5, 4));
+        assert_eq!(r.report.skipped["missing CustomerID"], 1);
+        let e = &r.events;
+        assert_eq!(
+            (e[0].user.as_str(), e[0].item.as_str(), e[0].kind, e[0].value, e[0].timestamp),
+            ("13085", "85048", EventKind::Purchase, 12.0, crate::parse_time("2009-12-01 07:45:00").unwrap())
+        );
+        assert_eq!((e[2].user.as_str(), e[2].kind, e[2].value), ("16321", EventKind::Return, 12.0));
+        let item = |id: &str| r.items.iter().find(|i| i.id == id).unwrap();
+        assert_eq!((item("79323P").title.as_str(), item("79323P").price), ("PINK CHERRY LIGHTS", Some(6.75)));
+        assert_eq!(item("POST").attributes.get("non_product").map(String::as_str), Some("true"));
+        assert_eq!(item("21733").title, "85123a mixed"); // a guest row still describes the product
+
+        let strict = LoadOptions { strict: true, ..LoadOptions::new(Format::OnlineRetail) };
+        let bad = format!("{}489520,22111,SCOTTIE DOG HOT WATER BOTTLE,3,2009-12-01 11:41:00,4.2.5,18102.0,UK\n", text);
+        let p = write(dir.path(), "ii_bad.csv", bad.as_bytes());
+        let msg = read_file(&p, &strict).unwrap_err().to_string();
+        assert!(msg.contains("ii_bad.csv:7: field `Price`: expected a number, found `4.2.5`"), "{msg}");
+        // a header with `Invoice` but without the II price column names what is missing
+        let p = write(
+            dir.path(),
+            "ii_head.csv",
+            b"Invoice,StockCode,Description,Quantity,InvoiceDate,UnitPrice,Customer ID\n",
+        );
+        let msg = read_file(&p, &strict).unwrap_err().to_string();
+        assert!(msg.contains("no column `Price`"), "{msg}");
     }
 
     #[test]

@@ -64,6 +64,33 @@ impl Ctx {
         DataError::Malformed { file: self.file.clone(), line, field: field.to_owned(), message }
     }
 
+    /// A malformed Parquet row, as [`Ctx::bad`] for a line.
+    pub(crate) fn bad_parquet(
+        &mut self,
+        row_group: usize,
+        row: u64,
+        column: &str,
+        reason: &str,
+        message: impl FnOnce() -> String,
+    ) -> Result<()> {
+        if self.strict {
+            Err(self.parquet_error(Some(row_group), Some(row), column, message()))
+        } else {
+            self.report.skip(reason);
+            Ok(())
+        }
+    }
+
+    pub(crate) fn parquet_error(
+        &self,
+        row_group: Option<usize>,
+        row: Option<u64>,
+        column: &str,
+        message: String,
+    ) -> DataError {
+        DataError::Parquet { file: self.file.clone(), row_group, row, column: column.to_owned(), message }
+    }
+
     pub(crate) fn io(&self, e: std::io::Error) -> DataError {
         DataError::Io { path: self.path.clone(), source: e }
     }

@@ -4,12 +4,12 @@
 //! threads and locks: the service calls it from blocking tasks, the command line directly.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use daogou_core::{Dataset, Event, EventKind, Item, Params};
 use daogou_data::Signal;
-use daogou_store::{DeletionLog, SqliteStore, Store};
+use daogou_store::{DeletionLog, SqliteStore, Store, StoreError};
 use rustc_hash::FxHashMap;
 
 use crate::catalogue::Catalogue;
@@ -54,6 +54,10 @@ pub struct LiveStats {
     pub trending_entries: usize,
     /// Trending entries dropped at the cap since start.
     pub trending_dropped: u64,
+    /// [`Engine::ingest`] calls since start.
+    pub ingest_requests: u64,
+    /// Transactions that committed them (group commit: fewer under concurrent writes).
+    pub ingest_commits: u64,
 }
 
 /// What [`Engine::ingest`] did.
@@ -94,6 +98,48 @@ pub struct Engine {
     /// Serialises refits, model loads and deletions so the newest data always wins.
     refits: Mutex<()>,
     limits: LiveLimits,
+    /// Group commit of concurrent [`Engine::ingest`] calls.
+    commits: Mutex<Commits>,
+    committed: Condvar,
+    /// Off: one transaction per [`Engine::ingest`] call.
+    group_commit: AtomicBool,
+}
+
+/// Requests of [`Engine::ingest`] waiting for a group commit.
+#[derive(Default)]
+struct Commits {
+    /// Events of requests no commit has taken yet, by ticket.
+    pending: Vec<(u64, Vec<Event>)>,
+    /// Results of committed requests, by ticket, until their request takes them.
+    done: FxHashMap<u64, Result<Ingested>>,
+    next_ticket: u64,
+    /// A request is committing a group now.
+    leading: bool,
+    /// Group commits since start.
+    commits: u64,
+}
+
+/// The lead of one group commit: handed back (waking the waiting requests) when dropped,
+/// also when the commit panicked, whose requests then get an error instead of waiting forever.
+struct Lead<'a> {
+    engine: &'a Engine,
+    tickets: Vec<u64>,
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        let mut q = lock(&self.engine.commits);
+        for t in &self.tickets {
+            if !q.done.contains_key(t) {
+                let lost = StoreError::GroupCommit("the commit was interrupted".into());
+                q.done.insert(*t, Err(lost.into()));
+            }
+        }
+        q.leading = false;
+        q.commits += 1;
+        drop(q);
+        self.engine.committed.notify_all();
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -122,6 +168,9 @@ impl Engine {
             next_seq: AtomicU64::new(0),
             refits: Mutex::new(()),
             limits,
+            commits: Mutex::new(Commits::default()),
+            committed: Condvar::new(),
+            group_commit: AtomicBool::new(true),
         })
     }
 
@@ -145,6 +194,12 @@ impl Engine {
         lock(&self.store)
     }
 
+    /// Turn group commit of [`Engine::ingest`] on (the default) or off (one transaction per
+    /// call, e.g. to measure what it gains).
+    pub fn set_group_commit(&self, on: bool) {
+        self.group_commit.store(on, Ordering::Relaxed);
+    }
+
     /// The caps of the live state.
     pub fn limits(&self) -> LiveLimits {
         self.limits
@@ -152,6 +207,10 @@ impl Engine {
 
     /// Live-state counters.
     pub fn live_stats(&self) -> LiveStats {
+        let (ingest_requests, ingest_commits) = {
+            let q = lock(&self.commits);
+            (q.next_ticket, q.commits)
+        };
         let live = lock(&self.live);
         let trending = lock(&self.trending);
         LiveStats {
@@ -160,6 +219,8 @@ impl Engine {
             dropped: live.dropped,
             trending_entries: trending.len(),
             trending_dropped: trending.dropped,
+            ingest_requests,
+            ingest_commits,
         }
     }
 
@@ -281,26 +342,90 @@ impl Engine {
 
     // ------------------------------------------------------------------ changes
 
-    /// Store `events` in one transaction; once committed, make them visible to real-time
-    /// answers and trending.
+    /// Store `events` (all or nothing); once committed, make them visible to real-time answers
+    /// and trending. Returns only after the commit.
+    ///
+    /// Group commit: concurrent calls share one transaction. The first caller commits what
+    /// is queued while the others wait; requests arriving during that commit queue up and go
+    /// together in the next one, so the batch window is the length of one commit and a lone
+    /// request waits for nothing. Each request has its own savepoint: an invalid event fails
+    /// its own request only.
     pub fn ingest(&self, events: &[Event]) -> Result<Ingested> {
+        let mut q = lock(&self.commits);
+        let ticket = q.next_ticket;
+        q.next_ticket += 1;
+        if !self.group_commit.load(Ordering::Relaxed) {
+            q.commits += 1;
+            drop(q);
+            let batch = [(ticket, events.to_vec())];
+            return self.commit_group(&batch).pop().expect("one result per request");
+        }
+        q.pending.push((ticket, events.to_vec()));
+        loop {
+            if let Some(result) = q.done.remove(&ticket) {
+                return result;
+            }
+            if !q.leading {
+                q.leading = true;
+                let batch = std::mem::take(&mut q.pending);
+                drop(q);
+                let lead = Lead { engine: self, tickets: batch.iter().map(|(t, _)| *t).collect() };
+                let results = self.commit_group(&batch);
+                q = lock(&self.commits);
+                for ((t, _), r) in batch.iter().zip(results) {
+                    q.done.insert(*t, r);
+                }
+                drop(q);
+                drop(lead);
+                q = lock(&self.commits);
+                continue;
+            }
+            q = self.committed.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// One transaction for the queued requests, then their events into the live state, in
+    /// queue order (the store lock held throughout, as a refit's read expects).
+    fn commit_group(&self, batch: &[(u64, Vec<Event>)]) -> Vec<Result<Ingested>> {
         let mut store = self.store();
-        let report = store.insert_events(events)?;
-        let mut new_items = Vec::new();
+        let groups: Vec<&[Event]> = batch.iter().map(|(_, e)| e.as_slice()).collect();
+        let reports = match store.insert_event_groups(&groups) {
+            Ok(r) => r,
+            Err(e) => {
+                let message = e.to_string();
+                let mut first = Some(e);
+                return batch
+                    .iter()
+                    .map(|_| Err(first.take().unwrap_or_else(|| StoreError::GroupCommit(message.clone())).into()))
+                    .collect();
+            }
+        };
         let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
         let mut live = lock(&self.live);
         let mut trending = lock(&self.trending);
-        for e in events.iter().filter(|e| !e.item.is_empty()) {
-            let (item, created) = cat.ensure(&e.item);
-            if created {
-                new_items.push((item, cat.get(item).clone()));
+        let mut out = Vec::with_capacity(batch.len());
+        for (report, events) in reports.into_iter().zip(&groups) {
+            let report = match report {
+                Ok(r) => r,
+                Err(e) => {
+                    out.push(Err(e.into()));
+                    continue;
+                }
+            };
+            let mut new_items = Vec::new();
+            for e in events.iter().filter(|e| !e.item.is_empty()) {
+                let (item, created) = cat.ensure(&e.item);
+                if created {
+                    new_items.push((item, cat.get(item).clone()));
+                }
+                let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
+                let ev = LiveEvent { seq, item, kind: e.kind, value: e.value, timestamp: e.timestamp };
+                live.push(&e.user, ev, self.limits);
+                trending.note(item, &e.user, e.kind, e.timestamp, self.limits.total);
             }
-            let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
-            let ev = LiveEvent { seq, item, kind: e.kind, value: e.value, timestamp: e.timestamp };
-            live.push(&e.user, ev, self.limits);
-            trending.note(item, &e.user, e.kind, e.timestamp, self.limits.total);
+            out.push(Ok(Ingested { inserted: report.events_inserted, duplicates: report.events_duplicate, new_items }));
         }
-        Ok(Ingested { inserted: report.events_inserted, duplicates: report.events_duplicate, new_items })
+        out
     }
 
     /// Upsert a catalogue item (store first, then the live catalogue); its catalogue index and

@@ -174,6 +174,9 @@ pub struct Config {
     pub pseudonymize_key: Option<String>,
     /// Refit on the stored data every this many seconds (0 = only on request).
     pub retrain_secs: u64,
+    /// Concurrent event writes share one SQLite transaction (group commit; each request is
+    /// still answered only after its commit). `false`: one transaction per request.
+    pub group_commit: bool,
 }
 
 impl Default for Config {
@@ -197,6 +200,7 @@ impl Default for Config {
             insecure_open: false,
             pseudonymize_key: None,
             retrain_secs: 0,
+            group_commit: true,
         }
     }
 }
@@ -206,7 +210,7 @@ impl Config {
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
     /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
     /// `insecure_open`, `pseudonymize_key`, `retrain_secs`, `live_events_per_user`,
-    /// `live_events_total`).
+    /// `live_events_total`, `group_commit`).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
         let rate = |v: &str| {
@@ -264,6 +268,13 @@ impl Config {
                     other => return Err(format!("insecure_open: `{other}` is not true or false")),
                 }
             }
+            "group_commit" => {
+                self.group_commit = match value.trim() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    other => return Err(format!("group_commit: `{other}` is not true or false")),
+                }
+            }
             "pseudonymize_key" => {
                 if value.len() < 16 {
                     return Err("pseudonymize_key: use a secret of at least 16 characters".into());
@@ -296,7 +307,7 @@ impl Config {
     /// `DAOGOU_MODEL`, `DAOGOU_BODY_LIMIT`, `DAOGOU_WORKERS`, `DAOGOU_RATE_LIMIT`,
     /// `DAOGOU_CLIENT_RATE_LIMIT`, `DAOGOU_TRUSTED_PROXIES`, `DAOGOU_ALLOWED_HOSTS`,
     /// `DAOGOU_ALLOWED_ORIGINS`, `DAOGOU_INSECURE_OPEN`, `DAOGOU_RETRAIN_SECS`,
-    /// `DAOGOU_PSEUDONYMIZE_KEY`).
+    /// `DAOGOU_PSEUDONYMIZE_KEY`, `DAOGOU_GROUP_COMMIT`).
     pub fn apply_env(&mut self) -> Result<(), String> {
         for (var, key) in [
             ("DAOGOU_API_KEYS", "api_keys"),
@@ -313,6 +324,7 @@ impl Config {
             ("DAOGOU_INSECURE_OPEN", "insecure_open"),
             ("DAOGOU_RETRAIN_SECS", "retrain_secs"),
             ("DAOGOU_PSEUDONYMIZE_KEY", "pseudonymize_key"),
+            ("DAOGOU_GROUP_COMMIT", "group_commit"),
         ] {
             if let Ok(v) = std::env::var(var) {
                 self.set(key, &v).map_err(|e| format!("{var}: {e}"))?;

@@ -126,6 +126,18 @@ impl Metrics {
                 "Trending entries dropped at the cap (the oldest first).",
                 live.trending_dropped as f64,
             ),
+            (
+                "daogou_ingest_requests_total",
+                "counter",
+                "Event writes (POST /events calls) since start.",
+                live.ingest_requests as f64,
+            ),
+            (
+                "daogou_ingest_commits_total",
+                "counter",
+                "SQLite transactions that committed them: concurrent writes share one (group commit).",
+                live.ingest_commits as f64,
+            ),
         ] {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
         }

@@ -87,6 +87,7 @@ impl AppState {
             }
         }
         let engine = Engine::open(store, &source, config.live)?;
+        engine.set_group_commit(config.group_commit);
         let snap = engine.snapshot();
         for w in &snap.warnings {
             eprintln!("warning: {w}");

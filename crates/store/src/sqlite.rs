@@ -92,6 +92,35 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Group commit: store several independent batches of events (one per request) in one
+    /// transaction, so that concurrent writers share a commit. Each group runs inside its own
+    /// savepoint: a group that fails (an invalid event) is rolled back alone and gets its own
+    /// error, the others are committed together. Returns one result per group, in order, once
+    /// the transaction is committed; an `Err` of the whole call means nothing was committed.
+    pub fn insert_event_groups(&mut self, groups: &[&[Event]]) -> Result<Vec<Result<ImportReport>>> {
+        self.write(|w| {
+            let mut out = Vec::with_capacity(groups.len());
+            for g in groups {
+                w.tx.execute_batch("SAVEPOINT event_group")?;
+                w.report = ImportReport::default();
+                match w.insert_events(g) {
+                    Ok(()) => {
+                        w.tx.execute_batch("RELEASE event_group")?;
+                        out.push(Ok(w.report));
+                    }
+                    Err(e) => {
+                        w.tx.execute_batch("ROLLBACK TO event_group; RELEASE event_group")?;
+                        // users and items created inside the savepoint are gone again
+                        w.users.clear();
+                        w.items.clear();
+                        out.push(Err(e));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Run `f` in one immediate transaction (taking the write lock at once, so a concurrent
     /// writer waits on the busy timeout instead of failing on lock upgrade).
     /// On error the transaction is rolled back when `tx` is dropped.

@@ -411,7 +411,7 @@ fn recommend_all_users_writes_every_users_top_n_like_recommend_user() {
     }
     let bad = daogou(&["recommend", "--db", s(&db), "--all-users", "--out", s(&dir.path().join("x.txt"))]);
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(!bad.status.success() && err.contains(".csv or .jsonl"), "{err}");
+    assert!(!bad.status.success() && err.contains(".csv, .jsonl or .parquet"), "{err}");
     let bad = daogou(&["recommend", "--db", s(&db), "--all-users"]);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--out"));
 }

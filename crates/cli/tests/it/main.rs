@@ -5,5 +5,6 @@ mod cli;
 mod datasets;
 mod fixtures;
 mod forget;
+mod parquet;
 mod protocol;
 mod serve;

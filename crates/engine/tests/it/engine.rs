@@ -190,3 +190,45 @@ fn deleted_items_leave_every_list_and_stay_deleted() {
     again.upsert_item(Item { title: "跑鞋 3".into(), ..Item::new("s3") }).unwrap();
     assert!(again.item("s3").is_some());
 }
+
+/// Group commit: writers that arrive while a commit is running share the next transaction;
+/// each gets its own counts, and a request with an invalid event fails alone.
+#[test]
+fn concurrent_ingests_share_a_commit_and_fail_alone() {
+    let e = std::sync::Arc::new(open(store(&[]), ModelSpec::named("popularity")));
+    let before = e.live_stats();
+    // Hold the store: the first writer leads and waits for it, the others queue behind it.
+    let held = e.store();
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let e = e.clone();
+            std::thread::spawn(move || {
+                let mut evs = vec![ev(&format!("w{i}"), "b0", EventKind::View, 1_700_002_000 + i)];
+                if i == 5 {
+                    evs.push(Event { value: f32::INFINITY, ..ev("w5", "b1", EventKind::Rating, 1_700_002_100) });
+                }
+                e.ingest(&evs)
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while e.live_stats().ingest_requests < before.ingest_requests + 8 {
+        assert!(std::time::Instant::now() < deadline, "writers did not queue");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(held);
+    let results: Vec<_> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    for (i, r) in results.iter().enumerate() {
+        match (i, r) {
+            (5, Err(err)) => assert!(err.to_string().contains("not a finite number"), "{err}"),
+            (5, Ok(_)) => panic!("the invalid request was accepted"),
+            (_, r) => assert_eq!(r.as_ref().unwrap().inserted, 1, "writer {i}"),
+        }
+    }
+    let after = e.live_stats();
+    // the leader's own commit, then one for the seven that queued behind it
+    assert_eq!((after.ingest_requests - before.ingest_requests, after.ingest_commits - before.ingest_commits), (8, 2));
+    assert_eq!(after.events - before.events, 7, "the failed request left nothing in the live state");
+    assert!(e.store().user_events("w5").unwrap().is_empty());
+    assert_eq!(e.store().user_events("w7").unwrap().len(), 1);
+}

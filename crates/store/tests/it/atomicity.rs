@@ -78,3 +78,37 @@ fn nan_cannot_reach_the_table_even_through_sql() {
         .unwrap_err();
     assert!(err.to_string().contains("CHECK") || err.to_string().contains("NOT NULL"), "{err}");
 }
+
+/// Group commit: several requests' events in one transaction, each in its own savepoint. A
+/// request with an invalid event is rolled back alone (with the users and items it created);
+/// the others are committed, with their own counts.
+#[test]
+fn event_groups_commit_together_and_fail_alone() {
+    use daogou_core::{Event, EventKind};
+    use daogou_store::{SqliteStore, Store};
+
+    use crate::common::ev;
+
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    s.insert_events(&[ev("u1", "a", EventKind::View, 1)]).unwrap();
+    let first = [ev("u1", "a", EventKind::View, 1), ev("u1", "b", EventKind::Purchase, 2)];
+    let bad = [
+        ev("ghost", "phantom", EventKind::View, 3),
+        Event { value: f32::NAN, ..ev("ghost", "x", EventKind::Rating, 4) },
+    ];
+    let third = [ev("u2", "b", EventKind::Click, 5)];
+    let out = s.insert_event_groups(&[&first, &bad, &third]).unwrap();
+    assert_eq!(out.len(), 3);
+    let r0 = out[0].as_ref().unwrap();
+    assert_eq!((r0.events_inserted, r0.events_duplicate), (1, 1));
+    let err = out[1].as_ref().unwrap_err().to_string();
+    assert!(err.contains("event 1") && err.contains("not a finite number"), "{err}");
+    assert_eq!(out[2].as_ref().unwrap().events_inserted, 1);
+    let st = s.stats().unwrap();
+    assert_eq!((st.users, st.items, st.events), (2, 2, 3), "the failed group left nothing behind");
+    assert!(s.item("phantom").unwrap().is_none() && s.user_events("ghost").unwrap().is_empty());
+    // a later group may create what the failed one had cached
+    let again = s.insert_event_groups(&[&[ev("ghost", "phantom", EventKind::View, 6)]]).unwrap();
+    assert_eq!(again[0].as_ref().unwrap().events_inserted, 1);
+    assert_eq!(s.user_events("ghost").unwrap().len(), 1);
+}

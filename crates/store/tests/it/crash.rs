@@ -2,7 +2,8 @@
 //!
 //! The test re-executes this test binary with `DAOGOU_STORE_CRASH_WRITER` set, which turns
 //! `crash_writer_child` into a writer that commits small transactions and prints
-//! `ACK <events committed>` after each commit, until it is killed.
+//! `ACK <events committed>` after each commit (plain and group commits in turn), until it is
+//! killed.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -37,8 +38,15 @@ fn crash_writer_child() {
     let mut out = std::io::stdout().lock();
     for b in 0..200_000 {
         let events: Vec<Event> = (b * BATCH..(b + 1) * BATCH).map(event).collect();
-        let r = store.insert_events(&events).unwrap();
-        assert_eq!(r.events_inserted as usize, BATCH);
+        // every other commit is a group commit: one event per group, one transaction
+        let inserted = if b % 2 == 0 {
+            store.insert_events(&events).unwrap().events_inserted
+        } else {
+            let groups: Vec<&[Event]> = events.chunks(1).collect();
+            let reports = store.insert_event_groups(&groups).unwrap();
+            reports.into_iter().map(|r| r.unwrap().events_inserted).sum()
+        };
+        assert_eq!(inserted as usize, BATCH);
         writeln!(out, "ACK {}", (b + 1) * BATCH).unwrap();
         out.flush().unwrap();
     }
