@@ -490,6 +490,10 @@ impl Catalog {
         // something (a category, brand, colour or material family). Both spellings with a
         // space also match with a hyphen ("cast-iron").
         for (key, vals) in &self.attr_values {
+            // A key with a value per item (an identifier, a serial) is no vocabulary.
+            if vals.len() > 200 && vals.len() * 2 > self.items.len() {
+                continue;
+            }
             for (canon, surfaces) in vals {
                 if surfaces.iter().any(|s| map.contains_key(s) && !matches!(map[s][..], [Ent::Attr(..)])) {
                     continue;

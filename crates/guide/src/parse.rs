@@ -74,7 +74,7 @@ static PRICE: LazyLock<PriceRes> = LazyLock::new(|| {
         )),
         min_post: re(format!(r"{a}\s*(?:以上|起|(?-u:\b)(?:or more|and up|and above|plus)(?-u:\b)|\+)")),
         around_pre: re(format!(
-            r"(?:(?-u:\b)(?:around|about|approximately|approx|roughly|circa|some)(?-u:\b)|~|大约|大概|差不多|约)\s*{a}(?:\s*(?:左右|上下))?"
+            r"(?:(?-u:\b)(?:around|about|approximately|approx|roughly|circa)(?-u:\b)|~|大约|大概|差不多|约)\s*{a}(?:\s*(?:左右|上下))?"
         )),
         around_post: re(format!(r"{a}\s*(?:左右|上下)")),
         bare: re(a.clone()),
