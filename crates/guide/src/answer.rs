@@ -9,6 +9,7 @@ use daogou_core::category_matches;
 use crate::catalog::{Catalog, Rec};
 use crate::convo::{Conversations, Turn};
 use crate::index::{Concept, SearchIndex};
+use crate::lexicon::COLOR_SHADES;
 use crate::lexicon::{COLORS, MATERIALS, OCCASIONS, RECIPIENTS, STOP_EN, STOP_ZH, SYNONYMS};
 use crate::parse::{family_bits, merge, merge_map, Parsed, Parser};
 use crate::text::{contains_word, money, normalize, query_analyzer, tokens};
@@ -99,10 +100,9 @@ struct Filter {
     brand_ok: Option<Vec<bool>>,
     brand_excl: Vec<bool>,
     excl_brand_names: Vec<String>,
-    colors: u32,
-    excl_colors: u32,
-    materials: u32,
-    excl_materials: u32,
+    /// Every wanted attribute key must match one of its values; no excluded value may match.
+    attrs: Vec<AttrCond>,
+    excl_attrs: Vec<AttrCond>,
     size: Option<String>,
     excl_words: Vec<String>,
     excl_items: HashSet<u32>,
@@ -136,8 +136,9 @@ impl Filter {
                     .any(|x| x.eq_ignore_ascii_case(&br.name) || br.zh.as_deref() == Some(x.as_str()))
             })
             .collect();
-        let fam =
-            |m: &std::collections::BTreeMap<String, String>, k: &str, t| m.get(k).map_or(0, |v| family_bits(v, t));
+        let conds = |m: &std::collections::BTreeMap<String, String>| {
+            m.iter().filter(|(k, _)| k.as_str() != "size").map(|(k, v)| AttrCond::new(k, v)).collect::<Vec<_>>()
+        };
         Filter {
             min: p.min_price,
             max: p.max_price,
@@ -146,10 +147,8 @@ impl Filter {
             brand_ok,
             brand_excl,
             excl_brand_names: p.exclude_brands.iter().map(|b| normalize(b)).collect(),
-            colors: fam(&p.attributes, "color", COLORS),
-            excl_colors: fam(&p.exclude_attributes, "color", COLORS),
-            materials: fam(&p.attributes, "material", MATERIALS),
-            excl_materials: fam(&p.exclude_attributes, "material", MATERIALS),
+            attrs: conds(&p.attributes),
+            excl_attrs: conds(&p.exclude_attributes),
             size: p.attributes.get("size").map(|s| s.to_lowercase()),
             excl_words: p.exclude_keywords.iter().map(|w| normalize(w)).collect(),
             excl_items,
@@ -186,16 +185,7 @@ impl Filter {
         if self.excl_brand_names.iter().any(|b| contains_word(&r.text, b)) {
             return false;
         }
-        if self.colors != 0 && r.colors & self.colors == 0 {
-            return false;
-        }
-        if r.colors & self.excl_colors != 0 {
-            return false;
-        }
-        if self.materials != 0 && r.materials & self.materials == 0 {
-            return false;
-        }
-        if r.materials & self.excl_materials != 0 {
+        if !self.attrs.iter().all(|c| c.matches(r)) || self.excl_attrs.iter().any(|c| c.matches(r)) {
             return false;
         }
         if let Some(s) = &self.size {
@@ -207,7 +197,57 @@ impl Filter {
     }
 }
 
+/// One attribute constraint: the item's value is in one of the families (colour and material
+/// families cover their shades and kinds) or holds one of the exact values (a shade's words, a
+/// catalogue value).
+struct AttrCond {
+    key: String,
+    fam: u32,
+    exact: Vec<String>,
+}
+
+impl AttrCond {
+    fn new(key: &str, values: &str) -> AttrCond {
+        let mut c = AttrCond { key: key.to_owned(), fam: 0, exact: Vec::new() };
+        for v in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            let table = match key {
+                "color" => Some(COLORS),
+                "material" => Some(MATERIALS),
+                _ => None,
+            };
+            // A family by its name only; a shade's words stay exact.
+            let fam = table.and_then(|t| t.iter().position(|f| f.0 == v || f.1.contains(&v) || f.2.contains(&v)));
+            if let Some(i) = fam {
+                c.fam |= 1 << i;
+                continue;
+            }
+            let shade = (key == "color")
+                .then(|| COLOR_SHADES.iter().find(|(_, en, zh)| en.contains(&v) || zh.contains(&v)))
+                .flatten();
+            match shade {
+                Some((_, en, zh)) => c.exact.extend(en.iter().chain(zh.iter()).map(|w| w.to_string())),
+                None => c.exact.push(normalize(v)),
+            }
+        }
+        c
+    }
+
+    fn matches(&self, r: &Rec) -> bool {
+        let bits = match self.key.as_str() {
+            "color" => r.colors,
+            "material" => r.materials,
+            _ => 0,
+        };
+        if bits & self.fam != 0 {
+            return true;
+        }
+        let Some((_, text)) = r.attrs.iter().find(|(k, _)| *k == self.key) else { return false };
+        self.exact.iter().any(|w| contains_word(text, w))
+    }
+}
+
 /// The request after the conversation's state is applied.
+#[derive(Clone)]
 struct Effective {
     parse: Parse,
     soft: Vec<String>,
@@ -424,7 +464,12 @@ pub fn ask(
             pick(cat, &eff, &c2, personal.is_some(), history, zh)
         })
         .collect();
-    let reply = reply(cat, &eff, &items, zh, note);
+    let (closest, unmet) = if items.is_empty() && eff.refined.is_none() {
+        closest(cat, index, cfg, &eff, personal, history, zh)?
+    } else {
+        (Vec::new(), None)
+    };
+    let reply = reply(cat, &eff, &items, zh, note, unmet.as_deref());
     let conversation = req.conversation.clone().unwrap_or_else(|| convs.new_id());
     // A follow-up that found nothing leaves the conversation where it was, so the shopper can
     // refine the last real answer another way.
@@ -438,7 +483,193 @@ pub fn ask(
         },
     };
     convs.put(conversation.clone(), keep)?;
-    Ok(Answer { conversation, parse: eff.parse, items, reply })
+    Ok(Answer { conversation, parse: eff.parse, items, closest, reply })
+}
+
+/// How many nearest items an answer with no match shows.
+const CLOSEST_N: usize = 3;
+
+/// When nothing meets every constraint: relax one constraint at a time (the budget first, then
+/// each attribute, the brands, the categories) and the first relaxation that finds items names
+/// the constraint that cannot be met; its items are the closest, each with what it misses.
+#[allow(clippy::too_many_arguments)]
+fn closest(
+    cat: &Catalog,
+    index: &SearchIndex,
+    cfg: &GuideConfig,
+    eff: &Effective,
+    personal: Option<&[f32]>,
+    history: &[u32],
+    zh: bool,
+) -> Result<(Vec<Pick>, Option<String>), Error> {
+    let p = &eff.parse;
+    let cur = cat.currency.as_str();
+    let what = {
+        let mut w: Vec<String> = p.categories.iter().map(|c| cat.category_label(c, zh)).collect();
+        if w.is_empty() && !p.keywords.is_empty() {
+            w.push(p.keywords.join(" "));
+        }
+        if w.is_empty() {
+            w.push(if zh { "商品".into() } else { "items".into() });
+        }
+        w.join(if zh { "或" } else { " or " })
+    };
+    enum Relax {
+        Price,
+        Attr(String),
+        Brand,
+        Category,
+    }
+    let mut tries: Vec<Relax> = Vec::new();
+    if p.min_price.is_some() || p.max_price.is_some() {
+        tries.push(Relax::Price);
+    }
+    tries.extend(p.attributes.keys().map(|k| Relax::Attr(k.clone())));
+    if !p.brands.is_empty() {
+        tries.push(Relax::Brand);
+    }
+    if !p.categories.is_empty() {
+        tries.push(Relax::Category);
+    }
+    for t in tries {
+        let mut e = eff.clone();
+        let q = &mut e.parse;
+        match &t {
+            Relax::Price => {
+                // Nearest to the budget first.
+                q.sort = Some(if p.max_price.is_some() { "price_asc" } else { "price_desc" }.into());
+                q.min_price = None;
+                q.max_price = None;
+            }
+            Relax::Attr(k) => {
+                q.attributes.remove(k);
+            }
+            Relax::Brand => q.brands.clear(),
+            Relax::Category => q.categories.clear(),
+        }
+        let found = rank(cat, index, cfg, &e, personal, CLOSEST_N)?;
+        if found.is_empty() {
+            continue;
+        }
+        let mut unmet = None;
+        let picks: Vec<Pick> = found
+            .iter()
+            .map(|c| {
+                let mut pk = pick(cat, &e, c, personal.is_some(), history, zh);
+                let i = c.i as usize;
+                pk.reason = match &t {
+                    Relax::Price => {
+                        let price = cat.recs[i].price.unwrap_or(0.0);
+                        let pm = money(price, cur);
+                        match (p.max_price, p.min_price) {
+                            (Some(hi), _) if price > hi => {
+                                let b = money(hi, cur);
+                                if zh {
+                                    format!("{pm}，超出你{b}的预算")
+                                } else {
+                                    format!("{pm}, above your {b} budget")
+                                }
+                            }
+                            (_, Some(lo)) => {
+                                let b = money(lo, cur);
+                                if zh {
+                                    format!("{pm}，低于你要的{b}")
+                                } else {
+                                    format!("{pm}, below your {b} minimum")
+                                }
+                            }
+                            _ => pm,
+                        }
+                    }
+                    Relax::Attr(k) => {
+                        let has = cat.recs[i].attrs.iter().find(|(kk, _)| kk == k).map_or("", |(_, v)| v.as_str());
+                        let want = p.attributes.get(k).map_or("", String::as_str);
+                        let has =
+                            if k == "color" { color_label(cat, i, zh).unwrap_or_default() } else { has.to_owned() };
+                        if zh {
+                            format!("{k}是{has}，不是{want}")
+                        } else {
+                            format!("{k} is {has}, not {want}")
+                        }
+                    }
+                    Relax::Brand => {
+                        let b = cat.items[i].brand.clone().unwrap_or_default();
+                        if zh {
+                            format!("品牌是{b}，不是你要的品牌")
+                        } else {
+                            format!("brand is {b}, not one you asked for")
+                        }
+                    }
+                    Relax::Category => {
+                        let c = cat.items[i].category.as_deref().map(|c| cat.category_label(c, zh)).unwrap_or_default();
+                        if zh {
+                            format!("属于{c}，不在{what}里")
+                        } else {
+                            format!("in {c}, not {what}")
+                        }
+                    }
+                };
+                pk
+            })
+            .collect();
+        let first = picks.first().and_then(|x| x.price);
+        unmet = unmet.or(Some(match &t {
+            Relax::Price => {
+                let pm = money(first.unwrap_or(0.0), cur);
+                match (p.max_price, p.min_price) {
+                    (Some(hi), _) if first.is_some_and(|x| x > hi) => {
+                        let b = money(hi, cur);
+                        if zh {
+                            format!("最便宜的{what}是{pm}，超出你{b}的预算")
+                        } else {
+                            format!("the cheapest {what} is {pm}, above your {b} budget")
+                        }
+                    }
+                    (_, Some(lo)) => {
+                        let b = money(lo, cur);
+                        if zh {
+                            format!("最贵的{what}是{pm}，低于你要的{b}")
+                        } else {
+                            format!("the most expensive {what} is {pm}, below your {b} minimum")
+                        }
+                    }
+                    _ => {
+                        if zh {
+                            "没有这个价位的".to_owned()
+                        } else {
+                            "nothing at that price".to_owned()
+                        }
+                    }
+                }
+            }
+            Relax::Attr(k) => {
+                let want = p.attributes.get(k).map_or("", String::as_str);
+                let want = if k == "color" { family_names(want, COLORS, zh) } else { want.to_owned() };
+                if zh {
+                    format!("没有{want}的{what}")
+                } else {
+                    format!("no {what} in {want} ({k})")
+                }
+            }
+            Relax::Brand => {
+                let b: Vec<String> = p.brands.iter().map(|b| cat.brand_label(b, zh)).collect();
+                if zh {
+                    format!("{}没有符合条件的{what}", b.join("或"))
+                } else {
+                    format!("{} has no such {what}", b.join(" or "))
+                }
+            }
+            Relax::Category => {
+                if zh {
+                    format!("{what}里没有符合其他条件的")
+                } else {
+                    format!("nothing in {what} meets the other conditions")
+                }
+            }
+        }));
+        return Ok((picks, unmet));
+    }
+    Ok((Vec::new(), None))
 }
 
 fn rank(
@@ -468,6 +699,18 @@ fn rank(
             if let Some(x) = rel.get_mut(i as usize) {
                 *x = s;
                 matched[i as usize] = true;
+            }
+        }
+    }
+    if text_query && !p.keywords.is_empty() && !matched.iter().any(|&m| m) {
+        // The index knows no word of the request (a one-character noun such as 锅 inside 汤锅,
+        // cut as one word): fall back to the words inside titles and attribute values.
+        let words: Vec<String> = p.keywords.iter().map(|k| normalize(k)).collect();
+        for (i, r) in cat.recs.iter().enumerate() {
+            let n = words.iter().filter(|w| contains_word(&r.text, w)).count();
+            if n > 0 && !r.deleted {
+                matched[i] = true;
+                rel[i] = n as f32 / words.len() as f32;
             }
         }
     }
@@ -709,7 +952,14 @@ fn recipient_en(name: &str) -> &str {
     }
 }
 
-fn reply(cat: &Catalog, eff: &Effective, items: &[Pick], zh: bool, note: Option<String>) -> String {
+fn reply(
+    cat: &Catalog,
+    eff: &Effective,
+    items: &[Pick],
+    zh: bool,
+    note: Option<String>,
+    unmet: Option<&str>,
+) -> String {
     let p = &eff.parse;
     let mut what: Vec<String> = Vec::new();
     for b in &p.brands {
@@ -753,7 +1003,13 @@ fn reply(cat: &Catalog, eff: &Effective, items: &[Pick], zh: bool, note: Option<
     }
     let sep = if zh { "，" } else { ", " };
     let desc = what.join(sep);
-    let mut s = if items.is_empty() {
+    let mut s = if let (true, Some(u)) = (items.is_empty(), unmet) {
+        if zh {
+            format!("抱歉，没有完全符合条件的商品（{desc}）：{u}。下面是最接近的。")
+        } else {
+            format!("Sorry, nothing matches every condition ({desc}): {u}. The closest are listed separately.")
+        }
+    } else if items.is_empty() {
         if zh {
             format!("抱歉，没有找到符合条件的商品（{desc}）。可以放宽预算或少一些条件再试试。")
         } else {
@@ -801,8 +1057,10 @@ fn family_names(list: &str, table: &[(&str, &[&str], &[&str])], zh: bool) -> Str
     list.split(',')
         .map(|v| {
             let f = table.iter().find(|(n, _, _)| *n == v);
-            match (zh, f) {
-                (true, Some((_, _, zhs))) => zhs.first().copied().unwrap_or(v).to_owned(),
+            let shade = COLOR_SHADES.iter().find(|(_, en, _)| en[0] == v);
+            match (zh, f, shade) {
+                (true, Some((_, _, zhs)), _) => zhs.first().copied().unwrap_or(v).to_owned(),
+                (true, None, Some((_, _, zhs))) => zhs.last().copied().unwrap_or(v).to_owned(),
                 _ => v.to_owned(),
             }
         })

@@ -3,12 +3,14 @@
 //! parser matches requests against (the catalogue's own category and brand names in both
 //! languages, colours, materials, recipients, occasions, synonyms).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use daogou_core::Item;
 use regex::Regex;
 
-use crate::lexicon::{BRAND_ALIASES, COLORS, COLOR_CHARS, MATERIALS, OCCASIONS, RECIPIENTS, SYNONYMS};
+use crate::lexicon::{
+    BRAND_ALIASES, COLORS, COLOR_CHARS, COLOR_SHADES, MATERIALS, OCCASIONS, RECIPIENTS, STOP_EN, STOP_ZH, SYNONYMS,
+};
 use crate::text::{contains_word, has_cjk, normalize};
 
 /// Facts about one item, precomputed for filtering.
@@ -28,6 +30,9 @@ pub struct Rec {
     pub deleted: bool,
     /// Lower-case title plus colour/material/spec words, for keyword checks and exclusions.
     pub text: String,
+    /// Attribute texts for the attribute constraints: (key, normalised value and its `*_zh`
+    /// pair). `color` and `material` fall back to the title when the item has none.
+    pub attrs: Vec<(String, String)>,
     /// Popularity from the item itself (review or sales counts), used when the shop has not
     /// provided counts through `Guide::set_popularity`.
     pub own_pop: f32,
@@ -57,6 +62,9 @@ pub enum Ent {
     Material(usize),
     Recipient(usize),
     Occasion(usize),
+    /// An exact attribute value: (key such as `color`, `material`, `spec`, `model`; the
+    /// value's canonical, normalised spelling). Colour shades are exact values of `color`.
+    Attr(String, String),
 }
 
 /// The surfaces of every [`Ent`] and one matcher over all of them.
@@ -105,7 +113,73 @@ pub struct Catalog {
     pub popularity: Vec<f32>,
     pub vocab: Vocab,
     synonyms: Vec<Vec<String>>,
-    vocab_key: (usize, usize),
+    /// Attribute values seen in the catalogue: key → canonical value → surfaces (the value
+    /// and its `*_zh` pair).
+    attr_values: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    attr_count: usize,
+    vocab_key: (usize, usize, usize),
+}
+
+/// Attributes that are not descriptive values a shopper would ask for.
+fn skip_attr(key: &str) -> bool {
+    const SKIP: &[&str] = &[
+        "title",
+        "description",
+        "desc",
+        "stock",
+        "currency",
+        "category_zh",
+        "brand_zh",
+        "sales",
+        "sold",
+        "url",
+        "consumable",
+        "sizes",
+        "size",
+        "尺码",
+        "price",
+        "id",
+        "sku",
+        "rating",
+        "reviews",
+    ];
+    SKIP.contains(&key)
+        || key.starts_with("title")
+        || key.starts_with("review")
+        || key.starts_with("image")
+        || key.starts_with("created")
+        || key.ends_with("_count")
+        || key.ends_with("_id")
+        || key.ends_with("_url")
+}
+
+/// The attribute key a request constraint uses (`colour` and `颜色` are `color`).
+pub fn canonical_key(key: &str) -> String {
+    match key {
+        "color" | "colour" | "颜色" => "color".to_owned(),
+        "material" | "材质" => "material".to_owned(),
+        k => k.to_lowercase(),
+    }
+}
+
+/// Is `v` (normalised) a value worth matching in requests: not a number or flag, not a
+/// sentence, not a stop word?
+fn matchable_value(v: &str) -> bool {
+    let n = v.chars().count();
+    if n == 0 || n > 40 || v.split_whitespace().count() > 5 {
+        return false;
+    }
+    if v.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == ' ') {
+        return false;
+    }
+    if matches!(v, "true" | "false" | "yes" | "no") || STOP_EN.contains(&v) || STOP_ZH.contains(&v) {
+        return false;
+    }
+    if has_cjk(v) {
+        n >= 2
+    } else {
+        v.len() >= 2
+    }
 }
 
 fn attr<'a>(it: &'a Item, keys: &[&str]) -> Option<&'a str> {
@@ -123,8 +197,24 @@ fn families(text: &str, table: &[(&str, &[&str], &[&str])]) -> u32 {
     bits
 }
 
+/// Colour family bits of `text`: family words and the families of the shades it names.
+pub fn color_families(text: &str) -> u32 {
+    let mut bits = families(text, COLORS);
+    for (fam, en, zh) in COLOR_SHADES {
+        if en.iter().chain(zh.iter()).any(|w| contains_word(text, w)) {
+            if let Some(i) = COLORS.iter().position(|c| c.0 == *fam) {
+                bits |= 1 << i;
+            }
+        }
+    }
+    bits
+}
+
 impl Catalog {
-    pub fn new(items: &[Item], synonyms: Vec<Vec<String>>, default_currency: &str) -> Catalog {
+    /// `currency`: the shop's currency from the configuration; without one it is the items'
+    /// most common `currency` attribute, else CNY.
+    pub fn new(items: &[Item], synonyms: Vec<Vec<String>>, currency: Option<&str>) -> Catalog {
+        let default_currency = currency.unwrap_or("CNY");
         let mut c = Catalog {
             items: Vec::with_capacity(items.len()),
             recs: Vec::with_capacity(items.len()),
@@ -136,7 +226,9 @@ impl Catalog {
             popularity: Vec::new(),
             vocab: Vocab { re: None, map: HashMap::new() },
             synonyms,
-            vocab_key: (usize::MAX, usize::MAX),
+            attr_values: BTreeMap::new(),
+            attr_count: 0,
+            vocab_key: (usize::MAX, usize::MAX, usize::MAX),
         };
         for it in items {
             c.push_or_set(c.items.len(), it);
@@ -148,7 +240,9 @@ impl Catalog {
             }
         }
         if let Some((cur, _)) = counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))) {
-            c.currency = cur.to_uppercase();
+            if currency.is_none() {
+                c.currency = cur.to_uppercase();
+            }
         }
         c.refresh_vocab();
         c
@@ -209,7 +303,7 @@ impl Catalog {
             .join(" ");
         let title = normalize(&it.title);
         let colors = if color_text.is_empty() {
-            families(&title, COLORS)
+            color_families(&title)
         } else {
             let ct = normalize(&color_text);
             let by_char = COLOR_CHARS
@@ -217,7 +311,7 @@ impl Catalog {
                 .enumerate()
                 .filter(|(_, cs)| cs.chars().any(|c| ct.contains(c)))
                 .fold(0u32, |acc, (i, _)| acc | (1 << i));
-            families(&ct, COLORS) | by_char
+            color_families(&ct) | by_char
         };
         let mat_text = [attr(it, &["material", "材质"]), attr(it, &["material_zh"])]
             .into_iter()
@@ -234,6 +328,41 @@ impl Catalog {
             .find_map(|k| it.attributes.get(*k).and_then(|v| v.trim().parse::<f32>().ok()))
             .unwrap_or(0.0)
             .max(0.0);
+        // Every descriptive attribute, paired with its `*_zh` value: a constraint text per key
+        // and the catalogue's vocabulary of values.
+        let mut attrs: Vec<(String, String)> = Vec::new();
+        for (k, v) in &it.attributes {
+            if k.ends_with("_zh") || skip_attr(k) {
+                continue;
+            }
+            let key = canonical_key(k);
+            let nv = normalize(v.trim());
+            let zh = it.attributes.get(&format!("{k}_zh")).map(|z| normalize(z.trim()));
+            let joined = match &zh {
+                Some(z) => format!("{nv} {z}"),
+                None => nv.clone(),
+            };
+            match attrs.iter_mut().find(|(k2, _)| *k2 == key) {
+                Some((_, t)) => {
+                    t.push(' ');
+                    t.push_str(&joined);
+                }
+                None => attrs.push((key.clone(), joined)),
+            }
+            if matchable_value(&nv) {
+                let surfaces = self.attr_values.entry(key).or_default().entry(nv.clone()).or_default();
+                for s in std::iter::once(nv).chain(zh.filter(|z| matchable_value(z))) {
+                    if surfaces.insert(s) {
+                        self.attr_count += 1;
+                    }
+                }
+            }
+        }
+        for key in ["color", "material"] {
+            if !attrs.iter().any(|(k, _)| k == key) {
+                attrs.push((key.to_owned(), title.clone()));
+            }
+        }
         let mut text = title;
         for k in ["color", "color_zh", "material", "material_zh", "spec", "spec_zh"] {
             if let Some(v) = it.attributes.get(k) {
@@ -252,6 +381,7 @@ impl Catalog {
             available: it.in_stock(),
             deleted: it.deleted,
             text,
+            attrs,
             own_pop,
         };
         while self.items.len() < index {
@@ -269,7 +399,7 @@ impl Catalog {
 
     /// Rebuild the vocabulary when categories or brands were added.
     pub fn refresh_vocab(&mut self) {
-        let key = (self.cats.len(), self.brands.len());
+        let key = (self.cats.len(), self.brands.len(), self.attr_count);
         if key == self.vocab_key {
             return;
         }
@@ -320,6 +450,11 @@ impl Catalog {
                 add(w, Ent::Material(i));
             }
         }
+        for (_, en, zh) in COLOR_SHADES {
+            for w in en.iter().chain(zh.iter()) {
+                add(w, Ent::Attr("color".into(), en[0].to_owned()));
+            }
+        }
         for (i, r) in RECIPIENTS.iter().enumerate() {
             for w in r.en.iter().chain(r.zh.iter()) {
                 add(w, Ent::Recipient(i));
@@ -350,6 +485,36 @@ impl Catalog {
                 }
             }
         }
+        // The catalogue's own attribute values (cast iron / 铸铁, damascus steel, sakura pink /
+        // 樱花粉, a spec, a model): each names its exact value, unless a surface already names
+        // something (a category, brand, colour or material family). Both spellings with a
+        // space also match with a hyphen ("cast-iron").
+        for (key, vals) in &self.attr_values {
+            // A key with a value per item (an identifier, a serial) is no vocabulary.
+            if vals.len() > 200 && vals.len() * 2 > self.items.len() {
+                continue;
+            }
+            for (canon, surfaces) in vals {
+                if surfaces.iter().any(|s| map.contains_key(s) && !matches!(map[s][..], [Ent::Attr(..)])) {
+                    continue;
+                }
+                let canon = COLOR_SHADES
+                    .iter()
+                    .find(|(_, en, zh)| {
+                        key == "color" && (en.contains(&canon.as_str()) || zh.contains(&canon.as_str()))
+                    })
+                    .map_or(canon.clone(), |(_, en, _)| en[0].to_owned());
+                for s in surfaces {
+                    add_to(&mut map, s, Ent::Attr(key.clone(), canon.clone()));
+                }
+            }
+        }
+        for s in map.keys().filter(|s| s.contains(' ') && !has_cjk(s)).cloned().collect::<Vec<_>>() {
+            let ents = map[&s].clone();
+            for e in ents {
+                add_to(&mut map, &s.replace(' ', "-"), e);
+            }
+        }
         let mut surfaces: Vec<&String> = map.keys().collect();
         surfaces.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         let alts: Vec<String> =
@@ -363,7 +528,12 @@ impl Catalog {
                     }
                 })
                 .collect();
-        let re = if alts.is_empty() { None } else { Regex::new(&alts.join("|")).ok() };
+        // A large catalogue's vocabulary is a long alternation: allow it room.
+        let re = if alts.is_empty() {
+            None
+        } else {
+            regex::RegexBuilder::new(&alts.join("|")).size_limit(1 << 28).dfa_size_limit(1 << 26).build().ok()
+        };
         self.vocab = Vocab { re, map };
     }
 

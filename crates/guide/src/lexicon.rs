@@ -3,23 +3,63 @@
 //! English-titled products and the other way round. Shops add their own synonyms through
 //! `GuideConfig::synonyms`.
 
-/// Colour families: canonical English name, English words, Chinese words. An item is in the
-/// family when its colour (attribute, or title when it has none) contains one of the words.
+/// Colour families: canonical English name, English words, Chinese words. A request that
+/// names a family (粉色, pink) covers every shade of it; an item is in the family when its
+/// colour (attribute, or title when it has none) holds one of these words, one of the family's
+/// [`COLOR_SHADES`], or its character in [`COLOR_CHARS`].
 pub const COLORS: &[(&str, &[&str], &[&str])] = &[
-    ("red", &["red", "crimson", "scarlet", "burgundy"], &["红色", "红的", "大红", "正红", "酒红", "枫叶红"]),
-    ("black", &["black"], &["黑色", "黑的", "曜石黑"]),
-    ("white", &["white", "ivory"], &["白色", "白的", "米白"]),
-    ("blue", &["blue", "navy"], &["蓝色", "蓝的", "天蓝", "藏青", "冰川蓝", "浅蓝", "深蓝"]),
+    ("red", &["red"], &["红色", "红的", "大红"]),
+    ("black", &["black"], &["黑色", "黑的"]),
+    ("white", &["white"], &["白色", "白的"]),
+    ("blue", &["blue"], &["蓝色", "蓝的"]),
     ("grey", &["grey", "gray"], &["灰色", "灰的"]),
-    ("green", &["green", "olive", "mint"], &["绿色", "绿的", "军绿", "墨绿", "薄荷绿", "荧光绿"]),
-    ("pink", &["pink", "rose"], &["粉色", "粉红", "粉的", "樱花粉", "浅粉"]),
-    ("yellow", &["yellow", "butter"], &["黄色", "黄的", "奶黄"]),
-    ("orange", &["orange", "coral"], &["橙色", "橘色", "珊瑚橘"]),
-    ("purple", &["purple", "violet", "lilac"], &["紫色", "紫的"]),
-    ("brown", &["brown", "chocolate"], &["棕色", "咖啡色", "褐色", "原木色"]),
-    ("khaki", &["khaki", "sand", "beige", "oat", "cream"], &["卡其", "沙色", "米色", "燕麦色"]),
-    ("silver", &["silver"], &["银色", "星光银"]),
+    ("green", &["green"], &["绿色", "绿的"]),
+    ("pink", &["pink"], &["粉色", "粉红", "粉红色", "粉的"]),
+    ("yellow", &["yellow"], &["黄色", "黄的"]),
+    ("orange", &["orange"], &["橙色", "橘色", "橙的"]),
+    ("purple", &["purple", "violet"], &["紫色", "紫的"]),
+    ("brown", &["brown"], &["棕色", "咖啡色", "褐色"]),
+    ("khaki", &["khaki", "beige"], &["卡其", "卡其色", "米色"]),
+    ("silver", &["silver"], &["银色"]),
     ("gold", &["gold", "golden"], &["金色"]),
+];
+
+/// Exact shades: (family, English words, Chinese words); the first English word is the
+/// shade's name. A request that names a shade (浅蓝色, light blue) stays exact: it matches
+/// items whose colour holds one of the shade's words, not the rest of the family. Shades the
+/// catalogue names itself (any `color` / `color_zh` value) are exact the same way.
+pub const COLOR_SHADES: &[(&str, &[&str], &[&str])] = &[
+    ("red", &["burgundy", "wine red"], &["酒红", "酒红色"]),
+    ("red", &["crimson", "scarlet"], &["深红", "深红色"]),
+    ("red", &["classic red"], &["正红", "正红色"]),
+    ("red", &["maple red"], &["枫叶红"]),
+    ("red", &["rose red"], &["玫红", "玫红色"]),
+    ("black", &["obsidian black"], &["曜石黑"]),
+    ("white", &["ivory"], &["象牙白"]),
+    ("white", &["cream", "off-white", "off white"], &["米白", "米白色"]),
+    ("blue", &["light blue", "pale blue", "baby blue"], &["浅蓝", "浅蓝色", "淡蓝", "淡蓝色"]),
+    ("blue", &["sky blue"], &["天蓝", "天蓝色"]),
+    ("blue", &["navy", "navy blue", "dark blue"], &["藏青", "藏青色", "深蓝", "深蓝色"]),
+    ("blue", &["glacier blue"], &["冰川蓝"]),
+    ("green", &["olive", "army green"], &["军绿", "军绿色"]),
+    ("green", &["mint", "mint green"], &["薄荷绿"]),
+    ("green", &["forest green", "dark green"], &["墨绿", "墨绿色", "深绿", "深绿色"]),
+    ("green", &["neon green"], &["荧光绿"]),
+    ("green", &["light green"], &["浅绿", "浅绿色"]),
+    ("pink", &["sakura pink"], &["樱花粉"]),
+    ("pink", &["light pink", "pale pink"], &["浅粉", "浅粉色", "淡粉", "淡粉色"]),
+    ("pink", &["rose", "rose pink"], &["玫瑰粉"]),
+    ("pink", &["hot pink"], &["亮粉", "亮粉色"]),
+    ("yellow", &["butter yellow", "butter"], &["奶黄", "奶黄色"]),
+    ("orange", &["coral"], &["珊瑚橘", "珊瑚色"]),
+    ("purple", &["lilac", "lavender"], &["淡紫", "淡紫色", "薰衣草紫"]),
+    ("brown", &["chocolate"], &["巧克力色"]),
+    ("brown", &["natural wood"], &["原木色"]),
+    ("khaki", &["sand"], &["沙色"]),
+    ("khaki", &["oat"], &["燕麦色"]),
+    ("silver", &["starlight silver"], &["星光银"]),
+    ("grey", &["light grey", "light gray"], &["浅灰", "浅灰色"]),
+    ("grey", &["dark grey", "dark gray", "charcoal"], &["深灰", "深灰色"]),
 ];
 
 /// Characters that put a Chinese colour attribute in a family of [`COLORS`] (same order), so
@@ -361,7 +401,7 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["防晒", "防晒霜", "sunscreen", "sunblock"],
     &["洗发水", "洗发露", "shampoo"],
     &["香水", "perfume", "fragrance"],
-    &["锅具", "cookware", "pots and pans", "不粘锅"],
+    &["锅具", "cookware", "pots and pans", "pot", "pots", "pan", "pans", "不粘锅", "炒锅"],
     &["刀具", "菜刀", "kitchen knives", "kitchen knife", "knives"],
     &["电饭煲", "电饭锅", "rice cooker"],
     &["床品", "床上用品", "bedding"],

@@ -30,7 +30,7 @@ use crate::convo::Conversations;
 use crate::index::SearchIndex;
 use crate::parse::Parser;
 
-pub use crate::parse::DEFAULT_USD_CNY;
+pub use crate::parse::{DEFAULT_RATES, DEFAULT_USD_CNY};
 
 /// Errors of the guide.
 #[derive(Debug, thiserror::Error)]
@@ -53,10 +53,15 @@ pub struct GuideConfig {
     /// holds a category name makes every member name that category), e.g.
     /// `[["跑鞋", "running shoes", "joggers"]]`.
     pub synonyms: Vec<Vec<String>>,
-    /// The shop's currency when items carry no `currency` attribute (default `CNY`).
+    /// The shop's currency (`"GBP"`): prices are in it and budgets in other currencies are
+    /// converted to it. Without it, the items' most common `currency` attribute, else `CNY`.
     pub currency: Option<String>,
     /// Exchange rate, CNY per USD, for budgets given in the other currency (default 7.2).
     pub usd_cny_rate: Option<f64>,
+    /// Exchange rates as units of each currency per US dollar (`{"GBP": 0.79, "EUR": 0.92}`),
+    /// over the built-in ones ([`DEFAULT_RATES`]); a budget in another currency than the
+    /// shop's is converted and `price_note` says how.
+    pub rates: BTreeMap<String, f64>,
     /// Conversations kept in memory (default 10,000; the least recently used go first).
     pub max_conversations: Option<usize>,
     /// Seconds a conversation is remembered after its last turn (default 1,800).
@@ -82,6 +87,9 @@ pub struct Answer {
     /// What was understood, after merging with the conversation's earlier turns.
     pub parse: Parse,
     pub items: Vec<Pick>,
+    /// When nothing meets every constraint: the nearest items, each with the reason it falls
+    /// short (never mixed into `items`).
+    pub closest: Vec<Pick>,
     pub reply: String,
 }
 
@@ -141,8 +149,8 @@ pub struct Guide {
 impl Guide {
     /// Index `items` (position = dense item index used by the rest of daogou).
     pub fn new(items: &[Item], config: GuideConfig) -> Result<Guide, Error> {
-        let currency = config.currency.clone().unwrap_or_else(|| "CNY".to_owned()).to_uppercase();
-        let cat = Catalog::new(items, config.synonyms.clone(), &currency);
+        let currency = config.currency.as_deref().map(|c| c.trim().to_uppercase());
+        let cat = Catalog::new(items, config.synonyms.clone(), currency.as_deref());
         let index = SearchIndex::new(items)?;
         let convs = Conversations::new(
             config.max_conversations.unwrap_or(10_000),

@@ -29,7 +29,7 @@ pub struct Parsed {
     pub soft: Vec<String>,
 }
 
-const AMT: &str = r"(?:(usd|us\$|\$|rmb|cny|¥)\s*)?(\d+(?:\.\d+)?)\s*(k|千|万|w)?(?:\s*(元|块钱|块|rmb|cny|人民币|美元|美金|刀|usd|dollars?|bucks|yuan|kuai))?";
+const AMT: &str = r"(?:(usd|us\$|\$|rmb|cny|¥|£|€|gbp|eur)\s*)?(\d+(?:\.\d+)?)\s*(k|千|万|w)?(?:\s*(元|块钱|块|rmb|cny|人民币|美元|美金|刀|英镑|欧元|usd|gbp|eur|dollars?|bucks|yuan|kuai|pounds?|quid|euros?))?";
 
 fn amt(i: usize) -> String {
     // Distinct group names per amount so one regex can hold two amounts.
@@ -41,6 +41,7 @@ fn amt(i: usize) -> String {
 
 struct PriceRes {
     range: Regex,
+    min_strong: Regex,
     max_pre: Regex,
     max_post: Regex,
     min_pre: Regex,
@@ -55,20 +56,25 @@ static PRICE: LazyLock<PriceRes> = LazyLock::new(|| {
     let re = |s: String| Regex::new(&s).expect("price regex");
     PriceRes {
         range: re(format!(
-            r"(?P<ctx>(?-u:\b)between\s+|(?-u:\b)from\s+|在\s*|价格\s*|价位\s*|预算\s*)?{a}\s*(?:-|~|(?-u:\b)to(?-u:\b)|(?-u:\b)and(?-u:\b)|到|至)\s*{b}(?P<post>\s*(?:之间|以内|范围内|范围|的价位))?"
+            r"(?P<ctx>(?-u:\b)between\s+|(?-u:\b)from\s+|在\s*|价格\s*|价位\s*|预算\s*)?{a}\s*(?P<conn>-|~|(?-u:\b)to(?-u:\b)|(?-u:\b)and(?-u:\b)|到|至)\s*{b}(?P<post>\s*(?:之间|以内|范围内|范围|的价位))?"
+        )),
+        // Lower bounds whose words contain an upper bound's ("不低于" holds "低于", "not less
+        // than" holds "less than"): read before the upper bounds.
+        min_strong: re(format!(
+            r"(?:(?-u:\b)(?:at least|no less than|not less than|not under|not below|no lower than|not lower than|not cheaper than|minimum of|min of)(?-u:\b)|不低于|不少于|不小于|不便宜于|至少|起码|最少|最低)\s*{a}(?:\s*以上)?"
         )),
         max_pre: re(format!(
-            r"(?:(?-u:\b)(?:under|below|less than|cheaper than|lower than|up to|at most|max(?:imum)?|within|no more than|not more than|not over|not exceeding|no higher than|budget(?:\s+of|\s+is)?)(?-u:\b)|<=?|不超过|不高于|低于|少于|小于|最多|最高|不到|预算(?:是|为|在|只有)?)\s*{a}(?:\s*(?:以内|以下|之内))?"
+            r"(?:(?-u:\b)(?:under|below|less than|cheaper than|lower than|up to|at most|max(?:imum)?|within|no more than|not more than|not over|not above|not exceeding|no higher than|not higher than|no pricier than|budget(?:\s+of|\s+is)?)(?-u:\b)|<=?|不超过|别超过|不要超过|不能超过|不得超过|不超出|别超出|不高于|不多于|不大于|低于|少于|小于|最多|至多|最高|不到|预算(?:是|为|在|只有)?)\s*{a}(?:\s*(?:以内|以下|之内))?"
         )),
         max_post: re(format!(
             r"{a}\s*(?:以内|以下|之内|内|(?-u:\b)(?:or less|or under|and under|and below|or below|max|at most)(?-u:\b)|封顶)"
         )),
         min_pre: re(format!(
-            r"(?:(?-u:\b)(?:over|above|more than|at least|min(?:imum)?|starting at|no less than)(?-u:\b)|>=?|不低于|高于|超过|至少|大于|起码)\s*{a}(?:\s*以上)?"
+            r"(?:(?-u:\b)(?:over|above|more than|min(?:imum)?|starting at|from)(?-u:\b)|>=?|高于|超过|大于|多于)\s*{a}(?:\s*以上)?"
         )),
         min_post: re(format!(r"{a}\s*(?:以上|起|(?-u:\b)(?:or more|and up|and above|plus)(?-u:\b)|\+)")),
         around_pre: re(format!(
-            r"(?:(?-u:\b)(?:around|about|approximately|approx|roughly)(?-u:\b)|~|大约|大概|差不多)\s*{a}(?:\s*(?:左右|上下))?"
+            r"(?:(?-u:\b)(?:around|about|approximately|approx|roughly|circa)(?-u:\b)|~|大约|大概|差不多|约)\s*{a}(?:\s*(?:左右|上下))?"
         )),
         around_post: re(format!(r"{a}\s*(?:左右|上下)")),
         bare: re(a.clone()),
@@ -95,11 +101,52 @@ static MORE_LIKE_ZH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("more-like regex")
 });
 static NEG_EN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u:\b)(?:not|no|without|except|excluding|exclude|avoid|anything but|other than|don'?t want|do not want|never|but not)(?-u:\b)")
+    Regex::new(r"(?-u:\b)(?:anything but|other than|don'?t want|do not want|but not|isn'?t|aren'?t|wasn'?t|doesn'?t|don'?t|not|no|none|without|except|excluding|exclude|avoid|never)(?-u:\b)")
         .expect("negation regex")
 });
-static NEG_ZH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"不要|不想要|别要|不用|除了|除去|不含|排除|不喜欢|不买|别").expect("negation regex"));
+static NEG_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"不想要|不要|别要|不用|除了|除去|不含|不包括|不带|排除|不喜欢|不买|不是|没有|非|别")
+        .expect("negation regex")
+});
+
+/// Negation words in `text` as byte spans, minus the words that only contain one: 有没有
+/// ("is there"), 是不是 ("is it"), 非常 ("very"), 别的 ("other").
+fn negations(text: &str) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = NEG_EN.find_iter(text).map(|m| (m.start(), m.end())).collect();
+    for m in NEG_ZH.find_iter(text) {
+        let (before, after) = (&text[..m.start()], &text[m.end()..]);
+        let skip = match m.as_str() {
+            "没有" => before.ends_with('有'),
+            "不是" => before.ends_with('是'),
+            "非" => after.starts_with(['常', '凡', '洲']),
+            "别" => after.starts_with(['的', '人', '处']),
+            _ => false,
+        };
+        if !skip {
+            out.push((m.start(), m.end()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A range without a currency or a range word ("100-300", "100到300", "100 to 300") counts
+/// when it reads as prices: a dash range stands alone (not in a model name such as `wh-1000`)
+/// and is not followed by a unit of something else (`38-40码`).
+fn bare_range_ok(text: &str, c: &Captures, a: f64, b: f64) -> bool {
+    let conn = c.name("conn").map_or("", |m| m.as_str());
+    if conn == "and" || !(a < b) || a <= 0.0 {
+        return false;
+    }
+    let m = c.get(0).unwrap();
+    let before = text[..m.start()].chars().next_back();
+    let after = text[m.end()..].chars().next();
+    let glued = |ch: Option<char>| ch.is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.');
+    if glued(before) || glued(after) || after.is_some_and(|ch| "码号岁寸件个米cmgl".contains(ch)) {
+        return false;
+    }
+    true
+}
 
 /// Value of a Chinese numeral such as 三百, 两千五百, 一万.
 fn zh_number(s: &str) -> Option<f64> {
@@ -139,9 +186,11 @@ fn convert_zh_numbers(s: &str) -> String {
                 .any(|w| rest.starts_with(w));
             let has_unit = m.as_str().chars().any(|ch| "十百千万".contains(ch));
             let before = &s[..m.start()];
-            let after_word = ["预算", "不超过", "低于", "高于", "超过", "少于", "至少", "大约", "最多"]
-                .iter()
-                .any(|w| before.trim_end().ends_with(w));
+            let after_word = [
+                "预算", "超过", "超出", "低于", "高于", "少于", "多于", "至少", "大约", "大概", "最多", "至多", "最少",
+            ]
+            .iter()
+            .any(|w| before.trim_end().ends_with(w));
             match zh_number(m.as_str()) {
                 Some(v) if (moneyish || after_word || (has_unit && m.as_str().chars().count() >= 2)) => {
                     format!("{v}")
@@ -152,12 +201,29 @@ fn convert_zh_numbers(s: &str) -> String {
         .into_owned()
 }
 
-fn currency_of(tok: &str) -> Option<&'static str> {
+/// The currency a symbol or word names (`¥`, `元` and `RMB` are yuan; `$` is the US dollar).
+pub fn currency_of(tok: &str) -> Option<&'static str> {
     match tok {
         "$" | "usd" | "us$" | "dollar" | "dollars" | "bucks" | "美元" | "美金" | "刀" => Some("USD"),
         "¥" | "rmb" | "cny" | "元" | "块" | "块钱" | "人民币" | "yuan" | "kuai" => Some("CNY"),
+        "£" | "gbp" | "pound" | "pounds" | "quid" | "英镑" => Some("GBP"),
+        "€" | "eur" | "euro" | "euros" | "欧元" => Some("EUR"),
         _ => None,
     }
+}
+
+/// Built-in exchange rates: units of each currency per US dollar (approximate; a shop sets
+/// its own with `GuideConfig::rates`).
+pub const DEFAULT_RATES: &[(&str, f64)] = &[("USD", 1.0), ("CNY", DEFAULT_USD_CNY), ("GBP", 0.79), ("EUR", 0.92)];
+
+/// A rate for display: four significant digits.
+fn show_rate(r: f64) -> String {
+    if r <= 0.0 || !r.is_finite() {
+        return r.to_string();
+    }
+    let digits = 3 - r.log10().floor() as i32;
+    let f = 10f64.powi(digits.max(0));
+    format!("{}", (r * f).round() / f)
 }
 
 /// The parser's working text: recognised spans are blanked with spaces (byte lengths kept).
@@ -197,24 +263,30 @@ pub struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn usd_rate(&self) -> f64 {
-        self.cfg.usd_cny_rate.filter(|r| r.is_finite() && *r > 0.0).unwrap_or(DEFAULT_USD_CNY)
+    /// Units of `cur` per US dollar: the configured table, `usd_cny_rate` for yuan, then the
+    /// built-in rates.
+    fn per_usd(&self, cur: &str) -> Option<f64> {
+        let ok = |r: &f64| r.is_finite() && *r > 0.0;
+        if let Some(r) = self.cfg.rates.iter().find(|(k, _)| k.eq_ignore_ascii_case(cur)).map(|(_, r)| *r) {
+            return Some(r).filter(ok);
+        }
+        if cur == "CNY" {
+            if let Some(r) = self.cfg.usd_cny_rate.filter(ok) {
+                return Some(r);
+            }
+        }
+        DEFAULT_RATES.iter().find(|(k, _)| *k == cur).map(|(_, r)| *r)
     }
 
     /// Convert `a` into the shop's currency; returns the value and a note when converted.
     fn to_shop(&self, a: &Amount) -> (f64, Option<String>) {
         let shop = self.cat.currency.as_str();
-        match (a.currency, shop) {
-            (Some("USD"), "CNY") => {
-                let v = (a.value * self.usd_rate() * 100.0).round() / 100.0;
-                (v, Some(format!("{} ≈ {} (1 USD = {} CNY)", money(a.value, "USD"), money(v, "CNY"), self.usd_rate())))
-            }
-            (Some("CNY"), "USD") => {
-                let v = (a.value / self.usd_rate() * 100.0).round() / 100.0;
-                (v, Some(format!("{} ≈ {} (1 USD = {} CNY)", money(a.value, "CNY"), money(v, "USD"), self.usd_rate())))
-            }
-            _ => (a.value, None),
-        }
+        let Some(from) = a.currency.filter(|c| *c != shop) else { return (a.value, None) };
+        let (Some(f), Some(t)) = (self.per_usd(from), self.per_usd(shop)) else { return (a.value, None) };
+        let rate = t / f;
+        let v = (a.value * rate * 100.0).round() / 100.0;
+        let note = format!("{} ≈ {} (1 {from} = {} {shop})", money(a.value, from), money(v, shop), show_rate(rate));
+        (v, Some(note))
     }
 
     pub fn parse(&self, raw: &str) -> Parsed {
@@ -240,8 +312,9 @@ impl Parser<'_> {
         };
         let res = &*PRICE;
         // (regex, kind): 0 range, 1 max, 2 min, 3 around, 4 bare amount with a currency
-        let passes: [(&Regex, u8); 8] = [
+        let passes: [(&Regex, u8); 9] = [
             (&res.range, 0),
+            (&res.min_strong, 2),
             (&res.max_pre, 1),
             (&res.max_post, 1),
             (&res.min_pre, 2),
@@ -261,7 +334,8 @@ impl Parser<'_> {
                             let ctx = c.name("ctx").is_some() || c.name("post").is_some();
                             let cur = a.as_ref().is_some_and(|x| x.currency.is_some())
                                 || b.as_ref().is_some_and(|x| x.currency.is_some());
-                            (ctx || cur) && a.is_some() && b.is_some()
+                            let (Some(a), Some(b)) = (a, b) else { return false };
+                            ctx || cur || bare_range_ok(&snapshot, c, a.value, b.value)
                         }
                         4 => a.as_ref().is_some_and(|x| x.currency.is_some()),
                         _ => a.is_some(),
@@ -381,8 +455,7 @@ impl Parser<'_> {
         let mentions = self.cat.vocab.find(&w.text);
         let mut negated = vec![false; mentions.len()];
         let mut neg_keywords: Vec<String> = Vec::new();
-        let triggers: Vec<(usize, usize)> =
-            NEG_EN.find_iter(&w.text).chain(NEG_ZH.find_iter(&w.text)).map(|m| (m.start(), m.end())).collect();
+        let triggers = negations(&w.text);
         for &(ts, te) in &triggers {
             let first = mentions.iter().position(|m| m.start >= te && is_filler(&w.text[te..m.start], false));
             match first {
@@ -408,6 +481,8 @@ impl Parser<'_> {
         let mut mats: Vec<usize> = Vec::new();
         let mut ex_mats: Vec<usize> = Vec::new();
         let mut occasion: Option<usize> = None;
+        let mut want_attrs: BTreeMap<String, String> = BTreeMap::new();
+        let mut excl_attrs: BTreeMap<String, String> = BTreeMap::new();
         for (k, m) in mentions.iter().enumerate() {
             // A category right before another one modifies it ("business laptop"): it stays a
             // keyword instead of widening the category filter.
@@ -430,6 +505,10 @@ impl Parser<'_> {
                     (Ent::Color(i), true) => push_unique(&mut ex_colors, i),
                     (Ent::Material(i), false) => push_unique(&mut mats, i),
                     (Ent::Material(i), true) => push_unique(&mut ex_mats, i),
+                    (Ent::Attr(key, v), neg) => {
+                        let one = BTreeMap::from([(key.clone(), v.clone())]);
+                        merge_map(if neg { &mut excl_attrs } else { &mut want_attrs }, &one);
+                    }
                     (Ent::Recipient(i), false) if p.recipient.is_none() => {
                         p.recipient = Some(RECIPIENTS[*i].name.to_owned());
                     }
@@ -460,6 +539,19 @@ impl Parser<'_> {
         }
         if !ex_mats.is_empty() {
             p.exclude_attributes.insert("material".into(), join(&ex_mats, MATERIALS));
+        }
+        // Exact values (shades, catalogue materials, specs) join the families of their key.
+        merge_map(&mut p.attributes, &want_attrs);
+        merge_map(&mut p.exclude_attributes, &excl_attrs);
+        for (k, v) in p.exclude_attributes.clone() {
+            if let Some(want) = p.attributes.get(&k) {
+                let keep: Vec<&str> = want.split(',').filter(|x| !v.split(',').any(|y| y == *x)).collect();
+                if keep.is_empty() {
+                    p.attributes.remove(&k);
+                } else {
+                    p.attributes.insert(k, keep.join(","));
+                }
+            }
         }
         p.occasion = occasion.map(|i| OCCASIONS[i].0.to_owned());
         p.exclude_keywords = neg_keywords;
@@ -692,6 +784,255 @@ pub fn merge_map(into: &mut BTreeMap<String, String>, add: &BTreeMap<String, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use daogou_core::Item;
+
+    fn item(id: &str, title: &str, cat: &str, brand: &str, attrs: &[(&str, &str)], price: f64) -> Item {
+        let mut it = Item::new(id);
+        it.title = title.to_owned();
+        it.category = Some(cat.to_owned());
+        it.brand = Some(brand.to_owned());
+        it.price = Some(price);
+        for (k, v) in attrs {
+            it.attributes.insert((*k).to_owned(), (*v).to_owned());
+        }
+        it
+    }
+
+    /// A small bilingual catalogue with categories, brands, colours, materials and specs.
+    fn catalog(currency: &str) -> Catalog {
+        let items = vec![
+            item(
+                "h1",
+                "Sonora 头戴耳机 Headphones 樱花粉",
+                "Electronics/Headphones",
+                "Sonora",
+                &[("category_zh", "数码/耳机"), ("brand_zh", "声若"), ("color", "sakura pink"), ("color_zh", "樱花粉")],
+                299.0,
+            ),
+            item(
+                "h2",
+                "Sonora Headphones Sky Blue",
+                "Electronics/Headphones",
+                "Sonora",
+                &[("category_zh", "数码/耳机"), ("color", "sky blue"), ("color_zh", "天蓝色"), ("spec", "ANC")],
+                399.0,
+            ),
+            item(
+                "p1",
+                "Ironhearth 铸铁汤锅 Stock Pot",
+                "Home/Cookware",
+                "Ironhearth",
+                &[("category_zh", "家居/锅具"), ("material", "cast iron"), ("material_zh", "铸铁")],
+                459.0,
+            ),
+            item(
+                "k1",
+                "Blade 大马士革钢 Chef Knife",
+                "Home/Kitchen Knives",
+                "Blade",
+                &[("category_zh", "家居/刀具"), ("material", "damascus steel"), ("material_zh", "大马士革钢")],
+                699.0,
+            ),
+            item(
+                "y1",
+                "Zen 软木瑜伽砖 Yoga Block",
+                "Sports/Yoga",
+                "Zen",
+                &[("category_zh", "运动/瑜伽"), ("material", "cork"), ("material_zh", "软木")],
+                59.0,
+            ),
+        ];
+        Catalog::new(&items, Vec::new(), Some(currency))
+    }
+
+    fn parse_in(cat: &Catalog, cfg: &GuideConfig, text: &str) -> Parse {
+        Parser { cat, cfg }.parse(text).parse
+    }
+
+    fn parse(text: &str) -> Parse {
+        parse_in(&catalog("CNY"), &GuideConfig::default(), text)
+    }
+
+    fn bounds(text: &str) -> (Option<f64>, Option<f64>) {
+        let p = parse(text);
+        (p.min_price, p.max_price)
+    }
+
+    #[test]
+    fn upper_bounds_in_both_languages() {
+        for t in [
+            "600以内的耳机",
+            "600以下的耳机",
+            "不超过600的耳机",
+            "别超过600",
+            "最多600",
+            "至多600元",
+            "不高于600",
+            "低于600",
+            "headphones under 600",
+            "below 600 yuan",
+            "less than 600",
+            "at most 600",
+            "no more than 600",
+            "up to 600",
+            "cheaper than 600",
+        ] {
+            assert_eq!(bounds(t), (None, Some(600.0)), "{t}");
+        }
+    }
+
+    #[test]
+    fn lower_bounds_in_both_languages() {
+        for t in [
+            "600以上的耳机",
+            "至少600",
+            "不低于600",
+            "超过600",
+            "高于600",
+            "over 600",
+            "above 600",
+            "more than 600",
+            "at least 600",
+        ] {
+            assert_eq!(bounds(t), (Some(600.0), None), "{t}");
+        }
+    }
+
+    #[test]
+    fn near_misses_keep_their_direction() {
+        // 不超过 / 别超过 hold 超过 but are upper bounds; 不低于 holds 低于 but is a lower bound.
+        assert_eq!(bounds("不超过600"), (None, Some(600.0)));
+        assert_eq!(bounds("别超过六百块"), (None, Some(600.0)));
+        assert_eq!(bounds("超过600"), (Some(600.0), None));
+        assert_eq!(bounds("不低于600"), (Some(600.0), None));
+        assert_eq!(bounds("低于600"), (None, Some(600.0)));
+        assert_eq!(bounds("no less than 600"), (Some(600.0), None));
+        assert_eq!(bounds("less than 600"), (None, Some(600.0)));
+        assert_eq!(bounds("not more than 600"), (None, Some(600.0)));
+        assert_eq!(bounds("more than 600"), (Some(600.0), None));
+    }
+
+    #[test]
+    fn ranges_and_approximations() {
+        for t in ["100到300", "100到300元之间", "between 100 and 300", "100-300", "100 to 300", "100~300"] {
+            assert_eq!(bounds(t), (Some(100.0), Some(300.0)), "{t}");
+        }
+        // A model number or sizes are not a price range.
+        assert_eq!(bounds("wh-1000xm4"), (None, None));
+        assert_eq!(bounds("38-40码"), (None, None));
+        for t in ["around 200", "大概200元", "200左右", "两百块左右", "about 200"] {
+            assert_eq!(bounds(t), (Some(160.0), Some(240.0)), "{t}");
+        }
+    }
+
+    #[test]
+    fn bounds_combine_with_attributes_and_brands() {
+        let p = parse("不超过350的声若耳机，不要粉色");
+        assert_eq!(p.max_price, Some(350.0));
+        assert_eq!(p.brands, vec!["Sonora".to_string()]);
+        assert_eq!(p.categories, vec!["Electronics/Headphones".to_string()]);
+        assert_eq!(p.exclude_attributes.get("color").map(String::as_str), Some("pink"));
+        assert!(!p.attributes.contains_key("color"), "{p:?}");
+    }
+
+    #[test]
+    fn each_negation_word_excludes() {
+        for t in [
+            "不要粉色",
+            "不是粉色的",
+            "别粉色的",
+            "非粉色",
+            "除了粉色",
+            "没有粉色的",
+            "不含粉色",
+            "no pink",
+            "not pink",
+            "isn't pink",
+            "aren't pink",
+            "without pink",
+            "except pink",
+            "other than pink",
+            "anything but pink",
+        ] {
+            let p = parse(&format!("耳机 {t}"));
+            assert_eq!(p.exclude_attributes.get("color").map(String::as_str), Some("pink"), "{t}: {p:?}");
+            assert!(!p.attributes.contains_key("color"), "{t}: {p:?}");
+        }
+        for t in ["不要声若的耳机", "headphones, not Sonora", "headphones that aren't Sonora"] {
+            let p = parse(t);
+            assert_eq!(p.exclude_brands, vec!["Sonora".to_string()], "{t}: {p:?}");
+            assert!(p.brands.is_empty(), "{t}: {p:?}");
+        }
+        let p = parse("不是铸铁的锅具");
+        assert_eq!(p.exclude_attributes.get("material").map(String::as_str), Some("cast iron"), "{p:?}");
+        let p = parse("家居 but not cookware");
+        assert_eq!(p.exclude_categories, vec!["Home/Cookware".to_string()], "{p:?}");
+    }
+
+    #[test]
+    fn words_that_only_contain_a_negation_do_not_negate() {
+        let p = parse("有没有粉色的耳机");
+        assert_eq!(p.attributes.get("color").map(String::as_str), Some("pink"), "{p:?}");
+        let p = parse("是不是粉色的耳机");
+        assert_eq!(p.attributes.get("color").map(String::as_str), Some("pink"), "{p:?}");
+        let p = parse("非常好看的粉色耳机");
+        assert_eq!(p.attributes.get("color").map(String::as_str), Some("pink"), "{p:?}");
+    }
+
+    #[test]
+    fn catalogue_attribute_values_are_vocabulary() {
+        let p = parse("铸铁锅");
+        assert_eq!(p.attributes.get("material").map(String::as_str), Some("cast iron"), "{p:?}");
+        let p = parse("a cast-iron pot");
+        assert_eq!(p.attributes.get("material").map(String::as_str), Some("cast iron"), "{p:?}");
+        let p = parse("大马士革钢的刀");
+        assert_eq!(p.attributes.get("material").map(String::as_str), Some("damascus steel"), "{p:?}");
+        let p = parse("cork yoga block");
+        assert_eq!(p.attributes.get("material").map(String::as_str), Some("cork"), "{p:?}");
+        let p = parse("软木");
+        assert_eq!(p.attributes.get("material").map(String::as_str), Some("cork"), "{p:?}");
+        let p = parse("headphones with anc");
+        assert_eq!(p.attributes.get("spec").map(String::as_str), Some("anc"), "{p:?}");
+    }
+
+    #[test]
+    fn colour_families_and_exact_shades() {
+        assert_eq!(parse("粉色耳机").attributes.get("color").map(String::as_str), Some("pink"));
+        assert_eq!(parse("pink headphones").attributes.get("color").map(String::as_str), Some("pink"));
+        assert_eq!(parse("浅蓝色耳机").attributes.get("color").map(String::as_str), Some("light blue"));
+        assert_eq!(parse("light blue headphones").attributes.get("color").map(String::as_str), Some("light blue"));
+        assert_eq!(parse("樱花粉耳机").attributes.get("color").map(String::as_str), Some("sakura pink"));
+        assert_eq!(parse("深蓝色").attributes.get("color").map(String::as_str), Some("navy"));
+    }
+
+    #[test]
+    fn currencies_and_rates() {
+        let cny = catalog("CNY");
+        let cfg = GuideConfig::default();
+        let p = parse_in(&cny, &cfg, "under $50");
+        assert_eq!(p.max_price, Some(360.0));
+        assert!(p.price_note.as_deref().is_some_and(|n| n.contains("1 USD = 7.2 CNY")), "{p:?}");
+        let gbp = catalog("GBP");
+        for t in ["under £5", "5英镑以内", "less than 5 pounds", "under 5 gbp"] {
+            let p = parse_in(&gbp, &cfg, t);
+            assert_eq!(p.max_price, Some(5.0), "{t}: {p:?}");
+            assert_eq!(p.currency.as_deref(), Some("GBP"));
+            assert!(p.price_note.is_none(), "{t}: {p:?}");
+        }
+        let p = parse_in(&gbp, &cfg, "under €10");
+        // 10 EUR = 10 / 0.92 * 0.79 GBP
+        assert_eq!(p.max_price, Some(8.59), "{p:?}");
+        assert!(p.price_note.as_deref().is_some_and(|n| n.contains("€10") && n.contains("£8.59")), "{p:?}");
+        let p = parse_in(&gbp, &cfg, "100元以内");
+        assert_eq!(p.max_price, Some(10.97), "{p:?}");
+        let mut own = GuideConfig::default();
+        own.rates.insert("GBP".into(), 0.5);
+        own.rates.insert("CNY".into(), 5.0);
+        let p = parse_in(&gbp, &own, "100 RMB or less");
+        assert_eq!(p.max_price, Some(10.0), "{p:?}");
+        assert!(p.price_note.as_deref().is_some_and(|n| n.contains("1 CNY = 0.1 GBP")), "{p:?}");
+    }
 
     #[test]
     fn chinese_numerals() {

@@ -168,6 +168,7 @@ pub fn money(amount: f64, currency: &str) -> String {
         "CNY" | "RMB" => format!("¥{v}"),
         "USD" => format!("${v}"),
         "EUR" => format!("€{v}"),
+        "GBP" => format!("£{v}"),
         c => format!("{v} {c}"),
     }
 }

@@ -177,6 +177,9 @@ pub struct Config {
     /// Concurrent event writes share one SQLite transaction (group commit; each request is
     /// still answered only after its commit). `false`: one transaction per request.
     pub group_commit: bool,
+    /// The shopping assistant's settings: the shop's `currency` and the `currency_rates` used
+    /// to convert budgets given in other currencies.
+    pub assistant: daogou_guide::GuideConfig,
 }
 
 impl Default for Config {
@@ -201,6 +204,7 @@ impl Default for Config {
             pseudonymize_key: None,
             retrain_secs: 0,
             group_commit: true,
+            assistant: daogou_guide::GuideConfig::default(),
         }
     }
 }
@@ -210,7 +214,8 @@ impl Config {
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
     /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
     /// `insecure_open`, `pseudonymize_key`, `retrain_secs`, `live_events_per_user`,
-    /// `live_events_total`, `group_commit`).
+    /// `live_events_total`, `group_commit`, `currency` (the shop's, `GBP`), `currency_rates`
+    /// (units per US dollar, `USD=1,CNY=7.2,GBP=0.79,EUR=0.92`)).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
         let rate = |v: &str| {
@@ -237,6 +242,20 @@ impl Config {
             "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
             "workers" => self.workers = num(value)?.max(1),
             "retrain_secs" => self.retrain_secs = num(value)? as u64,
+            "currency" => self.assistant.currency = Some(currency_code(key, value)?),
+            "currency_rates" => {
+                for pair in list(value) {
+                    let (code, rate) = pair
+                        .split_once('=')
+                        .ok_or_else(|| format!("currency_rates: `{pair}` is not CODE=RATE (e.g. GBP=0.79)"))?;
+                    let code = currency_code(key, code)?;
+                    let rate =
+                        rate.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0).ok_or_else(|| {
+                            format!("currency_rates: `{}` for {code} is not a number > 0", rate.trim())
+                        })?;
+                    self.assistant.rates.insert(code, rate);
+                }
+            }
             "rate_limit" => self.rate_limit = rate(value)?,
             "client_rate_limit" => self.client_rate_limit = rate(value)?,
             "trusted_proxies" => {
@@ -307,6 +326,7 @@ impl Config {
     /// `DAOGOU_MODEL`, `DAOGOU_BODY_LIMIT`, `DAOGOU_WORKERS`, `DAOGOU_RATE_LIMIT`,
     /// `DAOGOU_CLIENT_RATE_LIMIT`, `DAOGOU_TRUSTED_PROXIES`, `DAOGOU_ALLOWED_HOSTS`,
     /// `DAOGOU_ALLOWED_ORIGINS`, `DAOGOU_INSECURE_OPEN`, `DAOGOU_RETRAIN_SECS`,
+    /// `DAOGOU_CURRENCY`, `DAOGOU_CURRENCY_RATES`,
     /// `DAOGOU_PSEUDONYMIZE_KEY`, `DAOGOU_GROUP_COMMIT`).
     pub fn apply_env(&mut self) -> Result<(), String> {
         for (var, key) in [
@@ -323,6 +343,8 @@ impl Config {
             ("DAOGOU_ALLOWED_ORIGINS", "allowed_origins"),
             ("DAOGOU_INSECURE_OPEN", "insecure_open"),
             ("DAOGOU_RETRAIN_SECS", "retrain_secs"),
+            ("DAOGOU_CURRENCY", "currency"),
+            ("DAOGOU_CURRENCY_RATES", "currency_rates"),
             ("DAOGOU_PSEUDONYMIZE_KEY", "pseudonymize_key"),
             ("DAOGOU_GROUP_COMMIT", "group_commit"),
         ] {
@@ -331,6 +353,16 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// A currency code: three letters (`GBP`), upper-cased.
+fn currency_code(key: &str, v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.len() == 3 && v.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(v.to_ascii_uppercase())
+    } else {
+        Err(format!("{key}: `{v}` is not a three-letter currency code such as GBP"))
     }
 }
 
@@ -353,6 +385,21 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shop_currency_and_rates_reach_the_assistant() {
+        let mut c = Config::default();
+        c.apply_str("currency = \"gbp\"\ncurrency_rates = \"USD=1, GBP=0.8,EUR=0.9\"\n").unwrap();
+        assert_eq!(c.assistant.currency.as_deref(), Some("GBP"));
+        assert_eq!(c.assistant.rates.get("GBP"), Some(&0.8));
+        assert_eq!(c.assistant.rates.get("EUR"), Some(&0.9));
+        let e = c.apply_str("currency = pounds").unwrap_err();
+        assert!(e.contains("line 1") && e.contains("currency") && e.contains("pounds"), "{e}");
+        let e = c.apply_str("\ncurrency_rates = GBP:0.8").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("CODE=RATE"), "{e}");
+        let e = c.apply_str("currency_rates = GBP=-1").unwrap_err();
+        assert!(e.contains("GBP") && e.contains("> 0"), "{e}");
+    }
 
     #[test]
     fn file_then_overrides() {

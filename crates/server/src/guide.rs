@@ -19,6 +19,8 @@ pub(crate) struct Built {
 #[derive(Default)]
 pub struct GuideSlot {
     built: Mutex<Option<Arc<Built>>>,
+    /// The assistant's settings from the service configuration (currency and rates).
+    config: GuideConfig,
 }
 
 pub(crate) fn guide_error(e: daogou_guide::Error) -> ApiError {
@@ -29,6 +31,10 @@ pub(crate) fn guide_error(e: daogou_guide::Error) -> ApiError {
 }
 
 impl GuideSlot {
+    pub(crate) fn new(config: GuideConfig) -> GuideSlot {
+        GuideSlot { built: Mutex::new(None), config }
+    }
+
     /// Build the guide now if not built yet (at start, so the first question does not wait).
     pub(crate) fn warm(&self, engine: &Engine) {
         if let Err(e) = self.get(engine) {
@@ -47,7 +53,7 @@ impl GuideSlot {
                     // holding the slot while building: a catalogue change meanwhile waits and is
                     // applied after
                     let cat = engine.catalogue();
-                    let guide = Guide::new(cat.items(), GuideConfig::default()).map_err(guide_error)?;
+                    let guide = Guide::new(cat.items(), self.config.clone()).map_err(guide_error)?;
                     for (i, it) in cat.items().iter().enumerate() {
                         if it.deleted {
                             guide.remove(i as u32).map_err(guide_error)?;

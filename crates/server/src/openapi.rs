@@ -209,11 +209,14 @@ fn web(l: &Limits) -> (Value, Value) {
             "n": {"type": "integer", "minimum": 1, "maximum": Limits::MAX_ASK_N.min(l.max_n), "description": "items wanted (default 10)"}}},
         "Answer": {"type": "object", "properties": {
             "conversation": {"type": "string"}, "reply": {"type": "string"},
-            "parse": {"type": "object", "description": "what was understood: language, min_price, max_price, currency, categories, brands, exclude_brands, exclude_categories, attributes, exclude_attributes, recipient, occasion, sort, keywords, refinement"},
-            "items": {"type": "array", "items": {"type": "object", "properties": {
-                "id": {"type": "string"}, "title": {"type": "string"}, "price": {"type": "number", "nullable": true},
-                "category": {"type": "string", "nullable": true}, "brand": {"type": "string", "nullable": true},
-                "score": {"type": "number"}, "reason": {"type": "string"}}}}}}
+            "parse": {"type": "object", "description": "what was understood: language, min_price, max_price, currency, categories, brands, exclude_brands, exclude_categories, attributes, exclude_attributes, recipient, occasion, sort, keywords, refinement, exclude_keywords, price_note"},
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/AnswerItem"}},
+            "closest": {"type": "array", "items": {"$ref": "#/components/schemas/AnswerItem"},
+                        "description": "only when no item meets every constraint (then `items` is empty and the reply names the constraint that cannot be met): the nearest items, each with what it misses as its reason (\"¥199, above your ¥150 budget\"); never mixed into items"}}},
+        "AnswerItem": {"type": "object", "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "price": {"type": "number", "nullable": true},
+            "category": {"type": "string", "nullable": true}, "brand": {"type": "string", "nullable": true},
+            "score": {"type": "number"}, "reason": {"type": "string"}}}
     });
     let paths = json!({
         "/": {"get": {"summary": "the web storefront (HTML; no key needed: its data calls use the API's scopes)", "security": [],

@@ -95,6 +95,7 @@ impl AppState {
         let metrics = Metrics::default();
         metrics.model_version.store(snap.version, Ordering::Relaxed);
         let started = now();
+        let guide = GuideSlot::new(config.assistant.clone());
         Ok(Arc::new(AppState {
             versions: Mutex::new(vec![version_entry(&snap, started)]),
             config,
@@ -102,7 +103,7 @@ impl AppState {
             metrics,
             last_retrain: Mutex::new(None),
             refitting: AtomicBool::new(false),
-            guide: GuideSlot::default(),
+            guide,
             started,
             stats: Mutex::new(None),
             evaluating: AtomicBool::new(false),

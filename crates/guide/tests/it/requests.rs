@@ -319,5 +319,5 @@ fn the_reply_speaks_the_request_language() {
     let zh = g.ask(&AskRequest { text: "500元以下的跑鞋".into(), ..Default::default() }, None, &[]).unwrap();
     assert!(zh.reply.contains("¥500以内") && zh.reply.contains("跑鞋"), "{}", zh.reply);
     let none = g.ask(&AskRequest { text: "跑鞋 10元以内".into(), ..Default::default() }, None, &[]).unwrap();
-    assert!(none.items.is_empty() && none.reply.contains("没有找到"), "{}", none.reply);
+    assert!(none.items.is_empty() && none.reply.contains("没有完全符合"), "{}", none.reply);
 }
