@@ -52,7 +52,7 @@ use source::{Ctx, DatasetSink, RecordsSink, Sink};
 fn read_with(path: &Path, opts: &LoadOptions, sink: &mut dyn Sink) -> Result<LoadReport> {
     let mut ctx = Ctx::new(path, opts);
     let format = opts.format.for_file(path);
-    if matches!(format, Format::Movielens | Format::OnlineRetail) && parquet_file::is_parquet(path) {
+    if matches!(format, Format::Movielens | Format::OnlineRetail) && options::is_parquet(path) {
         return Err(DataError::Config(format!(
             "{}: the {format} preset reads text files; read a Parquet file with --format parquet and a --mapping",
             path.display()

@@ -48,7 +48,7 @@ impl Format {
     /// The format that reads `path`: a `.parquet` file named as one of the mapped formats
     /// (`csv`, `jsonl`) is Parquet, since its column mapping applies unchanged; otherwise `self`.
     pub fn for_file(self, path: &Path) -> Format {
-        if matches!(self, Format::Csv | Format::Jsonl) && crate::parquet_file::is_parquet(path) {
+        if matches!(self, Format::Csv | Format::Jsonl) && is_parquet(path) {
             Format::Parquet
         } else {
             self
@@ -323,6 +323,11 @@ impl Records {
             !ds.interactions.is_empty() && ds.interactions.iter().all(|x| x.kind == daogou_core::EventKind::Rating);
         ds
     }
+}
+
+/// Whether `path` names a Parquet file (by its extension).
+pub(crate) fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("parq"))
 }
 
 #[cfg(test)]

@@ -178,11 +178,6 @@ fn describe(c: Cell<'_>) -> String {
     }
 }
 
-/// Whether `path` names a Parquet file (by its extension).
-pub(crate) fn is_parquet(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("parq"))
-}
-
 /// The columns of an events file, as indices into the file's top-level fields.
 struct EventColumns {
     user: usize,
