@@ -10,6 +10,8 @@
 //! * [`protocol`]: turning a dataset and a split into a training matrix and a test set, fitting
 //!   a model by name and producing a [`Report`] whose JSON keys are a stable contract
 //!   (`rmse`, `precision@10`, `ndcg@10`, `users_evaluated`, `fit_seconds`, …).
+//! * [`significance`]: `daogou evaluate --compare`, the difference of each metric between two
+//!   models on the same users, with a paired bootstrap interval and p-value.
 //! * [`tune`]: hyperparameter search on validation folds (grids, seeded random samples).
 //! * [`leaderboard`]: a few models compared on a time split of a shop's data, stored for the
 //!   dashboard.
@@ -19,6 +21,7 @@ pub mod auto;
 pub mod leaderboard;
 pub mod metrics;
 pub mod protocol;
+pub mod significance;
 pub mod tune;
 
 pub use metrics::{RatingMetrics, TopNMetrics};

@@ -18,19 +18,44 @@ pub struct RatingMetrics {
     pub n: usize,
 }
 
+/// Sums of squared and absolute errors: of all test ratings, or of one user's (the paired
+/// bootstrap adds up users' sums and asks [`RatingSums::metrics`] again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RatingSums {
+    /// Sum of squared errors.
+    pub se: f64,
+    /// Sum of absolute errors.
+    pub ae: f64,
+    /// Number of predictions.
+    pub n: usize,
+}
+
+impl RatingSums {
+    /// Count one `(predicted, actual)` pair.
+    pub fn add(&mut self, predicted: f32, actual: f32) {
+        let d = f64::from(predicted) - f64::from(actual);
+        self.se += d * d;
+        self.ae += d.abs();
+        self.n += 1;
+    }
+
+    /// RMSE and MAE of the pairs counted (NaN when none).
+    pub fn metrics(&self) -> RatingMetrics {
+        if self.n == 0 {
+            return RatingMetrics { rmse: f64::NAN, mae: f64::NAN, n: 0 };
+        }
+        let n = self.n as f64;
+        RatingMetrics { rmse: (self.se / n).sqrt(), mae: self.ae / n, n: self.n }
+    }
+}
+
 /// RMSE and MAE of `(predicted, actual)` pairs.
 pub fn rating_metrics(pairs: impl IntoIterator<Item = (f32, f32)>) -> RatingMetrics {
-    let (mut se, mut ae, mut n) = (0f64, 0f64, 0usize);
+    let mut sums = RatingSums::default();
     for (p, a) in pairs {
-        let d = f64::from(p) - f64::from(a);
-        se += d * d;
-        ae += d.abs();
-        n += 1;
+        sums.add(p, a);
     }
-    if n == 0 {
-        return RatingMetrics { rmse: f64::NAN, mae: f64::NAN, n };
-    }
-    RatingMetrics { rmse: (se / n as f64).sqrt(), mae: ae / n as f64, n }
+    sums.metrics()
 }
 
 /// Top-N quality at cut-off `k`.
@@ -61,6 +86,10 @@ pub struct TopNMetrics {
     pub diversity: Option<f64>,
     /// Users with at least one relevant test item that were ranked.
     pub users_evaluated: usize,
+    /// Each evaluated user's scores, by user index ascending (for paired comparisons; not
+    /// part of the JSON).
+    #[serde(skip)]
+    pub per_user: Vec<UserMetrics>,
 }
 
 /// One user's test case: the user and the relevant test items (sorted, unique).
@@ -72,16 +101,48 @@ pub struct TestCase {
     pub relevant: Vec<u32>,
 }
 
-#[derive(Default)]
-struct UserScore {
-    precision: f64,
-    recall: f64,
-    ndcg: f64,
-    ap: f64,
-    rr: f64,
-    hit: f64,
-    novelty: f64,
-    diversity: Option<f64>,
+/// One user's top-N scores: the terms that [`TopNMetrics`] averages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UserMetrics {
+    /// Training user index.
+    pub user: u32,
+    /// Hits in the top k / k.
+    pub precision: f64,
+    /// Hits in the top k / number of relevant items.
+    pub recall: f64,
+    /// NDCG at k.
+    pub ndcg: f64,
+    /// Average precision at k.
+    pub ap: f64,
+    /// Reciprocal rank of the first relevant item in the full ranking.
+    pub rr: f64,
+    /// 1 with a hit in the top k, else 0.
+    pub hit: f64,
+    /// Mean self-information of the list.
+    pub novelty: f64,
+    /// Intra-list diversity (None without categories).
+    pub diversity: Option<f64>,
+}
+
+/// The accuracy metrics computed from per-user scores, in the order [`accuracy`] returns
+/// them (key stems of the JSON contract: `precision@10`, …, `mrr`).
+pub const ACCURACY: [&str; 7] = ["precision", "recall", "f1", "ndcg", "map", "mrr", "hit_rate"];
+
+impl UserMetrics {
+    /// The terms [`accuracy`] sums: precision, recall, NDCG, AP, RR, hit.
+    pub fn terms(&self) -> [f64; 6] {
+        [self.precision, self.recall, self.ndcg, self.ap, self.rr, self.hit]
+    }
+}
+
+/// The [`ACCURACY`] metrics of `n` users from the sums of their [`UserMetrics::terms`]: the
+/// means, and F1 of the mean precision and recall. One definition for the report and for the
+/// paired bootstrap.
+pub fn accuracy(sum: &[f64; 6], n: usize) -> [f64; 7] {
+    let avg = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
+    let [p, r, ndcg, ap, rr, hit] = sum.map(avg);
+    let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+    [p, r, f1, ndcg, ap, rr, hit]
 }
 
 /// Rank the full catalogue for each test user and average the metrics.
@@ -156,7 +217,7 @@ pub fn evaluate_topn_views(
         })
         .collect();
 
-    let per_user: Vec<Vec<(usize, UserScore, Vec<u32>)>> = users
+    let per_user: Vec<Vec<(usize, UserMetrics, Vec<u32>)>> = users
         .par_iter()
         .map_init(
             || (vec![0f32; n_items], Vec::new()),
@@ -186,7 +247,8 @@ pub fn evaluate_topn_views(
                                 }
                             };
                         let list: Vec<u32> = top_k(s, k, |_| false).into_iter().map(|(i, _)| i).collect();
-                        (v, score_user(&list, &case.relevant, s, k, &self_info, category), list)
+                        let scored = score_user(&list, &case.relevant, s, k, &self_info, category);
+                        (v, UserMetrics { user: *user, ..scored }, list)
                     })
                     .collect();
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -197,7 +259,7 @@ pub fn evaluate_topn_views(
             },
         )
         .collect();
-    let mut per_view: Vec<Vec<(UserScore, Vec<u32>)>> = views.iter().map(|_| Vec::new()).collect();
+    let mut per_view: Vec<Vec<(UserMetrics, Vec<u32>)>> = views.iter().map(|_| Vec::new()).collect();
     for (v, s, list) in per_user.into_iter().flatten() {
         per_view[v].push((s, list));
     }
@@ -206,48 +268,48 @@ pub fn evaluate_topn_views(
         .zip(per_view)
         .map(|(view, per_user)| {
             let n_candidates = view.candidates.map_or(n_items, |c| c.iter().filter(|&&ok| ok).count());
-            average(&per_user, k, n_items, n_candidates)
+            average(per_user, k, n_items, n_candidates)
         })
         .collect()
 }
 
 /// The metrics of one view from its users' scores and lists.
-fn average(per_user: &[(UserScore, Vec<u32>)], k: usize, n_items: usize, n_candidates: usize) -> TopNMetrics {
+fn average(per_user: Vec<(UserMetrics, Vec<u32>)>, k: usize, n_items: usize, n_candidates: usize) -> TopNMetrics {
     let n = per_user.len();
     let mut recommended = vec![false; n_items];
-    let mut sum = UserScore::default();
+    let mut sum = [0f64; 6];
+    let mut novelty = 0f64;
     let (mut div_sum, mut div_n) = (0f64, 0usize);
+    let mut scores = Vec::with_capacity(n);
     for (s, list) in per_user {
-        sum.precision += s.precision;
-        sum.recall += s.recall;
-        sum.ndcg += s.ndcg;
-        sum.ap += s.ap;
-        sum.rr += s.rr;
-        sum.hit += s.hit;
-        sum.novelty += s.novelty;
+        for (acc, x) in sum.iter_mut().zip(s.terms()) {
+            *acc += x;
+        }
+        novelty += s.novelty;
         if let Some(d) = s.diversity {
             div_sum += d;
             div_n += 1;
         }
-        for &i in list {
+        for &i in &list {
             recommended[i as usize] = true;
         }
+        scores.push(s);
     }
-    let avg = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
-    let (p, r) = (avg(sum.precision), avg(sum.recall));
+    let [precision, recall, f1, ndcg, map, mrr, hit_rate] = accuracy(&sum, n);
     TopNMetrics {
         k,
-        precision: p,
-        recall: r,
-        f1: if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 },
-        ndcg: avg(sum.ndcg),
-        map: avg(sum.ap),
-        mrr: avg(sum.rr),
-        hit_rate: avg(sum.hit),
+        precision,
+        recall,
+        f1,
+        ndcg,
+        map,
+        mrr,
+        hit_rate,
         coverage: recommended.iter().filter(|&&b| b).count() as f64 / n_candidates.max(1) as f64,
-        novelty: avg(sum.novelty),
+        novelty: if n == 0 { 0.0 } else { novelty / n as f64 },
         diversity: (div_n > 0).then(|| div_sum / div_n as f64),
         users_evaluated: n,
+        per_user: scores,
     }
 }
 
@@ -258,7 +320,7 @@ fn score_user(
     k: usize,
     self_info: &[f64],
     category: Option<&[Option<u32>]>,
-) -> UserScore {
+) -> UserMetrics {
     let is_rel = |i: u32| relevant.binary_search(&i).is_ok();
     let (mut hits, mut dcg, mut ap) = (0usize, 0f64, 0f64);
     for (rank, &i) in list.iter().enumerate() {
@@ -275,7 +337,8 @@ fn score_user(
     } else {
         list.iter().map(|&i| self_info[i as usize]).sum::<f64>() / list.len() as f64
     };
-    UserScore {
+    UserMetrics {
+        user: 0,
         precision: hits as f64 / k as f64,
         recall: if relevant.is_empty() { 0.0 } else { hits as f64 / relevant.len() as f64 },
         ndcg: if idcg > 0.0 { dcg / idcg } else { 0.0 },

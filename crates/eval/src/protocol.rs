@@ -28,7 +28,7 @@ use daogou_core::{Aggregate, Csr, Dataset, EventKind, IdMap, Interaction, Intera
 use daogou_data::Signal;
 use serde_json::{json, Map, Value};
 
-use crate::metrics::{evaluate_topn_views, rating_metrics, RatingMetrics, TestCase, TopNMetrics, View};
+use crate::metrics::{evaluate_topn_views, RatingMetrics, RatingSums, TestCase, TopNMetrics, View};
 use crate::{Error, Result};
 
 /// What to evaluate and how.
@@ -98,6 +98,9 @@ pub struct Report {
     pub params: Params,
     /// RMSE/MAE when the model predicts ratings on explicit data.
     pub rating: Option<RatingMetrics>,
+    /// The error sums behind `rating`, per test user (ascending user index; for paired
+    /// comparisons).
+    pub rating_per_user: Vec<(u32, RatingSums)>,
     /// Top-N metrics.
     pub topn: TopNMetrics,
     /// Cold-start split only: top-N metrics over the held-out (cold) items, and over the
@@ -129,16 +132,23 @@ pub struct ColdWarm {
     pub warm_items: usize,
 }
 
+/// The JSON key of a top-N metric at cut-off `k` (`ndcg@10`); MRR is over the full ranking
+/// and has no cut-off (`mrr`).
+pub fn metric_key(stem: &str, k: usize) -> String {
+    if stem == "mrr" {
+        stem.to_owned()
+    } else {
+        format!("{stem}@{k}")
+    }
+}
+
 /// The top-N keys of the CLI contract (`precision@10`, …, `users_evaluated`) into `m`.
 fn topn_json(t: &TopNMetrics, m: &mut Map<String, Value>) {
     let k = t.k;
-    m.insert(format!("precision@{k}"), json!(t.precision));
-    m.insert(format!("recall@{k}"), json!(t.recall));
-    m.insert(format!("f1@{k}"), json!(t.f1));
-    m.insert(format!("ndcg@{k}"), json!(t.ndcg));
-    m.insert(format!("map@{k}"), json!(t.map));
-    m.insert("mrr".into(), json!(t.mrr));
-    m.insert(format!("hit_rate@{k}"), json!(t.hit_rate));
+    let accuracy = [t.precision, t.recall, t.f1, t.ndcg, t.map, t.mrr, t.hit_rate];
+    for (stem, x) in crate::metrics::ACCURACY.iter().zip(accuracy) {
+        m.insert(metric_key(stem, k), json!(x));
+    }
     m.insert(format!("coverage@{k}"), json!(t.coverage));
     m.insert(format!("novelty@{k}"), json!(t.novelty));
     if let Some(d) = t.diversity {
@@ -313,13 +323,13 @@ pub fn evaluate_cold_split(
     let fit_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let rating = if explicit {
-        model.as_rating_predictor().map(|p| {
+    let (rating, rating_per_user) = match model.as_rating_predictor().filter(|_| explicit) {
+        Some(p) => {
             opts.progress.tell("predicting ratings", 0, 0);
-            rating_error(p, &matrix, test)
-        })
-    } else {
-        None
+            let (all, per_user) = rating_error(p, &matrix, test);
+            (Some(all), per_user)
+        }
+        None => (None, Vec::new()),
     };
     let mut cases = test_cases(ds, &matrix, test, opts);
     let seen = seen_matrix(ds, train, opts, &matrix);
@@ -376,6 +386,7 @@ pub fn evaluate_cold_split(
         model: opts.model.clone(),
         params: opts.params.clone(),
         rating,
+        rating_per_user,
         topn,
         cold_warm,
         fit_seconds,
@@ -386,8 +397,13 @@ pub fn evaluate_cold_split(
     })
 }
 
-/// RMSE/MAE over test ratings; pairs unknown to training get the global mean.
-fn rating_error(model: &dyn daogou_algo::RatingPredictor, m: &Interactions, test: &[Interaction]) -> RatingMetrics {
+/// RMSE/MAE over test ratings, and each test user's error sums; pairs unknown to training get
+/// the global mean.
+fn rating_error(
+    model: &dyn daogou_algo::RatingPredictor,
+    m: &Interactions,
+    test: &[Interaction],
+) -> (RatingMetrics, Vec<(u32, RatingSums)>) {
     let data = m.by_user.data();
     let global_mean = data.iter().map(|&v| f64::from(v)).sum::<f64>() / data.len().max(1) as f64;
     let known = |it: &Interaction| {
@@ -399,14 +415,14 @@ fn rating_error(model: &dyn daogou_algo::RatingPredictor, m: &Interactions, test
     let pairs: Vec<(u32, u32)> = test.iter().filter(|it| known(it)).map(|it| (it.user, it.item)).collect();
     let predicted = model.predict_many(&pairs);
     let mut next = predicted.into_iter();
-    let all: Vec<(f32, f32)> = test
-        .iter()
-        .map(|it| {
-            let p = if known(it) { next.next().expect("one prediction per known pair") } else { global_mean as f32 };
-            (p, it.value)
-        })
-        .collect();
-    rating_metrics(all)
+    let mut all = RatingSums::default();
+    let mut by_user: BTreeMap<u32, RatingSums> = BTreeMap::new();
+    for it in test {
+        let p = if known(it) { next.next().expect("one prediction per known pair") } else { global_mean as f32 };
+        all.add(p, it.value);
+        by_user.entry(it.user).or_default().add(p, it.value);
+    }
+    (all.metrics(), by_user.into_iter().collect())
 }
 
 /// Evaluate each `(train, test)` fold; the caller combines them with [`mean_json`].

@@ -2,6 +2,7 @@
 //! worked out by hand. One integration-test binary for the crate.
 
 mod cold;
+mod compare;
 mod repeats;
 
 use daogou_core::{Dataset, Event, EventKind, Item};
