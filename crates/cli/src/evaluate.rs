@@ -5,9 +5,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use daogou_algo::{build_model, TrainData};
-use daogou_core::{Dataset, Interaction};
+use daogou_core::{Dataset, Interaction, Params};
 use daogou_data::{cold_items, k_core, k_fold, split, Split};
 use daogou_eval::protocol::mean_json;
+use daogou_eval::significance::{compare_reports, Bootstrap, Difference};
 use daogou_eval::{evaluate_cold_split, EvalOptions, Progress, Report};
 use serde_json::Value;
 
@@ -54,6 +55,15 @@ pub struct EvaluateArgs {
     /// Print one JSON object on stdout instead of a table.
     #[arg(long)]
     json: bool,
+    /// Compare models on the same split, e.g. als,ease,item-knn: each with its defaults (a
+    /// --set applies to the listed models that have the parameter), each metric reported as
+    /// the difference from the FIRST model with a paired bootstrap 95 % interval and p-value
+    /// over users. Not with --model, --params or --folds.
+    #[arg(long, value_name = "M1,M2,…", value_delimiter = ',', num_args = 1.., conflicts_with = "folds")]
+    compare: Vec<String>,
+    /// Bootstrap resamples of --compare (seeded by --seed).
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "compare")]
+    bootstrap: usize,
 }
 
 fn eval_options(model: &ModelArgs, signal: &SignalArgs) -> Result<EvalOptions> {
@@ -67,6 +77,9 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
     if a.k == 0 {
         bail!("--k must be at least 1");
     }
+    if !a.compare.is_empty() {
+        return compare(a);
+    }
     let mut opts = eval_options(&a.model, &a.signal)?;
     opts.k = a.k;
     opts.relevance_threshold = a.relevance_threshold;
@@ -76,6 +89,31 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
         opts.params.set("seed", a.seed);
     }
 
+    let (ds, folds, cold) = prepare(&a)?;
+    let bar = progress::bar(0, format!("evaluating {}", opts.model));
+    let mut reports = Vec::with_capacity(folds.len());
+    for (n, (train, test)) in folds.iter().enumerate() {
+        let fold = if folds.len() > 1 { format!("fold {}/{}: ", n + 1, folds.len()) } else { String::new() };
+        opts.progress = progress_hook(&bar, fold, &opts.model);
+        reports.push(evaluate_cold_split(&ds, train, test, &cold, &opts).context("evaluation failed")?);
+    }
+    bar.finish_and_clear();
+
+    let out: Value = if reports.len() == 1 { reports[0].to_json() } else { mean_json(&reports) };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_table(&ds, &reports, &out);
+    }
+    Ok(())
+}
+
+/// Train/test folds of a loaded dataset.
+type Folds = Vec<(Vec<Interaction>, Vec<Interaction>)>;
+
+/// Load the data and split it as the flags say: the dataset, the folds (one for a split) and
+/// the held-out items of a cold-items split.
+fn prepare(a: &EvaluateArgs) -> Result<(Dataset, Folds, Vec<u32>)> {
     let loaded = a.source.load()?;
     let mut ds = loaded.dataset;
     if let Some(n) = a.k_core {
@@ -85,7 +123,7 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
         ds.interactions = k_core(&ds.interactions, n, n);
     }
 
-    let folds: Vec<(Vec<Interaction>, Vec<Interaction>)> = match (&loaded.given_test, a.folds) {
+    let folds: Folds = match (&loaded.given_test, a.folds) {
         (Some(range), _) => vec![split_given(&ds, range)],
         (None, Some(k)) if k < 2 => bail!("--folds must be at least 2"),
         (None, Some(k)) => k_fold(&ds.interactions, k, a.seed),
@@ -100,29 +138,142 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
     if folds.iter().any(|(_, test)| test.is_empty()) {
         bail!("the split leaves an empty test set (check --split / --folds against the data's time range and size)");
     }
+    Ok((ds, folds, cold))
+}
 
-    let bar = progress::bar(0, format!("evaluating {}", opts.model));
-    let mut reports = Vec::with_capacity(folds.len());
-    for (n, (train, test)) in folds.iter().enumerate() {
-        let (pb, fold) =
-            (bar.clone(), if folds.len() > 1 { format!("fold {}/{}: ", n + 1, folds.len()) } else { String::new() });
-        let model = opts.model.clone();
-        opts.progress = Progress(Some(std::sync::Arc::new(move |stage: &str, done: u64, total: u64| {
-            pb.set_message(format!("{fold}{model}: {stage}"));
-            pb.set_length(total);
-            pb.set_position(done);
-        })));
-        reports.push(evaluate_cold_split(&ds, train, test, &cold, &opts).context("evaluation failed")?);
+/// Progress of one evaluation on `bar`, its messages prefixed by `prefix` and the model.
+fn progress_hook(bar: &indicatif::ProgressBar, prefix: String, model: &str) -> Progress {
+    let (pb, model) = (bar.clone(), model.to_owned());
+    Progress(Some(std::sync::Arc::new(move |stage: &str, done: u64, total: u64| {
+        pb.set_message(format!("{prefix}{model}: {stage}"));
+        pb.set_length(total);
+        pb.set_position(done);
+    })))
+}
+
+/// `evaluate --compare`: every listed model on the same split, then each one's differences
+/// from the first.
+fn compare(a: EvaluateArgs) -> Result<()> {
+    if a.model.model.is_some() || a.model.params_file.is_some() {
+        bail!("--compare takes model names with their defaults; it cannot be combined with --model or --params");
+    }
+    if a.bootstrap == 0 {
+        bail!("--bootstrap must be at least 1");
+    }
+    let set = Params::parse(a.model.set.iter().map(String::as_str)).context("--set")?;
+    let mut runs = Vec::with_capacity(a.compare.len());
+    for name in &a.compare {
+        let Some(m) = daogou_algo::find_model(name) else {
+            bail!("--compare: unknown model {name:?} (`daogou models` lists them)");
+        };
+        let has = |key: &str| m.params.iter().any(|(k, _)| *k == key);
+        let mut params = Params::new();
+        for (k, v) in set.iter().filter(|(k, _)| has(k)) {
+            params.set(k, v);
+        }
+        if params.raw("seed").is_none() && has("seed") {
+            params.set("seed", a.seed);
+        }
+        let mut opts = EvalOptions::new(name, params);
+        a.signal.apply(&mut opts)?;
+        opts.k = a.k;
+        opts.relevance_threshold = a.relevance_threshold;
+        opts.repeats = a.repeats;
+        runs.push(opts);
+    }
+    // a --set that no listed model takes is a typo, not a silent no-op
+    for (k, _) in set.iter() {
+        if !runs.iter().any(|o| o.params.raw(k).is_some()) {
+            bail!("--set {k}: none of the compared models ({}) has that parameter", a.compare.join(", "));
+        }
+    }
+
+    let (ds, folds, cold) = prepare(&a)?;
+    let (train, test) = &folds[0];
+    let bar = progress::bar(0, "evaluating");
+    let mut reports = Vec::with_capacity(runs.len());
+    for (n, opts) in runs.iter_mut().enumerate() {
+        opts.progress = progress_hook(&bar, format!("model {}/{}: ", n + 1, a.compare.len()), &opts.model);
+        reports.push(evaluate_cold_split(&ds, train, test, &cold, opts).context("evaluation failed")?);
     }
     bar.finish_and_clear();
 
-    let out: Value = if reports.len() == 1 { reports[0].to_json() } else { mean_json(&reports) };
+    let boot = Bootstrap { resamples: a.bootstrap, seed: a.seed };
+    let bar = progress::spinner(format!("bootstrap ({} resamples)", a.bootstrap));
+    let diffs = reports
+        .iter()
+        .map(|r| compare_reports(&reports[0], r, &boot))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .context("comparison failed")?;
+    bar.finish_and_clear();
+
+    let models: Vec<Value> = reports
+        .iter()
+        .zip(&diffs)
+        .map(|(r, d)| {
+            let mut m = r.to_json();
+            let vs: serde_json::Map<String, Value> =
+                d.iter().map(|(key, x)| (key.clone(), serde_json::to_value(x).expect("plain numbers"))).collect();
+            m["vs_first"] = Value::Object(vs);
+            m
+        })
+        .collect();
+    let out = serde_json::json!({
+        "first": reports[0].model,
+        "bootstrap": a.bootstrap,
+        "seed": a.seed,
+        "users_evaluated": reports[0].topn.users_evaluated,
+        "models": models,
+    });
     if a.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print_table(&ds, &reports, &out);
+        print_comparison(&ds, &reports, &diffs, &boot);
     }
     Ok(())
+}
+
+/// One block per metric: each model's value, and the others' difference from the first.
+fn print_comparison(ds: &Dataset, reports: &[Report], diffs: &[Vec<(String, Difference)>], boot: &Bootstrap) {
+    let first = &reports[0];
+    println!(
+        "{} models on {} users × {} items ({}); differences from {}: paired bootstrap over users, {} resamples, seed {}",
+        reports.len(),
+        ds.n_users(),
+        ds.n_items(),
+        if ds.explicit { "ratings" } else { "implicit" },
+        first.model,
+        boot.resamples,
+        boot.seed
+    );
+    println!(
+        "top-N over {} users, k = {}{}",
+        first.topn.users_evaluated,
+        first.topn.k,
+        if first.rating.is_some() {
+            format!("; RMSE/MAE over {} test users", first.rating_per_user.len())
+        } else {
+            String::new()
+        }
+    );
+    let width = reports.iter().map(|r| r.model.len()).max().unwrap_or(5).max(5);
+    println!("{:<14} {:<width$} {:>9} {:>10} {:>22} {:>7}", "metric", "model", "value", "diff", "95 % interval", "p");
+    for (key, _) in &diffs[0] {
+        for (n, (r, d)) in reports.iter().zip(diffs).enumerate() {
+            let value = r.to_json()[key.as_str()].as_f64().unwrap_or(f64::NAN);
+            let label = if n == 0 { key.as_str() } else { "" };
+            let Some((_, x)) = d.iter().find(|(k, _)| k == key) else { continue };
+            if n == 0 {
+                println!("{label:<14} {:<width$} {value:>9.4}", r.model);
+            } else {
+                let interval = format!("[{:+.4}, {:+.4}]", x.ci_low, x.ci_high);
+                println!(
+                    "{label:<14} {:<width$} {value:>9.4} {:>+10.4} {interval:>22} {:>7.3}",
+                    r.model, x.diff, x.p_value
+                );
+            }
+        }
+    }
 }
 
 fn accepts_seed(model: &str) -> bool {

@@ -62,7 +62,7 @@ fn strict_import_names_file_line_field_and_changes_nothing() {
 }
 
 /// MovieLens-format train/test files with planted clusters.
-fn planted_movielens(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+pub(crate) fn planted_movielens(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let ds = planted_ratings(120, 80, 4, 0.5, 7);
     let (train, test) = (dir.join("p.base"), dir.join("p.test"));
     let mut ft = std::fs::File::create(&train).unwrap();
