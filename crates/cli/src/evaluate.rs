@@ -258,9 +258,10 @@ fn print_comparison(ds: &Dataset, reports: &[Report], diffs: &[Vec<(String, Diff
     );
     let width = reports.iter().map(|r| r.model.len()).max().unwrap_or(5).max(5);
     println!("{:<14} {:<width$} {:>9} {:>10} {:>22} {:>7}", "metric", "model", "value", "diff", "95 % interval", "p");
+    let values: Vec<Value> = reports.iter().map(Report::to_json).collect();
     for (key, _) in &diffs[0] {
-        for (n, (r, d)) in reports.iter().zip(diffs).enumerate() {
-            let value = r.to_json()[key.as_str()].as_f64().unwrap_or(f64::NAN);
+        for (n, ((r, d), v)) in reports.iter().zip(diffs).zip(&values).enumerate() {
+            let value = v[key.as_str()].as_f64().unwrap_or(f64::NAN);
             let label = if n == 0 { key.as_str() } else { "" };
             let Some((_, x)) = d.iter().find(|(k, _)| k == key) else { continue };
             if n == 0 {

@@ -143,13 +143,11 @@ pub fn compare_reports(first: &Report, other: &Report, boot: &Bootstrap) -> Resu
         )));
     }
     let terms = |r: &Report| r.topn.per_user.iter().map(|u| UserMetrics::terms(u).to_vec()).collect::<Vec<_>>();
-    let topn: Vec<Box<dyn Fn(&[f64], usize) -> f64>> = (0..ACCURACY.len())
-        .map(|j| {
-            Box::new(move |s: &[f64], n: usize| accuracy(&s.try_into().expect("six terms"), n)[j])
-                as Box<dyn Fn(&[f64], usize) -> f64>
-        })
+    // metric j of the accuracy family, from the summed terms
+    let topn: Vec<_> = (0..ACCURACY.len())
+        .map(|j| move |s: &[f64], n: usize| accuracy(&s.try_into().expect("six terms"), n)[j])
         .collect();
-    let stats: Vec<Statistic<'_>> = topn.iter().map(|f| f.as_ref()).collect();
+    let stats: Vec<Statistic<'_>> = topn.iter().map(|f| f as Statistic<'_>).collect();
     let diffs = paired_bootstrap(&terms(first), &terms(other), &stats, boot);
     let mut out: Vec<(String, Difference)> =
         ACCURACY.iter().map(|stem| metric_key(stem, first.topn.k)).zip(diffs).collect();
