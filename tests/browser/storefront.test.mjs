@@ -123,6 +123,16 @@ try {
   await page.locator('[data-testid=retrain]').click();
   await page.locator('#retrain-status', { hasText: '✓' }).waitFor();
   check((await versions.count()) === before + 1, `retrain adds a model version (${before - 1} → ${(await versions.count()) - 1})`);
+  check(await page.locator('#importance').isHidden(), 'no feature importance for item-knn');
+  // the learned ranker: its feature importance is drawn under the model
+  await page.locator('#retrain-model').selectOption('ranker');
+  await page.locator('[data-testid=retrain]').click();
+  await page.locator('#retrain-status', { hasText: '✓ ranker' }).waitFor({ timeout: 120_000 });
+  await page.locator('[data-testid=importance-chart] rect').first().waitFor();
+  const bars = await page.locator('[data-testid=importance-chart] rect').count();
+  const stats = await (await page.request.get(base + '/stats/model')).json();
+  check(bars === Math.min(15, stats.feature_importance.length) && bars > 3, `ranker feature importance on the dashboard (${bars} bars)`);
+  await shot('dashboard-ranker.png');
 
   // ---------------------------------------------------------------- with API keys configured
   const keyed = process.env.DAOGOU_KEYED_URL;

@@ -212,8 +212,11 @@ async fn model(State(s): S) -> Json<Value> {
     let snap = s.snapshot();
     let last = s.last_retrain.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let versions = s.versions();
+    // what a learned model (the ranker) learned from each input feature; [] for the others
+    let importance = snap.model.as_ref().map(|m| m.feature_importance()).unwrap_or_default();
     Json(json!({
         "current": versions.iter().find(|e| e["version"] == snap.version),
+        "feature_importance": daogou_eval::protocol::importance_json(&importance),
         "versions": versions,
         "models": daogou_algo::model_names(),
         "last_retrain": last,

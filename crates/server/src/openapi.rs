@@ -236,7 +236,7 @@ fn web(l: &Limits) -> (Value, Value) {
             "responses": responses(("200", ok("Object")), &["401", "403"])}},
         "/stats/leaderboard": {"get": {"summary": "the stored model leaderboard (from `daogou demo` or POST /admin/evaluate) (scope read)",
             "responses": responses(("200", ok("Object")), &["401", "403"])}},
-        "/stats/model": {"get": {"summary": "the current model, its versions since start, the model names, the last retrain (scope read)",
+        "/stats/model": {"get": {"summary": "the current model, its feature importance (learned ranker), its versions since start, the model names, the last retrain (scope read)",
             "responses": responses(("200", ok("Object")), &["401", "403"])}},
         "/admin/evaluate": {"post": {"summary": "compare models on a time split of the stored data and store the leaderboard (scope admin)",
             "parameters": [q("wait", "boolean", "answer when the evaluation is done (default: 202 at once; 202 also when it outlasts the request timeout)")],

@@ -81,6 +81,15 @@
         ` · ${cur.users} users × ${cur.items} items · ${cur.interactions} interactions` + (cur.params && cur.params.length ? ' · ' + cur.params.join(', ') : '')),
       v.last_retrain ? h('p', { class: 'muted' }, 'last retrain: ' + (v.last_retrain.status === 'ok' ? `ok, v${v.last_retrain.model_version}` : v.last_retrain.error)) : null,
     );
+    const imp = (v.feature_importance || []).slice(0, 15);
+    $('importance').hidden = !imp.length;
+    if (imp.length) {
+      const total = v.feature_importance.reduce((a, f) => a + f.gain, 0) || 1;
+      DG.barChart($('importance-chart'), imp.map((f) => ({ label: f.feature, value: f.gain, note: (100 * f.gain / total).toFixed(1) + '%' })), {
+        labelWidth: 220,
+        label: 'feature importance',
+      });
+    } else clear($('importance-chart'));
     const sel = $('retrain-model');
     if (!sel.options.length) for (const m of v.models) sel.append(h('option', { value: m }, m));
     sel.value = cur.model;

@@ -487,6 +487,13 @@ fn the_learned_ranker_everywhere_and_tune_auto() {
         let from_file = json(&["recommend", "--db", s(&db), "--model", s(&file), "--user", user, "-n", "8", "--json"]);
         assert_eq!(json(&fitted)["items"], from_file["items"], "user {user}");
     }
+    // the service serving the file shows the same importance (the dashboard draws it)
+    let (child, addr) = crate::serve::try_serve(&["--db", s(&db), "--model", s(&file), "--bind", "127.0.0.1:0"], &[])
+        .expect("serve the ranker file");
+    let (status, body) = crate::serve::http(&addr, "GET", "/stats/model", "").unwrap();
+    crate::serve::stop(child);
+    let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((status, &served["feature_importance"]), (200, &summary["feature_importance"]), "{body}");
     let mut eval = vec!["evaluate", "--db", s(&db), "--split", "user-time:0.2", "--json"];
     eval.extend(fast);
     let r = json(&eval);
