@@ -25,9 +25,9 @@ KEY="load-test-key-1"
 PROFILE="${PROFILE:-release}"
 GROUP_COMMIT="${GROUP_COMMIT:-true}"
 if [ "$PROFILE" = release ]; then
-  cargo build --release -q -p daogou -p daogou-server --example load
+  cargo build --release -q -p daogou --bin daogou && cargo build --release -q -p daogou-server --example load
 else
-  cargo build -q -p daogou -p daogou-server --example load
+  cargo build -q -p daogou --bin daogou && cargo build -q -p daogou-server --example load
 fi
 BIN="target/$PROFILE/daogou"
 LOAD="target/$PROFILE/examples/load"

@@ -456,10 +456,26 @@ impl Engine {
     }
 
     /// The stored data, the deletion log and the sequence number of the events they hold.
+    ///
+    /// Read on a second connection in one read transaction, so ingestion goes on while a
+    /// refit reads (seconds at 10M events): the writer is held only while the snapshot is
+    /// fixed, which makes its sequence number exact (events are committed and numbered under
+    /// the writer). An in-memory store has no second connection and is read under the writer.
     fn read_store(&self) -> Result<(Dataset, DeletionLog, u64)> {
-        let store = self.store();
-        let seq = self.next_seq.load(Ordering::SeqCst);
-        Ok((store.load_dataset()?, store.deletion_log()?, seq))
+        let reader = self.store().reader()?;
+        let Some(reader) = reader else {
+            let store = self.store();
+            let seq = self.next_seq.load(Ordering::SeqCst);
+            return Ok((store.load_dataset()?, store.deletion_log()?, seq));
+        };
+        let seq = {
+            let _writer = self.store();
+            reader.begin_read()?;
+            self.next_seq.load(Ordering::SeqCst)
+        };
+        let out = (reader.load_dataset()?, reader.deletion_log()?, seq);
+        reader.end_read()?;
+        Ok(out)
     }
 
     /// Refit the current spec (or `spec`) on the store and swap it in; on error the old model

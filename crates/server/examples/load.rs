@@ -192,7 +192,7 @@ fn main() {
     let mut both: Vec<u32> = all.reads.iter().chain(&all.writes).copied().collect();
     println!(
         "{{\"seconds\": {secs:.1}, \"threads\": {}, \"requests\": {}, \"requests_per_s\": {:.0}, \"reads_per_s\": {:.0}, \"events_per_s\": {:.0}, \"errors\": {}, \
-\"p50_ms\": {:.2}, \"p95_ms\": {:.2}, \"p99_ms\": {:.2}, \"read_p50_ms\": {:.2}, \"read_p99_ms\": {:.2}, \"write_p50_ms\": {:.2}, \"write_p99_ms\": {:.2}}}",
+\"p50_ms\": {:.2}, \"p95_ms\": {:.2}, \"p99_ms\": {:.2}, \"read_p50_ms\": {:.2}, \"read_p99_ms\": {:.2}, \"write_p50_ms\": {:.2}, \"write_p99_ms\": {:.2}, \"write_max_ms\": {:.2}}}",
         o.threads,
         both.len(),
         both.len() as f64 / secs,
@@ -206,5 +206,6 @@ fn main() {
         pct(&mut all.reads, 0.99),
         pct(&mut all.writes, 0.50),
         pct(&mut all.writes, 0.99),
+        all.writes.iter().max().map_or(0.0, |&us| f64::from(us) / 1000.0),
     );
 }

@@ -177,6 +177,8 @@ pub struct Config {
     /// Concurrent event writes share one SQLite transaction (group commit; each request is
     /// still answered only after its commit). `false`: one transaction per request.
     pub group_commit: bool,
+    /// Page cache of the service's SQLite connection, in MiB.
+    pub sqlite_cache_mib: usize,
     /// The shopping assistant's settings: the shop's `currency` and the `currency_rates` used
     /// to convert budgets given in other currencies.
     pub assistant: daogou_guide::GuideConfig,
@@ -204,6 +206,7 @@ impl Default for Config {
             pseudonymize_key: None,
             retrain_secs: 0,
             group_commit: true,
+            sqlite_cache_mib: 8,
             assistant: daogou_guide::GuideConfig::default(),
         }
     }
@@ -214,7 +217,7 @@ impl Config {
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
     /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
     /// `insecure_open`, `pseudonymize_key`, `retrain_secs`, `live_events_per_user`,
-    /// `live_events_total`, `group_commit`, `currency` (the shop's, `GBP`), `currency_rates`
+    /// `live_events_total`, `group_commit`, `sqlite_cache_mib`, `currency` (the shop's, `GBP`), `currency_rates`
     /// (units per US dollar, `USD=1,CNY=7.2,GBP=0.79,EUR=0.92`)).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
@@ -242,6 +245,7 @@ impl Config {
             "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
             "workers" => self.workers = num(value)?.max(1),
             "retrain_secs" => self.retrain_secs = num(value)? as u64,
+            "sqlite_cache_mib" => self.sqlite_cache_mib = num(value)?.max(1),
             "currency" => self.assistant.currency = Some(currency_code(key, value)?),
             "currency_rates" => {
                 for pair in list(value) {

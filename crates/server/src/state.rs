@@ -86,6 +86,9 @@ impl AppState {
                 .into());
             }
         }
+        // the store opens with a large cache for imports; a service that mostly appends keeps
+        // a small one, so its memory levels off (bench/rss_soak.sh)
+        store.set_cache_mib(config.sqlite_cache_mib)?;
         let engine = Engine::open(store, &source, config.live)?;
         engine.set_group_commit(config.group_commit);
         let snap = engine.snapshot();

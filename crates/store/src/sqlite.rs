@@ -62,6 +62,37 @@ impl SqliteStore {
         Ok(SqliteStore { conn, path: None })
     }
 
+    /// Cap this connection's page cache at `mib` MiB (64 MiB when opened, for imports): a
+    /// long-running service that mostly appends keeps a smaller cache, so its memory levels
+    /// off within minutes instead of growing while the cache fills.
+    pub fn set_cache_mib(&self, mib: usize) -> Result<()> {
+        let kib = i64::try_from(mib.max(1).saturating_mul(1024)).unwrap_or(i64::MAX);
+        self.conn.pragma_update(None, "cache_size", -kib)?;
+        Ok(())
+    }
+
+    /// A second connection to the same file, for reading while this one writes (WAL lets
+    /// readers and one writer proceed together); `None` for an in-memory store.
+    pub fn reader(&self) -> Result<Option<SqliteStore>> {
+        self.path.as_deref().map(SqliteStore::open).transpose()
+    }
+
+    /// Start a read transaction and fix its snapshot at once: until [`Self::end_read`], every
+    /// read on this connection sees the database as it is now, whatever other connections
+    /// commit meanwhile.
+    pub fn begin_read(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        // in WAL mode the snapshot is taken by the first read, not by BEGIN
+        let _: i64 = self.conn.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?;
+        Ok(())
+    }
+
+    /// End the read transaction of [`Self::begin_read`].
+    pub fn end_read(&self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
     /// The file, or `None` for an in-memory store.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()

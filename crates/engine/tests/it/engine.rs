@@ -232,3 +232,40 @@ fn concurrent_ingests_share_a_commit_and_fail_alone() {
     assert!(e.store().user_events("w5").unwrap().is_empty());
     assert_eq!(e.store().user_events("w7").unwrap().len(), 1);
 }
+
+/// Refits read the store on their own connection while events keep arriving: every event ends
+/// up exactly once in a snapshot's training data or in the live state, never in both or
+/// neither (the snapshot's sequence number is fixed with its read transaction).
+#[test]
+fn refits_while_events_arrive_lose_and_double_count_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let shop = two_cluster_shop();
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.import(&shop.items, &shop.events).unwrap();
+    let e = std::sync::Arc::new(open(s, ModelSpec::named("popularity")));
+    let base = e.snapshot().train.nnz();
+    const N: u64 = 300;
+    let writer = {
+        let e = e.clone();
+        std::thread::spawn(move || {
+            for k in 0..N {
+                // a new shopper each time: one new (user, item) pair per event
+                let item = format!("b{}", k % 4);
+                e.ingest(&[ev(&format!("new{k}"), &item, EventKind::Purchase, 1_700_003_000 + k as i64)]).unwrap();
+            }
+        })
+    };
+    let mut refits = 0;
+    while !writer.is_finished() || refits < 3 {
+        let snap = e.refit(None).unwrap();
+        assert_eq!(snap.train.nnz(), base + snap.seq as usize, "snapshot v{} at seq {}", snap.version, snap.seq);
+        refits += 1;
+    }
+    writer.join().unwrap();
+    let snap = e.snapshot();
+    assert_eq!(snap.train.nnz(), base + snap.seq as usize);
+    assert_eq!(e.live_stats().events as u64, N - snap.seq, "the events after the last refit are live");
+    let last = e.refit(None).unwrap();
+    assert_eq!((last.seq, last.train.nnz(), e.live_stats().events), (N, base + N as usize, 0));
+}

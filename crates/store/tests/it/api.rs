@@ -213,3 +213,21 @@ fn works_as_a_trait_object_across_threads() {
     let n = std::thread::spawn(move || s.stats().unwrap().events).join().unwrap();
     assert_eq!(n, 1);
 }
+
+/// A refit reads on a second connection in one read transaction: what it reads stays as it was
+/// when the transaction began, while the service's connection goes on committing events.
+#[test]
+fn a_read_transaction_sees_one_state_while_the_writer_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = SqliteStore::open(&dir.path().join("shop.db")).unwrap();
+    writer.insert_events(&[ev("u1", "i1", EventKind::Purchase, 1_700_000_000)]).unwrap();
+    let reader = writer.reader().unwrap().expect("a file store has a second connection");
+    reader.begin_read().unwrap();
+    // the writer is not blocked by the open read transaction
+    writer.insert_events(&[ev("u2", "i2", EventKind::Purchase, 1_700_000_001)]).unwrap();
+    let during = reader.load_dataset().unwrap();
+    assert_eq!((during.interactions.len(), during.users.len()), (1, 1), "the snapshot holds only the first event");
+    reader.end_read().unwrap();
+    assert_eq!(reader.load_dataset().unwrap().interactions.len(), 2, "after the transaction the reader sees both");
+    assert!(SqliteStore::open_in_memory().unwrap().reader().unwrap().is_none(), "no second connection in memory");
+}
