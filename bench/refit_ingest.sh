@@ -4,6 +4,7 @@
 #
 #   bash bench/refit_ingest.sh                 # 2,000,000 stored events, popularity refits
 #   EVENTS=500000 MODEL=item-knn bash bench/refit_ingest.sh
+#   DAOGOU_BIN=/tmp/daogou-old bash bench/refit_ingest.sh   # another build, same store
 #
 # A store of EVENTS purchases (USERS 100,000 × ITEMS 20,000, ids 1..n, generated with Python's
 # standard library, seed 7) is served with MODEL (default `popularity`: its fit is little more
@@ -24,7 +25,7 @@ KEY="refit-test-key-1"
 
 cargo build --release -q -p daogou --bin daogou
 cargo build --release -q -p daogou-server --example load
-BIN=target/release/daogou
+BIN="${DAOGOU_BIN:-target/release/daogou}"
 CSV="$OUT/events_$EVENTS.csv.gz"
 if [ ! -f "$CSV" ]; then
   python3 - "$CSV" "$EVENTS" <<'PY'
