@@ -3,7 +3,10 @@
 
 mod generated;
 mod grammar;
+mod openbg;
+mod oracle;
 mod requests;
+mod retail;
 mod search;
 mod turns;
 
