@@ -136,7 +136,8 @@ fn negations(text: &str) -> Vec<(usize, usize)> {
 /// and is not followed by a unit of something else (`38-40码`).
 fn bare_range_ok(text: &str, c: &Captures, a: f64, b: f64) -> bool {
     let conn = c.name("conn").map_or("", |m| m.as_str());
-    if conn == "and" || !(a < b) || a <= 0.0 {
+    // Not an increasing pair of positive amounts (NaN included): not a range.
+    if conn == "and" || a.partial_cmp(&b) != Some(std::cmp::Ordering::Less) || a <= 0.0 {
         return false;
     }
     let m = c.get(0).unwrap();

@@ -104,6 +104,7 @@ const AVOID: &[&str] = &[
     "canvas",
     "mesh",
     "knit",
+    "wood",
     "wooden",
     "bamboo",
     "ceramic",
@@ -167,7 +168,8 @@ const AVOID: &[&str] = &[
     "latest",
     "apple",
     "lego",
-    // no product meaning
+    // no product meaning (some of them the guide's stop words)
+    "can",
     "and",
     "the",
     "for",
@@ -323,6 +325,11 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
+/// Is the word avoided, itself or as the plural of an avoided word ("childrens")?
+fn avoided(t: &str) -> bool {
+    AVOID.contains(&t) || [t.strip_suffix('s'), t.strip_suffix("es")].into_iter().flatten().any(|x| AVOID.contains(&x))
+}
+
 /// Product phrases of a description: one or two consecutive words of letters (hyphens
 /// inside), three letters at least, none avoided.
 fn phrases(title: &str) -> Vec<String> {
@@ -332,7 +339,7 @@ fn phrases(title: &str) -> Vec<String> {
             && t.chars().all(|c| c.is_ascii_lowercase() || c == '-')
             && !t.starts_with('-')
             && !t.ends_with('-')
-            && !AVOID.contains(&t)
+            && !avoided(t)
     };
     let mut out = Vec::new();
     for (k, t) in toks.iter().enumerate() {
