@@ -7,8 +7,8 @@
 //! * in a catalogue with categories, a term found in at least `min_support` items of one
 //!   subcategory, and in that subcategory for at least `min_purity` of its items, implies that
 //!   subcategory (锅 → Cookware); a term spread over several subcategories implies none of
-//!   them, but the parent they share when it passes the same test there (猫 in cat food, cat
-//!   litter and cat toys → Pet Supplies); spread over several parents, nothing;
+//!   them, but the parent they share when it passes the same test there ("cat" in cat food,
+//!   cat litter and cat toys → Pet Supplies); spread over several parents, nothing;
 //! * in a catalogue without categories (Online Retail's descriptions), a term found in at
 //!   least `min_support` titles is a product term: asking for it requires it in the title
 //!   (`attributes.product`, "lunch bag").
@@ -25,7 +25,7 @@ use crate::lexicon::{STOP_EN, STOP_ZH};
 use crate::text::{is_cjk, normalize};
 
 /// Purity chosen on the demo shop's dev requests (README, "Product nouns").
-pub const DEFAULT_MIN_PURITY: f64 = 0.8;
+pub const DEFAULT_MIN_PURITY: f64 = 0.7;
 /// Support chosen on the demo shop's dev requests (README, "Product nouns").
 pub const DEFAULT_MIN_SUPPORT: usize = 2;
 
@@ -163,7 +163,7 @@ impl NounCounts {
     /// The learned terms, sorted, each with what it names. `known` tells which surfaces
     /// already name something (a category, brand, colour …): they, and pairs holding one, are
     /// left to it. `parent` gives a category's parent: a term spread over the subcategories of
-    /// one parent (猫 in cat food, cat litter and cat toys) implies the parent.
+    /// one parent ("cat" in cat food, cat litter and cat toys) implies the parent.
     pub fn learn(
         &self,
         params: NounParams,
