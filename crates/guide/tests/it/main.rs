@@ -8,6 +8,7 @@ mod oracle;
 mod requests;
 mod retail;
 mod search;
+mod taxonomy;
 mod turns;
 
 use std::sync::OnceLock;
