@@ -1084,6 +1084,23 @@ mod tests {
     }
 
     #[test]
+    fn a_narrower_category_before_a_wider_one_is_meant() {
+        let items = vec![
+            item("b1", "Business Strategy", "Books/Business", "Press", &[], 59.0),
+            item("b2", "Space Opera", "Books/Fiction", "Press", &[], 39.0),
+            item("l1", "Ultrabook 14", "Electronics/Laptops", "Nova", &[], 5999.0),
+        ];
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        let cfg = GuideConfig::default();
+        let p = parse_in(&cat, &cfg, "business books");
+        assert_eq!(p.categories, vec!["Books/Business".to_string()], "{p:?}");
+        // Unrelated categories side by side: the first only modifies the second.
+        let p = parse_in(&cat, &cfg, "business laptops");
+        assert_eq!(p.categories, vec!["Electronics/Laptops".to_string()], "{p:?}");
+        assert!(p.keywords.contains(&"business".to_string()), "{p:?}");
+    }
+
+    #[test]
     fn product_terms_of_a_catalogue_without_categories() {
         let items: Vec<Item> = [
             "LUNCH BAG RED RETROSPOT",
