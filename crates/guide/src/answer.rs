@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use daogou_core::category_matches;
 
-use crate::catalog::{Catalog, Rec};
+use crate::catalog::{Catalog, Rec, PRODUCT};
 use crate::convo::{Conversations, Turn};
 use crate::index::{Concept, SearchIndex};
 use crate::lexicon::COLOR_SHADES;
@@ -241,7 +241,13 @@ impl AttrCond {
         if bits & self.fam != 0 {
             return true;
         }
-        let Some((_, text)) = r.attrs.iter().find(|(k, _)| *k == self.key) else { return false };
+        // A product term is looked for in the title (with the colour, material and spec words).
+        let text = if self.key == PRODUCT {
+            r.text.as_str()
+        } else {
+            let Some((_, text)) = r.attrs.iter().find(|(k, _)| *k == self.key) else { return false };
+            text.as_str()
+        };
         self.exact.iter().any(|w| contains_word(text, w))
     }
 }
@@ -262,7 +268,8 @@ struct Effective {
 }
 
 fn is_constraint_only(p: &Parse) -> bool {
-    p.categories.is_empty() && p.brands.is_empty() && p.keywords.is_empty()
+    // A product term names a product, like a category.
+    p.categories.is_empty() && p.brands.is_empty() && p.keywords.is_empty() && !p.attributes.contains_key(PRODUCT)
 }
 
 fn effective(cat: &Catalog, prev: Option<&Turn>, now: Parsed) -> Effective {
@@ -584,8 +591,13 @@ fn closest(
                     Relax::Attr(k) => {
                         let has = cat.recs[i].attrs.iter().find(|(kk, _)| kk == k).map_or("", |(_, v)| v.as_str());
                         let want = p.attributes.get(k).map_or("", String::as_str);
-                        let has =
-                            if k == "color" { color_label(cat, i, zh).unwrap_or_default() } else { has.to_owned() };
+                        let has = if k == "color" {
+                            color_label(cat, i, zh).unwrap_or_default()
+                        } else if k == PRODUCT {
+                            cat.items[i].title.clone()
+                        } else {
+                            has.to_owned()
+                        };
                         if zh {
                             format!("{k}是{has}，不是{want}")
                         } else {
@@ -724,7 +736,8 @@ fn rank(
     }
     // With a category, brand or anchor the filter already narrows the catalogue and keywords
     // only rank; otherwise the keywords decide what is a candidate.
-    let narrowed = !p.categories.is_empty() || !p.brands.is_empty() || eff.anchor.is_some();
+    let narrowed =
+        !p.categories.is_empty() || !p.brands.is_empty() || p.attributes.contains_key(PRODUCT) || eff.anchor.is_some();
     let mut cands: Vec<Cand> = (0..nitems)
         .filter(|&i| (!text_query || narrowed || matched[i]) && filter.pass(i, &cat.recs[i]))
         .map(|i| Cand { i: i as u32, rel: rel[i], soft: soft[i], pers: 0.0, score: 0.0 })
@@ -970,6 +983,9 @@ fn reply(
     }
     for c in &p.categories {
         what.push(cat.category_label(c, zh));
+    }
+    if let Some(t) = p.attributes.get(PRODUCT) {
+        what.push(t.clone());
     }
     if !p.keywords.is_empty() && eff.anchor.is_none() {
         what.push(p.keywords.join(" "));

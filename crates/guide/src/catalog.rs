@@ -11,6 +11,7 @@ use regex::Regex;
 use crate::lexicon::{
     BRAND_ALIASES, COLORS, COLOR_CHARS, COLOR_SHADES, MATERIALS, OCCASIONS, RECIPIENTS, STOP_EN, STOP_ZH, SYNONYMS,
 };
+use crate::nouns::{Learned, NounCounts, NounParams, NO_CAT};
 use crate::text::{contains_word, has_cjk, normalize};
 
 /// Facts about one item, precomputed for filtering.
@@ -118,7 +119,16 @@ pub struct Catalog {
     attr_values: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
     attr_count: usize,
     vocab_key: (usize, usize, usize),
+    /// Title terms per category, for the product nouns learned from titles.
+    nouns: NounCounts,
+    noun_params: NounParams,
+    /// Items counted or uncounted since the nouns were last learned.
+    noun_updates: usize,
 }
+
+/// The attribute key of product terms learned from a catalogue without categories: the
+/// title must hold the term.
+pub const PRODUCT: &str = "product";
 
 /// Attributes that are not descriptive values a shopper would ask for.
 fn skip_attr(key: &str) -> bool {
@@ -197,6 +207,23 @@ fn families(text: &str, table: &[(&str, &[&str], &[&str])]) -> u32 {
     bits
 }
 
+/// Colour family bits of a title (an item without a colour attribute): family words and
+/// shades of several words or in Chinese (light blue, 藏青). One-word English shades count
+/// only in colour attributes: in a title "rose", "butter" or "chocolate" are as often a
+/// flower, a dish or a flavour as a colour.
+pub fn title_color_families(title: &str) -> u32 {
+    let mut bits = families(title, COLORS);
+    for (fam, en, zh) in COLOR_SHADES {
+        let named = en.iter().filter(|w| w.contains(' ')).chain(zh.iter()).any(|w| contains_word(title, w));
+        if named {
+            if let Some(i) = COLORS.iter().position(|c| c.0 == *fam) {
+                bits |= 1 << i;
+            }
+        }
+    }
+    bits
+}
+
 /// Colour family bits of `text`: family words and the families of the shades it names.
 pub fn color_families(text: &str) -> u32 {
     let mut bits = families(text, COLORS);
@@ -213,7 +240,7 @@ pub fn color_families(text: &str) -> u32 {
 impl Catalog {
     /// `currency`: the shop's currency from the configuration; without one it is the items'
     /// most common `currency` attribute, else CNY.
-    pub fn new(items: &[Item], synonyms: Vec<Vec<String>>, currency: Option<&str>) -> Catalog {
+    pub fn new(items: &[Item], synonyms: Vec<Vec<String>>, currency: Option<&str>, nouns: NounParams) -> Catalog {
         let default_currency = currency.unwrap_or("CNY");
         let mut c = Catalog {
             items: Vec::with_capacity(items.len()),
@@ -229,6 +256,9 @@ impl Catalog {
             attr_values: BTreeMap::new(),
             attr_count: 0,
             vocab_key: (usize::MAX, usize::MAX, usize::MAX),
+            nouns: NounCounts::default(),
+            noun_params: nouns,
+            noun_updates: 0,
         };
         for it in items {
             c.push_or_set(c.items.len(), it);
@@ -301,9 +331,10 @@ impl Catalog {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-        let title = normalize(&it.title);
+        // Single spaces, so that a product term such as "lunch bag" matches "LUNCH  BAG".
+        let title = normalize(&it.title).split_whitespace().collect::<Vec<_>>().join(" ");
         let colors = if color_text.is_empty() {
-            color_families(&title)
+            title_color_families(&title)
         } else {
             let ct = normalize(&color_text);
             let by_char = COLOR_CHARS
@@ -349,9 +380,17 @@ impl Catalog {
                 }
                 None => attrs.push((key.clone(), joined)),
             }
-            if matchable_value(&nv) {
-                let surfaces = self.attr_values.entry(key).or_default().entry(nv.clone()).or_default();
-                for s in std::iter::once(nv).chain(zh.filter(|z| matchable_value(z))) {
+            // Several values in one ("涤纶、氨纶", "8gb, 256gb") are each a value of their own.
+            let parts: Vec<String> = if nv.contains(',') {
+                nv.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()
+            } else {
+                vec![nv]
+            };
+            let single = parts.len() == 1;
+            for v in parts.into_iter().filter(|v| matchable_value(v)) {
+                let surfaces = self.attr_values.entry(key.clone()).or_default().entry(v.clone()).or_default();
+                let pair = zh.clone().filter(|z| single && matchable_value(z));
+                for s in std::iter::once(v).chain(pair) {
                     if surfaces.insert(s) {
                         self.attr_count += 1;
                     }
@@ -388,6 +427,16 @@ impl Catalog {
             self.items.push(Item::new(""));
             self.recs.push(Rec { deleted: true, ..Rec::default() });
         }
+        // The title terms of the item replaced leave the noun counts; the new ones join.
+        if let Some(old) = self.items.get(index).filter(|o| !o.deleted) {
+            let old_cat = self.recs[index].cat.unwrap_or(NO_CAT);
+            self.nouns.update(&old.title, old_cat, false);
+            self.noun_updates += 1;
+        }
+        if !it.deleted {
+            self.nouns.update(&it.title, cat.unwrap_or(NO_CAT), true);
+            self.noun_updates += 1;
+        }
         if index == self.items.len() {
             self.items.push(it.clone());
             self.recs.push(rec);
@@ -397,13 +446,17 @@ impl Catalog {
         }
     }
 
-    /// Rebuild the vocabulary when categories or brands were added.
+    /// Rebuild the vocabulary when categories, brands or attribute values were added, or when
+    /// 1 % of the items changed since the product nouns were last learned (learning on every
+    /// single upsert would rebuild the matcher for nothing).
     pub fn refresh_vocab(&mut self) {
         let key = (self.cats.len(), self.brands.len(), self.attr_count);
-        if key == self.vocab_key {
+        let nouns_stale = self.noun_updates > 0 && self.noun_updates * 100 >= self.nouns.items().max(1);
+        if key == self.vocab_key && !nouns_stale {
             return;
         }
         self.vocab_key = key;
+        self.noun_updates = 0;
         let mut map: HashMap<String, Vec<Ent>> = HashMap::new();
         fn add_to(map: &mut HashMap<String, Vec<Ent>>, surface: &str, e: Ent) {
             let s = normalize(surface.trim());
@@ -508,6 +561,32 @@ impl Catalog {
                     add_to(&mut map, s, Ent::Attr(key.clone(), canon.clone()));
                 }
             }
+        }
+        // Product nouns learned from titles, where no name above claims the surface: a
+        // subcategory, or in a catalogue without categories a product term. A Chinese term
+        // holding a known word (红色连衣裙) is left to that word.
+        let known = |t: &str| {
+            if map.contains_key(t) {
+                return true;
+            }
+            let chars: Vec<char> = t.chars().collect();
+            has_cjk(t)
+                && (2..chars.len()).any(|n| {
+                    (0..=chars.len() - n).any(|s| map.contains_key(&chars[s..s + n].iter().collect::<String>()))
+                })
+        };
+        let parent = |c: u32| {
+            let path = &self.cats[c as usize].path;
+            path.rsplit_once('/').and_then(|(up, _)| self.cat_ids.get(up).copied())
+        };
+        let learned = self.nouns.learn(self.noun_params, known, parent);
+        for (term, what) in learned {
+            let e = match what {
+                Learned::Category(c) => Ent::Category(self.cats[c as usize].path.clone()),
+                Learned::Product => Ent::Attr(PRODUCT.to_owned(), term.clone()),
+            };
+            // Learned one-character Chinese nouns (锅) are kept: purity vouches for them.
+            map.entry(term).or_insert_with(|| vec![e]);
         }
         for s in map.keys().filter(|s| s.contains(' ') && !has_cjk(s)).cloned().collect::<Vec<_>>() {
             let ents = map[&s].clone();

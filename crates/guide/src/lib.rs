@@ -16,6 +16,7 @@ mod catalog;
 mod convo;
 mod index;
 mod lexicon;
+mod nouns;
 mod parse;
 mod text;
 
@@ -30,6 +31,7 @@ use crate::convo::Conversations;
 use crate::index::SearchIndex;
 use crate::parse::Parser;
 
+pub use crate::nouns::{DEFAULT_MIN_PURITY, DEFAULT_MIN_SUPPORT};
 pub use crate::parse::{DEFAULT_RATES, DEFAULT_USD_CNY};
 
 /// Errors of the guide.
@@ -43,6 +45,8 @@ pub enum Error {
     NoSuchItem { index: u32, len: usize },
     #[error("the guide's state was poisoned by a panic in another thread")]
     Poisoned,
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// Configuration of the assistant. Every field is optional.
@@ -66,6 +70,28 @@ pub struct GuideConfig {
     pub max_conversations: Option<usize>,
     /// Seconds a conversation is remembered after its last turn (default 1,800).
     pub conversation_ttl_secs: Option<u64>,
+    /// Product nouns learned from titles: the share of a title term's items that must lie in
+    /// one subcategory for the term to imply it, in (0, 1] (default [`DEFAULT_MIN_PURITY`]).
+    pub noun_min_purity: Option<f64>,
+    /// Product nouns learned from titles: items of that subcategory that must hold the term
+    /// (in a catalogue without categories: titles), at least 1 (default
+    /// [`DEFAULT_MIN_SUPPORT`]).
+    pub noun_min_support: Option<usize>,
+}
+
+impl GuideConfig {
+    /// The thresholds of the product nouns learned from titles, checked.
+    fn noun_params(&self) -> Result<nouns::NounParams, Error> {
+        let min_purity = self.noun_min_purity.unwrap_or(DEFAULT_MIN_PURITY);
+        if !(min_purity > 0.0 && min_purity <= 1.0) {
+            return Err(Error::Config(format!("noun_min_purity: {min_purity} is outside (0, 1]")));
+        }
+        let min_support = self.noun_min_support.unwrap_or(DEFAULT_MIN_SUPPORT);
+        if min_support == 0 {
+            return Err(Error::Config("noun_min_support: must be at least 1".into()));
+        }
+        Ok(nouns::NounParams { min_purity, min_support })
+    }
 }
 
 /// One turn of a conversation.
@@ -150,7 +176,7 @@ impl Guide {
     /// Index `items` (position = dense item index used by the rest of daogou).
     pub fn new(items: &[Item], config: GuideConfig) -> Result<Guide, Error> {
         let currency = config.currency.as_deref().map(|c| c.trim().to_uppercase());
-        let cat = Catalog::new(items, config.synonyms.clone(), currency.as_deref());
+        let cat = Catalog::new(items, config.synonyms.clone(), currency.as_deref(), config.noun_params()?);
         let index = SearchIndex::new(items)?;
         let convs = Conversations::new(
             config.max_conversations.unwrap_or(10_000),

@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use daogou_core::category_matches;
 use regex::{Captures, Regex};
 
-use crate::catalog::{Catalog, Ent};
+use crate::catalog::{Catalog, Ent, PRODUCT};
 use crate::lexicon::{
     COLORS, GIFT_WORDS, MATERIALS, OCCASIONS, ORDINALS_EN, RECIPIENTS, REFINEMENTS, SORTS, STOP_EN, STOP_ZH,
 };
@@ -135,7 +136,8 @@ fn negations(text: &str) -> Vec<(usize, usize)> {
 /// and is not followed by a unit of something else (`38-40码`).
 fn bare_range_ok(text: &str, c: &Captures, a: f64, b: f64) -> bool {
     let conn = c.name("conn").map_or("", |m| m.as_str());
-    if conn == "and" || !(a < b) || a <= 0.0 {
+    // Not an increasing pair of positive amounts (NaN included): not a range.
+    if conn == "and" || a.partial_cmp(&b) != Some(std::cmp::Ordering::Less) || a <= 0.0 {
         return false;
     }
     let m = c.get(0).unwrap();
@@ -483,9 +485,19 @@ impl Parser<'_> {
         let mut occasion: Option<usize> = None;
         let mut want_attrs: BTreeMap<String, String> = BTreeMap::new();
         let mut excl_attrs: BTreeMap<String, String> = BTreeMap::new();
+        let mut products: Vec<String> = Vec::new();
+        let mut absorbed = vec![false; mentions.len()];
         for (k, m) in mentions.iter().enumerate() {
+            if absorbed[k] {
+                w.blank(m.start, m.end);
+                continue;
+            }
             // A category right before another one modifies it ("business laptop"): it stays a
-            // keyword instead of widening the category filter.
+            // keyword instead of widening the category filter. When the one after contains it
+            // ("business books": Books/Business, then Books), the narrower one is meant.
+            let cats_of = |m: &crate::catalog::Mention| -> Vec<String> {
+                m.ents.iter().filter_map(|e| if let Ent::Category(c) = e { Some(c.clone()) } else { None }).collect()
+            };
             let cat_here = m.ents.iter().any(|e| matches!(e, Ent::Category(_)));
             let next_is_cat = mentions.get(k + 1).is_some_and(|n| {
                 n.ents.iter().any(|e| matches!(e, Ent::Category(_)))
@@ -493,7 +505,12 @@ impl Parser<'_> {
                     && !negated[k + 1]
             });
             if cat_here && next_is_cat && !negated[k] && m.ents.iter().all(|e| matches!(e, Ent::Category(_))) {
-                continue;
+                let (here, next) = (cats_of(m), cats_of(&mentions[k + 1]));
+                let narrower = here.iter().all(|c| next.iter().any(|up| up != c && category_matches(c, up)));
+                if !narrower {
+                    continue;
+                }
+                absorbed[k + 1] = true;
             }
             for e in &m.ents {
                 match (e, negated[k]) {
@@ -505,6 +522,7 @@ impl Parser<'_> {
                     (Ent::Color(i), true) => push_unique(&mut ex_colors, i),
                     (Ent::Material(i), false) => push_unique(&mut mats, i),
                     (Ent::Material(i), true) => push_unique(&mut ex_mats, i),
+                    (Ent::Attr(key, v), false) if key == PRODUCT => products.push(v.clone()),
                     (Ent::Attr(key, v), neg) => {
                         let one = BTreeMap::from([(key.clone(), v.clone())]);
                         merge_map(if neg { &mut excl_attrs } else { &mut want_attrs }, &one);
@@ -540,6 +558,11 @@ impl Parser<'_> {
         if !ex_mats.is_empty() {
             p.exclude_attributes.insert("material".into(), join(&ex_mats, MATERIALS));
         }
+        // Product terms (a catalogue without categories): the last one named is the product
+        // (the head comes last: "lunch bag", "男士运动鞋"), the ones before it only rank.
+        if let Some(last) = products.pop() {
+            want_attrs.insert(PRODUCT.to_owned(), last);
+        }
         // Exact values (shades, catalogue materials, specs) join the families of their key.
         merge_map(&mut p.attributes, &want_attrs);
         merge_map(&mut p.exclude_attributes, &excl_attrs);
@@ -558,6 +581,9 @@ impl Parser<'_> {
 
         // 6. What is left: keywords.
         p.keywords = keywords(&w.text);
+        for t in products {
+            push_unique(&mut p.keywords, &t);
+        }
 
         let mut soft: Vec<String> = Vec::new();
         if let Some(r) = RECIPIENTS.iter().find(|r| Some(r.name) == p.recipient.as_deref()) {
@@ -843,7 +869,7 @@ mod tests {
                 59.0,
             ),
         ];
-        Catalog::new(&items, Vec::new(), Some(currency))
+        Catalog::new(&items, Vec::new(), Some(currency), crate::nouns::NounParams::default())
     }
 
     fn parse_in(cat: &Catalog, cfg: &GuideConfig, text: &str) -> Parse {
@@ -1032,6 +1058,83 @@ mod tests {
         let p = parse_in(&gbp, &own, "100 RMB or less");
         assert_eq!(p.max_price, Some(10.0), "{p:?}");
         assert!(p.price_note.as_deref().is_some_and(|n| n.contains("1 CNY = 0.1 GBP")), "{p:?}");
+    }
+
+    #[test]
+    fn learned_nouns_imply_their_subcategory() {
+        let items = vec![
+            item("c1", "炉火 不粘炒锅 Non-stick Wok", "Home/Cookware", "Hearth", &[], 199.0),
+            item("c2", "炉火 加厚汤锅 Stock Pot", "Home/Cookware", "Hearth", &[], 299.0),
+            item("c3", "北舍 少油烟炒锅 Wok", "Home/Cookware", "Nordhaus", &[], 159.0),
+            item("k1", "匠心 锻打菜刀 Chef Knife", "Home/Knives", "Jiangxin", &[], 129.0),
+            item("k2", "匠心 切片刀 Slicing Knife", "Home/Knives", "Jiangxin", &[], 99.0),
+            item("s1", "山野 自热火锅 Hotpot", "Food/Snacks", "Shanye", &[], 39.0),
+        ];
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        let cfg = GuideConfig::default();
+        // 锅 ends three cookware titles and one snack: 0.75, over the default purity (0.7).
+        assert_eq!(parse_in(&cat, &cfg, "我想买个锅").categories, vec!["Home/Cookware".to_string()]);
+        assert_eq!(parse_in(&cat, &cfg, "我想买个少油烟炒锅").categories, vec!["Home/Cookware".to_string()]);
+        assert_eq!(parse_in(&cat, &cfg, "a wok under 300").categories, vec!["Home/Cookware".to_string()]);
+        assert_eq!(parse_in(&cat, &cfg, "a knife under 200").categories, vec!["Home/Knives".to_string()]);
+        assert_eq!(parse_in(&cat, &cfg, "knives, not a wok").exclude_categories, vec!["Home/Cookware".to_string()]);
+        let strict =
+            Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams { min_purity: 0.8, min_support: 2 });
+        assert!(parse_in(&strict, &cfg, "我想买个锅").categories.is_empty());
+    }
+
+    #[test]
+    fn a_narrower_category_before_a_wider_one_is_meant() {
+        let items = vec![
+            item("b1", "Business Strategy", "Books/Business", "Press", &[], 59.0),
+            item("b2", "Space Opera", "Books/Fiction", "Press", &[], 39.0),
+            item("l1", "Ultrabook 14", "Electronics/Laptops", "Nova", &[], 5999.0),
+        ];
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        let cfg = GuideConfig::default();
+        let p = parse_in(&cat, &cfg, "business books");
+        assert_eq!(p.categories, vec!["Books/Business".to_string()], "{p:?}");
+        // Unrelated categories side by side: the first only modifies the second.
+        let p = parse_in(&cat, &cfg, "business laptops");
+        assert_eq!(p.categories, vec!["Electronics/Laptops".to_string()], "{p:?}");
+        assert!(p.keywords.contains(&"business".to_string()), "{p:?}");
+    }
+
+    #[test]
+    fn product_terms_of_a_catalogue_without_categories() {
+        let items: Vec<Item> = [
+            "LUNCH BAG RED RETROSPOT",
+            "LUNCH BAG  BLACK SKULL.",
+            "JUMBO BAG PINK POLKADOT",
+            "JUMBO BAG RED RETROSPOT",
+            "WHITE HANGING HEART T-LIGHT HOLDER",
+            "RED HANGING HEART T-LIGHT HOLDER",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let mut it = Item::new(format!("r{k}"));
+            it.title = (*t).to_owned();
+            it.price = Some(1.65 + k as f64);
+            it
+        })
+        .collect();
+        let cat = Catalog::new(&items, Vec::new(), Some("GBP"), crate::nouns::NounParams::default());
+        let cfg = GuideConfig::default();
+        let p = parse_in(&cat, &cfg, "red lunch bag under £3");
+        assert_eq!(p.attributes.get(PRODUCT).map(String::as_str), Some("lunch bag"), "{p:?}");
+        assert_eq!(p.attributes.get("color").map(String::as_str), Some("red"), "{p:?}");
+        assert_eq!(p.max_price, Some(3.0));
+        let p = parse_in(&cat, &cfg, "t-light holders, not white");
+        assert_eq!(p.attributes.get(PRODUCT).map(String::as_str), Some("t-light holder"), "{p:?}");
+        assert_eq!(p.exclude_attributes.get("color").map(String::as_str), Some("white"), "{p:?}");
+        // The last term named is the product; the ones before it only rank.
+        let p = parse_in(&cat, &cfg, "retrospot jumbo bag");
+        assert_eq!(p.attributes.get(PRODUCT).map(String::as_str), Some("jumbo bag"), "{p:?}");
+        assert!(p.keywords.contains(&"retrospot".to_string()), "{p:?}");
+        let p = parse_in(&cat, &cfg, "a bag but not a lunch bag");
+        assert_eq!(p.attributes.get(PRODUCT).map(String::as_str), Some("bag"), "{p:?}");
+        assert_eq!(p.exclude_attributes.get(PRODUCT).map(String::as_str), Some("lunch bag"), "{p:?}");
     }
 
     #[test]

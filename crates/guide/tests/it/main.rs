@@ -3,8 +3,12 @@
 
 mod generated;
 mod grammar;
+mod openbg;
+mod oracle;
 mod requests;
+mod retail;
 mod search;
+mod taxonomy;
 mod turns;
 
 use std::sync::OnceLock;
