@@ -46,9 +46,9 @@ pub fn routes() -> Router<Arc<AppState>> {
 /// second connection on the same file (WAL: readers do not block the writer), or the service's
 /// own for an in-memory store.
 fn read_store<T>(s: &AppState, f: impl FnOnce(&SqliteStore) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    let path = s.engine.store().path().map(std::path::Path::to_owned);
-    match path {
-        Some(p) => f(&SqliteStore::open(&p)?),
+    let reader = s.engine.store().reader()?;
+    match reader {
+        Some(r) => f(&r),
         None => f(&s.engine.store()),
     }
 }

@@ -24,7 +24,7 @@ use std::io::{BufRead, BufReader};
 use daogou_core::Item;
 use daogou_guide::{Guide, GuideConfig};
 
-use crate::oracle::{dataset, Oracle, Rng, Score};
+use crate::oracle::{dataset, run_dev_and_held_out, Oracle, Rng};
 
 const DEV_SEED: u64 = 20261208;
 const HELD_OUT_SEED: u64 = 20261209;
@@ -446,20 +446,5 @@ fn openbg_generated_requests() {
     let t = std::time::Instant::now();
     let g = Guide::new(&items, GuideConfig::default()).unwrap();
     eprintln!("openbg: {} items indexed in {:.1?}", items.len(), t.elapsed());
-    let (mut dev, mut held) = (Score::default(), Score::default());
-    for (seed, s) in [(DEV_SEED, &mut dev), (HELD_OUT_SEED, &mut held)] {
-        let cases = generate(&items, seed);
-        for c in cases.iter().take(6) {
-            eprintln!("example: {}", c.text);
-        }
-        for c in &cases {
-            s.ask(&g, &items, c);
-        }
-    }
-    dev.report("openbg dev");
-    held.report("openbg held-out");
-    assert!(dev.requests + held.requests >= 1000);
-    assert!(dev.precision() >= 0.99, "dev precision {:.4}", dev.precision());
-    assert!(dev.completeness() >= 0.97, "dev completeness {:.4}", dev.completeness());
-    assert_eq!(dev.sorted, dev.cheapest, "cheapest requests are answered cheapest first");
+    run_dev_and_held_out("openbg", &g, &items, (DEV_SEED, HELD_OUT_SEED), |seed| generate(&items, seed));
 }

@@ -123,6 +123,33 @@ impl Score {
     }
 }
 
+/// Ask the sets generated with the dev and the held-out seed, report both under `name`, and
+/// hold the dev part to the bar (the held-out part is only reported).
+pub fn run_dev_and_held_out<C: Oracle>(
+    name: &str,
+    g: &Guide,
+    items: &[Item],
+    seeds: (u64, u64),
+    generate: impl Fn(u64) -> Vec<C>,
+) {
+    let (mut dev, mut held) = (Score::default(), Score::default());
+    for (seed, s) in [(seeds.0, &mut dev), (seeds.1, &mut held)] {
+        let cases = generate(seed);
+        for c in cases.iter().take(6) {
+            eprintln!("example: {}", c.text());
+        }
+        for c in &cases {
+            s.ask(g, items, c);
+        }
+    }
+    dev.report(&format!("{name} dev"));
+    held.report(&format!("{name} held-out"));
+    assert!(dev.requests + held.requests >= 1000);
+    assert!(dev.precision() >= 0.99, "dev precision {:.4}", dev.precision());
+    assert!(dev.completeness() >= 0.97, "dev completeness {:.4}", dev.completeness());
+    assert_eq!(dev.sorted, dev.cheapest, "cheapest requests are answered cheapest first");
+}
+
 /// `../shared/datasets/NAME` from the workspace root (or `$DAOGOU_DATASETS/NAME`), or `None`
 /// with a note when it is missing: the public datasets are not part of the repository.
 pub fn dataset(name: &str) -> Option<PathBuf> {

@@ -25,7 +25,7 @@ use std::io::Read;
 use daogou_core::Item;
 use daogou_guide::{Guide, GuideConfig};
 
-use crate::oracle::{dataset, holds_phrase, show_price, words, Oracle, Rng, Score};
+use crate::oracle::{dataset, holds_phrase, run_dev_and_held_out, show_price, words, Oracle, Rng};
 
 const DEV_SEED: u64 = 20261206;
 const HELD_OUT_SEED: u64 = 20261207;
@@ -486,20 +486,5 @@ fn online_retail_generated_requests() {
     let g = Guide::new(&items, GuideConfig { currency: Some("GBP".into()), ..GuideConfig::default() }).unwrap();
     eprintln!("online retail: {} items indexed in {:.1?}", items.len(), t.elapsed());
     assert!(items.len() > 3_000, "{} items", items.len());
-    let (mut dev, mut held) = (Score::default(), Score::default());
-    for (seed, s) in [(DEV_SEED, &mut dev), (HELD_OUT_SEED, &mut held)] {
-        let cases = generate(&items, seed);
-        for c in cases.iter().take(6) {
-            eprintln!("example: {}", c.text);
-        }
-        for c in &cases {
-            s.ask(&g, &items, c);
-        }
-    }
-    dev.report("online retail dev");
-    held.report("online retail held-out");
-    assert!(dev.requests + held.requests >= 1000);
-    assert!(dev.precision() >= 0.99, "dev precision {:.4}", dev.precision());
-    assert!(dev.completeness() >= 0.97, "dev completeness {:.4}", dev.completeness());
-    assert_eq!(dev.sorted, dev.cheapest, "cheapest requests are answered cheapest first");
+    run_dev_and_held_out("online retail", &g, &items, (DEV_SEED, HELD_OUT_SEED), |seed| generate(&items, seed));
 }
