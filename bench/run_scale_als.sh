@@ -6,9 +6,12 @@
 #   cargo build --release -p daogou       # or: BUILD=1 bench/run_scale_als.sh
 #   bench/run_scale_als.sh                # THREADS=N to pin both sides to N threads (default: all cores),
 #                                         # REPEAT=N interleaved runs per side (default 3; median and min)
+#   SIZE=100m REPEAT=1 bench/run_scale_als.sh   # the 100M case: 1,000,000 users x 200,000 items x
+#                                         # 100,000,000 interactions (about 1.4 GB of CSV, generated once)
 #
 # Generates bench/out/scale_implicit/interactions.csv (deterministic, seed 42) if missing, then runs
-#   daogou train --data FILE --format csv --model als --set factors=64 --set iterations=10 --json
+#   daogou train --data FILE --format csv --model als --set factors=64 --set iterations=10 --out als.daogou --json
+# (the whole job: read, fit and write the model file)
 # and, in a separate Python process, reads the same CSV with pandas into a users x items CSR and fits
 #   implicit.cpu.als.AlternatingLeastSquares(factors=64, iterations=10, regularization=20, alpha=2)
 # on the binary matrix: the same objective as daogou's defaults (confidence 2 on every pair,
@@ -23,7 +26,12 @@ cd "$REPO_ROOT"
 
 PY="$BENCH_DIR/.venv/bin/python"
 [ -x "$PY" ] || { echo "error: $PY missing; run bench/setup.sh first" >&2; exit 1; }
-OUTDIR="$BENCH_DIR/out/scale_implicit"
+SIZE="${SIZE:-10m}"
+case "$SIZE" in
+  10m) OUTDIR="$BENCH_DIR/out/scale_implicit"; GEN_ARGS=() ;;
+  100m) OUTDIR="$BENCH_DIR/out/scale_100m"; GEN_ARGS=(--users 1000000 --items 200000 --interactions 100000000) ;;
+  *) echo "error: SIZE must be 10m or 100m" >&2; exit 1 ;;
+esac
 DATA="$OUTDIR/interactions.csv"
 DAOGOU_BIN="${DAOGOU_BIN:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/daogou}"
 THREADS="${THREADS:-$(nproc)}"
@@ -36,7 +44,7 @@ if [ "${BUILD:-0}" = 1 ]; then
 fi
 [ -x "$DAOGOU_BIN" ] || { echo "error: daogou binary not found at $DAOGOU_BIN; build it: cargo build --release -p daogou (or BUILD=1 $0), or set DAOGOU_BIN" >&2; exit 1; }
 if [ ! -s "$DATA" ]; then
-  "$PY" "$BENCH_DIR/gen_scale_implicit.py" --out "$DATA"
+  "$PY" "$BENCH_DIR/gen_scale_implicit.py" --out "$DATA" "${GEN_ARGS[@]}"
 else
   echo "using existing $DATA"
 fi
@@ -65,7 +73,8 @@ t = time.perf_counter(); m.fit(X, show_progress=False); fit = time.perf_counter(
 print(json.dumps({"fit_seconds": fit, "load_seconds": load, "users": X.shape[0], "items": X.shape[1], "pairs": int(X.nnz)}))
 '''
 def daogou_once():
-    cmd = [binary, "train", "--data", data, "--format", "csv", "--model", "als", "--set", "factors=64", "--set", "iterations=10", "--json"]
+    cmd = [binary, "train", "--data", data, "--format", "csv", "--model", "als", "--set", "factors=64", "--set", "iterations=10",
+           "--out", f"{outdir}/als.daogou", "--json"]
     m = run_measured(cmd)
     if m.returncode != 0:
         sys.exit(f"daogou failed:\n{m.stderr[-3000:]}")
@@ -82,7 +91,7 @@ def implicit_once():
             "fit_seconds": p["fit_seconds"], "wall_seconds": m.wall_seconds, "peak_rss_mib": m.peak_rss_mib,
             "users": p["users"], "items": p["items"], "pairs": p["pairs"], "load_seconds": p["load_seconds"]}
 
-print(f"+ {binary} train --data {data} --format csv --model als --set factors=64 --set iterations=10 --json")
+print(f"+ {binary} train --data {data} --format csv --model als --set factors=64 --set iterations=10 --out {outdir}/als.daogou --json")
 print(f"+ python: implicit AlternatingLeastSquares(factors=64, iterations=10, regularization=20, alpha=2), num_threads={threads}")
 all_runs = {"daogou als": [], "implicit ALS": []}
 for r in range(repeat):  # interleaved, so that load from other jobs falls on both sides alike
@@ -112,7 +121,8 @@ info = machine_info()
 md = (f"# ALS scale case: daogou vs implicit\n\nMachine: {info.get('cpu_model', '?')}, {info.get('cpu_count')} CPUs; "
       f"{threads} thread(s) on both sides; {repeat} interleaved runs each.\n64 factors, 10 iterations, lambda 20, confidence 2 "
       "on every pair (both sides solve the same objective with 3 CG steps per row).\n"
-      "Process wall includes reading the 10M-line CSV (daogou: its CSV reader and id maps; implicit: pandas + scipy).\n\n"
+      f"Process wall includes reading the {a['pairs']:,}-line CSV (daogou: its CSV reader and id maps; implicit: pandas + scipy) "
+      "and, for daogou, writing the model file (implicit writes nothing).\n\n"
       f"{table}\n")
 print("\n" + table)
 open(f"{outdir}/result.json", "w").write(json.dumps({"machine": info, "threads": threads, "repeat": repeat, "runs": runs}, indent=2))

@@ -16,6 +16,9 @@ pub struct ModelInfo {
     pub fit: fn(&TrainData<'_>, &Params) -> Result<Box<dyn Recommender>>,
     /// Rebuild a fitted model from its saved [`ModelState`].
     pub load: fn(&ModelState) -> Result<Box<dyn Recommender>>,
+    /// Reads [`TrainData::events`] (times, kinds, order) besides the matrix. When false the
+    /// caller may train from the matrix alone and free the events first (large data).
+    pub reads_events: bool,
 }
 
 /// All registered models.
@@ -26,6 +29,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::popularity::PARAMS,
         fit: crate::popularity::fit,
         load: crate::popularity::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "buy-again",
@@ -33,6 +37,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::buy_again::PARAMS,
         fit: crate::buy_again::fit,
         load: crate::buy_again::load,
+        reads_events: true,
     },
     ModelInfo {
         name: "category-popularity",
@@ -40,6 +45,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::category_popularity::PARAMS,
         fit: crate::category_popularity::fit,
         load: crate::category_popularity::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "baseline",
@@ -47,6 +53,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::baseline::PARAMS,
         fit: crate::baseline::fit,
         load: crate::baseline::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "user-knn",
@@ -54,6 +61,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::user_knn::PARAMS,
         fit: crate::user_knn::fit,
         load: crate::user_knn::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "item-knn",
@@ -61,6 +69,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::item_knn::PARAMS,
         fit: crate::item_knn::fit,
         load: crate::item_knn::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "als",
@@ -68,6 +77,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::als::PARAMS,
         fit: crate::als::fit,
         load: crate::als::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "ease",
@@ -75,6 +85,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::ease::PARAMS,
         fit: crate::ease::fit,
         load: crate::ease::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "bpr",
@@ -82,6 +93,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::bpr::PARAMS,
         fit: crate::bpr::fit,
         load: crate::bpr::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "svd",
@@ -89,6 +101,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::svd::PARAMS,
         fit: crate::svd::fit,
         load: crate::svd::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "svdpp",
@@ -96,6 +109,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::svdpp::PARAMS,
         fit: crate::svdpp::fit,
         load: crate::svdpp::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "knn-baseline",
@@ -103,6 +117,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::knn_baseline::PARAMS,
         fit: crate::knn_baseline::fit,
         load: crate::knn_baseline::load,
+        reads_events: false,
     },
     ModelInfo {
         name: "slope-one",
@@ -110,6 +125,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: crate::slope_one::PARAMS,
         fit: crate::slope_one::fit,
         load: crate::slope_one::load,
+        reads_events: false,
     },
 ];
 
@@ -159,6 +175,34 @@ pub fn load_model(state: &ModelState) -> Result<Box<dyn Recommender>> {
 mod tests {
     use super::*;
     use daogou_core::{Aggregate, Interaction, Interactions};
+
+    #[test]
+    fn a_model_that_does_not_read_events_fits_the_same_without_them() {
+        // what lets `daogou train` drop the event log before fitting such a model
+        let events: Vec<Interaction> = (0..80u32)
+            .map(|x| Interaction {
+                timestamp: 1_000 + (x as i64 * 7919) % 500,
+                kind: [daogou_core::EventKind::Purchase, daogou_core::EventKind::View][x as usize % 2],
+                ..Interaction::new(x % 9, (x * 5) % 13, 1.0 + (x % 3) as f32)
+            })
+            .collect();
+        let m = Interactions::from_interactions(9, 13, &events, Aggregate::Sum);
+        for info in MODELS.iter().filter(|m| !m.reads_events) {
+            let Ok(with) = build_model(info.name, &Params::new(), &TrainData::new(&m, false).with_events(&events))
+            else {
+                continue;
+            };
+            let without = build_model(info.name, &Params::new(), &TrainData::new(&m, false)).unwrap();
+            let (mut a, mut b) = ([0f32; 13], [0f32; 13]);
+            for u in 0..9 {
+                with.score_user(u, &mut a);
+                without.score_user(u, &mut b);
+                assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "{} user {u}", info.name);
+            }
+        }
+        let buy_again = find_model("buy-again").unwrap();
+        assert!(buy_again.reads_events, "buy-again orders by time and counts baskets");
+    }
 
     #[test]
     fn every_model_builds_scores_finitely_and_rejects_typos() {

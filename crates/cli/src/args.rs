@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use daogou_core::{Dataset, Interaction, Params};
-use daogou_data::{load_into, ColumnMapping, Format, LoadOptions, LoadReport, Signal};
+use daogou_core::{Dataset, EventColumns, Interaction, Params};
+use daogou_data::{
+    is_all_ratings, load_columns_into, load_into, ColumnMapping, Format, LoadOptions, LoadReport, Signal,
+};
 use daogou_eval::EvalOptions;
 use daogou_store::{SqliteStore, Store};
 
@@ -89,6 +91,30 @@ impl SourceArgs {
         let db = self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
         Ok(Loaded { dataset: load_db(&db)?, given_test: None })
     }
+
+    /// Load the file or the database the compact way, for a fit that needs only the matrix:
+    /// ids and catalogue in the dataset (no interactions, `explicit` set), events in columns
+    /// (times only when `keep_time`). Not for --train/--test.
+    pub fn load_columns(&self, keep_time: bool) -> Result<(Dataset, EventColumns)> {
+        let opts = self.load_options()?;
+        if let Some(data) = &self.data {
+            let (mut ds, mut columns) = (Dataset::default(), EventColumns::new(keep_time));
+            let pb = progress::spinner(format!("reading {}", data.display()));
+            let report = load_columns_into(&mut ds, &mut columns, data, &opts)
+                .with_context(|| format!("cannot load {}", data.display()))?;
+            pb.finish_and_clear();
+            report_skips(&report);
+            columns.shrink_to_fit();
+            ds.explicit = is_all_ratings(&columns);
+            return Ok((ds, columns));
+        }
+        let db = self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+        let store = open_db(&db)?;
+        let pb = progress::spinner(format!("loading {}", db.display()));
+        let out = store.load_columns(keep_time).with_context(|| format!("cannot read database {}", db.display()))?;
+        pb.finish_and_clear();
+        Ok(out)
+    }
 }
 
 fn load_file(ds: &mut Dataset, path: &Path, opts: &LoadOptions) -> Result<(std::ops::Range<usize>, LoadReport)> {
@@ -110,6 +136,15 @@ pub fn report_skips(r: &LoadReport) {
 
 /// Load everything a database holds.
 pub fn load_db(db: &Path) -> Result<Dataset> {
+    let store = open_db(db)?;
+    let pb = progress::spinner(format!("loading {}", db.display()));
+    let ds = store.load_dataset().with_context(|| format!("cannot read database {}", db.display()))?;
+    pb.finish_and_clear();
+    Ok(ds)
+}
+
+/// Open an existing database, saying how to make one when it is missing.
+fn open_db(db: &Path) -> Result<SqliteStore> {
     if !db.exists() {
         bail!(
             "database {} does not exist; create it with `daogou import FILE --db {}` or `daogou demo`",
@@ -117,11 +152,7 @@ pub fn load_db(db: &Path) -> Result<Dataset> {
             db.display()
         );
     }
-    let store = SqliteStore::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
-    let pb = progress::spinner(format!("loading {}", db.display()));
-    let ds = store.load_dataset().with_context(|| format!("cannot read database {}", db.display()))?;
-    pb.finish_and_clear();
-    Ok(ds)
+    SqliteStore::open(db).with_context(|| format!("cannot open database {}", db.display()))
 }
 
 /// Which model and its hyperparameters.

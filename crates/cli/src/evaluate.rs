@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use daogou_algo::{build_model, TrainData};
+use daogou_algo::{build_model, find_model, TrainData};
 use daogou_core::{Dataset, Interaction, Params};
 use daogou_data::{cold_items, k_core, k_fold, split, Split};
 use daogou_eval::protocol::mean_json;
@@ -348,14 +348,24 @@ pub struct TrainArgs {
 
 pub fn train(a: TrainArgs) -> Result<()> {
     let opts = eval_options(&a.model, &a.signal)?;
-    let loaded = a.source.load()?;
-    let ds = loaded.dataset;
-    // with --train/--test files, fit on the training file only
-    let train = match &loaded.given_test {
-        Some(range) => split_given(&ds, range).0,
-        None => ds.interactions.clone(),
+    // A model that reads only the matrix trains from events read into columns, dropped once
+    // the matrix is built (the memory model in the README); the others keep the event log.
+    let matrix_only = a.source.train.is_none() && find_model(&opts.model).is_some_and(|m| !m.reads_events);
+    let (ds, train, mut matrix) = if matrix_only {
+        let (ds, columns) = a.source.load_columns(opts.signal.half_life_days.is_some())?;
+        let matrix = opts.signal.columns_matrix(ds.n_users(), ds.n_items(), columns);
+        (ds, Vec::new(), matrix)
+    } else {
+        let loaded = a.source.load()?;
+        let mut ds = loaded.dataset;
+        // with --train/--test files, fit on the training file only
+        let train = match &loaded.given_test {
+            Some(range) => split_given(&ds, range).0,
+            None => std::mem::take(&mut ds.interactions),
+        };
+        let matrix = opts.signal.train_matrix(&ds, &train);
+        (ds, train, matrix)
     };
-    let matrix = opts.signal.train_matrix(&ds, &train);
     let pb = progress::spinner(format!("fitting {}", opts.model));
     let started = Instant::now();
     let model = build_model(
@@ -365,6 +375,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
     )?;
     let fit_seconds = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
+    drop(train);
+    // the model file keeps the rows by user; the transpose is not needed any more
+    matrix.by_item = daogou_core::Csr::default();
     let mut summary = serde_json::json!({
         "model": model.name(),
         "users": matrix.n_users(),

@@ -24,6 +24,108 @@ impl Interaction {
     }
 }
 
+/// Events after id mapping, one column per field: 13 bytes an event (21 with times) where
+/// [`Interaction`]s take 24, and no per-event struct. What large training runs read into
+/// before building the matrix; times are kept only when asked for (a time decay needs them,
+/// a plain fit does not), and read back as 0 otherwise.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventColumns {
+    /// Dense user index per event.
+    pub users: Vec<u32>,
+    /// Dense item index per event.
+    pub items: Vec<u32>,
+    /// Value per event.
+    pub values: Vec<f32>,
+    /// Kind per event.
+    pub kinds: Vec<EventKind>,
+    /// Unix seconds per event, or empty when times are not kept.
+    pub timestamps: Vec<i64>,
+    keep_time: bool,
+}
+
+impl EventColumns {
+    /// Empty columns; `keep_time`: store each event's time.
+    pub fn new(keep_time: bool) -> Self {
+        EventColumns { keep_time, ..Default::default() }
+    }
+
+    /// True when times are stored.
+    pub fn keeps_time(&self) -> bool {
+        self.keep_time
+    }
+
+    /// Append one event (its time is dropped unless times are kept).
+    #[inline]
+    pub fn push(&mut self, x: Interaction) {
+        self.users.push(x.user);
+        self.items.push(x.item);
+        self.values.push(x.value);
+        self.kinds.push(x.kind);
+        if self.keep_time {
+            self.timestamps.push(x.timestamp);
+        }
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// True when there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// Event `k` (time 0 when times are not kept).
+    #[inline]
+    pub fn get(&self, k: usize) -> Interaction {
+        Interaction {
+            user: self.users[k],
+            item: self.items[k],
+            value: self.values[k],
+            timestamp: if self.keep_time { self.timestamps[k] } else { 0 },
+            kind: self.kinds[k],
+        }
+    }
+
+    /// The events in order.
+    pub fn iter(&self) -> impl Iterator<Item = Interaction> + Clone + '_ {
+        (0..self.len()).map(move |k| self.get(k))
+    }
+
+    /// Release spare capacity (the columns grow by doubling while a file is read).
+    pub fn shrink_to_fit(&mut self) {
+        self.users.shrink_to_fit();
+        self.items.shrink_to_fit();
+        self.values.shrink_to_fit();
+        self.kinds.shrink_to_fit();
+        self.timestamps.shrink_to_fit();
+    }
+
+    /// Reorder the events by time, stably (ties keep their order); a no-op without times.
+    pub fn sort_by_time(&mut self) {
+        if !self.keep_time || self.timestamps.is_sorted() {
+            return;
+        }
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_by_key(|&k| self.timestamps[k as usize]);
+        fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+            *v = order.iter().map(|&k| v[k as usize]).collect();
+        }
+        permute(&mut self.users, &order);
+        permute(&mut self.items, &order);
+        permute(&mut self.values, &order);
+        permute(&mut self.kinds, &order);
+        permute(&mut self.timestamps, &order);
+    }
+
+    /// Forget the times (after ordering by them, when nothing else needs them).
+    pub fn drop_times(&mut self) {
+        self.keep_time = false;
+        self.timestamps = Vec::new();
+    }
+}
+
 /// Id maps, catalogue and interactions: what importers produce and the pipeline consumes.
 ///
 /// `catalogue[i]` describes item index `i`; items seen only in events get a bare entry.
@@ -100,5 +202,28 @@ impl Dataset {
             Some(it) if !it.title.is_empty() => &it.title,
             _ => self.items.id(i),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_order_by_time_stably_and_forget_times_when_asked() {
+        let mut c = EventColumns::new(true);
+        for (u, t) in [(0u32, 30i64), (1, 10), (2, 30), (3, 20)] {
+            c.push(Interaction { user: u, item: u + 10, value: u as f32, timestamp: t, kind: EventKind::Purchase });
+        }
+        c.sort_by_time();
+        assert_eq!(c.users, [1, 3, 0, 2], "ties keep their order");
+        assert_eq!(c.get(1), Interaction { user: 3, item: 13, value: 3.0, timestamp: 20, kind: EventKind::Purchase });
+        c.drop_times();
+        assert!(!c.keeps_time() && c.timestamps.is_empty());
+        assert_eq!(c.get(1).timestamp, 0);
+        let mut plain = EventColumns::new(false);
+        plain.push(Interaction::new(1, 2, 3.0));
+        assert_eq!((plain.len(), plain.timestamps.len()), (1, 0));
+        assert_eq!(plain.iter().collect::<Vec<_>>(), vec![Interaction::new(1, 2, 3.0)]);
     }
 }

@@ -34,7 +34,7 @@ mod sparse;
 mod types;
 
 pub use basket::{has_purchases, is_bought, Baskets};
-pub use dataset::{Dataset, Interaction};
+pub use dataset::{Dataset, EventColumns, Interaction};
 pub use error::{Error, Result};
 pub use ids::IdMap;
 pub use params::Params;

@@ -54,34 +54,72 @@ impl Csr {
             vals[*p] = v;
             *p += 1;
         }
+        drop(next);
+        // Sort and merge each row in place: the merged row is written at or before where the
+        // row started, so the matrix needs no second copy of the triplets.
         let mut indptr = Vec::with_capacity(n_rows + 1);
-        let mut indices = Vec::with_capacity(nnz);
-        let mut data: Vec<f32> = Vec::with_capacity(nnz);
         indptr.push(0);
-        let mut order: Vec<u32> = Vec::new();
+        let mut row: Vec<(u32, f32)> = Vec::new();
+        let mut w = 0usize;
         for r in 0..n_rows {
             let (s, e) = (counts[r], counts[r + 1]);
-            order.clear();
-            order.extend(0..(e - s) as u32);
+            let start = w;
+            if cols[s..e].windows(2).all(|p| p[0] < p[1]) {
+                // already sorted and unique (a file in row order): move it down
+                cols.copy_within(s..e, w);
+                vals.copy_within(s..e, w);
+                w += e - s;
+                indptr.push(w);
+                continue;
+            }
+            row.clear();
+            row.extend(cols[s..e].iter().copied().zip(vals[s..e].iter().copied()));
             // stable: equal columns stay in input order
-            order.sort_by_key(|&k| cols[s + k as usize]);
-            for &k in &order {
-                let (c, v) = (cols[s + k as usize], vals[s + k as usize]);
-                if indices.len() > indptr[r] && *indices.last().unwrap() == c {
-                    let last = data.last_mut().unwrap();
+            row.sort_by_key(|p| p.0);
+            for &(c, v) in &row {
+                if w > start && cols[w - 1] == c {
+                    let last = &mut vals[w - 1];
                     *last = match agg {
                         Aggregate::Sum => *last + v,
                         Aggregate::Last => v,
                         Aggregate::Max => last.max(v),
                     };
                 } else {
-                    indices.push(c);
-                    data.push(v);
+                    cols[w] = c;
+                    vals[w] = v;
+                    w += 1;
                 }
             }
-            indptr.push(indices.len());
+            indptr.push(w);
         }
-        Csr { n_rows, n_cols, indptr, indices, data }
+        drop(row);
+        cols.truncate(w);
+        vals.truncate(w);
+        cols.shrink_to_fit();
+        vals.shrink_to_fit();
+        Csr { n_rows, n_cols, indptr, indices: cols, data: vals }
+    }
+
+    /// Keep only the entries for which `keep(row, col, value)` holds, in place.
+    pub fn retain(&mut self, mut keep: impl FnMut(usize, u32, f32) -> bool) {
+        let mut w = 0usize;
+        for r in 0..self.n_rows {
+            let (s, e) = (self.indptr[r], self.indptr[r + 1]);
+            self.indptr[r] = w;
+            for k in s..e {
+                let (c, v) = (self.indices[k], self.data[k]);
+                if keep(r, c, v) {
+                    self.indices[w] = c;
+                    self.data[w] = v;
+                    w += 1;
+                }
+            }
+        }
+        self.indptr[self.n_rows] = w;
+        self.indices.truncate(w);
+        self.data.truncate(w);
+        self.indices.shrink_to_fit();
+        self.data.shrink_to_fit();
     }
 
     /// Rebuild from raw parts (e.g. read back from a model file), checking every invariant:
@@ -268,6 +306,33 @@ mod tests {
         assert_eq!(max.get(0, 1), Some(5.0));
         assert_eq!(sum.nnz(), 3);
         assert_eq!(sum.get(1, 0), None);
+    }
+
+    #[test]
+    fn rows_in_order_and_rows_out_of_order_build_the_same_matrix() {
+        // a row already sorted is moved as it is; others are sorted and merged in place
+        let sorted = vec![(0u32, 0u32, 1.0f32), (0, 3, 2.0), (1, 1, 1.0), (2, 0, 5.0), (2, 2, 1.0)];
+        let mut shuffled = sorted.clone();
+        shuffled.reverse();
+        shuffled.push((2, 2, 1.5));
+        let a = Csr::from_triplets(3, 4, sorted, Aggregate::Sum);
+        let b = Csr::from_triplets(3, 4, shuffled, Aggregate::Sum);
+        assert_eq!(a.row(0), b.row(0));
+        assert_eq!(a.row(1), b.row(1));
+        assert_eq!(b.row(2), (&[0u32, 2][..], &[5.0f32, 2.5][..]));
+        assert_eq!(b.nnz(), 5);
+    }
+
+    #[test]
+    fn retain_keeps_rows_sorted_and_drops_the_rest() {
+        let t = vec![(0u32, 0u32, 1.0f32), (0, 1, -1.0), (1, 0, -2.0), (2, 1, 3.0), (2, 2, 0.0)];
+        let mut m = Csr::from_triplets(3, 3, t, Aggregate::Sum);
+        m.retain(|_, _, v| v > 0.0);
+        assert_eq!(m.nnz(), 2);
+        assert_eq!(m.row(0), (&[0u32][..], &[1.0f32][..]));
+        assert_eq!(m.row(1), (&[][..], &[][..]));
+        assert_eq!(m.row(2), (&[1u32][..], &[3.0f32][..]));
+        assert_eq!(m, Csr::from_parts(3, 3, m.indptr().to_vec(), m.indices().to_vec(), m.data().to_vec()).unwrap());
     }
 
     #[test]

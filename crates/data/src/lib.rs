@@ -37,17 +37,17 @@ mod time;
 use std::ops::Range;
 use std::path::Path;
 
-use daogou_core::{Dataset, EventKind};
+use daogou_core::{Dataset, EventColumns, EventKind};
 
 pub use error::{DataError, Result};
 pub use options::{ColumnMapping, Format, LoadOptions, LoadReport, Records};
 pub use preprocess::{dedupe, k_core, mean_center, time_decay, to_implicit, z_score, EventWeights};
 pub use retail::is_non_product;
-pub use signal::{Signal, SignalRecord};
+pub use signal::{is_all_ratings, Signal, SignalRecord};
 pub use split::{cold_items, k_fold, split, Split};
 pub use time::parse_time;
 
-use source::{Ctx, DatasetSink, RecordsSink, Sink};
+use source::{ColumnsSink, Ctx, DatasetSink, RecordsSink, Sink};
 
 fn read_with(path: &Path, opts: &LoadOptions, sink: &mut dyn Sink) -> Result<LoadReport> {
     let mut ctx = Ctx::new(path, opts);
@@ -89,6 +89,19 @@ pub fn load_into(ds: &mut Dataset, path: &Path, opts: &LoadOptions) -> Result<(R
     let end = ds.interactions.len();
     ds.explicit = was_explicit && end > 0 && ds.interactions[start..].iter().all(|x| x.kind == EventKind::Rating);
     Ok((start..end, report))
+}
+
+/// Read a file the compact way: ids into `ds`'s id maps and catalogue (as [`load_into`]),
+/// events appended to `columns` instead of `ds.interactions` (13 bytes an event without
+/// times). What a training run that needs only the matrix reads; `ds.explicit` is left alone
+/// (see [`is_all_ratings`]).
+pub fn load_columns_into(
+    ds: &mut Dataset,
+    columns: &mut EventColumns,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<LoadReport> {
+    read_with(path, opts, &mut ColumnsSink { ds, columns })
 }
 
 /// Read a file into a fresh [`Dataset`].

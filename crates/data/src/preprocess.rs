@@ -143,9 +143,15 @@ pub fn time_decay(v: &mut [Interaction], half_life_secs: f64, now: i64) {
         return;
     }
     for x in v {
-        let age = (now - x.timestamp).max(0) as f64;
-        x.value = (x.value as f64 * 0.5f64.powf(age / half_life_secs)) as f32;
+        x.value = decayed(x.value, x.timestamp, half_life_secs, now);
     }
+}
+
+/// `value` of an event at `timestamp`, decayed to `now` (see [`time_decay`]; the half-life must
+/// be positive and finite).
+pub(crate) fn decayed(value: f32, timestamp: i64, half_life_secs: f64, now: i64) -> f32 {
+    let age = (now - timestamp).max(0) as f64;
+    (value as f64 * 0.5f64.powf(age / half_life_secs)) as f32
 }
 
 fn user_stats(v: &[Interaction]) -> (Vec<f64>, Vec<f64>, Vec<u32>) {

@@ -190,6 +190,38 @@ impl Sink for DatasetSink<'_> {
     }
 }
 
+/// Ids mapped into a [`Dataset`]'s id maps and catalogue, events into [`EventColumns`]
+/// (the compact path for large training runs).
+pub(crate) struct ColumnsSink<'a> {
+    pub ds: &'a mut Dataset,
+    pub columns: &'a mut daogou_core::EventColumns,
+}
+
+impl Sink for ColumnsSink<'_> {
+    #[inline]
+    fn event(
+        &mut self,
+        user: &str,
+        item: &str,
+        kind: EventKind,
+        value: f32,
+        timestamp: i64,
+        _query: Option<&str>,
+    ) -> Option<&'static str> {
+        if item.is_empty() {
+            return Some("search without item");
+        }
+        let user = self.ds.users.get_or_insert(user);
+        let item = self.ds.item_index(item);
+        self.columns.push(daogou_core::Interaction { user, item, value, timestamp, kind });
+        None
+    }
+
+    fn item(&mut self, item: Item, replace: bool) {
+        DatasetSink { ds: self.ds }.item(item, replace)
+    }
+}
+
 /// Fields present in `src` overwrite `dst`; attributes are added; availability and stock
 /// are left alone unless `src` knows the stock.
 pub(crate) fn merge_item(dst: &mut Item, src: Item) {

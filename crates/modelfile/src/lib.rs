@@ -130,12 +130,106 @@ pub fn fingerprint(m: &Interactions) -> String {
     format!("{:08x}", h.finalize())
 }
 
-fn bytes(t: &Tensor) -> (Dtype, Vec<u8>) {
-    match t {
-        Tensor::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Tensor::F64(v) => (Dtype::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Tensor::U32(v) => (Dtype::U32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Tensor::U64(v) => (Dtype::U64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+/// An array to write, borrowed from the model or the training matrix (no byte copy of it is
+/// made: it is written in little-endian chunks straight to the file).
+#[derive(Clone, Copy)]
+enum Array<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+}
+
+impl<'a> Array<'a> {
+    fn of(t: &'a Tensor) -> Self {
+        match t {
+            Tensor::F32(v) => Array::F32(v),
+            Tensor::F64(v) => Array::F64(v),
+            Tensor::U32(v) => Array::U32(v),
+            Tensor::U64(v) => Array::U64(v),
+        }
+    }
+
+    fn dtype(self) -> Dtype {
+        match self {
+            Array::F32(_) => Dtype::F32,
+            Array::F64(_) => Dtype::F64,
+            Array::U32(_) => Dtype::U32,
+            Array::U64(_) => Dtype::U64,
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Array::F32(v) => v.len(),
+            Array::F64(v) => v.len(),
+            Array::U32(v) => v.len(),
+            Array::U64(v) => v.len(),
+        }
+    }
+
+    fn byte_len(self) -> usize {
+        self.len() * self.dtype().bitsize() / 8
+    }
+
+    /// Write the values as little-endian bytes, a chunk at a time.
+    fn write_to(self, w: &mut impl Write) -> std::io::Result<()> {
+        fn chunks<T: Copy, const N: usize>(v: &[T], w: &mut impl Write, le: fn(T) -> [u8; N]) -> std::io::Result<()> {
+            let mut buf = Vec::with_capacity(N * 8192);
+            for chunk in v.chunks(8192) {
+                buf.clear();
+                chunk.iter().for_each(|&x| buf.extend_from_slice(&le(x)));
+                w.write_all(&buf)?;
+            }
+            Ok(())
+        }
+        match self {
+            Array::F32(v) => chunks(v, w, f32::to_le_bytes),
+            Array::F64(v) => chunks(v, w, f64::to_le_bytes),
+            Array::U32(v) => chunks(v, w, u32::to_le_bytes),
+            Array::U64(v) => chunks(v, w, u64::to_le_bytes),
+        }
+    }
+}
+
+/// What safetensors needs to lay out the header: dtype, shape and byte length, no data. The
+/// header it serializes from these (`n`, the JSON with every array's offsets) is the start
+/// of the payload; the arrays follow at the offsets it names.
+struct Layout {
+    dtype: Dtype,
+    shape: [usize; 1],
+    bytes: usize,
+}
+
+impl safetensors::View for Layout {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&[])
+    }
+    fn data_len(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// Counts and checksums the bytes written through it.
+struct Crc<W> {
+    inner: W,
+    hasher: crc32fast::Hasher,
+}
+
+impl<W: Write> Write for Crc<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -153,35 +247,90 @@ fn tensor(dtype: Dtype, data: &[u8]) -> Option<Tensor> {
 }
 
 /// Write `model` with its training context to `path` (atomically: temporary file + rename).
-/// Returns the manifest written.
+/// Returns the manifest written. The arrays are streamed to the file, so saving needs no
+/// second copy of the model or of the training matrix in memory.
 pub fn save(path: &Path, model: &dyn Recommender, ctx: &TrainingContext<'_>) -> Result<Value> {
-    let (bytes, manifest) = encode(model, ctx, |_| {})
-        .map_err(|reason| Error::Invalid { path: path.to_owned(), reason: format!("cannot encode: {reason}") })?;
-    write_atomic(path, &bytes)?;
-    Ok(manifest)
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
+        std::process::id()
+    ));
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let written = encode_to(&mut w, model, ctx, |_| {}).and_then(|manifest| {
+        let file = w.into_inner().map_err(|e| Encode::Io(e.into_error()))?;
+        file.sync_all()?;
+        Ok(manifest)
+    });
+    match written {
+        Ok(manifest) => {
+            std::fs::rename(&tmp, path).map_err(io)?;
+            Ok(manifest)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(match e {
+                Encode::Io(source) => io(source),
+                Encode::Invalid(reason) => {
+                    Error::Invalid { path: path.to_owned(), reason: format!("cannot encode: {reason}") }
+                }
+            })
+        }
+    }
 }
 
-/// The file's bytes and manifest; `edit` may change the manifest before it is written (tests
-/// make files of earlier versions with it).
+/// Why a model could not be written.
+enum Encode {
+    Io(std::io::Error),
+    Invalid(String),
+}
+
+impl From<std::io::Error> for Encode {
+    fn from(e: std::io::Error) -> Self {
+        Encode::Io(e)
+    }
+}
+
+/// The file's bytes and manifest, in memory; `edit` may change the manifest before it is
+/// written (tests make files of earlier versions with it).
+#[cfg(test)]
 fn encode(
     model: &dyn Recommender,
     ctx: &TrainingContext<'_>,
     edit: impl FnOnce(&mut Value),
 ) -> std::result::Result<(Vec<u8>, Value), String> {
+    let mut out = Vec::new();
+    match encode_to(&mut out, model, ctx, edit) {
+        Ok(manifest) => Ok((out, manifest)),
+        Err(Encode::Io(e)) => Err(e.to_string()),
+        Err(Encode::Invalid(reason)) => Err(reason),
+    }
+}
+
+/// Write the file to `w`: magic, version, payload length, the safetensors payload (header
+/// with the manifest, then the arrays), and a CRC-32 of everything before it.
+fn encode_to(
+    w: &mut impl Write,
+    model: &dyn Recommender,
+    ctx: &TrainingContext<'_>,
+    edit: impl FnOnce(&mut Value),
+) -> std::result::Result<Value, Encode> {
     let state = model.state();
-    let mut arrays: BTreeMap<String, (Dtype, Vec<u8>, usize)> = BTreeMap::new();
+    let mut arrays: BTreeMap<String, Array<'_>> = BTreeMap::new();
     for (name, t) in &state.tensors {
-        let (d, b) = bytes(t);
-        arrays.insert(format!("model.{name}"), (d, b, t.len()));
+        arrays.insert(format!("model.{name}"), Array::of(t));
     }
-    let mut hist = ModelState::new("history", &Params::new());
-    hist.set_interactions("train", ctx.train);
-    for (name, t) in &hist.tensors {
-        let (d, b) = bytes(t);
-        arrays.insert(format!("history.{name}"), (d, b, t.len()));
-    }
+    // the training histories, as ModelState::set_interactions names them (read back by it)
+    let by_user = &ctx.train.by_user;
+    let indptr: Vec<u64> = by_user.indptr().iter().map(|&x| x as u64).collect();
+    arrays.insert("history.train.indptr".into(), Array::U64(&indptr));
+    arrays.insert("history.train.indices".into(), Array::U32(by_user.indices()));
+    arrays.insert("history.train.data".into(), Array::F32(by_user.data()));
+    let history_scalars =
+        BTreeMap::from([("train.rows", by_user.n_rows() as f64), ("train.cols", by_user.n_cols() as f64)]);
     let inventory: BTreeMap<&str, Value> =
-        arrays.iter().map(|(k, (d, _, n))| (k.as_str(), json!({"dtype": d.to_string(), "len": n}))).collect();
+        arrays.iter().map(|(k, a)| (k.as_str(), json!({"dtype": a.dtype().to_string(), "len": a.len()}))).collect();
     let mut manifest = json!({
         "format": "daogou-model",
         "format_version": FORMAT_VERSION,
@@ -194,7 +343,7 @@ fn encode(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
         "scalars": state.scalars,
-        "history_scalars": hist.scalars,
+        "history_scalars": history_scalars,
         "data": {
             "source": ctx.source,
             "explicit": ctx.explicit,
@@ -208,38 +357,39 @@ fn encode(
         "item_ids": ctx.items.ids(),
     });
     edit(&mut manifest);
-    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = arrays
-        .iter()
-        .map(|(k, (d, b, n))| {
-            let view = safetensors::tensor::TensorView::new(*d, vec![*n], b).expect("length matches dtype");
-            (k.clone(), view)
-        })
-        .collect();
+    // safetensors lays out the header (and the order of the arrays); the arrays are then
+    // written where the header says.
+    let layout =
+        arrays.iter().map(|(k, a)| (k.clone(), Layout { dtype: a.dtype(), shape: [a.len()], bytes: a.byte_len() }));
     let meta = HashMap::from([("manifest".to_owned(), manifest.to_string())]);
-    let payload = safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(HEAD + payload.len() + 4);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&payload);
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    Ok((out, manifest))
-}
-
-fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let io = |source| Error::Io { path: path.to_owned(), source };
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
-        std::process::id()
-    ));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(data).and_then(|_| f.sync_all()).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })?;
-    std::fs::rename(&tmp, path).map_err(io)
+    let header = safetensors::serialize(layout, Some(meta)).map_err(|e| Encode::Invalid(e.to_string()))?;
+    let parsed: Value = serde_json::from_slice(&header[8..]).map_err(|e| Encode::Invalid(e.to_string()))?;
+    let mut order: Vec<(u64, Array<'_>)> = Vec::with_capacity(arrays.len());
+    for (name, a) in &arrays {
+        let start = parsed[name.as_str()]["data_offsets"][0]
+            .as_u64()
+            .ok_or_else(|| Encode::Invalid(format!("safetensors header without offsets for {name}")))?;
+        order.push((start, *a));
+    }
+    order.sort_by_key(|&(start, _)| start);
+    let data_len: usize = arrays.values().map(|a| a.byte_len()).sum();
+    let payload_len = (header.len() + data_len) as u64;
+    let mut out = Crc { inner: w, hasher: crc32fast::Hasher::new() };
+    out.write_all(MAGIC)?;
+    out.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    out.write_all(&payload_len.to_le_bytes())?;
+    out.write_all(&header)?;
+    let mut at = 0u64;
+    for (start, a) in order {
+        if start != at {
+            return Err(Encode::Invalid(format!("safetensors header puts an array at {start}, expected {at}")));
+        }
+        a.write_to(&mut out)?;
+        at += a.byte_len() as u64;
+    }
+    let crc = out.hasher.finalize();
+    out.inner.write_all(&crc.to_le_bytes())?;
+    Ok(manifest)
 }
 
 /// Read and verify a model file, then rebuild the model.
@@ -373,6 +523,61 @@ mod tests {
         let mut s = vec![0f32; model.n_items()];
         model.score_user(u, &mut s);
         s.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn the_streamed_payload_is_what_safetensors_itself_serializes() {
+        // the arrays go to the file in chunks; the payload must be byte for byte what
+        // safetensors::serialize makes of the same arrays held in memory, and the checksum
+        // must cover the head and the payload
+        let (users, items, m) = fixture();
+        let params = Params::new();
+        let model = build_model("als", &params, &TrainData::new(&m, false)).unwrap();
+        let signal = Signal::default();
+        let ctx = TrainingContext {
+            users: &users,
+            items: &items,
+            train: &m,
+            explicit: false,
+            params: &params,
+            signal: &signal,
+            source: "t",
+        };
+        let (bytes, manifest) = encode(model.as_ref(), &ctx, |_| {}).unwrap();
+        let payload = &bytes[HEAD..bytes.len() - 4];
+        assert_eq!(u64::from_le_bytes(bytes[12..20].try_into().unwrap()), payload.len() as u64);
+        assert_eq!(
+            u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap()),
+            crc32fast::hash(&bytes[..bytes.len() - 4])
+        );
+        let state = model.state();
+        let mut owned: BTreeMap<String, (Dtype, Vec<u8>, usize)> = BTreeMap::new();
+        let le = |t: &Tensor| -> (Dtype, Vec<u8>) {
+            match t {
+                Tensor::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                Tensor::F64(v) => (Dtype::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                Tensor::U32(v) => (Dtype::U32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                Tensor::U64(v) => (Dtype::U64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            }
+        };
+        for (name, t) in &state.tensors {
+            let (d, b) = le(t);
+            owned.insert(format!("model.{name}"), (d, b, t.len()));
+        }
+        let mut hist = ModelState::new("history", &Params::new());
+        hist.set_interactions("train", &m);
+        for (name, t) in &hist.tensors {
+            let (d, b) = le(t);
+            owned.insert(format!("history.{name}"), (d, b, t.len()));
+        }
+        assert_eq!(manifest["history_scalars"], serde_json::to_value(&hist.scalars).unwrap());
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
+            .iter()
+            .map(|(k, (d, b, n))| (k.clone(), safetensors::tensor::TensorView::new(*d, vec![*n], b).unwrap()))
+            .collect();
+        let meta = HashMap::from([("manifest".to_owned(), manifest.to_string())]);
+        let reference = safetensors::serialize(views, Some(meta)).unwrap();
+        assert_eq!(payload, &reference[..]);
     }
 
     #[test]

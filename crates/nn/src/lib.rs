@@ -17,13 +17,21 @@ pub mod two_tower;
 
 /// The deep models, in the order `daogou models` lists them.
 pub static MODELS: &[ModelInfo] = &[
-    ModelInfo { name: "ncf", about: ncf::ABOUT, params: ncf::PARAMS, fit: ncf::fit, load: ncf::load },
+    ModelInfo {
+        name: "ncf",
+        about: ncf::ABOUT,
+        params: ncf::PARAMS,
+        fit: ncf::fit,
+        load: ncf::load,
+        reads_events: true,
+    },
     ModelInfo {
         name: "two-tower",
         about: two_tower::ABOUT,
         params: two_tower::PARAMS,
         fit: two_tower::fit,
         load: two_tower::load,
+        reads_events: true,
     },
     ModelInfo {
         name: "sequential",
@@ -31,6 +39,7 @@ pub static MODELS: &[ModelInfo] = &[
         params: sequential::PARAMS,
         fit: sequential::fit,
         load: sequential::load,
+        reads_events: true,
     },
 ];
 

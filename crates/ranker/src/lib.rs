@@ -75,7 +75,8 @@ pub const PARAMS: &[(&str, &str)] = &[
 pub const DEFAULT_GENERATORS: &str = "buy-again,als,ease,item-knn,category-popularity,popularity";
 
 /// The learned ranker in the model registry.
-pub static MODELS: &[ModelInfo] = &[ModelInfo { name: MODEL, about: ABOUT, params: PARAMS, fit, load }];
+pub static MODELS: &[ModelInfo] =
+    &[ModelInfo { name: MODEL, about: ABOUT, params: PARAMS, fit, load, reads_events: true }];
 
 /// Add `ranker` to the model registry (idempotent).
 pub fn register() {

@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use daogou_core::{Dataset, Event, Item};
+use daogou_core::{Dataset, Event, EventColumns, Item};
 
 mod deletions;
 mod error;
@@ -137,6 +137,12 @@ pub trait Store: Send {
     ///   Events without an item (searches that hit nothing) are left out.
     /// * `explicit`: true when there is at least one interaction and all are ratings.
     fn load_dataset(&self) -> Result<Dataset>;
+
+    /// The store the compact way: the same `users`, `items` and `catalogue` as
+    /// [`Store::load_dataset`], and the same events in the same order in [`EventColumns`]
+    /// (times kept only when `keep_time`) instead of `interactions`, which stays empty.
+    /// `explicit` is set as there.
+    fn load_columns(&self, keep_time: bool) -> Result<(Dataset, EventColumns)>;
 
     /// Remove the user's events and the user, and record the deletion at `at` (unix seconds)
     /// in the deletion log, all in one transaction: after a crash at any point either all of

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use daogou_core::{Dataset, Event, EventKind, IdMap, Interaction, Item};
+use daogou_core::{Dataset, Event, EventColumns, EventKind, IdMap, Interaction, Item};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
@@ -42,6 +42,80 @@ const ITEM_COLUMNS: &str =
     "id, external_id, title, category, brand, price, attributes, created_at, available, stock, deleted";
 
 impl SqliteStore {
+    /// Users, items and the catalogue as `load_dataset` gives them (no events), with the
+    /// maps from row ids to dense indices that `scan_events` needs.
+    fn load_ids(&self) -> Result<(Dataset, Vec<u32>, Vec<u32>)> {
+        let max_rowid = |table: &str| -> Result<usize> {
+            let m: i64 = self.conn.query_row(&format!("SELECT coalesce(max(id), 0) FROM {table}"), [], |r| r.get(0))?;
+            Ok(usize::try_from(m).unwrap_or(0))
+        };
+        // Dense indices follow rowid order (= order of first storage). Rowids are dense
+        // (1..=n, with gaps only after deletions), so a Vec indexed by rowid maps them.
+        let mut data = Dataset::default();
+        let mut user_index = vec![u32::MAX; max_rowid("users")? + 1];
+        {
+            let mut stmt = self.conn.prepare_cached("SELECT id, external_id FROM users ORDER BY id")?;
+            let mut rows = stmt.query([])?;
+            let mut ids = Vec::new();
+            while let Some(r) = rows.next()? {
+                let rowid: i64 = r.get(0)?;
+                user_index[rowid as usize] = ids.len() as u32;
+                ids.push(r.get::<_, String>(1)?);
+            }
+            data.users = IdMap::from_iter(ids);
+        }
+        let mut item_index = vec![u32::MAX; max_rowid("items")? + 1];
+        {
+            let mut stmt = self.conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items ORDER BY id"))?;
+            let mut rows = stmt.query([])?;
+            let mut ids = Vec::new();
+            while let Some(r) = rows.next()? {
+                let rowid: i64 = r.get(0)?;
+                item_index[rowid as usize] = ids.len() as u32;
+                let item = item_from_row(r)?;
+                ids.push(item.id.clone());
+                data.catalogue.push(item);
+            }
+            data.items = IdMap::from_iter(ids);
+        }
+        Ok((data, user_index, item_index))
+    }
+
+    /// Every event that has an item, mapped, in insertion order.
+    fn scan_events(&self, user_index: &[u32], item_index: &[u32], mut push: impl FnMut(Interaction)) -> Result<()> {
+        fn index_of(map: &[u32], rowid: i64, what: &str) -> Result<u32> {
+            usize::try_from(rowid).ok().and_then(|r| map.get(r).copied()).filter(|&i| i != u32::MAX).ok_or_else(|| {
+                StoreError::Corrupt(format!("an event refers to {what} row {rowid}, which does not exist"))
+            })
+        }
+        // A plain table scan (rowid = insertion order); sorting by timestamp afterwards is a
+        // stable sort in memory, cheaper than walking a timestamp index with a table lookup
+        // per row.
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT user_id, item_id, kind, value, timestamp FROM events WHERE item_id IS NOT NULL")?;
+        let mut rows = stmt.query([])?;
+        let mut kinds = [None; 7];
+        while let Some(r) = rows.next()? {
+            let code: i64 = r.get(2)?;
+            let kind = match kinds.get(code as usize).copied().flatten() {
+                Some(k) => k,
+                None => {
+                    let k = kind_from_code(code)?;
+                    kinds[code as usize] = Some(k);
+                    k
+                }
+            };
+            push(Interaction {
+                user: index_of(user_index, r.get(0)?, "user")?,
+                item: index_of(item_index, r.get(1)?, "item")?,
+                kind,
+                value: r.get::<_, f64>(3)? as f32,
+                timestamp: r.get(4)?,
+            });
+        }
+        Ok(())
+    }
     /// Open the store at `path`, creating the file and the schema if missing.
     ///
     /// Fails with [`StoreError::Open`] (naming `path`) when the file cannot be opened or
@@ -448,80 +522,29 @@ impl Store for SqliteStore {
     }
 
     fn load_dataset(&self) -> Result<Dataset> {
-        // Dense indices follow rowid order (= order of first storage). Rowids are dense
-        // (1..=n, with gaps only after deletions), so a Vec indexed by rowid maps them.
-        fn index_of(map: &[u32], rowid: i64, what: &str) -> Result<u32> {
-            usize::try_from(rowid).ok().and_then(|r| map.get(r).copied()).filter(|&i| i != u32::MAX).ok_or_else(|| {
-                StoreError::Corrupt(format!("an event refers to {what} row {rowid}, which does not exist"))
-            })
-        }
-        let max_rowid = |table: &str| -> Result<usize> {
-            let m: i64 = self.conn.query_row(&format!("SELECT coalesce(max(id), 0) FROM {table}"), [], |r| r.get(0))?;
-            Ok(usize::try_from(m).unwrap_or(0))
-        };
-
-        let mut data = Dataset::default();
-        let mut user_index = vec![u32::MAX; max_rowid("users")? + 1];
-        {
-            let mut stmt = self.conn.prepare_cached("SELECT id, external_id FROM users ORDER BY id")?;
-            let mut rows = stmt.query([])?;
-            let mut ids = Vec::new();
-            while let Some(r) = rows.next()? {
-                let rowid: i64 = r.get(0)?;
-                user_index[rowid as usize] = ids.len() as u32;
-                ids.push(r.get::<_, String>(1)?);
-            }
-            data.users = IdMap::from_iter(ids);
-        }
-        let mut item_index = vec![u32::MAX; max_rowid("items")? + 1];
-        {
-            let mut stmt = self.conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items ORDER BY id"))?;
-            let mut rows = stmt.query([])?;
-            let mut ids = Vec::new();
-            while let Some(r) = rows.next()? {
-                let rowid: i64 = r.get(0)?;
-                item_index[rowid as usize] = ids.len() as u32;
-                let item = item_from_row(r)?;
-                ids.push(item.id.clone());
-                data.catalogue.push(item);
-            }
-            data.items = IdMap::from_iter(ids);
-        }
-        {
-            let n: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
-            data.interactions.reserve(n as usize);
-            // A plain table scan (rowid = insertion order); sorting by timestamp here is a
-            // stable sort in memory, cheaper than walking a timestamp index with a table
-            // lookup per row.
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT user_id, item_id, kind, value, timestamp FROM events WHERE item_id IS NOT NULL",
-            )?;
-            let mut rows = stmt.query([])?;
-            let mut kinds = [None; 7];
-            while let Some(r) = rows.next()? {
-                let code: i64 = r.get(2)?;
-                let kind = match kinds.get(code as usize).copied().flatten() {
-                    Some(k) => k,
-                    None => {
-                        let k = kind_from_code(code)?;
-                        kinds[code as usize] = Some(k);
-                        k
-                    }
-                };
-                data.interactions.push(Interaction {
-                    user: index_of(&user_index, r.get(0)?, "user")?,
-                    item: index_of(&item_index, r.get(1)?, "item")?,
-                    kind,
-                    value: r.get::<_, f64>(3)? as f32,
-                    timestamp: r.get(4)?,
-                });
-            }
-        }
+        let (mut data, user_index, item_index) = self.load_ids()?;
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        data.interactions.reserve(n as usize);
+        self.scan_events(&user_index, &item_index, |x| data.interactions.push(x))?;
         if !data.interactions.is_sorted_by_key(|x| x.timestamp) {
             data.interactions.sort_by_key(|x| x.timestamp); // stable: ties keep insertion order
         }
         data.explicit = !data.interactions.is_empty() && data.interactions.iter().all(|x| x.kind == EventKind::Rating);
         Ok(data)
+    }
+
+    fn load_columns(&self, keep_time: bool) -> Result<(Dataset, EventColumns)> {
+        let (mut data, user_index, item_index) = self.load_ids()?;
+        // times are read to order the events as load_dataset does, then dropped if not wanted
+        let mut columns = EventColumns::new(true);
+        self.scan_events(&user_index, &item_index, |x| columns.push(x))?;
+        columns.sort_by_time();
+        if !keep_time {
+            columns.drop_times();
+        }
+        columns.shrink_to_fit();
+        data.explicit = !columns.is_empty() && columns.kinds.iter().all(|&k| k == EventKind::Rating);
+        Ok((data, columns))
     }
 
     fn delete_user(&mut self, user: &str, at: i64) -> Result<u64> {

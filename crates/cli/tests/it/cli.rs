@@ -242,6 +242,40 @@ fn a_saved_model_answers_like_the_fitted_one_and_a_damaged_file_is_refused() {
 }
 
 #[test]
+fn compact_training_fits_on_the_same_matrix_as_the_event_log() {
+    // `als` trains from events read into columns (dropped before the fit), `buy-again` from
+    // the event log: from a file and from the database, with and without a decay, both
+    // record the same training data in their model files
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = ["view", "click", "add_to_cart", "purchase", "return"];
+    let mut csv = String::from("user,item,kind,value,timestamp\n");
+    for k in 0..1_500u64 {
+        let r = k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7;
+        let kind = kinds[(r % 5) as usize];
+        csv += &format!("u{},i{},{kind},{},{}\n", r % 37, (r >> 9) % 23, 1 + (r >> 17) % 3, 1_700_000_000 + k * 3_600);
+    }
+    let file = dir.path().join("events.csv");
+    std::fs::write(&file, csv).unwrap();
+    let db = dir.path().join("shop.db");
+    ok(&["import", s(&file), "--db", s(&db)]);
+    let fingerprint = |source: &[&str], model: &str, decay: &[&str]| {
+        let out = dir.path().join(format!("{model}.daogou"));
+        let mut args = vec!["train", "--model", model, "--out", s(&out), "--json"];
+        args.extend_from_slice(source);
+        args.extend_from_slice(decay);
+        let summary = json(&args);
+        (summary["fingerprint"].as_str().unwrap().to_owned(), summary["pairs"].as_u64().unwrap())
+    };
+    for decay in [&[][..], &["--half-life", "7"][..]] {
+        let from_file = fingerprint(&["--data", s(&file)], "als", decay);
+        assert!(from_file.1 > 100, "{from_file:?}");
+        assert_eq!(fingerprint(&["--data", s(&file)], "buy-again", decay), from_file, "{decay:?}");
+        assert_eq!(fingerprint(&["--db", s(&db)], "als", decay), from_file, "{decay:?}");
+        assert_eq!(fingerprint(&["--db", s(&db)], "buy-again", decay), from_file, "{decay:?}");
+    }
+}
+
+#[test]
 fn tune_chooses_on_validation_only_and_writes_a_usable_params_file() {
     let dir = tempfile::tempdir().unwrap();
     let (train, test) = planted_movielens(dir.path());

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use daogou_core::{Event, EventKind, Item};
+use daogou_core::{Event, EventKind, Interaction, Item};
 use daogou_store::{ImportReport, SqliteStore, Store, StoreError};
 
-use crate::common::{ev, item};
+use crate::common::{self, ev, item};
 
 fn store() -> SqliteStore {
     SqliteStore::open_in_memory().unwrap()
@@ -144,6 +144,32 @@ fn load_dataset_maps_ids_orders_by_time_and_keeps_the_whole_catalogue() {
     assert_eq!(got, want);
     // Round trip back to events through the Dataset's own helper.
     assert_eq!(d.event(&d.interactions[2]), events[0]);
+}
+
+#[test]
+fn load_columns_holds_what_load_dataset_holds_in_the_same_order() {
+    let mut s = store();
+    // out of time order, with ties, a search without item and a deleted user
+    let mut events = common::synthetic_events(2_000, 40, 30);
+    events.reverse();
+    events.push(Event { query: Some("q".into()), ..ev("cat", "", EventKind::Search, 5) });
+    s.import(&[item("lonely", "no events", "c2")], &events).unwrap();
+    s.delete_user("12003", 99).unwrap();
+    let d = s.load_dataset().unwrap();
+    for keep_time in [true, false] {
+        let (c, columns) = s.load_columns(keep_time).unwrap();
+        assert_eq!((c.users.ids(), c.items.ids()), (d.users.ids(), d.items.ids()));
+        assert_eq!(c.catalogue, d.catalogue);
+        assert_eq!(c.explicit, d.explicit);
+        assert!(c.interactions.is_empty());
+        let want: Vec<_> = d
+            .interactions
+            .iter()
+            .map(|x| Interaction { timestamp: if keep_time { x.timestamp } else { 0 }, ..*x })
+            .collect();
+        assert_eq!(columns.iter().collect::<Vec<_>>(), want);
+        assert_eq!(columns.timestamps.len(), if keep_time { want.len() } else { 0 });
+    }
 }
 
 #[test]
