@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use daogou_core::{Dataset, Event, EventKind, Item, Params};
 use daogou_data::Signal;
 use daogou_store::{DeletionLog, SqliteStore, Store, StoreError};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::catalogue::Catalogue;
 use crate::filter::{Blend, Filter};
@@ -552,7 +552,18 @@ fn seed_trending(t: &mut Trending, ds: &Dataset, cat: &Catalogue, limits: LiveLi
         .filter(|x| x.timestamp >= latest - TRENDING_SPAN && x.kind != EventKind::Return)
         .collect();
     recent.sort_by_key(|x| x.timestamp);
-    for x in recent {
+    // Only the newest `total` distinct (item, shopper) pairs can stay under the cap: note just
+    // those, oldest first (millions of events in the last week would otherwise each be noted
+    // and pruned away again).
+    let mut newest: FxHashSet<(u32, u32)> = FxHashSet::default();
+    let from = recent
+        .iter()
+        .rposition(|x| {
+            newest.insert((x.item, x.user));
+            newest.len() > limits.total.max(1)
+        })
+        .map_or(0, |k| k + 1);
+    for x in &recent[from..] {
         if let Some(i) = cat.index_of(ds.items.id(x.item)) {
             t.note(i, ds.users.id(x.user), x.kind, x.timestamp, limits.total);
         }

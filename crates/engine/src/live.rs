@@ -204,14 +204,15 @@ impl Trending {
         let from = self.latest - TRENDING_SPAN;
         self.seen.retain(|_, t| *t >= from);
         if self.seen.len() > cap {
+            // keep exactly the newest `keep` (ties at the cut broken arbitrarily): keeping every
+            // entry as new as the cut would keep them all when times are equal (an import
+            // without times), and each further event would prune again
             let keep = cap * 3 / 4;
-            let mut times: Vec<i64> = self.seen.values().copied().collect();
-            let nth = times.len() - keep;
-            let (_, cut, _) = times.select_nth_unstable(nth);
-            let cut = *cut;
-            let before = self.seen.len();
-            self.seen.retain(|_, t| *t >= cut);
-            self.dropped += (before - self.seen.len()) as u64;
+            let mut entries: Vec<((u32, u32), i64)> = self.seen.drain().collect();
+            let nth = entries.len() - keep;
+            entries.select_nth_unstable_by_key(nth, |e| e.1);
+            self.dropped += nth as u64;
+            self.seen = entries.drain(nth..).collect();
         }
         // shoppers that no entry names any more
         let mut used = vec![false; self.shoppers.len()];
@@ -322,5 +323,22 @@ mod tests {
         assert!(t.len() <= 100);
         assert!(t.dropped > 0);
         assert_eq!(t.counts(1).first().map(|x| x.1), Some(1));
+    }
+
+    #[test]
+    fn trending_stays_under_its_cap_when_every_event_has_the_same_time() {
+        // a store imported from a file without times: one prune must make room for a quarter
+        // of the cap, not leave every tied entry in place (and prune again on every event)
+        let mut t = Trending::default();
+        for i in 0..10_000u32 {
+            t.note(i % 700, &format!("u{}", i / 7), EventKind::Purchase, 1_000, 400);
+            assert!(t.len() <= 400, "{} entries after {i} events", t.len());
+        }
+        assert!(t.len() >= 300, "a prune keeps three quarters of the cap: {}", t.len());
+        assert_eq!(
+            t.dropped as usize + t.len(),
+            10_000,
+            "every distinct (item, shopper) pair is held or counted dropped"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use daogou_algo::{build_model, Recommender, TrainData};
-use daogou_core::{Aggregate, Dataset, EventKind, IdMap, Interaction, Interactions, Params};
+use daogou_core::{Aggregate, Csr, Dataset, EventKind, IdMap, Interaction, Interactions, Params};
 use daogou_data::Signal;
 use daogou_store::DeletionLog;
 use rustc_hash::FxHashMap;
@@ -299,17 +299,24 @@ pub(crate) fn stronger(map: &mut FxHashMap<u32, EventKind>, item: u32, k: EventK
     }
 }
 
-/// Per user, the strongest kind per item, sorted by item.
+/// Per user, the strongest kind per item, sorted by item: one matrix of the strongest
+/// kind's strength (a counting sort over the events, not a hash map per user).
 fn strongest_kinds(ds: &Dataset) -> Vec<Vec<(u32, EventKind)>> {
-    let mut per: Vec<FxHashMap<u32, EventKind>> = vec![FxHashMap::default(); ds.n_users()];
-    for x in &ds.interactions {
-        stronger(&mut per[x.user as usize], x.item, x.kind);
+    let mut by_strength = [EventKind::Return; 7];
+    for k in EventKind::ALL {
+        by_strength[k.strength() as usize] = k;
     }
-    per.into_iter()
-        .map(|m| {
-            let mut v: Vec<(u32, EventKind)> = m.into_iter().collect();
-            v.sort_unstable_by_key(|p| p.0);
-            v
+    let strength = |x: &Interaction| f32::from(x.kind.strength());
+    let m = Csr::from_triplets(
+        ds.n_users(),
+        ds.n_items(),
+        ds.interactions.iter().map(|x| (x.user, x.item, strength(x))),
+        Aggregate::Max,
+    );
+    (0..ds.n_users())
+        .map(|u| {
+            let (items, s) = m.row(u);
+            items.iter().zip(s).map(|(&i, &s)| (i, by_strength[s as usize])).collect()
         })
         .collect()
 }
