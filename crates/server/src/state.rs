@@ -92,7 +92,7 @@ impl AppState {
         let engine = Engine::open(store, &source, config.live)?;
         engine.set_group_commit(config.group_commit);
         let snap = engine.snapshot();
-        for w in &snap.warnings {
+        for w in snap.warnings.iter().chain(&engine.take_notes()) {
             eprintln!("warning: {w}");
         }
         let metrics = Metrics::default();
