@@ -222,6 +222,10 @@ const DG = (() => {
         pen = true;
       });
       if (d) g.push(s('path', { d, fill: 'none', stroke: color(si), 'stroke-width': 1.8, class: 'series', 'data-name': ser.name }, s('title', {}, ser.name)));
+      // a dot per point: a single point (an experiment's first bucket) is visible too
+      ser.values.forEach((v, i) => {
+        if (ok(v)) g.push(s('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.5, fill: color(si), class: 'point' }, s('title', {}, `${ser.name} ${labels[i]}: ${v.toFixed(digits + 1)}`)));
+      });
     });
     clear(node, s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': opts.label || 'chart' }, g), legend(series.map((x) => x.name)));
   }
