@@ -180,7 +180,6 @@ impl Engine {
             experiments,
             notes: Mutex::new(Vec::new()),
         };
-        engine.resume_experiment()?;
         Ok(engine)
     }
 
@@ -716,9 +715,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Route the experiment the store says is running (after a restart). When its variants'
-    /// models cannot be rebuilt it is stopped, with a note.
-    fn resume_experiment(&self) -> Result<()> {
+    /// Route the experiment the store says is running (a service starting, e.g. after a
+    /// restart; the command line does not take part in experiments). When its variants' models
+    /// cannot be rebuilt it is stopped, with a note ([`Engine::take_notes`]).
+    pub fn resume_experiment(&self) -> Result<()> {
         let Some(info) = self.experiments()?.into_iter().filter(|e| e.status == "running").max_by_key(|e| e.started_at)
         else {
             return Ok(());

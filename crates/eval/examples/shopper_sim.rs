@@ -17,13 +17,14 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 
 fn line(what: &str, e: &SimExperiment, f: &Figures) {
     println!(
-        "{what:<28} runs {:>4}  shoppers {:>6}  looks {:>3}  rejected {:>4} ({:>5.1} %, treatment ahead {:>5.1} %)  SRM alarms {:>4} ({:>5.1} %)  mean {} {:.5} vs {:.5}",
+        "{what:<28} runs {:>4}  shoppers {:>6}  looks {:>3}  rejected {:>4} ({:>5.1} %, treatment ahead {:>5.1} %)  peeking z-test {:>5.1} %  SRM alarms {:>4} ({:>5.1} %)  mean {} {:.5} vs {:.5}",
         f.runs,
         e.shoppers,
         e.looks,
         f.rejected,
         100.0 * f.rejection_rate(),
         100.0 * f.power(),
+        100.0 * f.naive_rejected as f64 / f.runs.max(1) as f64,
         f.srm_alarms,
         100.0 * f.srm_rate(),
         e.primary.key(),

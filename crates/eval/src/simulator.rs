@@ -189,6 +189,9 @@ pub struct SimOutcome {
     pub p_value: f64,
     /// The test rejected at some look (p < α).
     pub rejected: bool,
+    /// A fixed-horizon z-test (|z| > 1.96) applied at every look would have rejected at some
+    /// look: what peeking at ordinary intervals does.
+    pub naive_rejected: bool,
     /// The treatment's estimate minus the control's, at the end.
     pub diff: f64,
     /// The primary metric of control and treatment at the end.
@@ -260,6 +263,7 @@ pub fn run(sh: &Shoppers, e: &SimExperiment, seed: u64) -> SimOutcome {
     let every = (e.shoppers / e.looks.max(1)).max(1);
     let share0 = e.shares[0] / (e.shares[0] + e.shares[1]);
     let mut diff = 0.0;
+    let mut naive = false;
     for s in 0..e.shoppers {
         // assignment: a hash of the shopper under the run's salt
         let v = usize::from(SeededRng::derive(seed, 1, s as u64).f64() >= share0);
@@ -283,6 +287,8 @@ pub fn run(sh: &Shoppers, e: &SimExperiment, seed: u64) -> SimOutcome {
             if let Some((est, inv)) = look(&arms[0], &arms[1], &e.sequential) {
                 p = p.min(inv);
                 diff = est.value;
+                let enough = arms.iter().all(|a| a.units() >= e.sequential.min_units);
+                naive |= enough && est.std_error > 0.0 && (est.value / est.std_error).abs() > crate::experiment::Z95;
             }
         }
     }
@@ -290,6 +296,7 @@ pub fn run(sh: &Shoppers, e: &SimExperiment, seed: u64) -> SimOutcome {
     SimOutcome {
         p_value: p,
         rejected: p < e.sequential.alpha,
+        naive_rejected: naive,
         diff,
         values,
         srm: srm(&[arms[0].units(), arms[1].units()], &e.shares),
@@ -307,6 +314,8 @@ pub struct Figures {
     pub rejected_treatment_better: usize,
     /// Runs in which the sample-ratio alarm fired.
     pub srm_alarms: usize,
+    /// Runs in which a fixed-horizon z-test at every look would have rejected.
+    pub naive_rejected: usize,
     /// Mean primary metric of control and treatment over the runs.
     pub mean_values: [f64; 2],
 }
@@ -340,6 +349,7 @@ pub fn run_many(sh: &Shoppers, e: &SimExperiment, runs: usize, seed: u64) -> Fig
         rejected: outs.iter().filter(|o| o.rejected).count(),
         rejected_treatment_better: outs.iter().filter(|o| o.rejected && o.diff > 0.0).count(),
         srm_alarms: outs.iter().filter(|o| o.srm.alarm).count(),
+        naive_rejected: outs.iter().filter(|o| o.naive_rejected).count(),
         mean_values: mean,
     }
 }
@@ -392,6 +402,8 @@ mod tests {
         let aa = run_many(&sh, &SimExperiment { shoppers: 2_000, ..SimExperiment::a_a() }, 60, 1_000);
         assert!(aa.rejection_rate() <= 0.05, "A/A false positives {aa:?}");
         assert!(aa.srm_alarms <= 1, "{aa:?}");
+        // what the sequential test protects against: peeking at fixed-horizon intervals
+        assert!(aa.naive_rejected > 2 * aa.rejected.max(1), "{aa:?}");
         let ab = run_many(&sh, &SimExperiment::a_b(), 30, 2_000);
         assert!(ab.power() >= 0.8, "A/B power {ab:?}");
         assert!(ab.mean_values[1] > ab.mean_values[0]);

@@ -192,6 +192,16 @@ fn links(doc: &mut Value) {
                 "requestBody": {"text": "cheaper", "conversation": "$response.body#/conversation"}}}),
         ),
         ("/admin/retrain", "post", "200", json!({"Model": {"operationId": "get_stats_model"}})),
+        (
+            "/admin/experiments",
+            "post",
+            "201",
+            json!({
+                "Start": {"operationId": "post_admin_experiments_name_start", "parameters": {"name": "$response.body#/name"}},
+                "Results": {"operationId": "get_experiments_name", "parameters": {"name": "$response.body#/name"}},
+                "Stop": {"operationId": "post_admin_experiments_name_stop", "parameters": {"name": "$response.body#/name"}}
+            }),
+        ),
     ];
     for (path, method, code, links) in set {
         if let Some(r) =

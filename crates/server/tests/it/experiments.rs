@@ -134,6 +134,19 @@ async fn answers_carry_the_keys_and_events_are_attributed() {
     assert_eq!(st, StatusCode::OK, "{v}");
     let shown_b5 = items.iter().any(|i| i == "b5");
     assert_eq!(v["attributed"], if shown_b5 { 3 } else { 2 }, "{v}");
+    // outside the window (25 h after the list, or before it) an event without id counts for nothing
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (st, v) = post(
+        &app,
+        "/events",
+        &json!([
+            {"user": u, "item": items[0], "kind": "add_to_cart", "timestamp": now + 25 * 3_600},
+            {"user": u, "item": items[0], "kind": "add_to_cart", "timestamp": now - 3_600}
+        ])
+        .to_string(),
+    )
+    .await;
+    assert_eq!((st, v["attributed"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
     let (st, v) = post(
         &app,
         "/events",
