@@ -101,7 +101,7 @@ impl VariantDef {
         for (k, v) in &self.params {
             params.set(k, v.as_str().map_or_else(|| v.to_string(), str::to_owned));
         }
-        Some(ModelSpec { name: name.clone(), params, signal: signal.clone() })
+        Some(ModelSpec { name: name.clone(), params, signal: *signal })
     }
 }
 

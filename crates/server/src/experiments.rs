@@ -90,11 +90,10 @@ fn validate(d: &ExperimentDef) -> Result<(), ApiError> {
             return bad(format!("{at}.share: must be a number above 0 (shares are relative weights)"));
         }
         match &v.model {
-            Some(m) if std::path::Path::new(m).is_file() => {
-                if !v.params.is_empty() {
-                    return bad(format!("{at}.params: apply to a named model, not to the model file {m}"));
-                }
+            Some(m) if std::path::Path::new(m).is_file() && !v.params.is_empty() => {
+                return bad(format!("{at}.params: apply to a named model, not to the model file {m}"));
             }
+            Some(m) if std::path::Path::new(m).is_file() => {}
             Some(m) if !daogou_algo::model_names().contains(&m.as_str()) => {
                 return bad(format!(
                     "{at}.model: `{m}` is neither a model file on the server nor a model; models: {}",

@@ -314,3 +314,79 @@ async fn assignment_is_identical_across_three_restarts_and_on_a_second_server() 
     let lists: f64 = r["variants"].as_array().unwrap().iter().map(|x| x["lists"].as_f64().unwrap()).sum();
     assert_eq!(lists, 64.0 * 7.0, "{r}");
 }
+
+/// Shoppers of a generated shop go through the real API: each is shown a list, clicks what
+/// belongs to their planted tastes far more often than the rest, and buys some of it. The
+/// control answers with popular items, the treatment with the personal model; the service must
+/// count exactly what was sent and find the personal lists better.
+#[tokio::test]
+async fn a_simulated_a_b_test_through_the_service_finds_the_better_variant() {
+    use daogou_data::synth::{generate_shop, ShopConfig};
+    use daogou_store::Store;
+    let shop = generate_shop(&ShopConfig { users: 300, items: 240, days: 30, ..ShopConfig::default() });
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    s.import(&shop.items, &shop.events).unwrap();
+    let (app, _state) = app_on(s, config(false));
+    let def = r#"{"name": "sim", "primary_metric": "ctr", "variants": [
+        {"name": "popular", "share": 1, "model": "popularity"},
+        {"name": "personal", "share": 1}]}"#;
+    assert_eq!(post(&app, "/admin/experiments", def).await.0, StatusCode::CREATED);
+    assert_eq!(post(&app, "/admin/experiments/sim/start", "").await.0, StatusCode::OK);
+    let category: std::collections::HashMap<&str, Option<&String>> =
+        shop.items.iter().map(|it| (it.id.as_str(), it.category.as_ref())).collect();
+    let price: std::collections::HashMap<&str, f64> =
+        shop.items.iter().map(|it| (it.id.as_str(), it.price.unwrap_or(0.0))).collect();
+    let mut users: Vec<&str> = shop.truth.user_segment.iter().map(|(u, _)| u.as_str()).collect();
+    users.dedup();
+    let mut rng = daogou_core::SeededRng::new(17);
+    // per variant: (clicks sent, purchases sent, revenue sent, impressions, expected clicks)
+    let mut sent: std::collections::BTreeMap<String, (f64, f64, f64, f64, f64)> = Default::default();
+    for u in &users {
+        let liked: Vec<&String> =
+            shop.truth.segments_of(u).iter().flat_map(|seg| shop.truth.categories_of(seg)).collect();
+        let v = get(&app, &format!("/users/{u}/recommendations?n=10")).await;
+        let rec = v["recommendation_id"].as_str().unwrap();
+        let e = sent.entry(v["variant"].as_str().unwrap().to_owned()).or_default();
+        let mut events = Vec::new();
+        for item in ids(&v) {
+            let likes = category[item.as_str()].is_some_and(|c| liked.contains(&c));
+            let p = if likes { 0.3 } else { 0.05 };
+            e.3 += 1.0;
+            e.4 += p;
+            if rng.f64() < p {
+                e.0 += 1.0;
+                events.push(json!({"user": u, "item": item, "kind": "click", "recommendation_id": rec}));
+                if rng.f64() < 0.3 {
+                    // bought without the id: attributed by the window
+                    e.1 += 1.0;
+                    e.2 += price[item.as_str()];
+                    events.push(json!({"user": u, "item": item, "kind": "purchase"}));
+                }
+            }
+        }
+        if !events.is_empty() {
+            let (st, r) = post(&app, "/events", &Value::Array(events.clone()).to_string()).await;
+            assert_eq!((st, r["attributed"].as_u64()), (StatusCode::OK, Some(events.len() as u64)), "{r}");
+        }
+    }
+    let r = get(&app, "/experiments/sim").await;
+    assert!(!r["srm"]["alarm"].as_bool().unwrap(), "{}", r["srm"]);
+    for v in r["variants"].as_array().unwrap() {
+        let (clicks, buys, revenue, impressions, expected) = sent[v["name"].as_str().unwrap()];
+        assert_eq!(v["clicks"].as_f64().unwrap(), clicks, "{v}");
+        assert_eq!(v["purchases"].as_f64().unwrap(), buys, "{v}");
+        assert!((v["revenue"].as_f64().unwrap() - revenue).abs() < 1e-6 * revenue.max(1.0), "{v}");
+        assert_eq!(v["impressions"].as_f64().unwrap(), impressions, "{v}");
+        // the click rate the shoppers were given lies within the reported interval's reach
+        let ctr = &v["metrics"]["ctr"];
+        let truth = expected / impressions;
+        let (value, se) = (ctr["value"].as_f64().unwrap(), ctr["std_error"].as_f64().unwrap());
+        assert!((value - truth).abs() < 3.0 * se, "{} ctr {value} ± {se}, given {truth}", v["name"]);
+    }
+    let users_total: u64 = r["variants"].as_array().unwrap().iter().map(|v| v["users"].as_u64().unwrap()).sum();
+    assert_eq!(users_total, users.len() as u64);
+    let c = &r["comparisons"][0];
+    assert_eq!(c["variant"], "personal");
+    assert!(c["diff"]["value"].as_f64().unwrap() > 0.0, "{c}");
+    assert!(c["significant"].as_bool().unwrap() && c["p_value"].as_f64().unwrap() < 0.05, "{c}");
+}
