@@ -569,6 +569,12 @@ impl Engine {
 impl Engine {
     // ------------------------------------------------------------------ experiments
 
+    /// Assign with `salt` instead of the store's (a configured secret shared by servers that
+    /// do not share a store). Call before serving.
+    pub fn set_experiment_salt(&self, salt: daogou_store::ExperimentSalt) {
+        *self.experiments.salt.write().unwrap_or_else(|e| e.into_inner()) = salt;
+    }
+
     /// `unit`'s variant in the running experiment (none running: `None`).
     pub fn arm(&self, unit: &str) -> Option<Arm> {
         self.experiments.arm(unit)

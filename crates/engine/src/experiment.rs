@@ -234,7 +234,7 @@ pub fn outcome_kind(kind: EventKind) -> Option<&'static str> {
 
 /// The assignment salt and the running experiment.
 pub(crate) struct Experiments {
-    pub(crate) salt: ExperimentSalt,
+    pub(crate) salt: std::sync::RwLock<ExperimentSalt>,
     pub(crate) running: std::sync::RwLock<Option<Arc<Running>>>,
     /// Serialises starts, stops and rebuilds.
     pub(crate) changes: std::sync::Mutex<()>,
@@ -243,7 +243,7 @@ pub(crate) struct Experiments {
 impl Experiments {
     pub(crate) fn new(store: &SqliteStore) -> Result<Experiments> {
         Ok(Experiments {
-            salt: store.experiment_salt()?,
+            salt: std::sync::RwLock::new(store.experiment_salt()?),
             running: std::sync::RwLock::new(None),
             changes: std::sync::Mutex::new(()),
         })
@@ -260,7 +260,8 @@ impl Experiments {
     /// `unit`'s arm in the running experiment.
     pub(crate) fn arm(&self, unit: &str) -> Option<Arm> {
         let running = self.running()?;
-        let index = pick_variant(&running.shares, self.salt.bucket(&running.def.name, unit));
+        let x = self.salt.read().unwrap_or_else(|e| e.into_inner()).bucket(&running.def.name, unit);
+        let index = pick_variant(&running.shares, x);
         Some(Arm { running, index })
     }
 }

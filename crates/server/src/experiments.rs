@@ -150,11 +150,19 @@ async fn start(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult
     let name = path_name(p)?;
     let s2 = s.clone();
     let n2 = name.clone();
-    let job = tokio::task::spawn_blocking(move || s2.engine.start_experiment(&n2, now()));
+    let job = tokio::spawn(async move {
+        let n3 = n2.clone();
+        let out = tokio::task::spawn_blocking(move || s2.engine.start_experiment(&n3, now())).await;
+        if let Ok(Err(e)) = &out {
+            // heard by someone also when the request has been answered 202
+            eprintln!("experiment `{n2}` did not start: {e}");
+        }
+        out
+    });
     // a variant with its own model is fitted first: answer before the request timeout, the
     // experiment starts when the fit is done
     match tokio::time::timeout(s.config.timeout.mul_f64(0.9), job).await {
-        Ok(done) => Ok(Json(info_json(&done??)).into_response()),
+        Ok(done) => Ok(Json(info_json(&done???)).into_response()),
         Err(_) => Ok((
             StatusCode::ACCEPTED,
             Json(json!({"name": name, "status": "starting",

@@ -50,6 +50,14 @@ impl ExperimentSalt {
         Ok(ExperimentSalt(k))
     }
 
+    /// A salt derived from a configured secret (HMAC-SHA256 of it under a fixed label), so
+    /// that servers sharing a configuration but not a store assign alike.
+    pub fn from_secret(secret: &str) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"daogou experiment salt v1").expect("any key length");
+        mac.update(secret.as_bytes());
+        ExperimentSalt(mac.finalize().into_bytes().into())
+    }
+
     /// Where `unit` falls in [0, 1) for `experiment`: the first 53 bits of
     /// HMAC-SHA256(salt, experiment ‖ 0x1f ‖ unit). Uniform, independent between experiments,
     /// and the same on every server holding the salt.
@@ -399,6 +407,9 @@ mod tests {
         // the separator keeps ("ab", "c") and ("a", "bc") apart
         assert_ne!(salt.bucket("ab", "c"), salt.bucket("a", "bc"));
         assert!(!format!("{salt:?}").contains('7'));
+        let a = ExperimentSalt::from_secret("a configured secret");
+        assert_eq!(a, ExperimentSalt::from_secret("a configured secret"));
+        assert_ne!(a, ExperimentSalt::from_secret("another secret!!"));
     }
 
     #[test]

@@ -390,3 +390,29 @@ async fn a_simulated_a_b_test_through_the_service_finds_the_better_variant() {
     assert!(c["diff"]["value"].as_f64().unwrap() > 0.0, "{c}");
     assert!(c["significant"].as_bool().unwrap() && c["p_value"].as_f64().unwrap() < 0.05, "{c}");
 }
+
+#[tokio::test]
+async fn servers_sharing_a_configured_salt_but_not_a_store_assign_alike() {
+    let with = |salt: &str| {
+        let mut c = config(false);
+        c.set("experiment_salt", salt).unwrap();
+        app_on(store(&[]), c).0
+    };
+    assert!(config(false).set("experiment_salt", "short").is_err(), "at least 16 characters");
+    let mut seen = Vec::new();
+    for salt in ["one shared secret salt", "one shared secret salt", "another secret salt!"] {
+        let app = with(salt);
+        assert_eq!(post(&app, "/admin/experiments", KNOBS).await.0, StatusCode::CREATED);
+        assert_eq!(post(&app, "/admin/experiments/knobs/start", "").await.0, StatusCode::OK);
+        seen.push(variants(&app).await);
+    }
+    assert_eq!(seen[0], seen[1], "two stores, one configured salt");
+    assert_ne!(seen[0], seen[2], "another salt, another split");
+    // without the setting each in-memory store has its own random salt
+    let (a, b) = (app(false), app(false));
+    for x in [&a, &b] {
+        post(x, "/admin/experiments", KNOBS).await;
+        post(x, "/admin/experiments/knobs/start", "").await;
+    }
+    assert_ne!(variants(&a).await, variants(&b).await);
+}
