@@ -463,10 +463,17 @@ impl Engine {
     }
 
     fn swap(&self, snap: Arc<Snapshot>) {
-        let seq = snap.seq;
+        let seq = self.arms_seq(snap.seq);
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap;
         // events now part of the model leave the live histories
         lock(&self.live).drain_before(seq);
+    }
+
+    /// The oldest of `seq` and the sequence numbers of the running experiment's own models:
+    /// live events stay until every model in use has them (the caps still bound them).
+    fn arms_seq(&self, seq: u64) -> u64 {
+        let running = self.experiments.running();
+        running.iter().flat_map(|r| r.snapshots.iter().flatten()).map(|s| s.seq).fold(seq, u64::min)
     }
 
     /// The stored data, the deletion log and the sequence number of the events they hold.

@@ -10,8 +10,9 @@
 //!   sharing the store.
 //! * **Variants**: each either answers with the serving model (no `model`) or with its own,
 //!   fitted on the store (a model name with `params`) or loaded from a model file when the
-//!   experiment starts (and again when the server restarts, or a user is deleted); each may set
-//!   blending knobs, which replace the request's.
+//!   experiment starts (and again when the server restarts, or a user is deleted; not by the
+//!   serving model's refits, so live events stay until the variants' models have them too);
+//!   each may set blending knobs, which replace the request's.
 //! * **Attribution**: a click (or view), add-to-cart or purchase of an item counts for the list
 //!   named by the event's `recommendation_id` when that list showed the item; without one, for
 //!   the latest list shown to the same unit within the window before the event that showed the

@@ -416,3 +416,27 @@ async fn servers_sharing_a_configured_salt_but_not_a_store_assign_alike() {
     }
     assert_ne!(variants(&a).await, variants(&b).await);
 }
+
+#[tokio::test]
+async fn a_variant_with_its_own_model_answers_in_real_time_across_refits() {
+    let (app, _state) = app_on(store(&[]), config(false));
+    let def = r#"{"name": "own", "primary_metric": "ctr", "variants": [
+        {"name": "a", "share": 1, "model": "item-knn", "params": {"k": 10}},
+        {"name": "b", "share": 1, "model": "item-knn", "params": {"k": 12}}]}"#;
+    assert_eq!(post(&app, "/admin/experiments", def).await.0, StatusCode::CREATED);
+    assert_eq!(post(&app, "/admin/experiments/own/start", "").await.0, StatusCode::OK);
+    let before = get(&app, "/users/su0/recommendations?n=3").await;
+    assert_eq!(before["realtime"], false, "{before}");
+    // a new event, then the serving model refits (it folds the event in, the variant's does not)
+    let (st, _) = post(&app, "/events", r#"{"user": "su0", "item": "b0", "kind": "purchase"}"#).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = post(&app, "/admin/retrain?wait=true", "").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let after = get(&app, "/users/su0/recommendations?n=3").await;
+    assert_eq!(after["realtime"], true, "the variant's model still sees the event live: {after}");
+    assert!(after["items"].as_array().unwrap().iter().all(|p| p["item"] != "b0"), "bought: not recommended");
+    // the serving model itself has it in its training data now: stopped, the answer is not real time
+    assert_eq!(post(&app, "/admin/experiments/own/stop", "").await.0, StatusCode::OK);
+    let plain = get(&app, "/users/su0/recommendations?n=3").await;
+    assert_eq!(plain["realtime"], false, "{plain}");
+}
