@@ -9,6 +9,9 @@
 #   GROUP_COMMIT=both WRITE_SHARE=1 bash bench/load_serve.sh
 #       ingest with group commit off, then on (the same database, one server each), side by side
 #   PROFILE=debug ...   the debug build (no release build of the workspace needed)
+#   EXPERIMENT=both ...  without, then with an online experiment running (two variants of the
+#       serving model, one with a blending knob): every for-you answer is then also stored as
+#       an exposure (EXPERIMENT=1: only with)
 #   SCALE=1 WRITE_SHARE=0.15 bash bench/load_serve.sh
 #       the issue's scale case instead of the demo shop: 100,000 users × 50,000 items,
 #       10M purchases (bench/out/scale_implicit/interactions.csv from bench/gen_scale_implicit.py),
@@ -53,11 +56,14 @@ fi
 "$BIN" stats --db "$DB" --json
 MODES="$GROUP_COMMIT"
 [ "$GROUP_COMMIT" = both ] && MODES="false true"
+EXPS="${EXPERIMENT:-0}"
+[ "$EXPS" = both ] && EXPS="0 1"
+for EXP in $EXPS; do
 for GC in $MODES; do
-  echo "=== group_commit = $GC ==="
+  echo "=== group_commit = $GC, experiment running = $EXP ==="
   export DAOGOU_GROUP_COMMIT="$GC"
   RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}" "$BIN" serve --db "$DB" --bind 127.0.0.1:0 --workers "$WORKERS" \
-    --api-keys "$KEY:read+write" >"$TMP/out" 2>"$TMP/err" &
+    --api-keys "$KEY:read+write+admin" >"$TMP/out" 2>"$TMP/err" &
   PID=$!
   for _ in $(seq 1 3000); do
     grep -q "listening on" "$TMP/out" 2>/dev/null && break
@@ -66,6 +72,13 @@ for GC in $MODES; do
   done
   ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
   echo "server on $ADDR (workers $WORKERS); $THREADS connections, ${SECS}s, write share $WRITE_SHARE"
+  if [ "$EXP" = 1 ]; then
+    # created and started once per store; a later server on the same store resumes it
+    curl -s -o /dev/null -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "http://$ADDR/admin/experiments" \
+      -d '{"name": "load", "primary_metric": "ctr", "variants": [{"name": "a", "share": 1}, {"name": "b", "share": 1, "max_per_category": 3}]}'
+    curl -s -o /dev/null -H "Authorization: Bearer $KEY" -XPOST "http://$ADDR/admin/experiments/load/start"
+    echo "experiment: $(curl -s -H "Authorization: Bearer $KEY" "http://$ADDR/experiments/load" | grep -o '"status":"[a-z]*"')"
+  fi
   # the machine may be shared: the load average says how much else ran alongside
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$LOAD" --addr "$ADDR" --seconds "$SECS" --threads "$THREADS" --write-share "$WRITE_SHARE" \
@@ -75,4 +88,5 @@ for GC in $MODES; do
   curl -s -H "Authorization: Bearer $KEY" "http://$ADDR/metrics" \
     | grep -E "^daogou_(events_ingested_total|model_version|recommendation_coverage|ingest_requests_total|ingest_commits_total) " || true
   kill "$PID"; wait "$PID" 2>/dev/null || true
+done
 done

@@ -102,8 +102,50 @@ try {
   check(bought && /^bought on \d{4}-\d{2}-\d{2}$/.test(bought.reason), `a purchase counts at once: ${id} is in buy it again (${bought && bought.reason})`);
   await shot('buy-again.png');
 
+  // ---------------------------------------------------------------- a running experiment
+  // created and started through the API, with traffic: for-you lists for 40 shoppers, a click
+  // (by recommendation_id) on the first item of each and a purchase of the second by a few
+  const post = (path, data) => page.request.post(base + path, { data, headers: { 'Content-Type': 'application/json' } });
+  const made = await post('/admin/experiments', {
+    name: 'browser-ab', primary_metric: 'ctr',
+    variants: [{ name: 'control', share: 1 }, { name: 'popular', share: 1, popularity_weight: 2 }],
+  });
+  check(made.status() === 201, `experiment created (${made.status()})`);
+  const started = await post('/admin/experiments/browser-ab/start', {});
+  check(started.status() === 200 && (await started.json()).status === 'running', `experiment started (${started.status()})`);
+  const shoppers = (await (await page.request.get(base + '/admin/users?n=40')).json()).users.map((u) => u.user);
+  const seen = new Set();
+  for (const [i, u] of shoppers.entries()) {
+    const r = await (await page.request.get(`${base}/users/${encodeURIComponent(u)}/recommendations?n=8`)).json();
+    seen.add(r.variant);
+    if (!r.recommendation_id || r.experiment !== 'browser-ab') check(false, `answer for ${u} carries the experiment keys`);
+    const evs = [{ user: u, item: r.items[0].item, kind: 'click', recommendation_id: r.recommendation_id }];
+    if (i % 4 === 0) evs.push({ user: u, item: r.items[1].item, kind: 'purchase' });
+    await post('/events', evs);
+  }
+  check(seen.size === 2, `shoppers are split between both variants (${[...seen].join(', ')})`);
+
   // ---------------------------------------------------------------- dashboard
   await page.goto(base + '/dashboard');
+  const exp = page.locator('[data-testid=experiment][data-name=browser-ab][data-status=running]');
+  await exp.waitFor();
+  await exp.locator('[data-testid=experiment-chart] circle.point').first().waitFor();
+  check((await exp.locator('[data-testid=experiment-chart]').count()) === 4, 'the running experiment: a chart per metric');
+  const lines = await exp.locator('[data-testid=experiment-chart][data-metric=ctr] path.series').count();
+  check(lines === 2, `its CTR chart has a line per variant (${lines})`);
+  const vrows = await exp.locator('[data-testid=experiment-variants] tr').count();
+  check(vrows === 3, `its table has both variants (${vrows - 1})`);
+  const results = await (await page.request.get(base + '/experiments/browser-ab')).json();
+  const users = results.variants.reduce((a, v) => a + v.users, 0);
+  const clicks = results.variants.reduce((a, v) => a + v.clicks, 0);
+  check(users === shoppers.length && clicks === shoppers.length, `results count every shopper and click (${users} users, ${clicks} clicks)`);
+  const cells = await exp.locator('[data-testid=experiment-variants] tr').nth(1).locator('td').allTextContents();
+  check(cells[2] === String(results.variants[0].users), `the table shows the API's numbers (${cells[2]} users)`);
+  check(/Sample ratio OK|Sample-ratio mismatch/.test(await exp.locator('[data-testid=srm]').textContent()), 'the sample-ratio check is shown');
+  check((await exp.locator('[data-testid=experiment-comparisons] tr').count()) === 2, 'the variant against the control, with its p-value');
+  await exp.screenshot({ path: join(out, 'dashboard-experiment.png') });
+  const stopped = await post('/admin/experiments/browser-ab/stop', {});
+  check(stopped.status() === 200, 'experiment stopped');
   await page.locator('[data-testid=events-chart] path.series').first().waitFor();
   check((await page.locator('[data-testid=events-chart] path.series').count()) >= 3, 'events over time: one line per event kind');
   await page.locator('[data-testid=tail-chart] path.series').waitFor();

@@ -313,6 +313,7 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
             known_user: h.user.is_some(),
             realtime: h.fresh,
             items: &picks,
+            experiment: None,
         };
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {

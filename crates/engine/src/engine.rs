@@ -13,6 +13,7 @@ use daogou_store::{DeletionLog, SqliteStore, Store, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::catalogue::Catalogue;
+use crate::experiment::{self as exp, Arm, ExperimentDef, ExperimentInfo, Experiments, Exposed, Running};
 use crate::filter::{Blend, Filter};
 use crate::history::History;
 use crate::live::{LiveEvent, LiveEvents, LiveLimits, Trending, TRENDING_SPAN};
@@ -103,6 +104,10 @@ pub struct Engine {
     committed: Condvar,
     /// Off: one transaction per [`Engine::ingest`] call.
     group_commit: AtomicBool,
+    /// The assignment salt and the running experiment.
+    experiments: Experiments,
+    /// What went wrong at open that the operator should hear about.
+    notes: Mutex<Vec<String>>,
 }
 
 /// Requests of [`Engine::ingest`] waiting for a group commit.
@@ -158,7 +163,8 @@ impl Engine {
         };
         let mut trending = Trending::default();
         seed_trending(&mut trending, &ds, &cat, limits);
-        Ok(Engine {
+        let experiments = Experiments::new(&store)?;
+        let engine = Engine {
             store: Mutex::new(store),
             snapshot: RwLock::new(Arc::new(snap)),
             catalogue: RwLock::new(cat),
@@ -171,7 +177,15 @@ impl Engine {
             commits: Mutex::new(Commits::default()),
             committed: Condvar::new(),
             group_commit: AtomicBool::new(true),
-        })
+            experiments,
+            notes: Mutex::new(Vec::new()),
+        };
+        Ok(engine)
+    }
+
+    /// Warnings of the open (an experiment that could not be resumed …), taken once.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.notes))
     }
 
     /// The current snapshot (a request keeps the one it started with).
@@ -449,10 +463,17 @@ impl Engine {
     }
 
     fn swap(&self, snap: Arc<Snapshot>) {
-        let seq = snap.seq;
+        let seq = self.arms_seq(snap.seq);
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap;
         // events now part of the model leave the live histories
         lock(&self.live).drain_before(seq);
+    }
+
+    /// The oldest of `seq` and the sequence numbers of the running experiment's own models:
+    /// live events stay until every model in use has them (the caps still bound them).
+    fn arms_seq(&self, seq: u64) -> u64 {
+        let running = self.experiments.running();
+        running.iter().flat_map(|r| r.snapshots.iter().flatten()).map(|s| s.seq).fold(seq, u64::min)
     }
 
     /// The stored data, the deletion log and the sequence number of the events they hold.
@@ -497,14 +518,18 @@ impl Engine {
     /// Swap in `snap`, with the catalogue it may have extended (bare entries for model items
     /// the store lacks): entries the live catalogue gained meanwhile are kept.
     fn commit(&self, snap: Arc<Snapshot>, built: Catalogue) -> Result<Arc<Snapshot>> {
-        {
-            let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
-            for it in &built.items()[cat.len().min(built.len())..] {
-                cat.ensure(&it.id);
-            }
-        }
+        self.extend_catalogue(&built);
         self.swap(snap.clone());
         Ok(snap)
+    }
+
+    /// Add the entries `built` has beyond the live catalogue (bare entries for model items the
+    /// store lacks).
+    fn extend_catalogue(&self, built: &Catalogue) {
+        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
+        for it in &built.items()[cat.len().min(built.len())..] {
+            cat.ensure(&it.id);
+        }
     }
 
     /// Load a model file and swap it in; a damaged or foreign file is refused and the current
@@ -532,14 +557,201 @@ impl Engine {
         if events_deleted > 0 || known {
             match self.refit_locked(None) {
                 Ok(snap) => {
-                    // tombstones older than the new snapshot are no longer needed
-                    lock(&self.deleted).retain(|_, v| *v >= snap.version);
+                    // the running experiment's own models forget the user too
+                    if let Err(e) = self.rebuild_arms() {
+                        refit_error = Some(format!("refitting the experiment's variants: {e}"));
+                    } else {
+                        // tombstones older than the new snapshot are no longer needed
+                        lock(&self.deleted).retain(|_, v| *v >= snap.version);
+                    }
                 }
                 // the tombstone keeps the user's own answers empty until a refit succeeds
                 Err(e) => refit_error = Some(e.to_string()),
             }
         }
         Ok(UserDeletion { events_deleted, model_version: self.snapshot().version, refit_error })
+    }
+}
+
+impl Engine {
+    // ------------------------------------------------------------------ experiments
+
+    /// Assign with `salt` instead of the store's (a configured secret shared by servers that
+    /// do not share a store). Call before serving.
+    pub fn set_experiment_salt(&self, salt: daogou_store::ExperimentSalt) {
+        *self.experiments.salt.write().unwrap_or_else(|e| e.into_inner()) = salt;
+    }
+
+    /// `unit`'s variant in the running experiment (none running: `None`).
+    pub fn arm(&self, unit: &str) -> Option<Arm> {
+        self.experiments.arm(unit)
+    }
+
+    /// The running experiment.
+    pub fn running_experiment(&self) -> Option<Arc<Running>> {
+        self.experiments.running()
+    }
+
+    /// Store a new experiment (a draft); [`Error::Conflict`] when the name is taken. The
+    /// definition is taken as valid (the service checks it field by field).
+    pub fn create_experiment(&self, def: &ExperimentDef, at: i64) -> Result<ExperimentInfo> {
+        let json = serde_json::to_string(def).expect("a definition always serialises");
+        if !self.store().create_experiment(&def.name, &json, at)? {
+            return Err(exp::conflict(format!("an experiment named `{}` exists already", def.name)));
+        }
+        Ok(ExperimentInfo {
+            def: def.clone(),
+            status: "draft".into(),
+            created_at: at,
+            started_at: None,
+            stopped_at: None,
+        })
+    }
+
+    /// Every experiment, oldest first.
+    pub fn experiments(&self) -> Result<Vec<ExperimentInfo>> {
+        self.store().experiments()?.into_iter().map(ExperimentInfo::from_stored).collect()
+    }
+
+    /// One experiment.
+    pub fn experiment(&self, name: &str) -> Result<Option<ExperimentInfo>> {
+        self.store().experiment(name)?.map(ExperimentInfo::from_stored).transpose()
+    }
+
+    /// Start a draft experiment: fit or load its variants' own models, then route its units.
+    /// One experiment runs at a time; a stopped one cannot restart. Blocking (fits).
+    pub fn start_experiment(&self, name: &str, at: i64) -> Result<ExperimentInfo> {
+        let _one = lock(&self.experiments.changes);
+        let info = self.experiment(name)?.ok_or_else(|| Error::NotFound(format!("no experiment named `{name}`")))?;
+        match info.status.as_str() {
+            "running" => return Err(exp::conflict(format!("experiment `{name}` is already running"))),
+            "stopped" => {
+                return Err(exp::conflict(format!(
+                    "experiment `{name}` was stopped; its results are final (create a new experiment to run again)"
+                )))
+            }
+            _ => {}
+        }
+        if let Some(r) = self.experiments.running() {
+            return Err(exp::conflict(format!("experiment `{}` is running; stop it first", r.def.name)));
+        }
+        let snapshots = self.arm_snapshots(&info.def)?;
+        self.store().set_experiment_status(name, "running", at)?;
+        let shares = info.def.variants.iter().map(|v| v.share).collect();
+        self.experiments.set(Some(Arc::new(Running { def: info.def.clone(), started_at: at, snapshots, shares })));
+        Ok(ExperimentInfo { status: "running".into(), started_at: Some(at), ..info })
+    }
+
+    /// Stop the running experiment `name`: its units get the plain answers again and its
+    /// results are final.
+    pub fn stop_experiment(&self, name: &str, at: i64) -> Result<ExperimentInfo> {
+        let _one = lock(&self.experiments.changes);
+        let info = self.experiment(name)?.ok_or_else(|| Error::NotFound(format!("no experiment named `{name}`")))?;
+        if info.status != "running" {
+            return Err(exp::conflict(format!("experiment `{name}` is not running (it is {})", info.status)));
+        }
+        self.store().set_experiment_status(name, "stopped", at)?;
+        if self.experiments.running().is_some_and(|r| r.def.name == name) {
+            self.experiments.set(None);
+        }
+        Ok(ExperimentInfo { status: "stopped".into(), stopped_at: Some(at), ..info })
+    }
+
+    /// Record the list `items` shown to `unit` under `arm` at `at`; the keys the answer carries.
+    pub fn expose(&self, arm: &Arm, unit: &str, items: &[String], at: i64) -> Result<Exposed> {
+        let id = self.store().record_exposure(arm.experiment(), arm.variant(), unit, at, items)?;
+        Ok(Exposed {
+            experiment: arm.experiment().to_owned(),
+            variant: arm.variant().to_owned(),
+            recommendation_id: exp::recommendation_id(id),
+        })
+    }
+
+    /// Attribute stored `events` (with the `recommendation_id` each carried) to the lists of
+    /// the running experiment (see [`crate::experiment`]); how many outcomes were recorded.
+    pub fn attribute(&self, events: &[Event], rec_ids: &[Option<String>]) -> Result<u64> {
+        let Some(running) = self.experiments.running() else { return Ok(0) };
+        let mut store = self.store();
+        let outcomes =
+            exp::outcomes(&store, &running, events, rec_ids, |id| self.catalogue().by_id(id).and_then(|it| it.price))?;
+        if outcomes.is_empty() {
+            return Ok(0);
+        }
+        Ok(store.record_outcomes(&outcomes)?)
+    }
+
+    /// What each unit of experiment `name` was shown and did, per time bucket (see
+    /// [`daogou_store::SqliteStore::exposure_totals`]).
+    pub fn exposure_totals(
+        &self,
+        name: &str,
+        start: i64,
+        bucket_secs: i64,
+    ) -> Result<Vec<daogou_store::ExposureTotals>> {
+        Ok(self.store().exposure_totals(name, start, bucket_secs)?)
+    }
+
+    /// The variants' own snapshots (fitted on the store or loaded from their files).
+    fn arm_snapshots(&self, def: &ExperimentDef) -> Result<Vec<Option<Arc<Snapshot>>>> {
+        if def.variants.iter().all(|v| v.model.is_none()) {
+            return Ok(vec![None; def.variants.len()]);
+        }
+        let (ds, deletions, seq) = self.read_store()?;
+        let serving = self.snapshot();
+        let mut out = Vec::with_capacity(def.variants.len());
+        for v in &def.variants {
+            let Some(model) = &v.model else {
+                out.push(None);
+                continue;
+            };
+            let mut cat = self.catalogue().clone();
+            let snap = match v.spec(&serving.spec.signal) {
+                Some(spec) => Snapshot::fit(&ds, &mut cat, &spec, serving.version, seq)?,
+                None => Snapshot::load(Path::new(model), &ds, &deletions, &mut cat, serving.version, seq)?,
+            };
+            self.extend_catalogue(&cat);
+            out.push(Some(Arc::new(snap)));
+        }
+        Ok(out)
+    }
+
+    /// Refit the running experiment's own models (after a deletion).
+    fn rebuild_arms(&self) -> Result<()> {
+        let _one = lock(&self.experiments.changes);
+        let Some(r) = self.experiments.running() else { return Ok(()) };
+        if r.snapshots.iter().all(Option::is_none) {
+            return Ok(());
+        }
+        let snapshots = self.arm_snapshots(&r.def)?;
+        let next = Running { def: r.def.clone(), started_at: r.started_at, snapshots, shares: r.shares.clone() };
+        self.experiments.set(Some(Arc::new(next)));
+        Ok(())
+    }
+
+    /// Route the experiment the store says is running (a service starting, e.g. after a
+    /// restart; the command line does not take part in experiments). When its variants' models
+    /// cannot be rebuilt it is stopped, with a note ([`Engine::take_notes`]).
+    pub fn resume_experiment(&self) -> Result<()> {
+        let Some(info) = self.experiments()?.into_iter().filter(|e| e.status == "running").max_by_key(|e| e.started_at)
+        else {
+            return Ok(());
+        };
+        match self.arm_snapshots(&info.def) {
+            Ok(snapshots) => {
+                let shares = info.def.variants.iter().map(|v| v.share).collect();
+                let started_at = info.started_at.unwrap_or(info.created_at);
+                self.experiments.set(Some(Arc::new(Running { def: info.def, started_at, snapshots, shares })));
+            }
+            Err(e) => {
+                let now = chrono::Utc::now().timestamp();
+                self.store().set_experiment_status(&info.def.name, "stopped", now)?;
+                lock(&self.notes).push(format!(
+                    "experiment `{}` was stopped: its variants' models could not be rebuilt ({e})",
+                    info.def.name
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

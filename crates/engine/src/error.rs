@@ -52,9 +52,12 @@ pub enum Error {
     /// The model has no item–item similarity.
     #[error("model {0} has no notion of item similarity (use item-knn)")]
     NoSimilarity(String),
-    /// The store holds no interactions to fit a model on, or a user is unknown.
+    /// The store holds no interactions to fit a model on, or a user (an experiment) is unknown.
     #[error("{0}")]
     NotFound(String),
+    /// A change that conflicts with the current state (an experiment already running …).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Result with the engine [`Error`].

@@ -15,6 +15,9 @@
 //! * [`lists`]: every list — for you, sessions, similar, bought together, popular, trending,
 //!   new, buy again, and the top N of every user — each a plain function with unit tests.
 //! * [`Pick`] and [`Reason`]: one answer line and the words that explain it.
+//! * [`experiment`]: online experiments — assignment of shoppers to variants (salted
+//!   HMAC-SHA256), each variant's model and knobs, the lists shown and the attribution of
+//!   events to them.
 //! * [`Engine`]: the state that changes (the store, the current snapshot, live histories and
 //!   trending counters, all bounded) and the operations that change it.
 //!
@@ -37,6 +40,7 @@
 mod catalogue;
 mod engine;
 mod error;
+pub mod experiment;
 mod filter;
 mod history;
 pub mod lists;
@@ -47,6 +51,7 @@ mod snapshot;
 pub use catalogue::Catalogue;
 pub use engine::{Engine, Ingested, LiveStats, ModelSource, UserDeletion};
 pub use error::{Error, Result};
+pub use experiment::{Arm, ExperimentDef, ExperimentInfo, Exposed, VariantDef};
 pub use filter::{novelty, Blend, Filter};
 pub use history::History;
 pub use live::{LiveEvent, LiveLimits};

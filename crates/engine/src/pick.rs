@@ -56,6 +56,10 @@ pub struct ForYou<'a> {
     pub realtime: bool,
     /// The picks.
     pub items: &'a [Pick],
+    /// In a running experiment: `experiment`, `variant` and `recommendation_id` (flattened
+    /// into the answer); absent otherwise.
+    #[serde(flatten)]
+    pub experiment: Option<&'a crate::experiment::Exposed>,
 }
 
 /// Why an item is in a list.

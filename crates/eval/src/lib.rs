@@ -12,16 +12,22 @@
 //!   (`rmse`, `precision@10`, `ndcg@10`, `users_evaluated`, `fit_seconds`, …).
 //! * [`significance`]: `daogou evaluate --compare`, the difference of each metric between two
 //!   models on the same users, with a paired bootstrap interval and p-value.
+//! * [`experiment`]: online experiments — per-variant metrics with 95 % intervals (delta
+//!   method for ratios), an always-valid sequential test (mSPRT) and the sample-ratio alarm.
+//! * [`simulator`]: synthetic shoppers from the demo shop's generator, to check the
+//!   experiment statistics' false-positive rate, power and sample-ratio alarm.
 //! * [`tune`]: hyperparameter search on validation folds (grids, seeded random samples).
 //! * [`leaderboard`]: a few models compared on a time split of a shop's data, stored for the
 //!   dashboard.
 #![warn(missing_docs)]
 
 pub mod auto;
+pub mod experiment;
 pub mod leaderboard;
 pub mod metrics;
 pub mod protocol;
 pub mod significance;
+pub mod simulator;
 pub mod tune;
 
 pub use metrics::{RatingMetrics, TopNMetrics};

@@ -10,14 +10,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use daogou_engine::{ForYou, Pick};
+use daogou_engine::{Arm, ForYou, Pick};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config::Limits;
 use crate::error::ApiError;
-use crate::http::{blocking, body, json_value, list_request, path_id, typed, ListQuery};
-use crate::state::AppState;
+use crate::http::{blocking, body, check_id, json_value, list_request, path_id, typed, ListQuery, ListRequest};
+use crate::state::{now, AppState};
 
 type S = State<Arc<AppState>>;
 type ApiResult = Result<Response, ApiError>;
@@ -50,8 +50,15 @@ const INLINE_ITEMS: usize = 200_000;
 async fn for_you(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
     let user = path_id(p, "user")?;
     let r = list_request(&s.config.limits, q)?;
+    let stored = s.user_id(&user);
+    if let Some(arm) = s.engine.arm(&stored) {
+        // in an experiment: the variant's model and knobs, and the list is recorded (a store
+        // write), off the async worker
+        let s2 = s.clone();
+        return blocking(move || for_you_in(&s2, &arm, &user, &stored, r)).await?;
+    }
     let snap = s.snapshot();
-    let h = s.engine.history(&snap, &s.user_id(&user));
+    let h = s.engine.history(&snap, &stored);
     // a short history over a catalogue of this size scores in well under a millisecond: answer
     // on the async worker (no hand-off to the blocking pool); long ones go off it
     let inline = h.items.len() <= INLINE_HISTORY && snap.items.len() <= INLINE_ITEMS;
@@ -67,6 +74,7 @@ async fn for_you(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> A
             known_user: h.user.is_some(),
             realtime: h.fresh,
             items: &picks,
+            experiment: None,
         })
     };
     let out = if inline { work() } else { blocking(work).await? };
@@ -74,10 +82,34 @@ async fn for_you(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> A
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// "For you" of a unit in a running experiment: the answer carries `experiment`, `variant`
+/// and `recommendation_id`.
+fn for_you_in(s: &AppState, arm: &Arm, user: &str, stored: &str, r: ListRequest) -> Result<Response, ApiError> {
+    let snap = arm.snapshot(s.snapshot());
+    let h = s.engine.history(&snap, stored);
+    let picks = s.engine.for_you(&snap, &h, &r.filter, &arm.blend(&r.blend), r.n);
+    s.metrics.note_served(picks.iter().map(|p| p.item.as_str()));
+    let items: Vec<String> = picks.iter().map(|p| p.item.clone()).collect();
+    let exposed = s.engine.expose(arm, stored, &items, now())?;
+    let body = serde_json::to_vec(&ForYou {
+        user,
+        model: snap.model_name(),
+        model_version: snap.version,
+        known_user: h.user.is_some(),
+        realtime: h.fresh,
+        items: &picks,
+        experiment: Some(&exposed),
+    })
+    .map_err(|e| ApiError::internal(format!("serialising the answer: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SessionIn {
     items: Vec<String>,
+    /// The anonymous session's id: assigns it to a running experiment's variant.
+    session: Option<String>,
 }
 
 async fn session(State(s): S, q: Q, b: Result<Bytes, BytesRejection>) -> ApiResult {
@@ -86,19 +118,40 @@ async fn session(State(s): S, q: Q, b: Result<Bytes, BytesRejection>) -> ApiResu
     if sess.items.len() > Limits::MAX_IDS {
         return Err(ApiError::bad_request(format!("session.items: at most {} items", Limits::MAX_IDS)));
     }
+    // the session id is a unit like a user id (pseudonymised alike), so a shop that posts the
+    // session's events under it gets them attributed, and DELETE /users/{id} forgets it
+    let unit = match &sess.session {
+        Some(id) => {
+            check_id(id, "session.session")?;
+            Some(s.user_id(id))
+        }
+        None => None,
+    };
     let s2 = s.clone();
-    let out = blocking(move || {
-        let snap = s2.snapshot();
-        let (picks, unknown) = s2.engine.session(&snap, &sess.items, &r.filter, &r.blend, r.n);
-        json!({
+    blocking(move || -> Result<Response, ApiError> {
+        let arm = unit.as_deref().and_then(|u| s2.engine.arm(u));
+        let snap = match &arm {
+            Some(a) => a.snapshot(s2.snapshot()),
+            None => s2.snapshot(),
+        };
+        let blend = arm.as_ref().map_or_else(|| r.blend.clone(), |a| a.blend(&r.blend));
+        let (picks, unknown) = s2.engine.session(&snap, &sess.items, &r.filter, &blend, r.n);
+        let mut out = json!({
             "model": snap.model_name(),
             "model_version": snap.version,
             "unknown_items": unknown,
             "items": served(&s2, &picks),
-        })
+        });
+        if let (Some(arm), Some(unit)) = (&arm, &unit) {
+            let items: Vec<String> = picks.iter().map(|p| p.item.clone()).collect();
+            let exposed = s2.engine.expose(arm, unit, &items, now())?;
+            out["experiment"] = json!(exposed.experiment);
+            out["variant"] = json!(exposed.variant);
+            out["recommendation_id"] = json!(exposed.recommendation_id);
+        }
+        Ok(Json(out).into_response())
     })
-    .await?;
-    Ok(Json(out).into_response())
+    .await?
 }
 
 async fn similar(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {

@@ -172,6 +172,9 @@ pub struct Config {
     /// HMAC-SHA256 pseudonyms (`h_` + 32 hex digits, [`crate::pseudonym`]), so the store never
     /// holds the shop's raw customer ids.
     pub pseudonymize_key: Option<String>,
+    /// Secret from which experiments' assignment salt is derived; unset: the store's own random
+    /// salt. Set it to the same value on servers that share this configuration but not a store.
+    pub experiment_salt: Option<String>,
     /// Refit on the stored data every this many seconds (0 = only on request).
     pub retrain_secs: u64,
     /// Concurrent event writes share one SQLite transaction (group commit; each request is
@@ -204,6 +207,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             insecure_open: false,
             pseudonymize_key: None,
+            experiment_salt: None,
             retrain_secs: 0,
             group_commit: true,
             sqlite_cache_mib: 8,
@@ -216,7 +220,7 @@ impl Config {
     /// Set one key (`db`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
     /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
-    /// `insecure_open`, `pseudonymize_key`, `retrain_secs`, `live_events_per_user`,
+    /// `insecure_open`, `pseudonymize_key`, `experiment_salt`, `retrain_secs`, `live_events_per_user`,
     /// `live_events_total`, `group_commit`, `sqlite_cache_mib`, `currency` (the shop's, `GBP`), `currency_rates`
     /// (units per US dollar, `USD=1,CNY=7.2,GBP=0.79,EUR=0.92`)).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
@@ -304,6 +308,12 @@ impl Config {
                 }
                 self.pseudonymize_key = Some(value.to_owned())
             }
+            "experiment_salt" => {
+                if value.len() < 16 {
+                    return Err("experiment_salt: use a secret of at least 16 characters".into());
+                }
+                self.experiment_salt = Some(value.to_owned())
+            }
             other => return Err(format!("unknown setting `{other}`")),
         }
         Ok(())
@@ -331,7 +341,7 @@ impl Config {
     /// `DAOGOU_CLIENT_RATE_LIMIT`, `DAOGOU_TRUSTED_PROXIES`, `DAOGOU_ALLOWED_HOSTS`,
     /// `DAOGOU_ALLOWED_ORIGINS`, `DAOGOU_INSECURE_OPEN`, `DAOGOU_RETRAIN_SECS`,
     /// `DAOGOU_CURRENCY`, `DAOGOU_CURRENCY_RATES`,
-    /// `DAOGOU_PSEUDONYMIZE_KEY`, `DAOGOU_GROUP_COMMIT`).
+    /// `DAOGOU_PSEUDONYMIZE_KEY`, `DAOGOU_EXPERIMENT_SALT`, `DAOGOU_GROUP_COMMIT`).
     pub fn apply_env(&mut self) -> Result<(), String> {
         for (var, key) in [
             ("DAOGOU_API_KEYS", "api_keys"),
@@ -350,6 +360,7 @@ impl Config {
             ("DAOGOU_CURRENCY", "currency"),
             ("DAOGOU_CURRENCY_RATES", "currency_rates"),
             ("DAOGOU_PSEUDONYMIZE_KEY", "pseudonymize_key"),
+            ("DAOGOU_EXPERIMENT_SALT", "experiment_salt"),
             ("DAOGOU_GROUP_COMMIT", "group_commit"),
         ] {
             if let Ok(v) = std::env::var(var) {

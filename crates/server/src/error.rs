@@ -60,6 +60,7 @@ impl From<daogou_engine::Error> for ApiError {
             E::Store(s) => s.into(),
             E::UnknownItem(_) | E::DeletedItem(_) | E::ItemNotInModel(_) | E::NotFound(_) => ApiError::not_found(msg),
             E::NoSimilarity(_) => ApiError::new(StatusCode::CONFLICT, "unsupported", msg),
+            E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
             E::ModelFile(_) | E::ForeignModel { .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "model_refused", msg)
             }

@@ -96,6 +96,7 @@ pub(crate) struct ListQuery {
 }
 
 /// A list request, validated.
+#[derive(Debug)]
 pub(crate) struct ListRequest {
     pub n: usize,
     pub filter: Filter,

@@ -109,9 +109,12 @@ struct EventIn {
     value: Option<f64>,
     timestamp: Option<i64>,
     query: Option<String>,
+    /// The list it came from (`recommendation_id` of an answer in an experiment).
+    recommendation_id: Option<String>,
 }
 
-fn event(v: Value, at: &str, now: i64) -> Result<Event, ApiError> {
+/// An event and the `recommendation_id` it carried.
+fn event(v: Value, at: &str, now: i64) -> Result<(Event, Option<String>), ApiError> {
     let e: EventIn = typed(v, at)?;
     let bad = |field: &str, msg: &str| ApiError::bad_request(format!("{at}.{field}: {msg}"));
     check_id(&e.user, &format!("{at}.user"))?;
@@ -142,13 +145,20 @@ fn event(v: Value, at: &str, now: i64) -> Result<Event, ApiError> {
     if e.query.as_ref().is_some_and(|q| q.len() > Limits::MAX_TEXT_BYTES) {
         return Err(bad("query", &format!("longer than {} bytes", Limits::MAX_TEXT_BYTES)));
     }
-    Ok(Event { user: e.user, item, kind, value: value as f32, timestamp: e.timestamp.unwrap_or(now), query: e.query })
+    if let Some(r) = &e.recommendation_id {
+        if daogou_engine::experiment::parse_recommendation_id(r).is_none() {
+            return Err(bad("recommendation_id", "not a recommendation id (`r` and digits, from an answer)"));
+        }
+    }
+    let ev =
+        Event { user: e.user, item, kind, value: value as f32, timestamp: e.timestamp.unwrap_or(now), query: e.query };
+    Ok((ev, e.recommendation_id))
 }
 
 async fn post_events(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult {
     let v = json_value(&body(b)?)?;
     let now = now();
-    let mut events = match v {
+    let tagged: Vec<(Event, Option<String>)> = match v {
         Value::Array(list) => {
             let max = s.config.limits.max_batch;
             if list.len() > max {
@@ -165,6 +175,7 @@ async fn post_events(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult
         v @ Value::Object(_) => vec![event(v, "event", now)?],
         _ => return Err(ApiError::bad_request("body: expected an event object or an array of events")),
     };
+    let (mut events, rec_ids): (Vec<Event>, Vec<Option<String>>) = tagged.into_iter().unzip();
     if s.config.pseudonymize_key.is_some() {
         for e in &mut events {
             e.user = s.user_id(&e.user);
@@ -178,9 +189,13 @@ async fn post_events(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult
             let new: Vec<u32> = done.new_items.iter().map(|(i, _)| *i).collect();
             s2.guide.changed(&s2.engine, &new);
         }
-        Ok(done)
+        // stored first: an outcome always has its event
+        let attributed = s2.engine.attribute(&events, &rec_ids)?;
+        Ok((done, attributed))
     })
     .await??;
+    let (done, attributed) = done;
     s.metrics.events_ingested.fetch_add(done.inserted, Ordering::Relaxed);
-    Ok(Json(json!({"accepted": n, "inserted": done.inserted, "duplicates": done.duplicates})).into_response())
+    Ok(Json(json!({"accepted": n, "inserted": done.inserted, "duplicates": done.duplicates, "attributed": attributed}))
+        .into_response())
 }

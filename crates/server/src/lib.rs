@@ -9,7 +9,7 @@
 //! workers.
 //!
 //! Modules, in the order a request meets them: [`middleware`] (metrics, timeouts), [`guard`]
-//! (Host, Origin, content type, API keys and rate limits), the endpoint modules (`status`, `ingest`, `answers`, `admin`, `assistant`, `dashboard`, `web`),
+//! (Host, Origin, content type, API keys and rate limits), the endpoint modules (`status`, `ingest`, `answers`, `admin`, `experiments`, `assistant`, `dashboard`, `web`),
 //! which read [`http`] input helpers and the shared [`state`]; none of them imports another.
 //!
 //! ```no_run
@@ -38,6 +38,7 @@ mod assistant;
 pub mod config;
 mod dashboard;
 mod error;
+mod experiments;
 pub mod guard;
 mod guide;
 mod http;
@@ -67,6 +68,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ingest::routes())
         .merge(answers::routes())
         .merge(admin::routes())
+        .merge(experiments::routes())
         .merge(assistant::routes())
         .merge(dashboard::routes())
         .merge(web::routes())

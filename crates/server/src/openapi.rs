@@ -105,7 +105,13 @@ fn with_id(l: &Limits) -> Vec<Value> {
 pub fn document(limits: &Limits) -> Value {
     let mut doc = service(limits);
     let (schemas, paths) = web(limits);
-    for (section, add) in [("/components/schemas", schemas), ("/paths", paths)] {
+    let (exp_schemas, exp_paths) = experiments();
+    for (section, add) in [
+        ("/components/schemas", schemas),
+        ("/paths", paths),
+        ("/components/schemas", exp_schemas),
+        ("/paths", exp_paths),
+    ] {
         if let (Some(to), Value::Object(add)) = (doc.pointer_mut(section).and_then(Value::as_object_mut), add) {
             to.extend(add);
         }
@@ -186,6 +192,16 @@ fn links(doc: &mut Value) {
                 "requestBody": {"text": "cheaper", "conversation": "$response.body#/conversation"}}}),
         ),
         ("/admin/retrain", "post", "200", json!({"Model": {"operationId": "get_stats_model"}})),
+        (
+            "/admin/experiments",
+            "post",
+            "201",
+            json!({
+                "Start": {"operationId": "post_admin_experiments_name_start", "parameters": {"name": "$response.body#/name"}},
+                "Results": {"operationId": "get_experiments_name", "parameters": {"name": "$response.body#/name"}},
+                "Stop": {"operationId": "post_admin_experiments_name_stop", "parameters": {"name": "$response.body#/name"}}
+            }),
+        ),
     ];
     for (path, method, code, links) in set {
         if let Some(r) =
@@ -250,6 +266,54 @@ fn web(l: &Limits) -> (Value, Value) {
     (schemas, paths)
 }
 
+/// An experiment or variant name.
+fn name_schema() -> Value {
+    json!({"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"})
+}
+
+/// The experiment endpoints (schemas, paths).
+fn experiments() -> (Value, Value) {
+    use crate::experiments::{MAX_VARIANTS, MAX_WINDOW_HOURS};
+    let name = json!({"name": "name", "in": "path", "required": true, "schema": name_schema()});
+    let schemas = json!({
+        "Experiment": {"type": "object", "additionalProperties": false, "required": ["name", "variants", "primary_metric"], "properties": {
+            "name": name_schema(),
+            "variants": {"type": "array", "minItems": 2, "maxItems": MAX_VARIANTS, "description": "the first is the control",
+                "items": {"$ref": "#/components/schemas/Variant"}},
+            "primary_metric": {"type": "string", "enum": ["ctr", "add_to_cart_rate", "conversion_rate", "revenue_per_user"],
+                "description": "the metric the sequential test watches"},
+            "attribution_window_hours": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_HOURS,
+                "description": "an event without recommendation_id counts for the latest list shown to its user this many hours before it that held the item (default 24)"}}},
+        "Variant": {"type": "object", "additionalProperties": false, "required": ["name", "share"], "properties": {
+            "name": name_schema(),
+            "share": {"type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 1_000_000, "description": "traffic share (relative weight)"},
+            "model": {"type": "string", "description": "a model name, or a model file on the server; none: the serving model"},
+            "params": {"type": "object", "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]},
+                "description": "hyperparameters of a named model"},
+            "popularity_weight": {"type": "number", "minimum": 0, "maximum": Limits::MAX_WEIGHT},
+            "novelty_weight": {"type": "number", "minimum": 0, "maximum": Limits::MAX_WEIGHT},
+            "max_per_category": {"type": "integer", "minimum": 1, "maximum": Limits::MAX_PER_CATEGORY},
+            "explore": {"type": "number", "minimum": 0, "maximum": 1}}}
+    });
+    let paths = json!({
+        "/admin/experiments": {"post": {"summary": "create an experiment (a draft): variants with their model and blending knobs, traffic shares, the primary metric (scope admin)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Experiment"}}}},
+            "responses": {"201": ok("Object"), "400": err(), "401": err(), "403": err(), "409": err(), "413": err()}}},
+        "/admin/experiments/{name}/start": {"post": {"summary": "start a draft experiment: its variants' models are fitted or loaded, then every for-you and session answer of its shoppers carries experiment, variant and recommendation_id; one experiment runs at a time (scope admin)",
+            "parameters": [name.clone()],
+            "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "404": err(), "409": err(), "422": err()}}},
+        "/admin/experiments/{name}/stop": {"post": {"summary": "stop the running experiment: its results are final (scope admin)",
+            "parameters": [name.clone()],
+            "responses": {"200": ok("Object"), "400": err(), "401": err(), "403": err(), "404": err(), "409": err()}}},
+        "/experiments": {"get": {"summary": "every experiment with its status (scope read)",
+            "responses": {"200": ok("Object"), "401": err(), "403": err()}}},
+        "/experiments/{name}": {"get": {"summary": "an experiment's results: per variant impressions, users and metrics with 95 % intervals, each variant against the control with an always-valid p-value, the sample-ratio check, the timeline (scope read)",
+            "parameters": [name],
+            "responses": {"200": ok("Object"), "400": err(), "401": err(), "403": err(), "404": err()}}}
+    });
+    (schemas, paths)
+}
+
 fn service(l: &Limits) -> Value {
     let e4 = ["400", "401", "403"];
     json!({
@@ -277,7 +341,8 @@ fn service(l: &Limits) -> Value {
                     "kind": {"type": "string", "enum": ["view", "click", "search", "add_to_cart", "purchase", "return", "rating"]},
                     "value": {"type": "number", "minimum": -Limits::MAX_VALUE, "maximum": Limits::MAX_VALUE, "description": "quantity, or the rating (required for rating)"},
                     "timestamp": {"type": "integer", "description": "unix seconds; default now"},
-                    "query": {"type": "string", "maxLength": Limits::MAX_TEXT_BYTES, "description": "search text (required for search)"}}},
+                    "query": {"type": "string", "maxLength": Limits::MAX_TEXT_BYTES, "description": "search text (required for search)"},
+                    "recommendation_id": {"type": "string", "pattern": "^r[0-9]{1,18}$", "description": "the list the event came from (an answer's recommendation_id in an experiment); without it the event is attributed to the latest list shown to the user within the window that held the item"}}},
                 "Pick": {"type": "object", "properties": {
                     "item": {"type": "string"}, "title": {"type": "string"}, "score": {"type": "number"},
                     "reason": {"type": "string"}, "because": {"type": "string", "nullable": true},
@@ -285,7 +350,10 @@ fn service(l: &Limits) -> Value {
                     "price": {"type": "number", "nullable": true}}},
                 "Picks": {"type": "object", "properties": {
                     "model": {"type": "string"}, "model_version": {"type": "integer"},
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Pick"}}}},
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Pick"}},
+                    "experiment": {"type": "string", "description": "for you and sessions, in a running experiment: its name"},
+                    "variant": {"type": "string", "description": "in a running experiment: the shopper's variant"},
+                    "recommendation_id": {"type": "string", "description": "in a running experiment: this list's id, to send back with the events it leads to"}}},
                 "Object": {"type": "object"}
             }
         },
@@ -326,7 +394,8 @@ fn service(l: &Limits) -> Value {
             "/sessions/recommendations": {"post": {"summary": "anonymous session from the items it viewed (scope read)",
                 "parameters": filters(l),
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
-                    "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "string"}, "maxItems": Limits::MAX_IDS}}}}}},
+                    "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "string"}, "maxItems": Limits::MAX_IDS},
+                    "session": {"allOf": [id_schema()], "description": "the session's id: assigns the session to a running experiment's variant"}}}}}},
                 "responses": responses(("200", ok("Picks")), &["400", "401", "403", "413"])}},
             "/trending": {"get": {"summary": "most distinct shoppers in a time window (scope read)", "parameters": filters(l),
                 "responses": responses(("200", ok("Picks")), &e4)}},

@@ -91,8 +91,13 @@ impl AppState {
         store.set_cache_mib(config.sqlite_cache_mib)?;
         let engine = Engine::open(store, &source, config.live)?;
         engine.set_group_commit(config.group_commit);
+        if let Some(secret) = &config.experiment_salt {
+            engine.set_experiment_salt(daogou_store::ExperimentSalt::from_secret(secret));
+        }
+        // a running experiment goes on where it was (its variants' own models are fitted again)
+        engine.resume_experiment()?;
         let snap = engine.snapshot();
-        for w in &snap.warnings {
+        for w in snap.warnings.iter().chain(&engine.take_notes()) {
             eprintln!("warning: {w}");
         }
         let metrics = Metrics::default();

@@ -180,11 +180,61 @@ const DG = (() => {
     clear(node, s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': opts.label || 'chart' }, g));
   }
 
+  // Lines with a shaded band (e.g. 95 % intervals) over an even x axis, decimal ticks:
+  // series = [{name, values, lo, hi}] (null values are gaps), labels = x labels.
+  function bandChart(node, labels, series, opts = {}) {
+    const W = 540, H = opts.height || 220, L = 58, R = 10, T = 10, B = 26;
+    const all = series.flatMap((x) => [...x.values, ...(x.lo || []), ...(x.hi || [])]).filter((v) => v != null && Number.isFinite(v));
+    let lo = Math.min(0, ...all), hi = Math.max(...all, 1e-12);
+    if (hi === lo) hi = lo + 1;
+    const n = Math.max(labels.length, 2);
+    const x = (i) => L + ((W - L - R) * i) / (n - 1);
+    const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+    const digits = opts.digits == null ? 3 : opts.digits;
+    const g = [];
+    for (let k = 0; k <= 4; k++) {
+      const v = lo + ((hi - lo) * k) / 4;
+      g.push(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }));
+      g.push(s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(digits)));
+    }
+    const every = Math.max(1, Math.ceil(labels.length / 6));
+    labels.forEach((l, i) => {
+      if (i % every === 0) g.push(s('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'tick' }, l));
+    });
+    const ok = (v) => v != null && Number.isFinite(v);
+    series.forEach((ser, si) => {
+      if (ser.lo && ser.hi) {
+        const idx = ser.values.map((_, i) => i).filter((i) => ok(ser.lo[i]) && ok(ser.hi[i]));
+        if (idx.length) {
+          const up = idx.map((i) => x(i).toFixed(1) + ' ' + y(ser.hi[i]).toFixed(1));
+          const down = idx.slice().reverse().map((i) => x(i).toFixed(1) + ' ' + y(ser.lo[i]).toFixed(1));
+          g.push(s('path', { d: 'M' + up.join(' L') + ' L' + down.join(' L') + ' Z', fill: color(si), 'fill-opacity': 0.15, class: 'band' }));
+        }
+      }
+      let d = '';
+      let pen = false;
+      ser.values.forEach((v, i) => {
+        if (!ok(v)) {
+          pen = false;
+          return;
+        }
+        d += (pen ? 'L' : 'M') + x(i).toFixed(1) + ' ' + y(v).toFixed(1) + ' ';
+        pen = true;
+      });
+      if (d) g.push(s('path', { d, fill: 'none', stroke: color(si), 'stroke-width': 1.8, class: 'series', 'data-name': ser.name }, s('title', {}, ser.name)));
+      // a dot per point: a single point (an experiment's first bucket) is visible too
+      ser.values.forEach((v, i) => {
+        if (ok(v)) g.push(s('circle', { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.5, fill: color(si), class: 'point' }, s('title', {}, `${ser.name} ${labels[i]}: ${v.toFixed(digits + 1)}`)));
+      });
+    });
+    clear(node, s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': opts.label || 'chart' }, g), legend(series.map((x) => x.name)));
+  }
+
   return {
     api,
     get: (p) => api('GET', p),
     post: (p, b) => api('POST', p, b),
     h, s, clear, price, day, time, fixed, hue, notice, key, setKey, askForKey, ApiError,
-    lineChart, barChart, areaChart, color,
+    lineChart, barChart, areaChart, bandChart, color,
   };
 })();

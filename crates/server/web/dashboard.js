@@ -102,6 +102,62 @@
     );
   }
 
+  const METRICS = [
+    ['ctr', '点击率 CTR', 4],
+    ['add_to_cart_rate', '加购率 Add-to-cart rate', 4],
+    ['conversion_rate', '转化率 Conversion rate', 3],
+    ['revenue_per_user', '人均收入 Revenue per user', 2],
+  ];
+  const pct = (x) => (x == null ? '–' : (100 * x).toFixed(2) + '%');
+  const interval = (e, d) => (e ? `${fixed(e.value, d)} [${fixed(e.ci_low, d)}, ${fixed(e.ci_high, d)}]` : '–');
+
+  // One experiment: status, sample-ratio check, variants with intervals, each variant against
+  // the control (always-valid p), and every metric over time per variant (95 % bands).
+  function experiment(v) {
+    const names = v.variants.map((x) => x.name);
+    const labels = v.timeline.map((p) => DG.time(p.at).slice(5));
+    const srm = v.srm;
+    const charts = METRICS.map(([key, title, digits]) => {
+      const node = h('div', { class: 'chart', 'data-testid': 'experiment-chart', 'data-metric': key });
+      const series = names.map((name, i) => {
+        const m = v.timeline.map((p) => p.variants[i].metrics[key]);
+        return { name, values: m.map((e) => (e ? e.value : null)), lo: m.map((e) => (e ? e.ci_low : null)), hi: m.map((e) => (e ? e.ci_high : null)) };
+      });
+      DG.bandChart(node, labels, series, { digits, label: `${key} over time by variant` });
+      return h('div', {}, h('h3', {}, title + (key === v.primary_metric ? ' ★' : '')), node);
+    });
+    return h('div', { class: 'experiment', 'data-testid': 'experiment', 'data-name': v.name, 'data-status': v.status },
+      h('h3', {}, `${v.name} · `, h('span', { class: 'status-' + v.status }, v.status),
+        ` · primary ${v.primary_metric} · window ${v.attribution_window_hours} h` + (v.started_at ? ` · since ${DG.time(v.started_at)} UTC` : '')),
+      h('p', { class: srm.alarm ? 'error' : 'muted', 'data-testid': 'srm' },
+        srm.alarm
+          ? `⚠ 样本比例失衡 Sample-ratio mismatch: users ${srm.observed.join(' / ')} against expected ${srm.expected.map((e) => e.toFixed(0)).join(' / ')} (p = ${srm.p_value.toExponential(2)}); the assignment or logging is broken, do not trust the metrics.`
+          : `样本比例 Sample ratio OK: users ${srm.observed.join(' / ')} (χ² p = ${fixed(srm.p_value, 3)})`),
+      h('table', { class: 'data', 'data-testid': 'experiment-variants' },
+        h('tr', {}, ['variant', 'share', 'users', 'lists', 'impressions', ...METRICS.map((m) => m[0] + ' [95% CI]')].map((c) => h('th', {}, c))),
+        v.variants.map((x) => h('tr', {}, h('td', {}, x.name), h('td', { class: 'num' }, pct(x.share)), h('td', { class: 'num' }, x.users),
+          h('td', { class: 'num' }, x.lists), h('td', { class: 'num' }, x.impressions),
+          METRICS.map(([key, , d]) => h('td', { class: 'num' }, interval(x.metrics[key], d)))))),
+      h('table', { class: 'data', 'data-testid': 'experiment-comparisons' },
+        h('tr', {}, ['variant vs control', 'metric', 'difference [95% CI]', 'relative', 'always-valid p', ''].map((c) => h('th', {}, c))),
+        v.comparisons.map((c) => h('tr', {}, h('td', {}, c.variant), h('td', {}, c.metric), h('td', { class: 'num' }, interval(c.diff, 4)),
+          h('td', { class: 'num' }, c.relative == null ? '–' : (c.relative >= 0 ? '+' : '') + pct(c.relative)),
+          h('td', { class: 'num' }, fixed(c.p_value, 4)), h('td', {}, c.significant ? '✓ significant' : 'not yet')))),
+      h('div', { class: 'two' }, charts.slice(0, 2)),
+      h('div', { class: 'two' }, charts.slice(2)),
+    );
+  }
+
+  async function experiments() {
+    const v = await DG.get('/experiments');
+    const list = v.experiments.slice().sort((a, b) => (a.status === 'running' ? -1 : 0) - (b.status === 'running' ? -1 : 0) || b.created_at - a.created_at);
+    $('experiments-note').textContent = list.length
+      ? `${list.filter((e) => e.status === 'running').length} running, ${list.length} in all (POST /admin/experiments to create one). p-values stay valid however often you look (mSPRT).`
+      : '还没有实验 / no experiments yet: create one with POST /admin/experiments and start it with POST /admin/experiments/{name}/start.';
+    const shown = await Promise.all(list.slice(0, 3).map((e) => DG.get('/experiments/' + enc(e.name))));
+    clear($('experiments'), shown.map(experiment));
+  }
+
   async function showUser(id) {
     $('user-id').value = id;
     const hist = $('user-history');
@@ -179,5 +235,6 @@
   overview().catch(fail($('events-chart')));
   leaderboard().catch(fail($('board-table')));
   models().catch(fail($('model-current')));
+  experiments().catch(fail($('experiments')));
   users();
 })();

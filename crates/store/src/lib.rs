@@ -31,11 +31,13 @@ use daogou_core::{Dataset, Event, EventColumns, Item};
 
 mod deletions;
 mod error;
+mod experiments;
 mod schema;
 mod sqlite;
 
 pub use deletions::{DeletionKey, DeletionLog, UserHash, DELETION_KEY_META};
 pub use error::{Result, StoreError};
+pub use experiments::{ExperimentSalt, Exposure, ExposureTotals, Outcome, StoredExperiment, EXPERIMENT_SALT_META};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
 
@@ -144,7 +146,8 @@ pub trait Store: Send {
     /// `explicit` is set as there.
     fn load_columns(&self, keep_time: bool) -> Result<(Dataset, EventColumns)>;
 
-    /// Remove the user's events and the user, and record the deletion at `at` (unix seconds)
+    /// Remove the user's events, the user and the lists shown to them in experiments (with
+    /// their outcomes), and record the deletion at `at` (unix seconds)
     /// in the deletion log, all in one transaction: after a crash at any point either all of
     /// it happened or none. Returns the number of events removed. An unknown user (0 events)
     /// is recorded all the same: a model file or another node may still hold them.

@@ -15,7 +15,8 @@ pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 /// The upgrades, in order: `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`. A new
 /// store is created as version 1 and then runs every step, so the path an old file takes is
 /// the path every new file takes.
-const MIGRATIONS: &[fn(&Transaction<'_>) -> Result<()>] = &[v2_deletion_log, v3_deleted_items];
+const MIGRATIONS: &[fn(&Transaction<'_>) -> Result<()>] =
+    &[v2_deletion_log, v3_deleted_items, crate::experiments::v4_experiments];
 
 /// Version 2: the deletion log (see [`crate::DeletionLog`]) and its random key.
 ///

@@ -128,6 +128,16 @@ impl SqliteStore {
         Ok(SqliteStore { conn, path: Some(path.to_owned()) })
     }
 
+    /// The connection (for the other modules of the crate).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, to open transactions.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// A private store in memory (tests, one-off runs); gone when dropped.
     pub fn open_in_memory() -> Result<Self> {
         let mut conn = Connection::open_in_memory()
@@ -558,6 +568,8 @@ impl Store for SqliteStore {
             .query_row([user], |r| r.get(0))
             .optional()?;
         let mut removed = 0;
+        // the lists shown to the user in experiments, and their outcomes (cascade)
+        tx.prepare_cached("DELETE FROM exposures WHERE unit = ?1")?.execute([user])?;
         if let Some(rowid) = rowid {
             removed = tx.prepare_cached("DELETE FROM events WHERE user_id = ?1")?.execute([rowid])?;
             tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([rowid])?;
@@ -635,9 +647,11 @@ impl Store for SqliteStore {
                     )?
                     .execute(params![from, to, i64::MAX])?;
                     tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([from])?;
+                    tx.prepare_cached("UPDATE exposures SET unit = ?2 WHERE unit = ?1")?.execute(params![old, new])?;
                     report.merged += 1;
                 }
                 None => {
+                    tx.prepare_cached("UPDATE exposures SET unit = ?2 WHERE unit = ?1")?.execute(params![old, new])?;
                     tx.prepare_cached("UPDATE users SET external_id = ?2 WHERE id = ?1")?
                         .execute(params![from, new])?;
                     report.renamed += 1;
@@ -652,6 +666,11 @@ impl Store for SqliteStore {
         if key == DELETION_KEY_META {
             return Err(StoreError::Invalid(format!(
                 "meta `{key}` is the deletion log's key and cannot be changed (the log would no longer match)"
+            )));
+        }
+        if key == crate::EXPERIMENT_SALT_META {
+            return Err(StoreError::Invalid(format!(
+                "meta `{key}` is the experiments' assignment salt and cannot be changed (every shopper would change variant)"
             )));
         }
         self.conn

@@ -192,7 +192,9 @@ fn seed(db: &Path, user: impl Fn(&str) -> String) {
 pub(crate) fn try_serve(args: &[&str], env: &[(&str, &str)]) -> Result<(Child, String), String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_daogou"));
     cmd.arg("serve").args(args).env("RAYON_NUM_THREADS", "1");
-    for var in ["DAOGOU_API_KEYS", "DAOGOU_INSECURE_OPEN", "DAOGOU_BIND", "DAOGOU_PSEUDONYMIZE_KEY"] {
+    for var in
+        ["DAOGOU_API_KEYS", "DAOGOU_INSECURE_OPEN", "DAOGOU_BIND", "DAOGOU_PSEUDONYMIZE_KEY", "DAOGOU_EXPERIMENT_SALT"]
+    {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -299,4 +301,51 @@ fn legacy_pseudonyms_are_migrated_before_the_service_starts() {
     assert_eq!(st, 200, "{body}");
     assert!(body.contains("\"known_user\":true"), "alice keeps her history: {body}");
     stop(child);
+}
+
+/// An online experiment survives restarts of the real binary: still running, its variant with
+/// its own model rebuilt, and every shopper in the same variant (issue 17: three restarts).
+#[test]
+fn experiment_assignment_is_identical_across_three_restarts_of_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("exp.db");
+    seed(&db, str::to_owned);
+    let db = db.to_str().unwrap();
+    let shoppers: Vec<String> =
+        ["alice", "bob", "carol"].iter().map(|s| s.to_string()).chain((0..57).map(|i| format!("guest{i}"))).collect();
+    let variants = |addr: &str| -> Vec<(String, String)> {
+        shoppers
+            .iter()
+            .map(|u| {
+                let (st, body) = http(addr, "GET", &format!("/users/{u}/recommendations?n=2"), "").unwrap();
+                assert_eq!(st, 200, "{body}");
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(v["experiment"], "ab", "{v}");
+                assert!(v["recommendation_id"].as_str().unwrap().starts_with('r'));
+                let variant = v["variant"].as_str().unwrap().to_owned();
+                let model = if variant == "pop" { "popularity" } else { "item-knn" };
+                assert_eq!(v["model"], model, "{u} in {variant}");
+                (u.clone(), variant)
+            })
+            .collect()
+    };
+    let (child, addr) = start_with(&["--db", db]);
+    let def = r#"{"name": "ab", "primary_metric": "conversion_rate",
+        "variants": [{"name": "knn", "share": 1}, {"name": "pop", "share": 1, "model": "popularity"}]}"#;
+    assert_eq!(http(&addr, "POST", "/admin/experiments", def).unwrap().0, 201);
+    assert_eq!(http(&addr, "POST", "/admin/experiments/ab/start", "").unwrap().0, 200);
+    let first = variants(&addr);
+    assert!(first.iter().any(|v| v.1 == "knn") && first.iter().any(|v| v.1 == "pop"), "{first:?}");
+    stop(child);
+    for restart in 1..=3 {
+        let (child, addr) = start_with(&["--db", db]);
+        let (st, body) = http(&addr, "GET", "/experiments/ab", "").unwrap();
+        assert_eq!(st, 200);
+        let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(r["status"], "running", "restart {restart}");
+        let lists: f64 = r["variants"].as_array().unwrap().iter().map(|v| v["lists"].as_f64().unwrap()).sum();
+        assert_eq!(lists, 60.0 * restart as f64, "restart {restart}: every earlier list is stored");
+        assert_eq!(variants(&addr), first, "restart {restart}");
+        stop(child);
+    }
 }

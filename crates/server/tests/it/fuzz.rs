@@ -156,6 +156,11 @@ async fn no_input_makes_a_5xx() {
         ("POST", "/assistant"),
         ("POST", "/users/{}/recommendations"),
         ("GET", "/{}"),
+        ("POST", "/admin/experiments"),
+        ("POST", "/admin/experiments/{}/start"),
+        ("POST", "/admin/experiments/{}/stop"),
+        ("GET", "/experiments"),
+        ("GET", "/experiments/{}"),
     ];
     let mut by_class = [0usize; 6];
     for round in 0..1500 {

@@ -4,6 +4,7 @@
 mod api;
 mod assistant;
 mod buy_again;
+mod experiments;
 mod fuzz;
 mod guard;
 mod openapi;

@@ -34,12 +34,15 @@ pub fn synthetic_events(n: usize, users: usize, items: usize) -> Vec<Event> {
 }
 
 /// Turn a store file back into what daogou wrote with schema version 1: no deletion log (nor
-/// its key), no `deleted` column on items.
+/// its key), no `deleted` column on items, no experiment tables (nor their salt).
 pub fn downgrade_to_v1(path: &std::path::Path) {
     let raw = rusqlite::Connection::open(path).unwrap();
     raw.execute_batch(&format!(
-        "DROP TABLE deletions; DELETE FROM meta WHERE key = '{}';
+        "DROP TABLE outcomes; DROP TABLE exposures; DROP TABLE experiments;
+         DELETE FROM meta WHERE key = '{}';
+         DROP TABLE deletions; DELETE FROM meta WHERE key = '{}';
          ALTER TABLE items DROP COLUMN deleted; PRAGMA user_version = 1;",
+        daogou_store::EXPERIMENT_SALT_META,
         daogou_store::DELETION_KEY_META
     ))
     .unwrap();

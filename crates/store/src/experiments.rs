@@ -1,0 +1,466 @@
+//! What online experiments keep in the store, so that they survive restarts and every server
+//! on the same store agrees: the definitions and their status, the assignment salt, the lists
+//! shown (exposures) and the outcomes attributed to them.
+//!
+//! * `experiments`: name, definition (JSON, written by the engine), status (`draft`,
+//!   `running`, `stopped`) and its times.
+//! * `meta` `experiment_salt`: 32 random bytes created with the tables; a unit's variant is
+//!   decided by HMAC-SHA256(salt, experiment name ‖ 0x1f ‖ unit id) ([`ExperimentSalt`]), so
+//!   it is the same after a restart and on every server sharing the store.
+//! * `exposures`: one row per list shown to a unit in a running experiment (variant, unit,
+//!   time, the item ids in order); its `id` is the answer's `recommendation_id`.
+//! * `outcomes`: events attributed to an exposure (kind `click`, `add_to_cart`, `purchase`,
+//!   with the revenue price × quantity), deduplicated like events.
+//!
+//! A unit's exposures (and with them their outcomes) go when the user is deleted
+//! ([`crate::Store::delete_user`]).
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::Sha256;
+
+use crate::deletions::{decode_hex32, encode_hex};
+use crate::{Result, SqliteStore, StoreError};
+
+/// The `meta` key of the assignment salt (hex). [`crate::Store::set_meta`] refuses to change it.
+pub const EXPERIMENT_SALT_META: &str = "experiment_salt";
+
+/// The store's secret salt of experiment assignment. `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ExperimentSalt([u8; 32]);
+
+impl fmt::Debug for ExperimentSalt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ExperimentSalt(…)")
+    }
+}
+
+impl ExperimentSalt {
+    /// A salt from its 32 bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        ExperimentSalt(bytes)
+    }
+
+    /// A fresh random salt.
+    pub fn random() -> Result<Self> {
+        let mut k = [0u8; 32];
+        getrandom::fill(&mut k).map_err(|e| StoreError::Invalid(format!("no randomness for a new salt: {e}")))?;
+        Ok(ExperimentSalt(k))
+    }
+
+    /// A salt derived from a configured secret (HMAC-SHA256 of it under a fixed label), so
+    /// that servers sharing a configuration but not a store assign alike.
+    pub fn from_secret(secret: &str) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"daogou experiment salt v1").expect("any key length");
+        mac.update(secret.as_bytes());
+        ExperimentSalt(mac.finalize().into_bytes().into())
+    }
+
+    /// Where `unit` falls in [0, 1) for `experiment`: the first 53 bits of
+    /// HMAC-SHA256(salt, experiment ‖ 0x1f ‖ unit). Uniform, independent between experiments,
+    /// and the same on every server holding the salt.
+    pub fn bucket(&self, experiment: &str, unit: &str) -> f64 {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(experiment.as_bytes());
+        mac.update(&[0x1f]);
+        mac.update(unit.as_bytes());
+        let out = mac.finalize().into_bytes();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&out[..8]);
+        (u64::from_be_bytes(first) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// An experiment as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredExperiment {
+    /// Its name.
+    pub name: String,
+    /// The definition (JSON; the engine owns its shape).
+    pub definition: String,
+    /// `draft`, `running` or `stopped`.
+    pub status: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the start.
+    pub started_at: Option<i64>,
+    /// Unix seconds of the stop.
+    pub stopped_at: Option<i64>,
+}
+
+/// A list shown in an experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exposure {
+    /// Its id (the answer's `recommendation_id` is `r` + id).
+    pub id: i64,
+    /// The experiment.
+    pub experiment: String,
+    /// The variant.
+    pub variant: String,
+    /// The unit (stored user id, or session id).
+    pub unit: String,
+    /// Unix seconds.
+    pub shown_at: i64,
+    /// The items shown, in order.
+    pub items: Vec<String>,
+}
+
+/// An event attributed to an exposure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The exposure.
+    pub exposure: i64,
+    /// The item.
+    pub item: String,
+    /// `click`, `add_to_cart` or `purchase`.
+    pub kind: &'static str,
+    /// The event's value (quantity).
+    pub value: f64,
+    /// Price × quantity for a purchase, else 0.
+    pub revenue: f64,
+    /// The event's time.
+    pub at: i64,
+}
+
+/// What one unit's lists of one time bucket showed and earned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExposureTotals {
+    /// The variant.
+    pub variant: String,
+    /// The unit, as a number unique within the experiment.
+    pub unit: u64,
+    /// Time bucket of the lists (from the start, in buckets of the requested length).
+    pub bucket: u32,
+    /// Lists shown.
+    pub lists: u64,
+    /// Items shown.
+    pub impressions: u64,
+    /// Distinct shown items clicked (per list).
+    pub clicks: u64,
+    /// Distinct shown items added to the cart (per list).
+    pub carts: u64,
+    /// Purchases.
+    pub purchases: u64,
+    /// Revenue.
+    pub revenue: f64,
+}
+
+/// Version 4: the experiment tables and the assignment salt.
+pub(crate) fn v4_experiments(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE experiments (
+            name       TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),
+            definition TEXT NOT NULL CHECK (json_valid(definition)),
+            status     TEXT NOT NULL CHECK (status IN ('draft', 'running', 'stopped')),
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            stopped_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE TABLE exposures (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            experiment TEXT NOT NULL REFERENCES experiments (name),
+            variant    TEXT NOT NULL,
+            unit       TEXT NOT NULL CHECK (unit <> ''),
+            shown_at   INTEGER NOT NULL,
+            items      TEXT NOT NULL CHECK (json_valid(items))
+        );
+        CREATE INDEX exposures_unit ON exposures (unit, experiment, shown_at);
+        CREATE INDEX exposures_experiment ON exposures (experiment, shown_at);
+        CREATE TABLE outcomes (
+            exposure_id INTEGER NOT NULL REFERENCES exposures (id) ON DELETE CASCADE,
+            item        TEXT NOT NULL,
+            kind        TEXT NOT NULL CHECK (kind IN ('click', 'add_to_cart', 'purchase')),
+            value       REAL NOT NULL,
+            revenue     REAL NOT NULL CHECK (revenue = revenue),
+            at          INTEGER NOT NULL,
+            PRIMARY KEY (exposure_id, item, kind, at, value)
+        ) WITHOUT ROWID;",
+    )?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+        params![EXPERIMENT_SALT_META, encode_hex(&ExperimentSalt::random()?.0)],
+    )?;
+    Ok(())
+}
+
+fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredExperiment> {
+    Ok(StoredExperiment {
+        name: r.get(0)?,
+        definition: r.get(1)?,
+        status: r.get(2)?,
+        created_at: r.get(3)?,
+        started_at: r.get(4)?,
+        stopped_at: r.get(5)?,
+    })
+}
+
+const EXPERIMENT_COLUMNS: &str = "name, definition, status, created_at, started_at, stopped_at";
+
+impl SqliteStore {
+    /// The assignment salt.
+    pub fn experiment_salt(&self) -> Result<ExperimentSalt> {
+        let hex: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([EXPERIMENT_SALT_META], |r| r.get(0))
+            .optional()?;
+        let hex = hex.ok_or_else(|| StoreError::Corrupt(format!("meta `{EXPERIMENT_SALT_META}` is missing")))?;
+        decode_hex32(&hex)
+            .map(ExperimentSalt)
+            .ok_or_else(|| StoreError::Corrupt(format!("meta `{EXPERIMENT_SALT_META}` is not 64 hex digits")))
+    }
+
+    /// Store a new experiment as a draft; false when the name is taken.
+    pub fn create_experiment(&mut self, name: &str, definition: &str, at: i64) -> Result<bool> {
+        let n = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO experiments (name, definition, status, created_at) VALUES (?1, ?2, 'draft', ?3)
+                 ON CONFLICT (name) DO NOTHING",
+            )?
+            .execute(params![name, definition, at])?;
+        Ok(n == 1)
+    }
+
+    /// Every experiment, oldest first.
+    pub fn experiments(&self) -> Result<Vec<StoredExperiment>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments ORDER BY created_at, name"))?;
+        let out = stmt.query_map([], experiment_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(out)
+    }
+
+    /// One experiment.
+    pub fn experiment(&self, name: &str) -> Result<Option<StoredExperiment>> {
+        Ok(self
+            .conn()
+            .prepare_cached(&format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments WHERE name = ?1"))?
+            .query_row([name], experiment_from_row)
+            .optional()?)
+    }
+
+    /// Set an experiment's status (`running` records the start time, `stopped` the stop).
+    pub fn set_experiment_status(&mut self, name: &str, status: &str, at: i64) -> Result<()> {
+        let sql = match status {
+            "running" => "UPDATE experiments SET status = 'running', started_at = ?2 WHERE name = ?1",
+            "stopped" => "UPDATE experiments SET status = 'stopped', stopped_at = ?2 WHERE name = ?1",
+            other => {
+                return Err(StoreError::Invalid(format!("experiment status `{other}`: expected running or stopped")))
+            }
+        };
+        let n = self.conn().prepare_cached(sql)?.execute(params![name, at])?;
+        if n == 0 {
+            return Err(StoreError::Invalid(format!("experiment `{name}` does not exist")));
+        }
+        Ok(())
+    }
+
+    /// Record a list shown; its id.
+    pub fn record_exposure(
+        &mut self,
+        experiment: &str,
+        variant: &str,
+        unit: &str,
+        at: i64,
+        items: &[String],
+    ) -> Result<i64> {
+        let items = serde_json::to_string(items).expect("strings always serialise");
+        let id = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO exposures (experiment, variant, unit, shown_at, items) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .insert(params![experiment, variant, unit, at, items])?;
+        Ok(id)
+    }
+
+    /// One exposure by id.
+    pub fn exposure(&self, id: i64) -> Result<Option<Exposure>> {
+        let row = self
+            .conn()
+            .prepare_cached("SELECT id, experiment, variant, unit, shown_at, items FROM exposures WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))
+            .optional()?;
+        row.map(|(id, experiment, variant, unit, shown_at, items)| {
+            let items = serde_json::from_str(&items)
+                .map_err(|e| StoreError::Corrupt(format!("exposure {id}: items are not a JSON list ({e})")))?;
+            Ok(Exposure { id, experiment, variant, unit, shown_at, items })
+        })
+        .transpose()
+    }
+
+    /// The latest exposure of `unit` in `experiment` shown between `from` and `to` (unix
+    /// seconds, inclusive) whose list held `item`.
+    pub fn last_exposure_with(
+        &self,
+        experiment: &str,
+        unit: &str,
+        item: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT x.id FROM exposures x
+                 WHERE x.unit = ?1 AND x.experiment = ?2 AND x.shown_at BETWEEN ?3 AND ?4
+                   AND EXISTS (SELECT 1 FROM json_each(x.items) WHERE json_each.value = ?5)
+                 ORDER BY x.shown_at DESC, x.id DESC LIMIT 1",
+            )?
+            .query_row(params![unit, experiment, from, to, item], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Store attributed outcomes in one transaction (an outcome already stored is not doubled);
+    /// how many were new.
+    pub fn record_outcomes(&mut self, outcomes: &[Outcome]) -> Result<u64> {
+        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut n = 0;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO outcomes (exposure_id, item, kind, value, revenue, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for o in outcomes {
+                if !o.revenue.is_finite() || !o.value.is_finite() {
+                    return Err(StoreError::Invalid(format!(
+                        "outcome of exposure {}: not a finite number",
+                        o.exposure
+                    )));
+                }
+                n += ins.execute(params![o.exposure, o.item, o.kind, o.value, o.revenue, o.at])? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// What each unit's lists showed and earned in `experiment`, per time bucket of
+    /// `bucket_secs` from `start` (lists shown before `start` fall in bucket 0).
+    pub fn exposure_totals(&self, experiment: &str, start: i64, bucket_secs: i64) -> Result<Vec<ExposureTotals>> {
+        let mut stmt = self.conn().prepare_cached(
+            "WITH o AS (
+                SELECT o.exposure_id,
+                       count(DISTINCT CASE WHEN o.kind = 'click' THEN o.item END) AS clicks,
+                       count(DISTINCT CASE WHEN o.kind = 'add_to_cart' THEN o.item END) AS carts,
+                       sum(o.kind = 'purchase') AS purchases,
+                       sum(o.revenue) AS revenue
+                FROM outcomes o JOIN exposures x ON x.id = o.exposure_id
+                WHERE x.experiment = ?1 GROUP BY o.exposure_id)
+             SELECT x.variant, x.unit, max(0, x.shown_at - ?2) / ?3 AS bucket, count(*),
+                    sum(json_array_length(x.items)), coalesce(sum(o.clicks), 0), coalesce(sum(o.carts), 0),
+                    coalesce(sum(o.purchases), 0), coalesce(sum(o.revenue), 0.0)
+             FROM exposures x LEFT JOIN o ON o.exposure_id = x.id
+             WHERE x.experiment = ?1
+             GROUP BY x.variant, x.unit, bucket
+             ORDER BY x.unit",
+        )?;
+        let mut rows = stmt.query(params![experiment, start, bucket_secs.max(1)])?;
+        let mut out = Vec::new();
+        let mut units: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        while let Some(r) = rows.next()? {
+            let unit: String = r.get(1)?;
+            let next = units.len() as u64;
+            let unit = *units.entry(unit).or_insert(next);
+            out.push(ExposureTotals {
+                variant: r.get(0)?,
+                unit,
+                bucket: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
+                lists: r.get::<_, i64>(3)? as u64,
+                impressions: r.get::<_, i64>(4)? as u64,
+                clicks: r.get::<_, i64>(5)? as u64,
+                carts: r.get::<_, i64>(6)? as u64,
+                purchases: r.get::<_, i64>(7)? as u64,
+                revenue: r.get(8)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Exposures stored for `unit` (any experiment).
+    pub fn exposures_of(&self, unit: &str) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .prepare_cached("SELECT count(*) FROM exposures WHERE unit = ?1")?
+            .query_row([unit], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    #[test]
+    fn buckets_are_uniform_keyed_and_per_experiment() {
+        let salt = ExperimentSalt::from_bytes([7; 32]);
+        let n = 20_000;
+        let below: usize = (0..n).filter(|u| salt.bucket("e", &format!("u{u}")) < 0.3).count();
+        assert!((below as f64 / n as f64 - 0.3).abs() < 0.015, "{below}");
+        assert_eq!(salt.bucket("e", "u1"), salt.bucket("e", "u1"));
+        assert_ne!(salt.bucket("e", "u1"), salt.bucket("f", "u1"));
+        assert_ne!(salt.bucket("e", "u1"), ExperimentSalt::from_bytes([8; 32]).bucket("e", "u1"));
+        // the separator keeps ("ab", "c") and ("a", "bc") apart
+        assert_ne!(salt.bucket("ab", "c"), salt.bucket("a", "bc"));
+        assert!(!format!("{salt:?}").contains('7'));
+        let a = ExperimentSalt::from_secret("a configured secret");
+        assert_eq!(a, ExperimentSalt::from_secret("a configured secret"));
+        assert_ne!(a, ExperimentSalt::from_secret("another secret!!"));
+    }
+
+    #[test]
+    fn exposures_outcomes_and_totals_round_trip_and_leave_with_the_user() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let salt = s.experiment_salt().unwrap();
+        assert_eq!(s.experiment_salt().unwrap(), salt);
+        assert!(s.set_meta(EXPERIMENT_SALT_META, "00").is_err(), "the salt cannot be changed");
+        assert!(s.create_experiment("e", r#"{"x":1}"#, 10).unwrap());
+        assert!(!s.create_experiment("e", "{}", 11).unwrap(), "names are unique");
+        s.set_experiment_status("e", "running", 20).unwrap();
+        let items = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let x1 = s.record_exposure("e", "a", "u1", 100, &items(&["i1", "i2"])).unwrap();
+        let x2 = s.record_exposure("e", "a", "u1", 200, &items(&["i2", "i3"])).unwrap();
+        let x3 = s.record_exposure("e", "b", "u2", 4_000, &items(&["i1"])).unwrap();
+        assert_eq!(s.exposure(x2).unwrap().unwrap().items, items(&["i2", "i3"]));
+        assert_eq!(s.last_exposure_with("e", "u1", "i2", 0, 300).unwrap(), Some(x2));
+        assert_eq!(s.last_exposure_with("e", "u1", "i1", 0, 300).unwrap(), Some(x1));
+        assert_eq!(s.last_exposure_with("e", "u1", "i2", 150, 150).unwrap(), None, "outside the window");
+        assert_eq!(s.last_exposure_with("e", "u1", "i9", 0, 300).unwrap(), None, "not shown");
+        let o = |x, item: &str, kind, rev, at| Outcome {
+            exposure: x,
+            item: item.into(),
+            kind,
+            value: 1.0,
+            revenue: rev,
+            at,
+        };
+        let outs = [
+            o(x2, "i2", "click", 0.0, 210),
+            o(x2, "i2", "click", 0.0, 220), // a second click on the same item of the same list
+            o(x2, "i2", "purchase", 30.0, 230),
+            o(x3, "i1", "add_to_cart", 0.0, 4_010),
+        ];
+        assert_eq!(s.record_outcomes(&outs).unwrap(), 4);
+        assert_eq!(s.record_outcomes(&outs[..1]).unwrap(), 0, "not doubled");
+        let mut t = s.exposure_totals("e", 0, 3_600).unwrap();
+        t.sort_by_key(|r| (r.variant.clone(), r.bucket));
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].variant.as_str(), t[0].bucket, t[0].lists, t[0].impressions), ("a", 0, 2, 4));
+        assert_eq!((t[0].clicks, t[0].carts, t[0].purchases, t[0].revenue), (1, 0, 1, 30.0));
+        assert_eq!((t[1].variant.as_str(), t[1].bucket, t[1].carts), ("b", 1, 1));
+        // deleting u1 takes their exposures and outcomes
+        s.delete_user("u1", 5_000).unwrap();
+        assert_eq!(s.exposures_of("u1").unwrap(), 0);
+        assert_eq!(s.exposures_of("u2").unwrap(), 1);
+        let n: i64 = s.conn().query_row("SELECT count(*) FROM outcomes", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(s.exposure_totals("e", 0, 3_600).unwrap().len(), 1);
+        assert_eq!(s.experiment("e").unwrap().unwrap().started_at, Some(20));
+        s.set_experiment_status("e", "stopped", 30).unwrap();
+        assert_eq!(s.experiments().unwrap()[0].status, "stopped");
+    }
+}
