@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use daogou_data::{read_file, ColumnMapping, Format, LoadOptions};
+use daogou_data::{read_file_batched, ColumnMapping, Format, LoadOptions};
 use daogou_store::{SqliteStore, Store};
 use serde_json::json;
 
@@ -37,6 +37,14 @@ pub struct ImportArgs {
     json: bool,
 }
 
+/// Events per write while importing (about 100 MB of records in memory at a time);
+/// `DAOGOU_IMPORT_BATCH` changes it.
+const IMPORT_BATCH: usize = 1_000_000;
+
+fn import_batch() -> usize {
+    std::env::var("DAOGOU_IMPORT_BATCH").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(IMPORT_BATCH)
+}
+
 pub fn import(a: ImportArgs) -> Result<()> {
     let started = Instant::now();
     let mut opts = LoadOptions::new(a.format);
@@ -47,17 +55,53 @@ pub fn import(a: ImportArgs) -> Result<()> {
     if let Some(path) = &a.mapping_file {
         opts.mapping = ColumnMapping::from_file(path).with_context(|| format!("--mapping-file {}", path.display()))?;
     }
-    // Parse the whole file before touching the database: a strict-mode error leaves it as it was.
-    let pb = progress::spinner(format!("reading {}", a.file.display()));
-    let records = read_file(&a.file, &opts)
-        .with_context(|| format!("import of {} failed; the database was not changed", a.file.display()))?;
-    pb.set_message(format!("writing {} events to {}", records.events.len(), a.db.display()));
+    // One transaction, fed a million events at a time (memory stays bounded for any file
+    // size): a strict-mode error or a failed write rolls all of it back, so the database is
+    // as it was. A file of up to a million events is written in one go, items first.
+    let created = !a.db.exists();
     let mut store = SqliteStore::open(&a.db).with_context(|| format!("cannot open database {}", a.db.display()))?;
-    let report =
-        store.import(&records.items, &records.events).with_context(|| format!("cannot write to {}", a.db.display()))?;
+    let pb = progress::spinner(format!("reading {}", a.file.display()));
+    let (mut written, mut write_error) = (0usize, None);
+    let mut load_report = None;
+    let report = store.import_batches(|write| -> Result<()> {
+        let read = read_file_batched(&a.file, &opts, import_batch(), &mut |items, events| match write(items, events) {
+            Ok(()) => {
+                written += events.len();
+                pb.set_message(format!("{}: {written} events written to {}", a.file.display(), a.db.display()));
+                true
+            }
+            Err(e) => {
+                write_error = Some(e);
+                false
+            }
+        });
+        if let Some(e) = write_error.take() {
+            return Err(anyhow::Error::new(e).context(format!(
+                "cannot write to {}; the import of {} was rolled back",
+                a.db.display(),
+                a.file.display()
+            )));
+        }
+        load_report =
+            Some(read.with_context(|| format!("import of {} failed; the database was not changed", a.file.display()))?);
+        Ok(())
+    });
     pb.finish_and_clear();
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            // a database this import would have created is not left behind empty
+            if created {
+                drop(store);
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", a.db.display()));
+                }
+            }
+            return Err(e);
+        }
+    };
+    let r = &load_report.expect("set when the import succeeded");
     let seconds = started.elapsed().as_secs_f64();
-    let r = &records.report;
     if a.json {
         let out = json!({
             "file": r.file,

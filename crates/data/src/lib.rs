@@ -47,7 +47,7 @@ pub use signal::{is_all_ratings, Signal, SignalRecord};
 pub use split::{cold_items, k_fold, split, Split};
 pub use time::parse_time;
 
-use source::{ColumnsSink, Ctx, DatasetSink, RecordsSink, Sink};
+use source::{BatchSink, ColumnsSink, Ctx, DatasetSink, RecordsSink, Sink};
 
 fn read_with(path: &Path, opts: &LoadOptions, sink: &mut dyn Sink) -> Result<LoadReport> {
     let mut ctx = Ctx::new(path, opts);
@@ -73,6 +73,23 @@ pub fn read_file(path: &Path, opts: &LoadOptions) -> Result<Records> {
     let mut sink = RecordsSink::default();
     let report = read_with(path, opts, &mut sink)?;
     Ok(Records { items: sink.items, events: sink.events, report })
+}
+
+/// Read a file in batches, for imports of any size: `on_batch(items, events)` receives at
+/// most `batch` events at a time, with the catalogue items read since the previous call
+/// (before the events), and once more at the end. A file of at most `batch` events arrives
+/// in one call, exactly as [`read_file`] gives it. When `on_batch` answers false (its write
+/// failed) nothing more is handed on; the report covers the whole file either way.
+pub fn read_file_batched(
+    path: &Path,
+    opts: &LoadOptions,
+    batch: usize,
+    on_batch: &mut dyn FnMut(&[daogou_core::Item], &[daogou_core::Event]) -> bool,
+) -> Result<LoadReport> {
+    let mut sink = BatchSink { records: RecordsSink::default(), batch, on_batch, stopped: false };
+    let report = read_with(path, opts, &mut sink)?;
+    sink.flush();
+    Ok(report)
 }
 
 /// Read a file into `ds`: ids are mapped (new ones appended to the id maps), interactions

@@ -170,6 +170,37 @@ mod tests {
     }
 
     #[test]
+    fn batches_hand_on_what_one_read_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "retail.csv", sample().as_bytes());
+        let opts = LoadOptions::new(Format::OnlineRetail);
+        let whole = read_file(&p, &opts).unwrap();
+        for batch in [1, 2, 3, 100] {
+            let (mut events, mut items, mut calls) = (Vec::new(), Vec::new(), 0);
+            let report = crate::read_file_batched(&p, &opts, batch, &mut |i, e| {
+                assert!(e.len() <= batch, "{} events in a batch of {batch}", e.len());
+                items.extend_from_slice(i);
+                events.extend_from_slice(e);
+                calls += 1;
+                true
+            })
+            .unwrap();
+            assert_eq!(report, whole.report);
+            assert_eq!((events.clone(), items.clone()), (whole.events.clone(), whole.items.clone()), "batch {batch}");
+            // a call per full batch, and one at the end with the rest and the catalogue
+            assert_eq!(calls, whole.events.len() / batch + 1, "batch {batch}");
+        }
+        // a failed write stops the hand-over; the file is still read to its end
+        let mut calls = 0;
+        let report = crate::read_file_batched(&p, &opts, 1, &mut |_, _| {
+            calls += 1;
+            false
+        })
+        .unwrap();
+        assert_eq!((calls, report.lines), (1, whole.report.lines));
+    }
+
+    #[test]
     fn maps_rows_to_events_and_catalogue() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "retail.csv.gz", sample().as_bytes());

@@ -155,6 +155,54 @@ impl Sink for RecordsSink {
     }
 }
 
+/// External-id records handed on in batches of at most `batch` events (catalogue items
+/// read so far go with each batch, before its events), so that a file of any size is
+/// imported in bounded memory. After `on_batch` answers false nothing more is handed on.
+pub(crate) struct BatchSink<'a> {
+    pub records: RecordsSink,
+    pub batch: usize,
+    pub on_batch: &'a mut dyn FnMut(&[Item], &[Event]) -> bool,
+    pub stopped: bool,
+}
+
+impl BatchSink<'_> {
+    pub fn flush(&mut self) {
+        let RecordsSink { events, items } = &mut self.records;
+        if !self.stopped && !(items.is_empty() && events.is_empty()) && !(self.on_batch)(items, events) {
+            self.stopped = true;
+        }
+        items.clear();
+        events.clear();
+    }
+}
+
+impl Sink for BatchSink<'_> {
+    fn event(
+        &mut self,
+        user: &str,
+        item: &str,
+        kind: EventKind,
+        value: f32,
+        timestamp: i64,
+        query: Option<&str>,
+    ) -> Option<&'static str> {
+        if self.stopped {
+            return None;
+        }
+        let skipped = self.records.event(user, item, kind, value, timestamp, query);
+        if self.records.events.len() >= self.batch.max(1) {
+            self.flush();
+        }
+        skipped
+    }
+
+    fn item(&mut self, item: Item, replace: bool) {
+        if !self.stopped {
+            self.records.item(item, replace);
+        }
+    }
+}
+
 /// Ids mapped straight into a dataset; no allocation for ids already known.
 pub(crate) struct DatasetSink<'a> {
     pub ds: &'a mut Dataset,

@@ -240,17 +240,44 @@ impl SqliteStore {
     /// writer waits on the busy timeout instead of failing on lock upgrade).
     /// On error the transaction is rolled back when `tx` is dropped.
     fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write_with(f)
+    }
+
+    /// [`Self::write`] for callers with their own error type (which a store error converts
+    /// into): nothing is committed unless `f` succeeds.
+    fn write_with<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let mut w = Writer {
             tx: &tx,
             users: FxHashMap::default(),
             items: FxHashMap::default(),
+            bare: Default::default(),
             report: ImportReport::default(),
         };
         let out = f(&mut w)?;
         drop(w);
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(out)
+    }
+
+    /// One import fed in batches, in one transaction: `feed` calls `write(items, events)` as
+    /// often as it likes (items of a call are stored before its events), and everything is
+    /// committed only when `feed` and every write succeed; otherwise nothing is stored. What
+    /// imports of files too large to hold in memory use ([`Store::import`] takes one batch).
+    pub fn import_batches<E: From<StoreError>>(
+        &mut self,
+        feed: impl FnOnce(&mut dyn FnMut(&[Item], &[Event]) -> Result<()>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<ImportReport, E> {
+        self.write_with(|w| {
+            feed(&mut |items: &[Item], events: &[Event]| {
+                w.upsert_items(items)?;
+                w.insert_events(events)
+            })?;
+            Ok(w.report)
+        })
     }
 }
 
@@ -263,6 +290,9 @@ struct Writer<'t> {
     tx: &'t Transaction<'t>,
     users: FxHashMap<String, i64>,
     items: FxHashMap<String, i64>,
+    /// Items this transaction created bare (seen in an event before its catalogue record):
+    /// counted as inserted when created, so filling them in later is not an update.
+    bare: rustc_hash::FxHashSet<i64>,
     report: ImportReport,
 }
 
@@ -309,7 +339,9 @@ impl Writer<'_> {
                         item.stock,
                         item.deleted
                     ])?;
-                self.report.items_updated += changed as u64;
+                if !self.bare.remove(&rowid) {
+                    self.report.items_updated += changed as u64;
+                }
             }
             None => {
                 let rowid = self
@@ -359,6 +391,7 @@ impl Writer<'_> {
         }
         let r = self.tx.prepare_cached("INSERT INTO items (external_id) VALUES (?1)")?.insert([id])?;
         self.items.insert(id.to_owned(), r);
+        self.bare.insert(r);
         self.report.items_inserted += 1;
         Ok(r)
     }

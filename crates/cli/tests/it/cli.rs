@@ -242,6 +242,71 @@ fn a_saved_model_answers_like_the_fitted_one_and_a_damaged_file_is_refused() {
 }
 
 #[test]
+fn a_file_of_many_batches_imports_as_one_and_a_late_error_rolls_all_of_it_back() {
+    use daogou_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    // customers, products, rows without a customer (catalogue only), returns, a duplicate line
+    let mut lines = Vec::new();
+    for k in 0..90u32 {
+        let (code, qty) = (20_000 + (k * 7) % 11, if k % 13 == 5 { -1 } else { 1 + k as i32 % 4 });
+        let invoice = if qty < 0 { format!("C5{:05}", k / 3) } else { format!("5{:05}", k / 3) };
+        let customer = if k % 10 == 9 { String::new() } else { (12_000 + (k * 5) % 17).to_string() };
+        let day = 1 + k % 28;
+        lines.push(format!(
+            "{invoice},{code},PRODUCT {code},{qty},2010-12-{day:02} 10:00:00,{}.50,{customer},United Kingdom",
+            1 + code % 5
+        ));
+    }
+    lines.push(lines[3].clone());
+    let file = retail_file(dir.path(), "many.csv", &lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let import = |db: &std::path::Path, batch: &str, extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_daogou"));
+        cmd.args(["import", s(&file), "--format", "online-retail", "--db", s(db), "--json"]).args(extra);
+        cmd.env("DAOGOU_IMPORT_BATCH", batch).env("RAYON_NUM_THREADS", "1").output().unwrap()
+    };
+    let (small, whole) = (dir.path().join("small.db"), dir.path().join("whole.db"));
+    let report = |out: std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r.as_object_mut().unwrap().remove("seconds");
+        r
+    };
+    let in_batches = report(import(&small, "7", &[]));
+    assert_eq!(in_batches, report(import(&whole, "1000000", &[])), "the same counts in batches of 7 events");
+    assert!(in_batches["items_inserted"].as_u64().unwrap() > 5 && in_batches["items_updated"] == 0, "{in_batches}");
+    let content = |db: &std::path::Path| {
+        let d = daogou_store::SqliteStore::open(db).unwrap().load_dataset().unwrap();
+        let mut items: Vec<_> = d.catalogue.clone();
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut events: Vec<_> = d.interactions.iter().map(|x| format!("{:?}", d.event(x))).collect();
+        events.sort();
+        (d.users.ids().to_vec(), items, events)
+    };
+    let before = content(&small);
+    assert_eq!(before, content(&whole), "the same users, catalogue and events");
+
+    // a bad row after several batches were written, under --strict: all of it rolled back
+    let mut bad = lines.clone();
+    bad.push("581000,99999,NEW THING,lots,2010-12-29 10:00:00,1.00,12345,France".into());
+    let bad_file = retail_file(dir.path(), "bad.csv", &bad.iter().map(String::as_str).collect::<Vec<_>>());
+    let other = dir.path().join("other.db");
+    ok(&["import", s(&retail_file(dir.path(), "one.csv", GOOD)), "--format", "online-retail", "--db", s(&other)]);
+    let other_before = content(&other);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_daogou"));
+    cmd.args(["import", s(&bad_file), "--format", "online-retail", "--db", s(&other), "--strict"]);
+    let out = cmd.env("DAOGOU_IMPORT_BATCH", "5").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("bad.csv:93") && err.contains("Quantity"), "{err}");
+    assert_eq!(content(&other), other_before, "nothing of the file stays in the database");
+    // and a database the failed import would have created is not left behind
+    let fresh = dir.path().join("fresh.db");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_daogou"));
+    cmd.args(["import", s(&bad_file), "--format", "online-retail", "--db", s(&fresh), "--strict"]);
+    assert!(!cmd.env("DAOGOU_IMPORT_BATCH", "5").output().unwrap().status.success());
+    assert!(!fresh.exists());
+}
+
+#[test]
 fn compact_training_fits_on_the_same_matrix_as_the_event_log() {
     // `als` trains from events read into columns (dropped before the fit), `buy-again` from
     // the event log: from a file and from the database, with and without a decay, both
