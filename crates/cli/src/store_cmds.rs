@@ -41,6 +41,23 @@ pub struct ImportArgs {
 /// `DAOGOU_IMPORT_BATCH` changes it.
 const IMPORT_BATCH: usize = 1_000_000;
 
+/// The page cache of an import's connection: a large file's rows go into random places of
+/// the duplicate-detection index, and a transaction whose pages no longer fit the cache
+/// spills them to the WAL and reads them back on every insert. About the file's size (the
+/// index grows with it), from 64 MiB up to a quarter of the machine's memory;
+/// `DAOGOU_IMPORT_CACHE_MIB` sets it.
+fn import_cache_mib(file: &std::path::Path) -> usize {
+    if let Some(n) = std::env::var("DAOGOU_IMPORT_CACHE_MIB").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0) {
+        return n;
+    }
+    let file_mib = std::fs::metadata(file).map_or(0, |m| (m.len() >> 20) as usize);
+    let memory_mib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(4096, |kib| kib >> 10);
+    file_mib.clamp(64, (memory_mib / 4).max(64))
+}
+
 fn import_batch() -> usize {
     std::env::var("DAOGOU_IMPORT_BATCH").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(IMPORT_BATCH)
 }
@@ -60,6 +77,7 @@ pub fn import(a: ImportArgs) -> Result<()> {
     // as it was. A file of up to a million events is written in one go, items first.
     let created = !a.db.exists();
     let mut store = SqliteStore::open(&a.db).with_context(|| format!("cannot open database {}", a.db.display()))?;
+    store.set_cache_mib(import_cache_mib(&a.file))?;
     let pb = progress::spinner(format!("reading {}", a.file.display()));
     let (mut written, mut write_error) = (0usize, None);
     let mut load_report = None;
