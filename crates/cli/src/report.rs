@@ -230,7 +230,7 @@ fn forest(id: &str, metric: &str, models: &[Value]) -> String {
             (m["model"].as_str().unwrap_or("").to_owned(), num(&d["diff"]), num(&d["ci_low"]), num(&d["ci_high"]))
         })
         .collect();
-    let (w, left, right, row) = (640.0, 140.0, 16.0, 28.0);
+    let (w, left, right, row) = (640.0, 140.0, 40.0, 28.0);
     let h = 30.0 + row * rows.len().max(1) as f64;
     let reach =
         rows.iter().flat_map(|r| [r.1, r.2, r.3]).filter(|x| x.is_finite()).fold(0.0, |a: f64, x| a.max(x.abs()));
@@ -311,7 +311,8 @@ svg .label { fill: var(--ink); font-size: 12px; }
 table.data { border-collapse: collapse; font-size: .88em; margin-top: .6em; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: .3em .6em; text-align: left; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.sig { font-weight: 600; }
+.ci { color: var(--muted); white-space: nowrap; }
+.ci.sig { color: var(--ink); font-weight: 600; }
 "#;
 
 /// The whole page, from the report's JSON.
@@ -370,14 +371,23 @@ fn leaderboard(h: &mut String, r: &Value, models: &[Value], ndcg: &str) {
     let order = ["precision", "recall", "f1", "ndcg", "map", "mrr", "hit_rate", "rmse", "mae"];
     let mut metrics = metrics;
     metrics.sort_by_key(|m| order.iter().position(|o| m.split('@').next() == Some(*o)).unwrap_or(order.len()));
-    h.push_str(r#"<table class="data" id="leaderboard-table"><thead><tr><th>model</th>"#);
-    for m in &metrics {
-        let _ = write!(h, r#"<th class="num">{}</th>"#, esc(m));
+    // one row per metric, one column per model (the others as differences from the first)
+    h.push_str(r#"<table class="data" id="leaderboard-table"><thead><tr><th>metric</th>"#);
+    for (n, m) in models.iter().enumerate() {
+        if n == 0 {
+            let _ = write!(h, r#"<th class="num">{}</th>"#, text(&m["model"]));
+        } else {
+            let _ = write!(
+                h,
+                r#"<th class="num">{} <span class="muted">(− {first} [95 %], p)</span></th>"#,
+                text(&m["model"])
+            );
+        }
     }
     h.push_str("</tr></thead><tbody>");
-    for (n, m) in models.iter().enumerate() {
-        let _ = write!(h, "<tr><td>{}</td>", text(&m["model"]));
-        for key in &metrics {
+    for key in &metrics {
+        let _ = write!(h, "<tr><td>{}</td>", esc(key));
+        for (n, m) in models.iter().enumerate() {
             let d = &m["vs_first"][key.as_str()];
             let _ = write!(
                 h,
@@ -391,7 +401,7 @@ fn leaderboard(h: &mut String, r: &Value, models: &[Value], ndcg: &str) {
                 let sig = lo > 0.0 || hi < 0.0;
                 let _ = write!(
                     h,
-                    r#"<br><span class="muted{}">{} [{}, {}], p {}</span>"#,
+                    r#"<br><span class="ci{}">{} [{}, {}], p {}</span>"#,
                     if sig { " sig" } else { "" },
                     signed(num(&d["diff"])),
                     signed(lo),
@@ -584,18 +594,4 @@ fn segments(h: &mut String, s: &Value, names: &[String], ndcg: &str) {
         segment_block(h, "chart-category", cats, names, ndcg);
     }
     h.push_str("</section>\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            esc(r#"<script>alert("1")</script> & 'x'"#),
-            "&lt;script&gt;alert(&quot;1&quot;)&lt;/script&gt; &amp; &#39;x&#39;"
-        );
-        assert_eq!(short("<b>long title</b>", 5), "&lt;b&gt;l…");
-    }
 }
