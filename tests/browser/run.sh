@@ -3,7 +3,7 @@
 # Installs Debian's chromium when missing and playwright-core from package-lock.json, builds
 # nothing itself (uses target/debug/daogou, or $DAOGOU_BIN), creates the demo shop, starts
 # `daogou serve` on a free loopback port, and runs storefront.test.mjs. Screenshots and logs go
-# to target/browser-artifacts/.
+# to target/browser-artifacts/. Then `daogou report` on the same shop and report.test.mjs on its HTML.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -63,3 +63,10 @@ key=browser-test-admin-key
 serve serve-keys --api-keys "$key:read+write+admin"
 echo "== daogou serve at $open_url (open) and $url (API key)"
 DAOGOU_URL=$open_url DAOGOU_KEYED_URL=$url DAOGOU_KEY=$key ARTIFACTS=$art node tests/browser/storefront.test.mjs
+
+# the HTML report of `daogou report` on the same shop: charts drawn, numbers those of --json
+start=$(date +%s%N)
+"$bin" report --db "$tmp/shop.db" --models popularity,item-knn,als --bootstrap 200 \
+  --out "$art/report.html" --json >"$tmp/report.json" 2>"$art/report.log"
+echo "== report written in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+REPORT_HTML=$art/report.html REPORT_JSON=$tmp/report.json ARTIFACTS=$art node tests/browser/report.test.mjs

@@ -15,14 +15,14 @@ use serde_json::Value;
 use crate::args::{split_given, ModelArgs, SignalArgs, SourceArgs};
 use crate::progress;
 
+/// The data, its split and how it is judged: what `evaluate`, `evaluate --compare` and
+/// `report` share.
 #[derive(Args, Debug)]
-pub struct EvaluateArgs {
+pub struct RunArgs {
     #[command(flatten)]
-    source: SourceArgs,
+    pub source: SourceArgs,
     #[command(flatten)]
-    model: ModelArgs,
-    #[command(flatten)]
-    signal: SignalArgs,
+    pub signal: SignalArgs,
     /// How to split --data into train and test: random:0.2 (random 20% of events),
     /// time:2011-11-09 (events from that time on are test), user-time:0.2 (each user's
     /// latest 20%), leave-last:1 (each user's last event), cold-items:0.1 (a seeded 10% of
@@ -31,27 +31,35 @@ pub struct EvaluateArgs {
     /// cold-items:0.1/time:2011-11-09). A cold-items run also reports `cold` (candidates:
     /// the cold items only; relevant: each user's cold test items) and `warm` (candidates:
     /// the other items; relevant: the user's other test items), from the same rankings.
-    #[arg(long, default_value = "random:0.2", value_name = "SPEC", conflicts_with = "folds")]
-    split: Split,
-    /// k-fold cross-validation over --data instead of one split; prints each fold and the mean.
-    #[arg(long, value_name = "K")]
-    folds: Option<usize>,
+    #[arg(long, default_value = "random:0.2", value_name = "SPEC")]
+    pub split: Split,
     /// Seed for random splits and stochastic models.
     #[arg(long, default_value_t = 42)]
-    seed: u64,
+    pub seed: u64,
     /// Cut-off of the top-N metrics (precision@K, ndcg@K, …).
     #[arg(long, default_value_t = 10)]
-    k: usize,
+    pub k: usize,
     /// A test rating is relevant when ≥ this (explicit data; default: every test rating).
     #[arg(long, value_name = "T")]
-    relevance_threshold: Option<f32>,
+    pub relevance_threshold: Option<f32>,
     /// Keep only users and items with at least N interactions (k-core), before splitting.
     #[arg(long, value_name = "N")]
-    k_core: Option<usize>,
+    pub k_core: Option<usize>,
     /// Keep items a user had before the split eligible and relevant (retail rebuys; default:
     /// they are neither recommended nor counted).
     #[arg(long)]
-    repeats: bool,
+    pub repeats: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// k-fold cross-validation over --data instead of one split; prints each fold and the mean.
+    #[arg(long, value_name = "K", conflicts_with_all = ["split", "compare"])]
+    folds: Option<usize>,
     /// Print one JSON object on stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -59,7 +67,7 @@ pub struct EvaluateArgs {
     /// --set applies to the listed models that have the parameter), each metric reported as
     /// the difference from the FIRST model with a paired bootstrap 95 % interval and p-value
     /// over users. Not with --model, --params or --folds.
-    #[arg(long, value_name = "M1,M2,…", value_delimiter = ',', num_args = 1.., conflicts_with = "folds")]
+    #[arg(long, value_name = "M1,M2,…", value_delimiter = ',', num_args = 1..)]
     compare: Vec<String>,
     /// Bootstrap resamples of --compare (seeded by --seed).
     #[arg(long, value_name = "N", default_value_t = 1000, requires = "compare")]
@@ -74,22 +82,23 @@ fn eval_options(model: &ModelArgs, signal: &SignalArgs) -> Result<EvalOptions> {
 }
 
 pub fn evaluate(a: EvaluateArgs) -> Result<()> {
-    if a.k == 0 {
+    if a.run.k == 0 {
         bail!("--k must be at least 1");
     }
     if !a.compare.is_empty() {
         return compare(a);
     }
-    let mut opts = eval_options(&a.model, &a.signal)?;
-    opts.k = a.k;
-    opts.relevance_threshold = a.relevance_threshold;
-    opts.repeats = a.repeats;
+    let r = &a.run;
+    let mut opts = eval_options(&a.model, &r.signal)?;
+    opts.k = r.k;
+    opts.relevance_threshold = r.relevance_threshold;
+    opts.repeats = r.repeats;
     if opts.params.raw("seed").is_none() && accepts_seed(&opts.model) {
         // stochastic models take the run's seed unless given their own
-        opts.params.set("seed", a.seed);
+        opts.params.set("seed", r.seed);
     }
 
-    let (ds, folds, cold) = prepare(&a)?;
+    let (ds, folds, cold) = prepare(r, a.folds)?;
     let bar = progress::bar(0, format!("evaluating {}", opts.model));
     let mut reports = Vec::with_capacity(folds.len());
     for (n, (train, test)) in folds.iter().enumerate() {
@@ -113,7 +122,7 @@ type Folds = Vec<(Vec<Interaction>, Vec<Interaction>)>;
 
 /// Load the data and split it as the flags say: the dataset, the folds (one for a split) and
 /// the held-out items of a cold-items split.
-fn prepare(a: &EvaluateArgs) -> Result<(Dataset, Folds, Vec<u32>)> {
+fn prepare(a: &RunArgs, n_folds: Option<usize>) -> Result<(Dataset, Folds, Vec<u32>)> {
     let loaded = a.source.load()?;
     let mut ds = loaded.dataset;
     if let Some(n) = a.k_core {
@@ -123,14 +132,14 @@ fn prepare(a: &EvaluateArgs) -> Result<(Dataset, Folds, Vec<u32>)> {
         ds.interactions = k_core(&ds.interactions, n, n);
     }
 
-    let folds: Folds = match (&loaded.given_test, a.folds) {
+    let folds: Folds = match (&loaded.given_test, n_folds) {
         (Some(range), _) => vec![split_given(&ds, range)],
         (None, Some(k)) if k < 2 => bail!("--folds must be at least 2"),
         (None, Some(k)) => k_fold(&ds.interactions, k, a.seed),
         (None, None) => vec![split(&ds.interactions, &a.split, a.seed)],
     };
     // the held-out items of a cold-items split, reported on their own
-    let cold = if loaded.given_test.is_none() && a.folds.is_none() {
+    let cold = if loaded.given_test.is_none() && n_folds.is_none() {
         cold_items(&ds.interactions, &a.split, a.seed)
     } else {
         Vec::new()
@@ -157,14 +166,82 @@ fn compare(a: EvaluateArgs) -> Result<()> {
     if a.model.model.is_some() || a.model.params_file.is_some() {
         bail!("--compare takes model names with their defaults; it cannot be combined with --model or --params");
     }
-    if a.bootstrap == 0 {
+    let c = run_comparison(&a.run, "--compare", &a.compare, &a.model.set, a.bootstrap)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&c.to_json())?);
+    } else {
+        print_comparison(&c.ds, &c.reports, &c.diffs, &c.boot);
+    }
+    Ok(())
+}
+
+/// Several models fitted and judged on one split, and each one's differences from the first
+/// (`evaluate --compare` and `report`).
+pub struct Comparison {
+    /// The data.
+    pub ds: Dataset,
+    /// The training part of the split.
+    pub train: Vec<Interaction>,
+    /// How behaviour became training signal (the same for every model).
+    pub signal: daogou_data::Signal,
+    /// One run per model, in the order given.
+    pub reports: Vec<Report>,
+    /// Each run's differences from the first, metric by metric.
+    pub diffs: Vec<Vec<(String, Difference)>>,
+    /// The resamples behind the intervals.
+    pub boot: Bootstrap,
+}
+
+impl Comparison {
+    /// The JSON of `evaluate --compare --json`: `first`, `bootstrap`, `seed`,
+    /// `users_evaluated` and `models` (each run's keys plus `vs_first`).
+    pub fn to_json(&self) -> Value {
+        let models: Vec<Value> = self
+            .reports
+            .iter()
+            .zip(&self.diffs)
+            .map(|(r, d)| {
+                let mut m = r.to_json();
+                let vs: serde_json::Map<String, Value> =
+                    d.iter().map(|(key, x)| (key.clone(), serde_json::to_value(x).expect("plain numbers"))).collect();
+                m["vs_first"] = Value::Object(vs);
+                m
+            })
+            .collect();
+        serde_json::json!({
+            "first": self.reports[0].model,
+            "bootstrap": self.boot.resamples,
+            "seed": self.boot.seed,
+            "users_evaluated": self.reports[0].topn.users_evaluated,
+            "models": models,
+        })
+    }
+}
+
+/// Fit and judge the models `names` (flag: how the command line calls the list, for errors)
+/// on the split of `run`, each with its defaults plus the `--set` values it has, then
+/// bootstrap each one's differences from the first.
+pub fn run_comparison(
+    run: &RunArgs,
+    flag: &str,
+    names: &[String],
+    set: &[String],
+    bootstrap: usize,
+) -> Result<Comparison> {
+    if run.k == 0 {
+        bail!("--k must be at least 1");
+    }
+    if bootstrap == 0 {
         bail!("--bootstrap must be at least 1");
     }
-    let set = Params::parse(a.model.set.iter().map(String::as_str)).context("--set")?;
-    let mut runs = Vec::with_capacity(a.compare.len());
-    for name in &a.compare {
+    if names.is_empty() {
+        bail!("{flag}: name at least one model");
+    }
+    let set = Params::parse(set.iter().map(String::as_str)).context("--set")?;
+    let mut runs = Vec::with_capacity(names.len());
+    for name in names {
         let Some(m) = daogou_algo::find_model(name) else {
-            bail!("--compare: unknown model {name:?} (`daogou models` lists them)");
+            bail!("{flag}: unknown model {name:?} (`daogou models` lists them)");
         };
         let has = |key: &str| m.params.iter().any(|(k, _)| *k == key);
         let mut params = Params::new();
@@ -172,65 +249,42 @@ fn compare(a: EvaluateArgs) -> Result<()> {
             params.set(k, v);
         }
         if params.raw("seed").is_none() && has("seed") {
-            params.set("seed", a.seed);
+            params.set("seed", run.seed);
         }
         let mut opts = EvalOptions::new(name, params);
-        a.signal.apply(&mut opts)?;
-        opts.k = a.k;
-        opts.relevance_threshold = a.relevance_threshold;
-        opts.repeats = a.repeats;
+        run.signal.apply(&mut opts)?;
+        opts.k = run.k;
+        opts.relevance_threshold = run.relevance_threshold;
+        opts.repeats = run.repeats;
         runs.push(opts);
     }
     // a --set that no listed model takes is a typo, not a silent no-op
     for (k, _) in set.iter() {
         if !runs.iter().any(|o| o.params.raw(k).is_some()) {
-            bail!("--set {k}: none of the compared models ({}) has that parameter", a.compare.join(", "));
+            bail!("--set {k}: none of the compared models ({}) has that parameter", names.join(", "));
         }
     }
 
-    let (ds, folds, cold) = prepare(&a)?;
-    let (train, test) = &folds[0];
+    let (ds, mut folds, cold) = prepare(run, None)?;
+    let (train, test) = folds.swap_remove(0);
     let bar = progress::bar(0, "evaluating");
     let mut reports = Vec::with_capacity(runs.len());
     for (n, opts) in runs.iter_mut().enumerate() {
-        opts.progress = progress_hook(&bar, format!("model {}/{}: ", n + 1, a.compare.len()), &opts.model);
-        reports.push(evaluate_cold_split(&ds, train, test, &cold, opts).context("evaluation failed")?);
+        opts.progress = progress_hook(&bar, format!("model {}/{}: ", n + 1, names.len()), &opts.model);
+        reports.push(evaluate_cold_split(&ds, &train, &test, &cold, opts).context("evaluation failed")?);
     }
     bar.finish_and_clear();
 
-    let boot = Bootstrap { resamples: a.bootstrap, seed: a.seed };
-    let bar = progress::spinner(format!("bootstrap ({} resamples)", a.bootstrap));
+    let boot = Bootstrap { resamples: bootstrap, seed: run.seed };
+    let bar = progress::spinner(format!("bootstrap ({bootstrap} resamples)"));
     let diffs = reports
         .iter()
         .map(|r| compare_reports(&reports[0], r, &boot))
         .collect::<std::result::Result<Vec<_>, _>>()
         .context("comparison failed")?;
     bar.finish_and_clear();
-
-    let models: Vec<Value> = reports
-        .iter()
-        .zip(&diffs)
-        .map(|(r, d)| {
-            let mut m = r.to_json();
-            let vs: serde_json::Map<String, Value> =
-                d.iter().map(|(key, x)| (key.clone(), serde_json::to_value(x).expect("plain numbers"))).collect();
-            m["vs_first"] = Value::Object(vs);
-            m
-        })
-        .collect();
-    let out = serde_json::json!({
-        "first": reports[0].model,
-        "bootstrap": a.bootstrap,
-        "seed": a.seed,
-        "users_evaluated": reports[0].topn.users_evaluated,
-        "models": models,
-    });
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        print_comparison(&ds, &reports, &diffs, &boot);
-    }
-    Ok(())
+    let signal = runs.swap_remove(0).signal;
+    Ok(Comparison { ds, train, signal, reports, diffs, boot })
 }
 
 /// One block per metric: each model's value, and the others' difference from the first.

@@ -9,6 +9,7 @@ mod evaluate;
 mod progress;
 mod pseudonyms;
 mod recommend;
+mod report;
 mod serve;
 mod store_cmds;
 mod tune;
@@ -59,6 +60,15 @@ enum Command {
     ///
     /// daogou evaluate --data u.data --format movielens --folds 5 --model user-knn --json
     Evaluate(evaluate::EvaluateArgs),
+    /// Write one self-contained HTML report comparing models on the same split.
+    ///
+    /// The leaderboard with paired bootstrap 95 % intervals against the first model, per-user
+    /// NDCG distributions, popularity bias and the long tail, coverage/novelty/diversity and
+    /// results by segment; inline CSS and SVG, no script, nothing loaded from elsewhere.
+    /// --json prints the numbers the report shows.
+    ///
+    /// Example: daogou report --db shop.db --models popularity,item-knn,als --out report.html
+    Report(report::ReportArgs),
     /// Choose hyperparameters on a validation split cut from the training data only.
     ///
     /// The test part (--test, or what --split holds out) is never used for choosing; the
@@ -132,6 +142,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Evaluate(a) => evaluate::evaluate(a),
+        Command::Report(a) => report::run(a),
         Command::Tune(a) => tune::tune(a),
         Command::Recommend(a) => recommend::recommend(a),
         Command::Similar(a) => recommend::similar(a),

@@ -12,6 +12,8 @@
 //!   (`rmse`, `precision@10`, `ndcg@10`, `users_evaluated`, `fit_seconds`, …).
 //! * [`significance`]: `daogou evaluate --compare`, the difference of each metric between two
 //!   models on the same users, with a paired bootstrap interval and p-value.
+//! * [`report`]: the figures of `daogou report` beyond the leaderboard: per-user
+//!   distributions, popularity deciles and the long tail, coverage/novelty/diversity, segments.
 //! * [`experiment`]: online experiments — per-variant metrics with 95 % intervals (delta
 //!   method for ratios), an always-valid sequential test (mSPRT) and the sample-ratio alarm.
 //! * [`simulator`]: synthetic shoppers from the demo shop's generator, to check the
@@ -26,6 +28,7 @@ pub mod experiment;
 pub mod leaderboard;
 pub mod metrics;
 pub mod protocol;
+pub mod report;
 pub mod significance;
 pub mod simulator;
 pub mod tune;

@@ -90,6 +90,10 @@ pub struct TopNMetrics {
     /// part of the JSON).
     #[serde(skip)]
     pub per_user: Vec<UserMetrics>,
+    /// Each evaluated user's top-k list, best first, in the order of `per_user` (for the
+    /// popularity and long-tail figures of `daogou report`; not part of the JSON).
+    #[serde(skip)]
+    pub lists: Vec<Vec<u32>>,
 }
 
 /// One user's test case: the user and the relevant test items (sorted, unique).
@@ -281,6 +285,7 @@ fn average(per_user: Vec<(UserMetrics, Vec<u32>)>, k: usize, n_items: usize, n_c
     let mut novelty = 0f64;
     let (mut div_sum, mut div_n) = (0f64, 0usize);
     let mut scores = Vec::with_capacity(n);
+    let mut lists = Vec::with_capacity(n);
     for (s, list) in per_user {
         for (acc, x) in sum.iter_mut().zip(s.terms()) {
             *acc += x;
@@ -294,6 +299,7 @@ fn average(per_user: Vec<(UserMetrics, Vec<u32>)>, k: usize, n_items: usize, n_c
             recommended[i as usize] = true;
         }
         scores.push(s);
+        lists.push(list);
     }
     let [precision, recall, f1, ndcg, map, mrr, hit_rate] = accuracy(&sum, n);
     TopNMetrics {
@@ -310,6 +316,7 @@ fn average(per_user: Vec<(UserMetrics, Vec<u32>)>, k: usize, n_items: usize, n_c
         diversity: (div_n > 0).then(|| div_sum / div_n as f64),
         users_evaluated: n,
         per_user: scores,
+        lists,
     }
 }
 

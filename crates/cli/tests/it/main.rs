@@ -8,4 +8,5 @@ mod fixtures;
 mod forget;
 mod parquet;
 mod protocol;
+mod report;
 mod serve;
