@@ -1,5 +1,6 @@
 //! [`SqliteStore`]: the embedded store, one SQLite file in WAL mode.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use daogou_core::{Dataset, Event, EventColumns, EventKind, IdMap, Interaction, Item};
@@ -508,14 +509,18 @@ impl Store for SqliteStore {
             Ok(self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))? as u64)
         };
         let mut stats = StoreStats { users: count("users")?, items: count("items")?, ..Default::default() };
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT kind, count(*), min(timestamp), max(timestamp) FROM events GROUP BY kind")?;
+        // One scan, counted here: SQLite's GROUP BY without an index on the kind sorts every
+        // row in a temporary table (4.6 GB in memory at 100M events).
+        let mut per_kind: BTreeMap<i64, (u64, i64, i64)> = BTreeMap::new();
+        let mut stmt = self.conn.prepare_cached("SELECT kind, timestamp FROM events")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let kind = kind_from_code(r.get(0)?)?;
-            let n = r.get::<_, i64>(1)? as u64;
-            let (lo, hi): (i64, i64) = (r.get(2)?, r.get(3)?);
+            let (code, t): (i64, i64) = (r.get(0)?, r.get(1)?);
+            let e = per_kind.entry(code).or_insert((0, t, t));
+            *e = (e.0 + 1, e.1.min(t), e.2.max(t));
+        }
+        for (code, (n, lo, hi)) in per_kind {
+            let kind = kind_from_code(code)?;
             stats.events += n;
             stats.by_kind.insert(kind.as_str().to_owned(), n);
             stats.first_timestamp = Some(stats.first_timestamp.map_or(lo, |t| t.min(lo)));
