@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use daogou_core::{Dataset, EventColumns, Interaction, Params};
-use daogou_data::{
-    is_all_ratings, load_columns_into, load_into, ColumnMapping, Format, LoadOptions, LoadReport, Signal,
-};
+use daogou_data::{load_columns_into, load_into, ColumnMapping, Format, LoadOptions, LoadReport, Signal};
 use daogou_eval::EvalOptions;
 use daogou_store::{SqliteStore, Store};
 
@@ -105,7 +103,7 @@ impl SourceArgs {
             pb.finish_and_clear();
             report_skips(&report);
             columns.shrink_to_fit();
-            ds.explicit = is_all_ratings(&columns);
+            ds.explicit = columns.all_ratings();
             return Ok((ds, columns));
         }
         let db = self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));

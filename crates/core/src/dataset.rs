@@ -93,6 +93,12 @@ impl EventColumns {
         (0..self.len()).map(move |k| self.get(k))
     }
 
+    /// True when there are events and every one is a rating (what makes a data set explicit,
+    /// as [`Dataset::explicit`]).
+    pub fn all_ratings(&self) -> bool {
+        !self.is_empty() && self.kinds.iter().all(|&k| k == EventKind::Rating)
+    }
+
     /// Release spare capacity (the columns grow by doubling while a file is read).
     pub fn shrink_to_fit(&mut self) {
         self.users.shrink_to_fit();

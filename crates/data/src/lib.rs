@@ -43,7 +43,7 @@ pub use error::{DataError, Result};
 pub use options::{ColumnMapping, Format, LoadOptions, LoadReport, Records};
 pub use preprocess::{dedupe, k_core, mean_center, time_decay, to_implicit, z_score, EventWeights};
 pub use retail::is_non_product;
-pub use signal::{is_all_ratings, Signal, SignalRecord};
+pub use signal::{Signal, SignalRecord};
 pub use split::{cold_items, k_fold, split, Split};
 pub use time::parse_time;
 
@@ -111,7 +111,7 @@ pub fn load_into(ds: &mut Dataset, path: &Path, opts: &LoadOptions) -> Result<(R
 /// Read a file the compact way: ids into `ds`'s id maps and catalogue (as [`load_into`]),
 /// events appended to `columns` instead of `ds.interactions` (13 bytes an event without
 /// times). What a training run that needs only the matrix reads; `ds.explicit` is left alone
-/// (see [`is_all_ratings`]).
+/// (see [`EventColumns::all_ratings`]).
 pub fn load_columns_into(
     ds: &mut Dataset,
     columns: &mut EventColumns,

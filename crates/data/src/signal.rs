@@ -114,7 +114,7 @@ impl Signal {
     /// events. The columns are freed before the transpose is built, so the events and both
     /// halves of the matrix are never held at once.
     pub fn columns_matrix(&self, n_users: usize, n_items: usize, columns: EventColumns) -> Interactions {
-        let explicit = self.positive_threshold.is_none() && is_all_ratings(&columns);
+        let explicit = self.positive_threshold.is_none() && columns.all_ratings();
         let by_user = self.matrix_of(n_users, n_items, explicit, columns.iter());
         drop(columns);
         Interactions::from_csr(by_user)
@@ -149,11 +149,6 @@ impl Signal {
     pub fn from_record(r: &SignalRecord) -> Result<Self> {
         Signal::from_options(Some(&r.weights), r.positive_threshold, r.half_life_days)
     }
-}
-
-/// True when the columns hold events and every one is a rating (what makes a data set explicit).
-pub fn is_all_ratings(columns: &EventColumns) -> bool {
-    !columns.is_empty() && columns.kinds.iter().all(|&k| k == EventKind::Rating)
 }
 
 #[cfg(test)]

@@ -203,6 +203,25 @@ impl Sink for BatchSink<'_> {
     }
 }
 
+/// One event's ids mapped into `ds`'s id maps (new ones appended, a bare catalogue entry for a
+/// new item); the skip reason when it cannot be mapped (a search without an item).
+#[inline]
+fn map_event(
+    ds: &mut Dataset,
+    user: &str,
+    item: &str,
+    kind: EventKind,
+    value: f32,
+    timestamp: i64,
+) -> std::result::Result<daogou_core::Interaction, &'static str> {
+    if item.is_empty() {
+        return Err("search without item");
+    }
+    let user = ds.users.get_or_insert(user);
+    let item = ds.item_index(item);
+    Ok(daogou_core::Interaction { user, item, value, timestamp, kind })
+}
+
 /// Ids mapped straight into a dataset; no allocation for ids already known.
 pub(crate) struct DatasetSink<'a> {
     pub ds: &'a mut Dataset,
@@ -219,12 +238,10 @@ impl Sink for DatasetSink<'_> {
         timestamp: i64,
         _query: Option<&str>,
     ) -> Option<&'static str> {
-        if item.is_empty() {
-            return Some("search without item");
+        match map_event(self.ds, user, item, kind, value, timestamp) {
+            Ok(x) => self.ds.interactions.push(x),
+            Err(skip) => return Some(skip),
         }
-        let user = self.ds.users.get_or_insert(user);
-        let item = self.ds.item_index(item);
-        self.ds.interactions.push(daogou_core::Interaction { user, item, value, timestamp, kind });
         None
     }
 
@@ -256,12 +273,10 @@ impl Sink for ColumnsSink<'_> {
         timestamp: i64,
         _query: Option<&str>,
     ) -> Option<&'static str> {
-        if item.is_empty() {
-            return Some("search without item");
+        match map_event(self.ds, user, item, kind, value, timestamp) {
+            Ok(x) => self.columns.push(x),
+            Err(skip) => return Some(skip),
         }
-        let user = self.ds.users.get_or_insert(user);
-        let item = self.ds.item_index(item);
-        self.columns.push(daogou_core::Interaction { user, item, value, timestamp, kind });
         None
     }
 

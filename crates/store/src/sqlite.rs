@@ -591,7 +591,7 @@ impl Store for SqliteStore {
             columns.drop_times();
         }
         columns.shrink_to_fit();
-        data.explicit = !columns.is_empty() && columns.kinds.iter().all(|&k| k == EventKind::Rating);
+        data.explicit = columns.all_ratings();
         Ok((data, columns))
     }
 
