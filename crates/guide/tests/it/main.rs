@@ -10,6 +10,9 @@ mod retail;
 mod search;
 mod taxonomy;
 mod turns;
+mod written;
+mod written_dev;
+mod written_held_out;
 
 use std::sync::OnceLock;
 
