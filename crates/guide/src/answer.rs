@@ -133,7 +133,7 @@ impl Filter {
                 let br = &cat.brands[b];
                 p.exclude_brands
                     .iter()
-                    .any(|x| x.eq_ignore_ascii_case(&br.name) || br.zh.as_deref() == Some(x.as_str()))
+                    .any(|x| x.eq_ignore_ascii_case(&br.name) || br.zh_names().any(|z| z == x.as_str()))
             })
             .collect();
         let conds = |m: &std::collections::BTreeMap<String, String>| {

@@ -12,7 +12,7 @@ use crate::lexicon::{
     BRAND_ALIASES, COLORS, COLOR_CHARS, COLOR_SHADES, MATERIALS, OCCASIONS, RECIPIENTS, STOP_EN, STOP_ZH, SYNONYMS,
 };
 use crate::nouns::{Learned, NounCounts, NounParams, NO_CAT};
-use crate::text::{contains_word, has_cjk, normalize};
+use crate::text::{contains_word, has_cjk, normalize, unglue};
 
 /// Facts about one item, precomputed for filtering.
 #[derive(Debug, Clone, Default)]
@@ -46,10 +46,23 @@ pub struct CatInfo {
     pub zh: Option<String>,
 }
 
+/// A brand: its name, the Chinese name shown in Chinese replies (the first one the catalogue
+/// gives), and every other name items give it. OpenBG spells one brand `GENanX/格男仕` on some
+/// items and `GENANX/闪电潮牌` on others: one brand (names compare without case), both
+/// Chinese names understood.
 #[derive(Debug, Clone)]
 pub struct BrandInfo {
     pub name: String,
     pub zh: Option<String>,
+    /// Further Chinese names (other than `zh`), in the order the items gave them.
+    pub aliases: Vec<String>,
+}
+
+impl BrandInfo {
+    /// Every Chinese name of the brand: `zh`, then the aliases.
+    pub fn zh_names(&self) -> impl Iterator<Item = &str> {
+        self.zh.iter().chain(self.aliases.iter()).map(String::as_str)
+    }
 }
 
 /// Something a request can mention.
@@ -108,6 +121,9 @@ pub struct Catalog {
     cat_ids: HashMap<String, u32>,
     pub brands: Vec<BrandInfo>,
     brand_ids: HashMap<String, u32>,
+    /// Chinese brand names beyond each brand's first (`BrandInfo::aliases`), counted so that
+    /// a new one rebuilds the vocabulary.
+    brand_aliases: usize,
     /// The shop's currency (the most common `currency` attribute, else the configured one).
     pub currency: String,
     /// Popularity provided by the shop (`Guide::set_popularity`), by item index.
@@ -121,6 +137,9 @@ pub struct Catalog {
     vocab_key: (usize, usize, usize),
     /// Title terms per category, for the product nouns learned from titles.
     nouns: NounCounts,
+    /// Per category id: bit 0 set when one of its items has a colour attribute, bit 1 a
+    /// material attribute (not counting the title fallback).
+    cat_attr_bits: Vec<u8>,
     noun_params: NounParams,
     /// Items counted or uncounted since the nouns were last learned.
     noun_updates: usize,
@@ -249,6 +268,7 @@ impl Catalog {
             cat_ids: HashMap::new(),
             brands: Vec::new(),
             brand_ids: HashMap::new(),
+            brand_aliases: 0,
             currency: default_currency.to_owned(),
             popularity: Vec::new(),
             vocab: Vocab { re: None, map: HashMap::new() },
@@ -257,6 +277,7 @@ impl Catalog {
             attr_count: 0,
             vocab_key: (usize::MAX, usize::MAX, usize::MAX),
             nouns: NounCounts::default(),
+            cat_attr_bits: Vec::new(),
             noun_params: nouns,
             noun_updates: 0,
         };
@@ -297,14 +318,21 @@ impl Catalog {
 
     fn brand_id(&mut self, name: &str, zh: Option<&str>) -> u32 {
         let key = name.to_lowercase();
+        let zh = zh.map(str::trim).filter(|z| !z.is_empty());
         if let Some(&id) = self.brand_ids.get(&key) {
-            if self.brands[id as usize].zh.is_none() {
-                self.brands[id as usize].zh = zh.map(str::to_owned);
+            let b = &mut self.brands[id as usize];
+            match (zh, &b.zh) {
+                (Some(z), None) => b.zh = Some(z.to_owned()),
+                (Some(z), Some(first)) if first != z && !b.aliases.iter().any(|a| a == z) => {
+                    b.aliases.push(z.to_owned());
+                    self.brand_aliases += 1;
+                }
+                _ => {}
             }
             return id;
         }
         let id = self.brands.len() as u32;
-        self.brands.push(BrandInfo { name: name.to_owned(), zh: zh.map(str::to_owned) });
+        self.brands.push(BrandInfo { name: name.to_owned(), zh: zh.map(str::to_owned), aliases: Vec::new() });
         self.brand_ids.insert(key, id);
         id
     }
@@ -332,7 +360,9 @@ impl Catalog {
             .collect::<Vec<_>>()
             .join(" ");
         // Single spaces, so that a product term such as "lunch bag" matches "LUNCH  BAG".
-        let title = normalize(&it.title).split_whitespace().collect::<Vec<_>>().join(" ");
+        // A comma, slash or ampersand between two words without a space joins them as a space
+        // does ("TEA,COFFEE" holds the learned pair "tea coffee").
+        let title = unglue(&normalize(&it.title)).split_whitespace().collect::<Vec<_>>().join(" ");
         let colors = if color_text.is_empty() {
             title_color_families(&title)
         } else {
@@ -349,6 +379,13 @@ impl Catalog {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
+        if let Some(c) = cat {
+            let bits = (!color_text.is_empty()) as u8 | ((!mat_text.is_empty()) as u8) << 1;
+            if self.cat_attr_bits.len() <= c as usize {
+                self.cat_attr_bits.resize(c as usize + 1, 0);
+            }
+            self.cat_attr_bits[c as usize] |= bits;
+        }
         let materials =
             if mat_text.is_empty() { families(&title, MATERIALS) } else { families(&normalize(&mat_text), MATERIALS) };
         let sizes = attr(it, &["sizes", "size", "尺码"])
@@ -450,7 +487,7 @@ impl Catalog {
     /// 1 % of the items changed since the product nouns were last learned (learning on every
     /// single upsert would rebuild the matcher for nothing).
     pub fn refresh_vocab(&mut self) {
-        let key = (self.cats.len(), self.brands.len(), self.attr_count);
+        let key = (self.cats.len(), self.brands.len() + self.brand_aliases, self.attr_count);
         let nouns_stale = self.noun_updates > 0 && self.noun_updates * 100 >= self.nouns.items().max(1);
         if key == self.vocab_key && !nouns_stale {
             return;
@@ -478,18 +515,20 @@ impl Catalog {
                 add(zh.rsplit('/').next().unwrap_or(zh), Ent::Category(c.path.clone()));
             }
         }
-        let mut brand_names: Vec<(String, Option<String>)> =
-            self.brands.iter().map(|b| (b.name.clone(), b.zh.clone())).collect();
+        // Every name of every brand: the catalogue's (all the Chinese names its items give),
+        // then the well-known brands' Chinese names.
+        let mut brand_names: Vec<(String, Vec<String>)> =
+            self.brands.iter().map(|b| (b.name.clone(), b.zh_names().map(str::to_owned).collect())).collect();
         for (en, zh) in BRAND_ALIASES {
-            match brand_names.iter_mut().find(|(n, z)| n.eq_ignore_ascii_case(en) || z.as_deref() == Some(*zh)) {
-                Some((_, z)) if z.is_none() => *z = Some((*zh).to_owned()),
+            match brand_names.iter_mut().find(|(n, z)| n.eq_ignore_ascii_case(en) || z.iter().any(|x| x == zh)) {
+                Some((_, z)) if !z.iter().any(|x| x == zh) => z.push((*zh).to_owned()),
                 Some(_) => {}
-                None => brand_names.push(((*en).to_owned(), Some((*zh).to_owned()))),
+                None => brand_names.push(((*en).to_owned(), vec![(*zh).to_owned()])),
             }
         }
-        for (name, zh) in &brand_names {
+        for (name, zhs) in &brand_names {
             add(name, Ent::Brand(name.clone()));
-            if let Some(z) = zh {
+            for z in zhs {
                 add(z, Ent::Brand(name.clone()));
             }
         }
@@ -614,6 +653,61 @@ impl Catalog {
             regex::RegexBuilder::new(&alts.join("|")).size_limit(1 << 28).dfa_size_limit(1 << 26).build().ok()
         };
         self.vocab = Vocab { re, map };
+    }
+
+    /// Does any item in the categories `paths` (or below them) carry a colour (`key` =
+    /// `color`) or material (`material`) attribute of its own? Where none does, a colour or
+    /// material word in a request is a word of the product ("face cream", not the shade).
+    pub fn categories_have(&self, paths: &[String], key: &str) -> bool {
+        let bit = match key {
+            "color" => 1u8,
+            "material" => 2,
+            _ => return true,
+        };
+        self.cats.iter().enumerate().any(|(i, c)| {
+            self.cat_attr_bits.get(i).is_some_and(|b| b & bit != 0)
+                && paths.iter().any(|p| daogou_core::category_matches(&c.path, p))
+        })
+    }
+
+    /// Do titles of items in the categories `paths` (or below them) hold `term`, a word or
+    /// pair of words of a request as the title nouns count them (`storage` + `box`: the
+    /// Storage items' titles hold "box")?
+    pub fn term_in_categories(&self, term: &str, paths: &[String]) -> bool {
+        let term = term.trim();
+        let singular = term.strip_suffix("es").into_iter().chain(term.strip_suffix('s'));
+        std::iter::once(term).chain(singular).any(|t| {
+            self.nouns.slots(t).iter().any(|&(c, n)| {
+                n > 0
+                    && self
+                        .cats
+                        .get(c as usize)
+                        .is_some_and(|info| paths.iter().any(|p| daogou_core::category_matches(&info.path, p)))
+            })
+        })
+    }
+
+    /// For a word that names both a brand and an attribute value (OpenBG has a brand 亚麻,
+    /// the word for linen): do at least as many items of other brands hold the attribute as
+    /// are of the brand?
+    /// The reading more of the catalogue bears out is taken; on a tie, the attribute.
+    pub fn attribute_outweighs_brand(&self, brand: &str, attr: &Ent) -> bool {
+        let b = self.brand_by_name(brand);
+        let (mut of_brand, mut with_attr) = (0usize, 0usize);
+        for r in self.recs.iter().filter(|r| !r.deleted) {
+            // The brand's own items count for the brand only (their titles hold its name).
+            if b.is_some() && r.brand == b {
+                of_brand += 1;
+                continue;
+            }
+            with_attr += match attr {
+                Ent::Color(i) => r.colors & (1 << i) != 0,
+                Ent::Material(i) => r.materials & (1 << i) != 0,
+                Ent::Attr(k, v) => r.attrs.iter().any(|(k2, t)| k2 == k && contains_word(t, v)),
+                _ => false,
+            } as usize;
+        }
+        with_attr >= of_brand
     }
 
     /// Category id of a path, if the catalogue has it.

@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::lexicon::{STOP_EN, STOP_ZH};
-use crate::text::{is_cjk, normalize};
+use crate::text::{glued, is_cjk, normalize};
 
 /// Purity chosen on the demo shop's dev requests (README, "Product nouns").
 pub const DEFAULT_MIN_PURITY: f64 = 0.7;
@@ -76,7 +76,9 @@ pub fn candidates(title: &str) -> Vec<String> {
             out.push(s);
         }
     };
-    // English: content words, and adjacent pairs separated by spaces only.
+    // English: content words, and adjacent pairs separated by spaces only, or by one comma,
+    // slash or ampersand with no space ("TEA,COFFEE" is the pair "tea coffee"; a comma
+    // before a space ends a phrase).
     let mut prev: Option<(usize, &str)> = None;
     for m in WORD.find_iter(&t) {
         let w = m.as_str();
@@ -86,7 +88,7 @@ pub fn candidates(title: &str) -> Vec<String> {
         }
         push(w.to_owned());
         if let Some((end, p)) = prev {
-            if t[end..m.start()].chars().all(|c| c == ' ') {
+            if t[end..m.start()].chars().all(|c| c == ' ') || glued(&t[end..m.start()]) {
                 push(format!("{p} {w}"));
             }
         }
@@ -147,6 +149,11 @@ impl NounCounts {
                 None => {}
             }
         }
+    }
+
+    /// Items holding `term` (a candidate as [`candidates`] gives it), per category.
+    pub fn slots(&self, term: &str) -> &[(u32, u32)] {
+        self.terms.get(term).map_or(&[], Vec::as_slice)
     }
 
     /// Items counted.
@@ -296,6 +303,9 @@ mod tests {
         assert!(c.contains(&"hand warmer".to_string()) && c.contains(&"union jack".to_string()), "{c:?}");
         assert!(!c.iter().any(|t| t == "warmer union" || t == "12" || t == "pc"), "{c:?}");
         assert!(!candidates("a set of the best").iter().any(|t| t == "the" || t == "best"));
+        // A comma written without a space joins a pair, as a space does.
+        let c = candidates("SET 3 RETROSPOT TEA,COFFEE,SUGAR");
+        assert!(c.contains(&"tea coffee".to_string()) && c.contains(&"coffee sugar".to_string()), "{c:?}");
     }
 
     #[test]

@@ -487,6 +487,9 @@ impl Parser<'_> {
         let mut excl_attrs: BTreeMap<String, String> = BTreeMap::new();
         let mut products: Vec<String> = Vec::new();
         let mut absorbed = vec![false; mentions.len()];
+        let mut as_keyword = vec![false; mentions.len()];
+        // Surfaces of the colours and materials asked for, by key (see below).
+        let mut attr_surfaces: Vec<(&str, String)> = Vec::new();
         for (k, m) in mentions.iter().enumerate() {
             if absorbed[k] {
                 w.blank(m.start, m.end);
@@ -507,23 +510,47 @@ impl Parser<'_> {
             if cat_here && next_is_cat && !negated[k] && m.ents.iter().all(|e| matches!(e, Ent::Category(_))) {
                 let (here, next) = (cats_of(m), cats_of(&mentions[k + 1]));
                 let narrower = here.iter().all(|c| next.iter().any(|up| up != c && category_matches(c, up)));
-                if !narrower {
+                // "storage box": the Storage items' titles hold "box", so Storage is the head
+                // and "box" (which more Snacks titles hold) only ranks, as a keyword. Not when
+                // the second lies inside the first ("shirt dress": Fashion, then Dresses).
+                let n = &mentions[k + 1];
+                let inside = next.iter().any(|c| here.iter().any(|up| category_matches(c, up)));
+                if !narrower && !inside && self.cat.term_in_categories(&w.text[n.start..n.end], &here) {
+                    as_keyword[k + 1] = true;
+                } else if !narrower {
                     continue;
+                } else {
+                    absorbed[k + 1] = true;
                 }
-                absorbed[k + 1] = true;
             }
-            for e in &m.ents {
+            if as_keyword[k] {
+                continue;
+            }
+            let ents = self.brand_or_attribute(&w.text, m);
+            for e in &ents {
                 match (e, negated[k]) {
                     (Ent::Category(c), false) => push_unique(&mut p.categories, c),
                     (Ent::Category(c), true) => push_unique(&mut p.exclude_categories, c),
                     (Ent::Brand(b), false) => push_unique(&mut p.brands, b),
                     (Ent::Brand(b), true) => push_unique(&mut p.exclude_brands, b),
-                    (Ent::Color(i), false) => push_unique(&mut colors, i),
+                    (Ent::Color(i), false) => {
+                        push_unique(&mut colors, i);
+                        attr_surfaces.push(("color", w.text[m.start..m.end].to_owned()));
+                    }
                     (Ent::Color(i), true) => push_unique(&mut ex_colors, i),
-                    (Ent::Material(i), false) => push_unique(&mut mats, i),
+                    (Ent::Material(i), false) => {
+                        push_unique(&mut mats, i);
+                        attr_surfaces.push(("material", w.text[m.start..m.end].to_owned()));
+                    }
                     (Ent::Material(i), true) => push_unique(&mut ex_mats, i),
                     (Ent::Attr(key, v), false) if key == PRODUCT => products.push(v.clone()),
                     (Ent::Attr(key, v), neg) => {
+                        if !neg && (key == "color" || key == "material") {
+                            attr_surfaces.push((
+                                if key == "color" { "color" } else { "material" },
+                                w.text[m.start..m.end].to_owned(),
+                            ));
+                        }
                         let one = BTreeMap::from([(key.clone(), v.clone())]);
                         merge_map(if neg { &mut excl_attrs } else { &mut want_attrs }, &one);
                     }
@@ -541,6 +568,24 @@ impl Parser<'_> {
         }
         // A category that is also excluded is not wanted.
         p.categories.retain(|c| !p.exclude_categories.contains(c));
+        // A colour or material word asked of categories whose items have no colour (or
+        // material) of their own is a word of the product, not a constraint: "face cream" in
+        // Skincare is not the shade cream. It stays a keyword.
+        let mut attr_words: Vec<String> = Vec::new();
+        if !p.categories.is_empty() {
+            for key in ["color", "material"] {
+                if attr_surfaces.iter().any(|(k, _)| *k == key) && !self.cat.categories_have(&p.categories, key) {
+                    if key == "color" {
+                        colors.clear();
+                    } else {
+                        mats.clear();
+                    }
+                    want_attrs.remove(key);
+                    attr_words
+                        .extend(attr_surfaces.iter().filter(|(k, _)| *k == key).map(|(_, s)| s.trim().to_owned()));
+                }
+            }
+        }
         p.brands.retain(|b| !p.exclude_brands.contains(b));
         let join =
             |v: &[usize], t: &[(&str, &[&str], &[&str])]| v.iter().map(|&i| t[i].0).collect::<Vec<_>>().join(",");
@@ -581,7 +626,7 @@ impl Parser<'_> {
 
         // 6. What is left: keywords.
         p.keywords = keywords(&w.text);
-        for t in products {
+        for t in attr_words.iter().chain(&products) {
             push_unique(&mut p.keywords, &t);
         }
 
@@ -593,6 +638,27 @@ impl Parser<'_> {
             soft.extend(GIFT_WORDS.iter().map(|s| s.to_string()));
         }
         Parsed { parse: p, more_like, soft }
+    }
+}
+
+impl Parser<'_> {
+    /// The things mention `m` names, with a word that is both a brand and an attribute value
+    /// (OpenBG's brand 亚麻, the word for linen) read one way: the brand when a brand word
+    /// stands next to it (亚麻牌, 品牌亚麻, "brand …"); otherwise whichever reading more items
+    /// of the catalogue bear out (the brand's items against the items holding the value; on a
+    /// tie the attribute), so that 亚麻的五分裤 asks for linen, not for a brand with one oil.
+    fn brand_or_attribute(&self, text: &str, m: &crate::catalog::Mention) -> Vec<Ent> {
+        let brand = m.ents.iter().find_map(|e| if let Ent::Brand(b) = e { Some(b.clone()) } else { None });
+        let attr = m
+            .ents
+            .iter()
+            .find(|e| matches!(e, Ent::Color(_) | Ent::Material(_)) || matches!(e, Ent::Attr(k, _) if k != PRODUCT));
+        let (Some(brand), Some(attr)) = (brand, attr) else { return m.ents.clone() };
+        let (before, after) = (text[..m.start].trim_end(), text[m.end..].trim_start());
+        let cue = ["牌", "品牌", "brand"].iter().any(|w| after.starts_with(w))
+            || ["品牌", "牌子", "brand", "brand:"].iter().any(|w| before.ends_with(w));
+        let keep_brand = cue || !self.cat.attribute_outweighs_brand(&brand, attr);
+        m.ents.iter().filter(|e| matches!(e, Ent::Brand(_)) == keep_brand).cloned().collect()
     }
 }
 
@@ -1163,5 +1229,88 @@ mod tests {
         assert!(!is_filler(" running ", false));
         assert!(is_filler(" or ", true));
         assert!(!is_filler(" ordinary ", true));
+    }
+
+    fn plain(id: &str, title: &str, brand: &str, attrs: &[(&str, &str)]) -> Item {
+        let mut it = Item::new(id);
+        it.title = title.to_owned();
+        it.price = Some(100.0);
+        if !brand.is_empty() {
+            it.brand = Some(brand.to_owned());
+        }
+        for (k, v) in attrs {
+            it.attributes.insert((*k).to_owned(), (*v).to_owned());
+        }
+        it
+    }
+
+    #[test]
+    fn every_chinese_name_of_a_brand_is_understood() {
+        // One brand (names compare without case) with two Chinese names on different items.
+        let items = vec![
+            plain("a", "格男仕 男士衬衫", "GENanX", &[("brand_zh", "格男仕")]),
+            plain("b", "闪电潮牌 男士T恤", "GENANX", &[("brand_zh", "闪电潮牌")]),
+            plain("c", "其他 男士衬衫", "Other", &[("brand_zh", "其他牌")]),
+        ];
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        for t in ["男士衬衫 不要格男仕", "男士衬衫 不要闪电潮牌", "男士衬衫 不要GENANX"] {
+            let p = parse_in(&cat, &GuideConfig::default(), t);
+            assert_eq!(p.exclude_brands, vec!["GENanX".to_string()], "{t}: {p:?}");
+        }
+        let p = parse_in(&cat, &GuideConfig::default(), "闪电潮牌的T恤");
+        assert_eq!(p.brands, vec!["GENanX".to_string()], "{p:?}");
+    }
+
+    #[test]
+    fn a_word_both_brand_and_material_is_read_as_the_catalogue_bears_out() {
+        // A brand 亚麻 with one item, and six items of linen (亚麻).
+        let mut items = vec![plain("o", "亚麻籽油", "亚麻", &[])];
+        for i in 0..6 {
+            items.push(plain(&format!("l{i}"), "休闲五分裤", "Linenco", &[("material", "亚麻")]));
+        }
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        let p = parse_in(&cat, &GuideConfig::default(), "亚麻的五分裤");
+        assert!(p.brands.is_empty(), "{p:?}");
+        assert_eq!(p.attributes.get("material").map(String::as_str), Some("linen"), "{p:?}");
+        let p = parse_in(&cat, &GuideConfig::default(), "不要亚麻的五分裤");
+        assert!(p.exclude_brands.is_empty() && p.exclude_attributes.contains_key("material"), "{p:?}");
+        // A brand word next to it asks for the brand.
+        let p = parse_in(&cat, &GuideConfig::default(), "亚麻牌的油");
+        assert_eq!(p.brands, vec!["亚麻".to_string()], "{p:?}");
+        assert!(!p.attributes.contains_key("material"), "{p:?}");
+        // When the brand has more items than the material, the brand.
+        let mut items = vec![plain("x", "休闲五分裤", "Linenco", &[("material", "亚麻")])];
+        for i in 0..3 {
+            items.push(plain(&format!("o{i}"), "亚麻籽油", "亚麻", &[]));
+        }
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        let p = parse_in(&cat, &GuideConfig::default(), "亚麻的油");
+        assert_eq!(p.brands, vec!["亚麻".to_string()], "{p:?}");
+    }
+
+    #[test]
+    fn a_category_then_a_noun_its_titles_hold_keeps_the_category() {
+        let mut items = Vec::new();
+        for i in 0..3 {
+            items.push(item(&format!("s{i}"), "Snack Box", "Food/Snacks", "Crunch", &[], 30.0));
+        }
+        items.push(item("b1", "Large Storage Box", "Home/Storage", "Nest", &[("color", "white")], 60.0));
+        items.push(item("b2", "Storage Rack", "Home/Storage", "Nest", &[("color", "grey")], 90.0));
+        items.push(item("c1", "Hydrating Face Cream", "Beauty/Skincare", "Petal", &[], 200.0));
+        items.push(item("c2", "Brightening Serum", "Beauty/Skincare", "Petal", &[], 300.0));
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        let p = parse_in(&cat, &GuideConfig::default(), "storage box");
+        assert_eq!(p.categories, vec!["Home/Storage".to_string()], "{p:?}");
+        assert!(p.keywords.contains(&"box".to_string()), "{p:?}");
+        // "business laptop" stays as it was: the first category's titles do not hold the
+        // second, so the second is the head.
+        let p = parse_in(&cat, &GuideConfig::default(), "snacks storage");
+        assert_eq!(p.categories, vec!["Home/Storage".to_string()], "{p:?}");
+        // A colour word asked of a category whose items have no colour is a product word.
+        let p = parse_in(&cat, &GuideConfig::default(), "face cream from skincare");
+        assert!(!p.attributes.contains_key("color"), "{p:?}");
+        assert!(p.keywords.contains(&"cream".to_string()), "{p:?}");
+        let p = parse_in(&cat, &GuideConfig::default(), "storage in cream");
+        assert_eq!(p.attributes.get("color").map(String::as_str), Some("cream"), "{p:?}");
     }
 }

@@ -125,6 +125,28 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
+/// Is `gap` (between two words) one comma, slash or ampersand written without a space, as
+/// in "TEA,COFFEE"? Such a gap joins a phrase like a space does.
+pub fn glued(gap: &str) -> bool {
+    matches!(gap, "," | "/" | "&")
+}
+
+/// `s` with every glued gap ([`glued`]) between two ASCII letters or digits made a space, so
+/// that "tea,coffee" holds the phrase "tea coffee".
+pub fn unglue(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        let between = i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_alphanumeric() && b[i + 1].is_ascii_alphanumeric();
+        if between && glued(&s[i..i + c.len_utf8()]) {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Does `hay` (lower case) contain `word` (lower case) as a whole word (ASCII word
 /// boundaries; CJK needles match anywhere)?
 pub fn contains_word(hay: &str, word: &str) -> bool {
