@@ -687,6 +687,17 @@ impl Catalog {
         })
     }
 
+    /// The one category whose items' titles hold `term`, when only one category's do (at
+    /// least one item, whatever the support): 伞车 is only in Strollers' titles.
+    pub fn sole_category_of(&self, term: &str) -> Option<&str> {
+        let mut held = self.nouns.slots(term).iter().filter(|&&(c, n)| n > 0 && c != NO_CAT);
+        let &(c, _) = held.next()?;
+        if held.next().is_some() {
+            return None;
+        }
+        self.cats.get(c as usize).map(|info| info.path.as_str())
+    }
+
     /// For a word that names both a brand and an attribute value (OpenBG has a brand 亚麻,
     /// the word for linen): do at least as many items of other brands hold the attribute as
     /// are of the brand?

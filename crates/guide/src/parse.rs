@@ -340,6 +340,11 @@ impl Parser<'_> {
                             ctx || cur || bare_range_ok(&snapshot, c, a.value, b.value)
                         }
                         4 => a.as_ref().is_some_and(|x| x.currency.is_some()),
+                        // "预算400左右": a budget said to be approximate is "around".
+                        1 => {
+                            let after = snapshot[c.get(0).unwrap().end()..].trim_start();
+                            a.is_some() && !["左右", "上下", "or so"].iter().any(|w| after.starts_with(w))
+                        }
                         _ => a.is_some(),
                     }
                 }) else {
@@ -526,7 +531,7 @@ impl Parser<'_> {
             if as_keyword[k] {
                 continue;
             }
-            let ents = self.brand_or_attribute(&w.text, m);
+            let ents = self.narrowed_by_modifier(&w.text, m, self.brand_or_attribute(&w.text, m));
             for e in &ents {
                 match (e, negated[k]) {
                     (Ent::Category(c), false) => push_unique(&mut p.categories, c),
@@ -659,6 +664,32 @@ impl Parser<'_> {
             || ["品牌", "牌子", "brand", "brand:"].iter().any(|w| before.ends_with(w));
         let keep_brand = cue || !self.cat.attribute_outweighs_brand(&brand, attr);
         m.ents.iter().filter(|e| matches!(e, Ent::Brand(_)) == keep_brand).cloned().collect()
+    }
+}
+
+impl Parser<'_> {
+    /// A Chinese head noun that names a category with the characters written right before it
+    /// (伞车: 车 names Mother & Baby, learned from 推车 and 遥控车): when the titles of only
+    /// one category hold the longer word, and that category lies inside the head's, the
+    /// longer word is meant (伞车 → Strollers). Up to three characters are taken, longest
+    /// first; the titles vouch for the narrower reading, however few they are.
+    fn narrowed_by_modifier(&self, text: &str, m: &crate::catalog::Mention, ents: Vec<Ent>) -> Vec<Ent> {
+        let cats: Vec<String> =
+            ents.iter().filter_map(|e| if let Ent::Category(c) = e { Some(c.clone()) } else { None }).collect();
+        let surface = &text[m.start..m.end];
+        if cats.is_empty() || cats.len() != ents.len() || !surface.chars().all(is_cjk) {
+            return ents;
+        }
+        let before: Vec<char> = text[..m.start].chars().rev().take_while(|c| is_cjk(*c)).take(3).collect();
+        for n in (1..=before.len()).rev() {
+            let word: String = before[..n].iter().rev().chain(surface.chars().collect::<Vec<_>>().iter()).collect();
+            if let Some(path) = self.cat.sole_category_of(&word) {
+                if cats.iter().any(|c| c != path && category_matches(path, c)) {
+                    return vec![Ent::Category(path.to_owned())];
+                }
+            }
+        }
+        ents
     }
 }
 
@@ -1312,5 +1343,27 @@ mod tests {
         assert!(p.keywords.contains(&"cream".to_string()), "{p:?}");
         let p = parse_in(&cat, &GuideConfig::default(), "storage in cream");
         assert_eq!(p.attributes.get("color").map(String::as_str), Some("cream"), "{p:?}");
+    }
+
+    #[test]
+    fn a_budget_said_to_be_approximate_is_around() {
+        assert_eq!(bounds("预算400左右的耳机"), (Some(320.0), Some(480.0)));
+        assert_eq!(bounds("预算400的耳机"), (None, Some(400.0)));
+    }
+
+    #[test]
+    fn a_modifier_only_one_narrower_category_holds_narrows_the_head() {
+        let items = vec![
+            item("s1", "高景观婴儿推车", "Baby/Strollers", "A", &[], 900.0),
+            item("s2", "可躺婴儿推车", "Baby/Strollers", "A", &[], 800.0),
+            item("s3", "轻便伞车", "Baby/Strollers", "B", &[], 400.0),
+            item("t1", "益智遥控车", "Baby/Toys", "C", &[], 200.0),
+            item("t2", "无毒遥控车", "Baby/Toys", "C", &[], 150.0),
+        ];
+        let cat = Catalog::new(&items, Vec::new(), Some("CNY"), crate::nouns::NounParams::default());
+        // 车 alone is in strollers and toys: the parent.
+        assert_eq!(parse_in(&cat, &GuideConfig::default(), "买个车").categories, vec!["Baby".to_string()]);
+        let p = parse_in(&cat, &GuideConfig::default(), "伞车 最便宜的");
+        assert_eq!(p.categories, vec!["Baby/Strollers".to_string()], "{p:?}");
     }
 }

@@ -19,7 +19,8 @@
 //! `FAMILIES`), `shade=light blue` / `notshade=…` (the exact colour attribute), `mat=cotton` /
 //! `notmat=…` (the material attribute), `min=`, `max=` (yuan, inclusive; a budget in another
 //! currency converted at the guide's documented built-in rates, "around X" is X ± 20 % as
-//! documented), `size=L`, `notword=辣` (not in the title), `cheapest`.
+//! documented), `size=L`, `word=羽绒服` / `notword=辣` (in / not in the title: a product type narrower than
+//! its subcategory), `cheapest`.
 
 use daogou_core::Item;
 
@@ -104,7 +105,7 @@ impl Written {
             let (k, v) = p.split_once('=').unwrap_or_else(|| panic!("{text}: bad constraint {p:?}"));
             let known = [
                 "cat", "notcat", "brand", "notbrand", "color", "notcolor", "shade", "notshade", "mat", "notmat", "min",
-                "max", "size", "notword",
+                "max", "size", "word", "notword",
             ];
             assert!(known.contains(&k.trim()), "{text}: unknown constraint {k:?}");
             parts.push((k.trim(), v.trim()));
@@ -133,6 +134,7 @@ impl Written {
             "size" => {
                 it.attributes.get("sizes").is_some_and(|s| s.split(',').any(|x| x.trim().eq_ignore_ascii_case(v)))
             }
+            "word" => it.title.to_lowercase().contains(&v.to_lowercase()),
             "notword" => !it.title.contains(v),
             _ => unreachable!(),
         }
