@@ -468,7 +468,12 @@ impl Parser<'_> {
             match first {
                 Some(mut k) => {
                     negated[k] = true;
-                    while k + 1 < mentions.len() && is_filler(&w.text[mentions[k].end..mentions[k + 1].start], true) {
+                    // The chain goes on to things of the same kind only: "no Nike or Adidas",
+                    // "不要红色、蓝色", but "not from Zenflow, natural rubber" wants rubber.
+                    while k + 1 < mentions.len()
+                        && is_filler(&w.text[mentions[k].end..mentions[k + 1].start], true)
+                        && same_kind(&mentions[k].ents, &mentions[k + 1].ents)
+                    {
                         k += 1;
                         negated[k] = true;
                     }
@@ -665,9 +670,7 @@ impl Parser<'_> {
         let keep_brand = cue || !self.cat.attribute_outweighs_brand(&brand, attr);
         m.ents.iter().filter(|e| matches!(e, Ent::Brand(_)) == keep_brand).cloned().collect()
     }
-}
 
-impl Parser<'_> {
     /// A Chinese head noun that names a category with the characters written right before it
     /// (伞车: 车 names Mother & Baby, learned from 推车 and 遥控车): when the titles of only
     /// one category hold the longer word, and that category lies inside the head's, the
@@ -691,6 +694,25 @@ impl Parser<'_> {
         }
         ents
     }
+}
+
+/// The kind of thing an entity is, for negation chains: categories, brands, colours,
+/// materials, other attributes (by key), recipients, occasions.
+fn kind(e: &Ent) -> String {
+    match e {
+        Ent::Category(_) => "category".into(),
+        Ent::Brand(_) => "brand".into(),
+        Ent::Color(_) => "color".into(),
+        Ent::Material(_) => "material".into(),
+        Ent::Attr(k, _) => k.clone(),
+        Ent::Recipient(_) => "recipient".into(),
+        Ent::Occasion(_) => "occasion".into(),
+    }
+}
+
+/// Do two mentions name something of the same kind?
+fn same_kind(a: &[Ent], b: &[Ent]) -> bool {
+    a.iter().any(|x| b.iter().any(|y| kind(x) == kind(y)))
 }
 
 fn push_unique<T: PartialEq + Clone>(v: &mut Vec<T>, x: &T) {
@@ -1365,5 +1387,20 @@ mod tests {
         assert_eq!(parse_in(&cat, &GuideConfig::default(), "买个车").categories, vec!["Baby".to_string()]);
         let p = parse_in(&cat, &GuideConfig::default(), "伞车 最便宜的");
         assert_eq!(p.categories, vec!["Baby/Strollers".to_string()], "{p:?}");
+    }
+
+    #[test]
+    fn a_negation_chains_only_to_things_of_the_same_kind() {
+        let p = parse("no Sonora or Zen");
+        assert_eq!(p.exclude_brands, vec!["Sonora".to_string(), "Zen".to_string()], "{p:?}");
+        let p = parse("not from Sonora, cork");
+        assert_eq!(p.exclude_brands, vec!["Sonora".to_string()], "{p:?}");
+        assert_eq!(p.attributes.get("material").map(String::as_str), Some("cork"), "{p:?}");
+        assert!(!p.exclude_attributes.contains_key("material"), "{p:?}");
+        let p = parse("不要樱花粉、天蓝色的耳机");
+        assert!(
+            p.exclude_attributes.get("color").is_some_and(|c| c.contains("sakura pink") && c.contains("sky blue")),
+            "{p:?}"
+        );
     }
 }
