@@ -637,7 +637,7 @@ impl Parser<'_> {
         // 6. What is left: keywords.
         p.keywords = keywords(&w.text);
         for t in attr_words.iter().chain(&products) {
-            push_unique(&mut p.keywords, &t);
+            push_unique(&mut p.keywords, t);
         }
 
         let mut soft: Vec<String> = Vec::new();
