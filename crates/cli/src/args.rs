@@ -7,7 +7,7 @@ use clap::Args;
 use daogou_core::{Dataset, EventColumns, Interaction, Params};
 use daogou_data::{load_columns_into, load_into, ColumnMapping, Format, LoadOptions, LoadReport, Signal};
 use daogou_eval::EvalOptions;
-use daogou_store::{SqliteStore, Store};
+use daogou_store::{Store, StoreUrl};
 
 use crate::progress;
 
@@ -26,9 +26,13 @@ pub struct SourceArgs {
     /// Test events file (with --train).
     #[arg(long, value_name = "FILE", requires = "train")]
     pub test: Option<PathBuf>,
-    /// Read from this database instead of files [default when no file is given: ./daogou.db].
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["data", "train"])]
+    /// Read from this SQLite database instead of files [default when no file is given:
+    /// ./daogou.db]; the same as --store sqlite:PATH.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["data", "train", "store"])]
     pub db: Option<PathBuf>,
+    /// Read from this store instead of files: sqlite:PATH or postgres://user@host:port/db.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["data", "train"])]
+    pub store: Option<String>,
     /// File format: movielens (u.data: user item rating timestamp, tab-separated), online-retail
     /// (the UCI Online Retail CSV), csv (header line naming columns), jsonl.
     #[arg(long, short = 'f', default_value = "csv", value_name = "FORMAT")]
@@ -66,10 +70,13 @@ impl SourceArgs {
 
     /// Where the data comes from, in words (for model manifests).
     pub fn describe(&self) -> String {
-        match (&self.data, &self.train, &self.db) {
-            (Some(p), _, _) | (None, Some(p), _) => format!("{} ({})", p.display(), self.format),
-            (None, None, Some(db)) => format!("database {}", db.display()),
-            _ => format!("database {DEFAULT_DB}"),
+        match (&self.data, &self.train) {
+            (Some(p), _) | (None, Some(p)) => format!("{} ({})", p.display(), self.format),
+            _ => match store_url(self.store.as_deref(), self.db.as_deref()) {
+                Ok(StoreUrl::Sqlite(p)) => format!("database {}", p.display()),
+                Ok(url) => format!("database {url}"),
+                Err(_) => "database".into(),
+            },
         }
     }
 
@@ -86,8 +93,8 @@ impl SourceArgs {
             load_file(&mut ds, data, &opts)?;
             return Ok(Loaded { dataset: ds, given_test: None });
         }
-        let db = self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
-        Ok(Loaded { dataset: load_db(&db)?, given_test: None })
+        let url = store_url(self.store.as_deref(), self.db.as_deref())?;
+        Ok(Loaded { dataset: load_store(&url)?, given_test: None })
     }
 
     /// Load the file or the database the compact way, for a fit that needs only the matrix:
@@ -106,10 +113,10 @@ impl SourceArgs {
             ds.explicit = columns.all_ratings();
             return Ok((ds, columns));
         }
-        let db = self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
-        let store = open_db(&db)?;
-        let pb = progress::spinner(format!("loading {}", db.display()));
-        let out = store.load_columns(keep_time).with_context(|| format!("cannot read database {}", db.display()))?;
+        let url = store_url(self.store.as_deref(), self.db.as_deref())?;
+        let store = open_existing(&url)?;
+        let pb = progress::spinner(format!("loading {url}"));
+        let out = store.load_columns(keep_time).with_context(|| format!("cannot read database {url}"))?;
         pb.finish_and_clear();
         Ok(out)
     }
@@ -132,25 +139,56 @@ pub fn report_skips(r: &LoadReport) {
     }
 }
 
-/// Load everything a database holds.
-pub fn load_db(db: &Path) -> Result<Dataset> {
-    let store = open_db(db)?;
-    let pb = progress::spinner(format!("loading {}", db.display()));
-    let ds = store.load_dataset().with_context(|| format!("cannot read database {}", db.display()))?;
+/// Load everything a store holds.
+pub fn load_store(url: &StoreUrl) -> Result<Dataset> {
+    let store = open_existing(url)?;
+    let pb = progress::spinner(format!("loading {url}"));
+    let ds = store.load_dataset().with_context(|| format!("cannot read database {url}"))?;
     pb.finish_and_clear();
     Ok(ds)
 }
 
-/// Open an existing database, saying how to make one when it is missing.
-fn open_db(db: &Path) -> Result<SqliteStore> {
-    if !db.exists() {
-        bail!(
-            "database {} does not exist; create it with `daogou import FILE --db {}` or `daogou demo`",
-            db.display(),
-            db.display()
-        );
+/// The store of `--store URL` or `--db PATH` (the same as `--store sqlite:PATH`), by default
+/// `sqlite:daogou.db`.
+pub fn store_url(store: Option<&str>, db: Option<&Path>) -> Result<StoreUrl> {
+    match (store, db) {
+        (Some(s), _) => StoreUrl::parse(s).context("--store"),
+        (None, Some(p)) => Ok(StoreUrl::Sqlite(p.to_owned())),
+        (None, None) => Ok(StoreUrl::Sqlite(PathBuf::from(DEFAULT_DB))),
     }
-    SqliteStore::open(db).with_context(|| format!("cannot open database {}", db.display()))
+}
+
+/// Open an existing store, saying how to make one when a SQLite file is missing.
+pub fn open_existing(url: &StoreUrl) -> Result<Box<dyn Store>> {
+    if let StoreUrl::Sqlite(db) = url {
+        if !db.exists() {
+            bail!(
+                "database {} does not exist; create it with `daogou import FILE --db {}` or `daogou demo`",
+                db.display(),
+                db.display()
+            );
+        }
+    }
+    daogou_store::open(url).with_context(|| format!("cannot open database {url}"))
+}
+
+/// Where a command's data lives: `--store URL` or `--db PATH`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StoreArgs {
+    /// The store: sqlite:PATH (the embedded default, sqlite:daogou.db) or
+    /// postgres://user@host:port/db (shared by several servers and trainers).
+    #[arg(long, value_name = "URL", env = "DAOGOU_STORE")]
+    pub store: Option<String>,
+    /// SQLite database file: the same as --store sqlite:PATH.
+    #[arg(long, value_name = "PATH", conflicts_with = "store")]
+    pub db: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The store URL these flags name.
+    pub fn url(&self) -> Result<StoreUrl> {
+        store_url(self.store.as_deref(), self.db.as_deref())
+    }
 }
 
 /// Which model and its hyperparameters.

@@ -400,17 +400,24 @@ pub struct TrainArgs {
     json: bool,
 }
 
-pub fn train(a: TrainArgs) -> Result<()> {
-    let opts = eval_options(&a.model, &a.signal)?;
+/// Fit the model of `model` on `source` (with `signal`) and, with `out`, write the model
+/// file; the summary `train --json` prints. What `daogou train` and `daogou trainer` run.
+pub fn fit_to_file(
+    source: &SourceArgs,
+    model_args: &ModelArgs,
+    signal: &SignalArgs,
+    out: Option<&std::path::Path>,
+) -> Result<serde_json::Value> {
+    let opts = eval_options(model_args, signal)?;
     // A model that reads only the matrix trains from events read into columns, dropped once
     // the matrix is built (the memory model in the README); the others keep the event log.
-    let matrix_only = a.source.train.is_none() && find_model(&opts.model).is_some_and(|m| !m.reads_events);
+    let matrix_only = source.train.is_none() && find_model(&opts.model).is_some_and(|m| !m.reads_events);
     let (ds, train, mut matrix) = if matrix_only {
-        let (ds, columns) = a.source.load_columns(opts.signal.half_life_days.is_some())?;
+        let (ds, columns) = source.load_columns(opts.signal.half_life_days.is_some())?;
         let matrix = opts.signal.columns_matrix(ds.n_users(), ds.n_items(), columns);
         (ds, Vec::new(), matrix)
     } else {
-        let loaded = a.source.load()?;
+        let loaded = source.load()?;
         let mut ds = loaded.dataset;
         // with --train/--test files, fit on the training file only
         let train = match &loaded.given_test {
@@ -445,10 +452,10 @@ pub fn train(a: TrainArgs) -> Result<()> {
     if !importance.is_empty() {
         summary["feature_importance"] = daogou_eval::protocol::importance_json(&importance);
     }
-    if let Some(out) = &a.out {
+    if let Some(out) = out {
         let pb = progress::spinner(format!("writing {}", out.display()));
         let started = Instant::now();
-        let source = a.source.describe();
+        let source = source.describe();
         let ctx = daogou_modelfile::TrainingContext {
             users: &ds.users,
             items: &ds.items,
@@ -465,16 +472,21 @@ pub fn train(a: TrainArgs) -> Result<()> {
         summary["file_bytes"] = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0).into();
         summary["save_seconds"] = started.elapsed().as_secs_f64().into();
     }
+    Ok(summary)
+}
+
+pub fn train(a: TrainArgs) -> Result<()> {
+    let summary = fit_to_file(&a.source, &a.model, &a.signal, a.out.as_deref())?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
             "fitted {} on {} users × {} items ({} user–item pairs) in {:.3} s",
-            model.name(),
-            matrix.n_users(),
-            matrix.n_items(),
-            matrix.nnz(),
-            fit_seconds
+            summary["model"].as_str().unwrap_or(""),
+            summary["users"],
+            summary["items"],
+            summary["pairs"],
+            summary["fit_seconds"].as_f64().unwrap_or(0.0)
         );
         print_importance(summary.get("feature_importance"));
         if let Some(out) = &a.out {

@@ -4,6 +4,7 @@
 //! `train`/`evaluate`/`recommend`/`similar` over data → models → evaluation, `demo` over all.
 
 mod args;
+mod cluster_cmds;
 mod demo;
 mod evaluate;
 mod progress;
@@ -96,6 +97,15 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Pseudonymous user ids: migrate a store from the old scheme to HMAC-SHA256.
     Pseudonyms(pseudonyms::PseudonymsArgs),
+    /// Create or upgrade a store's schema (PostgreSQL or SQLite); a newer schema is refused.
+    ///
+    /// Example: daogou migrate --store postgres://daogou@db:5432/shop
+    Migrate(cluster_cmds::MigrateArgs),
+    /// Refit for several servers on a shared PostgreSQL store: trainers compete for a lock; the
+    /// leader refits on a schedule and when asked, and every server loads its models.
+    ///
+    /// Example: daogou trainer --store postgres://daogou@db:5432/shop --redis redis://cache:6379 --every 10m --model als
+    Trainer(cluster_cmds::TrainerArgs),
 }
 
 /// `daogou stats | head` closes stdout early; `println!` then panics with "failed printing to
@@ -149,6 +159,8 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Pseudonyms(a) => pseudonyms::run(a),
+        Command::Migrate(a) => cluster_cmds::migrate(a),
+        Command::Trainer(a) => cluster_cmds::trainer(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,10 +9,10 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use daogou_engine::{Blend, Engine, Filter, ForYou, LiveLimits, ModelSource, ModelSpec};
-use daogou_store::{SqliteStore, Store};
+use daogou_store::{SqliteStore, StoreUrl};
 use serde_json::json;
 
-use crate::args::{ModelArgs, SignalArgs, DEFAULT_DB};
+use crate::args::{open_existing, ModelArgs, SignalArgs, StoreArgs};
 use crate::progress;
 
 /// The list filters, as the service's query parameters.
@@ -69,9 +69,8 @@ impl FilterArgs {
 
 #[derive(Args, Debug)]
 pub struct RecommendArgs {
-    /// Database file.
-    #[arg(long, default_value = DEFAULT_DB, value_name = "PATH")]
-    db: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     /// The user's external id.
     #[arg(long, value_name = "ID", required_unless_present = "all_users", conflicts_with = "all_users")]
     user: Option<String>,
@@ -101,9 +100,8 @@ pub struct RecommendArgs {
 
 #[derive(Args, Debug)]
 pub struct SimilarArgs {
-    /// Database file.
-    #[arg(long, default_value = DEFAULT_DB, value_name = "PATH")]
-    db: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     /// The item's external id.
     #[arg(long, value_name = "ID")]
     item: String,
@@ -124,7 +122,7 @@ pub struct SimilarArgs {
 /// The engine on `db` with the model of `--model`: a model file is loaded (checked against
 /// the database when it exists; without one it answers from the file alone), a model name is
 /// fitted on the database.
-pub fn open_engine(db: &Path, model: &ModelArgs, signal: &SignalArgs) -> Result<Engine> {
+pub fn open_engine(url: &StoreUrl, model: &ModelArgs, signal: &SignalArgs) -> Result<Engine> {
     let (name, params) = model.resolve()?;
     let path = Path::new(&name);
     let source = if path.is_file() {
@@ -135,20 +133,14 @@ pub fn open_engine(db: &Path, model: &ModelArgs, signal: &SignalArgs) -> Result<
     } else {
         ModelSource::Fit(ModelSpec { name, params, signal: signal.signal()? })
     };
-    let store = if db.exists() {
-        SqliteStore::open(db).with_context(|| format!("cannot open database {}", db.display()))?
-    } else if matches!(source, ModelSource::File(_)) {
-        SqliteStore::open_in_memory()?
-    } else {
-        bail!(
-            "database {} does not exist; create it with `daogou import FILE --db {}` or `daogou demo`",
-            db.display(),
-            db.display()
-        );
+    // a model file answers alone when its SQLite database does not exist
+    let store = match url.sqlite_path() {
+        Some(db) if !db.exists() && matches!(source, ModelSource::File(_)) => SqliteStore::open_in_memory()?.into(),
+        _ => open_existing(url)?,
     };
     let pb = progress::spinner(match &source {
         ModelSource::File(p) => format!("loading {}", p.display()),
-        ModelSource::Fit(spec) => format!("fitting {} on {}", spec.name, db.display()),
+        ModelSource::Fit(spec) => format!("fitting {} on {url}", spec.name),
     });
     let engine = Engine::open(store, &source, LiveLimits::default()).context("cannot prepare the model")?;
     pb.finish_and_clear();
@@ -275,7 +267,7 @@ fn recommend_all(engine: &Engine, filter: &Filter, n: usize, out: &Path) -> Resu
 
 pub fn recommend(a: RecommendArgs) -> Result<()> {
     let filter = a.filter.filter()?;
-    let engine = open_engine(&a.db, &a.model, &a.signal)?;
+    let engine = open_engine(&a.store.url()?, &a.model, &a.signal)?;
     let snap = engine.snapshot();
     if a.all_users {
         let out = a.out.as_deref().expect("clap requires --out with --all-users");
@@ -299,7 +291,11 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
     let h = engine.history(&snap, user);
     if h.user.is_none() && engine.store().user_events(user)?.is_empty() {
         let examples: Vec<&str> = snap.users.ids().iter().take(3).map(String::as_str).collect();
-        bail!("user `{user}` is not in {} (user ids look like: {})", source_name(&a.db, &a.model), examples.join(", "));
+        bail!(
+            "user `{user}` is not in {} (user ids look like: {})",
+            source_name(&a.store, &a.model),
+            examples.join(", ")
+        );
     }
     if h.user.is_none() {
         eprintln!("note: the model does not know `{user}` yet (retrain to include their events): popular items");
@@ -326,19 +322,23 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
 }
 
 /// The model file, or the database the model is fitted on.
-fn source_name(db: &Path, model: &ModelArgs) -> String {
-    match model.name() {
-        Ok(name) if Path::new(&name).is_file() => name,
-        _ => db.display().to_string(),
+fn source_name(store: &StoreArgs, model: &ModelArgs) -> String {
+    match (model.name(), store.url()) {
+        (Ok(name), _) if Path::new(&name).is_file() => name,
+        (_, Ok(StoreUrl::Sqlite(db))) => db.display().to_string(),
+        (_, Ok(url)) => url.to_string(),
+        (_, Err(_)) => "the store".into(),
     }
 }
 
 pub fn similar(a: SimilarArgs) -> Result<()> {
     let filter = a.filter.filter()?;
-    let engine = open_engine(&a.db, &a.model, &a.signal)?;
+    let engine = open_engine(&a.store.url()?, &a.model, &a.signal)?;
     let snap = engine.snapshot();
     let picks = engine.similar(&snap, &a.item, &filter, a.n).map_err(|e| match e {
-        daogou_engine::Error::UnknownItem(_) => anyhow!("item `{}` is not in {}", a.item, source_name(&a.db, &a.model)),
+        daogou_engine::Error::UnknownItem(_) => {
+            anyhow!("item `{}` is not in {}", a.item, source_name(&a.store, &a.model))
+        }
         e => e.into(),
     })?;
     if a.json {

@@ -4,14 +4,24 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
+use daogou_server::cluster::Cluster;
 use daogou_server::{AppState, Config};
-use daogou_store::SqliteStore;
+use daogou_store::{PgStore, SqliteStore, StoreUrl};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Database file (created when missing).
-    #[arg(long, value_name = "PATH")]
+    /// Database file (created when missing): the same as --store sqlite:PATH.
+    #[arg(long, value_name = "PATH", conflicts_with = "store")]
     db: Option<PathBuf>,
+    /// The store: sqlite:PATH (default sqlite:daogou.db) or postgres://user@host:port/db.
+    /// On PostgreSQL the service is one of any number of servers sharing the store: models
+    /// come from `daogou trainer`.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Redis for what several servers share (live events, rate limits, assistant
+    /// conversations): redis://host:port. Required with more than one server.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
     /// Address to listen on; port 0 picks a free port (the address is printed on stdout).
     #[arg(long, value_name = "ADDR")]
     bind: Option<String>,
@@ -67,6 +77,8 @@ fn config(a: &ServeArgs) -> Result<Config> {
         Ok(())
     };
     set("db", a.db.as_ref().map(|p| p.display().to_string()))?;
+    set("store", a.store.clone())?;
+    set("redis", a.redis.clone())?;
     set("bind", a.bind.clone())?;
     set("model", a.model.clone())?;
     set("weights", a.weights.clone())?;
@@ -97,15 +109,29 @@ pub fn run(a: ServeArgs) -> Result<()> {
         if c.api_keys.is_empty() && !addr.ip().is_loopback() {
             eprintln!("warning: --insecure-open: serving without API keys on {addr}, reachable from other machines");
         }
-        let db = c.db.clone();
-        eprintln!("opening {} and preparing model {} …", db.display(), c.model);
-        let mut store = SqliteStore::open(&db).with_context(|| format!("cannot open database {}", db.display()))?;
-        if c.pseudonymize_key.is_some() {
-            daogou_server::pseudonym::check_store(&mut store).map_err(|e| anyhow!("{}: {e}", db.display()))?;
-        }
-        let state = tokio::task::spawn_blocking(move || AppState::new(store, c))
-            .await?
-            .map_err(|e| anyhow!("cannot prepare the model: {e}"))?;
+        let url = match &c.store {
+            Some(u) => StoreUrl::parse(u).context("--store")?,
+            None => StoreUrl::Sqlite(c.db.clone()),
+        };
+        let state = match url {
+            StoreUrl::Sqlite(db) => {
+                if c.redis.is_some() {
+                    anyhow::bail!(
+                        "--redis shares state between servers on a PostgreSQL store; with SQLite there is one server"
+                    );
+                }
+                eprintln!("opening {} and preparing model {} …", db.display(), c.model);
+                let mut store =
+                    SqliteStore::open(&db).with_context(|| format!("cannot open database {}", db.display()))?;
+                if c.pseudonymize_key.is_some() {
+                    daogou_server::pseudonym::check_store(&mut store).map_err(|e| anyhow!("{}: {e}", db.display()))?;
+                }
+                tokio::task::spawn_blocking(move || AppState::new(store, c))
+                    .await?
+                    .map_err(|e| anyhow!("cannot prepare the model: {e}"))?
+            }
+            StoreUrl::Postgres(u) => open_cluster_member(&u, c).await?,
+        };
         let snap = state.snapshot();
         eprintln!(
             "model {} version {} on {} users × {} items; {}",
@@ -126,6 +152,47 @@ pub fn run(a: ServeArgs) -> Result<()> {
         eprintln!("stopped");
         Ok(())
     })
+}
+
+/// One of several servers on a PostgreSQL store: the trainer's newest model (or, before it
+/// wrote one, a model fitted here), then following the cluster (see `daogou_server::cluster`).
+async fn open_cluster_member(url: &str, mut c: Config) -> Result<std::sync::Arc<AppState>> {
+    let shown = StoreUrl::Postgres(url.to_owned()).to_string();
+    eprintln!("connecting to {shown} …");
+    let u = url.to_owned();
+    let mut pg = tokio::task::spawn_blocking(move || PgStore::connect(&u))
+        .await?
+        .with_context(|| format!("cannot open database {shown}"))?;
+    if c.pseudonymize_key.is_some() {
+        daogou_server::pseudonym::check_store(&mut pg).map_err(|e| anyhow!("{shown}: {e}"))?;
+    }
+    let handle = pg.handle();
+    let cluster = Cluster::connect(pg.handle(), c.redis.as_deref()).await.map_err(|e| anyhow!(e))?;
+    let mut artifact = None;
+    if !std::path::Path::new(&c.model).is_file() {
+        artifact = tokio::task::spawn_blocking(move || Cluster::fetch_latest(&handle)).await??;
+        match &artifact {
+            Some((version, path)) => {
+                eprintln!("loading the trainer's model artifact {version} …");
+                if !c.params.is_empty() || c.weights.is_some() {
+                    eprintln!("warning: --set and --weights are ignored: the trainer's model serves");
+                }
+                c.params.clear();
+                c.weights = None;
+                c.model = path.display().to_string();
+            }
+            None => eprintln!("no model artifact from a trainer yet: fitting {} here until one is written", c.model),
+        }
+    }
+    let state = tokio::task::spawn_blocking(move || AppState::with_store(Box::new(pg), c))
+        .await?
+        .map_err(|e| anyhow!("cannot prepare the model: {e}"))?;
+    if let Some((version, path)) = artifact {
+        cluster.set_artifact_version(version);
+        let _ = std::fs::remove_file(path);
+    }
+    state.join_cluster(std::sync::Arc::new(cluster));
+    Ok(state)
 }
 
 async fn shutdown() {

@@ -6,10 +6,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use daogou_data::{read_file_batched, ColumnMapping, Format, LoadOptions};
-use daogou_store::{SqliteStore, Store};
+use daogou_store::{SqliteStore, Store, StoreUrl};
 use serde_json::json;
 
-use crate::args::{report_skips, DEFAULT_DB};
+use crate::args::{open_existing, report_skips, StoreArgs};
 use crate::progress;
 
 #[derive(Args, Debug)]
@@ -26,9 +26,8 @@ pub struct ImportArgs {
     /// Column mapping from a config file.
     #[arg(long, value_name = "FILE", conflicts_with = "mapping")]
     mapping_file: Option<PathBuf>,
-    /// Database file (created when missing).
-    #[arg(long, default_value = DEFAULT_DB, value_name = "PATH")]
-    db: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Stop at the first malformed row and change nothing.
     #[arg(long)]
     strict: bool,
@@ -75,17 +74,25 @@ pub fn import(a: ImportArgs) -> Result<()> {
     // One transaction, fed a million events at a time (memory stays bounded for any file
     // size): a strict-mode error or a failed write rolls all of it back, so the database is
     // as it was. A file of up to a million events is written in one go, items first.
-    let created = !a.db.exists();
-    let mut store = SqliteStore::open(&a.db).with_context(|| format!("cannot open database {}", a.db.display()))?;
-    store.set_cache_mib(import_cache_mib(&a.file))?;
+    let url = a.store.url()?;
+    // a SQLite file is created when missing; an import that fails does not leave it behind
+    let created = url.sqlite_path().is_some_and(|p| !p.exists());
+    let mut store: Box<dyn Store> = match &url {
+        StoreUrl::Sqlite(db) => {
+            let store = SqliteStore::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+            store.set_cache_mib(import_cache_mib(&a.file))?;
+            store.into()
+        }
+        other => daogou_store::open(other).with_context(|| format!("cannot open database {other}"))?,
+    };
     let pb = progress::spinner(format!("reading {}", a.file.display()));
     let (mut written, mut write_error) = (0usize, None);
     let mut load_report = None;
-    let report = store.import_batches(|write| -> Result<()> {
+    let mut feed = |write: &mut daogou_store::BatchWriter<'_>| -> Result<()> {
         let read = read_file_batched(&a.file, &opts, import_batch(), &mut |items, events| match write(items, events) {
             Ok(()) => {
                 written += events.len();
-                pb.set_message(format!("{}: {written} events written to {}", a.file.display(), a.db.display()));
+                pb.set_message(format!("{}: {written} events written to {url}", a.file.display()));
                 true
             }
             Err(e) => {
@@ -94,28 +101,26 @@ pub fn import(a: ImportArgs) -> Result<()> {
             }
         });
         if let Some(e) = write_error.take() {
-            return Err(anyhow::Error::new(e).context(format!(
-                "cannot write to {}; the import of {} was rolled back",
-                a.db.display(),
-                a.file.display()
-            )));
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot write to {url}; the import of {} was rolled back", a.file.display())));
         }
         load_report =
             Some(read.with_context(|| format!("import of {} failed; the database was not changed", a.file.display()))?);
         Ok(())
-    });
+    };
+    let report = store.import_batches(&mut |write| feed(write).map_err(Into::into));
     pb.finish_and_clear();
     let report = match report {
         Ok(report) => report,
         Err(e) => {
             // a database this import would have created is not left behind empty
-            if created {
+            if let (true, Some(db)) = (created, url.sqlite_path()) {
                 drop(store);
                 for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", a.db.display()));
+                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
                 }
             }
-            return Err(e);
+            return Err(anyhow::Error::from_boxed(e));
         }
     };
     let r = &load_report.expect("set when the import succeeded");
@@ -151,19 +156,16 @@ pub fn import(a: ImportArgs) -> Result<()> {
 
 #[derive(Args, Debug)]
 pub struct StatsArgs {
-    /// Database file.
-    #[arg(long, default_value = DEFAULT_DB, value_name = "PATH")]
-    db: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Print JSON (keys users, items, events, events_by_kind, first_timestamp, last_timestamp).
     #[arg(long)]
     json: bool,
 }
 
 pub fn stats(a: StatsArgs) -> Result<()> {
-    if !a.db.exists() {
-        anyhow::bail!("database {} does not exist", a.db.display());
-    }
-    let store = SqliteStore::open(&a.db).with_context(|| format!("cannot open database {}", a.db.display()))?;
+    let url = a.store.url()?;
+    let store = open_existing(&url)?;
     let s = store.stats()?;
     if a.json {
         let out = json!({
@@ -176,7 +178,8 @@ pub fn stats(a: StatsArgs) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("{}: {} users, {} items, {} events", a.db.display(), s.users, s.items, s.events);
+        let name = url.sqlite_path().map_or_else(|| url.to_string(), |p| p.display().to_string());
+        println!("{name}: {} users, {} items, {} events", s.users, s.items, s.events);
         for (kind, n) in &s.by_kind {
             println!("  {kind:<12} {n}");
         }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use daogou_core::{Dataset, Event, EventKind, Item, Params};
 use daogou_data::Signal;
-use daogou_store::{DeletionLog, SqliteStore, Store, StoreError};
+use daogou_store::{DeletionLog, Store, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::catalogue::Catalogue;
@@ -87,7 +87,7 @@ pub struct UserDeletion {
 
 /// The state behind every answer. `Send + Sync`; share it in an `Arc`.
 pub struct Engine {
-    store: Mutex<SqliteStore>,
+    store: Mutex<Box<dyn Store>>,
     snapshot: RwLock<Arc<Snapshot>>,
     catalogue: RwLock<Catalogue>,
     live: Mutex<LiveEvents>,
@@ -104,6 +104,8 @@ pub struct Engine {
     committed: Condvar,
     /// Off: one transaction per [`Engine::ingest`] call.
     group_commit: AtomicBool,
+    /// [`Engine::delete_user`] refits here (see [`Engine::set_local_refits`]).
+    local_refits: AtomicBool,
     /// The assignment salt and the running experiment.
     experiments: Experiments,
     /// What went wrong at open that the operator should hear about.
@@ -154,7 +156,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Engine {
     /// The engine on `store`: fit or load the model, build the catalogue and the trending
     /// counters from the stored data. Blocking (a fit can take a while).
-    pub fn open(store: SqliteStore, source: &ModelSource, limits: LiveLimits) -> Result<Engine> {
+    pub fn open(store: impl Into<Box<dyn Store>>, source: &ModelSource, limits: LiveLimits) -> Result<Engine> {
+        let store = store.into();
         let ds = store.load_dataset()?;
         let mut cat = Catalogue::new(ds.catalogue.clone());
         let snap = match source {
@@ -163,7 +166,7 @@ impl Engine {
         };
         let mut trending = Trending::default();
         seed_trending(&mut trending, &ds, &cat, limits);
-        let experiments = Experiments::new(&store)?;
+        let experiments = Experiments::new(store.as_ref())?;
         let engine = Engine {
             store: Mutex::new(store),
             snapshot: RwLock::new(Arc::new(snap)),
@@ -177,6 +180,7 @@ impl Engine {
             commits: Mutex::new(Commits::default()),
             committed: Condvar::new(),
             group_commit: AtomicBool::new(true),
+            local_refits: AtomicBool::new(true),
             experiments,
             notes: Mutex::new(Vec::new()),
         };
@@ -204,7 +208,7 @@ impl Engine {
     }
 
     /// The store (its writer: ingestion waits while it is held).
-    pub fn store(&self) -> MutexGuard<'_, SqliteStore> {
+    pub fn store(&self) -> MutexGuard<'_, Box<dyn Store>> {
         lock(&self.store)
     }
 
@@ -414,9 +418,6 @@ impl Engine {
                     .collect();
             }
         };
-        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
-        let mut live = lock(&self.live);
-        let mut trending = lock(&self.trending);
         let mut out = Vec::with_capacity(batch.len());
         for (report, events) in reports.into_iter().zip(&groups) {
             let report = match report {
@@ -426,20 +427,55 @@ impl Engine {
                     continue;
                 }
             };
-            let mut new_items = Vec::new();
-            for e in events.iter().filter(|e| !e.item.is_empty()) {
-                let (item, created) = cat.ensure(&e.item);
-                if created {
-                    new_items.push((item, cat.get(item).clone()));
-                }
-                let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
-                let ev = LiveEvent { seq, item, kind: e.kind, value: e.value, timestamp: e.timestamp };
-                live.push(&e.user, ev, self.limits);
-                trending.note(item, &e.user, e.kind, e.timestamp, self.limits.total);
-            }
+            let new_items = self.apply_live(events);
             out.push(Ok(Ingested { inserted: report.events_inserted, duplicates: report.events_duplicate, new_items }));
         }
         out
+    }
+
+    /// Make stored `events` visible to real-time answers and trending (catalogue entries for
+    /// new item ids); the entries created.
+    fn apply_live(&self, events: &[Event]) -> Vec<(u32, Item)> {
+        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
+        let mut live = lock(&self.live);
+        let mut trending = lock(&self.trending);
+        let mut new_items = Vec::new();
+        for e in events.iter().filter(|e| !e.item.is_empty()) {
+            let (item, created) = cat.ensure(&e.item);
+            if created {
+                new_items.push((item, cat.get(item).clone()));
+            }
+            let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
+            let ev = LiveEvent { seq, item, kind: e.kind, value: e.value, timestamp: e.timestamp };
+            live.push(&e.user, ev, self.limits);
+            trending.note(item, &e.user, e.kind, e.timestamp, self.limits.total);
+        }
+        new_items
+    }
+
+    /// Events another server stored (several servers on one shared store): into the live
+    /// histories and trending as if ingested here, without writing them again. Returns the
+    /// catalogue entries created for item ids first seen.
+    pub fn apply_remote_events(&self, events: &[Event]) -> Vec<(u32, Item)> {
+        let deleted = lock(&self.deleted);
+        let kept: Vec<Event> = events.iter().filter(|e| !deleted.contains_key(&e.user)).cloned().collect();
+        drop(deleted);
+        self.apply_live(&kept)
+    }
+
+    /// A user another server deleted: hidden from every answer here at once (their training
+    /// row, live history and trending entries), until a model without them swaps in. The
+    /// store and the refit are the deleting server's and the trainer's.
+    pub fn forget_user(&self, user: &str) {
+        lock(&self.deleted).insert(user.to_owned(), self.snapshot().version);
+        lock(&self.live).remove_user(user);
+        lock(&self.trending).remove_user(user);
+    }
+
+    /// Off: [`Engine::delete_user`] hides the user at once but leaves the refit to someone
+    /// else (the trainer of a cluster, told by the caller); on (the default): it refits here.
+    pub fn set_local_refits(&self, on: bool) {
+        self.local_refits.store(on, Ordering::Relaxed);
     }
 
     /// Upsert a catalogue item (store first, then the live catalogue); its catalogue index and
@@ -554,7 +590,7 @@ impl Engine {
         lock(&self.live).remove_user(user);
         lock(&self.trending).remove_user(user);
         let mut refit_error = None;
-        if events_deleted > 0 || known {
+        if (events_deleted > 0 || known) && self.local_refits.load(Ordering::Relaxed) {
             match self.refit_locked(None) {
                 Ok(snap) => {
                     // the running experiment's own models forget the user too
@@ -672,8 +708,9 @@ impl Engine {
     pub fn attribute(&self, events: &[Event], rec_ids: &[Option<String>]) -> Result<u64> {
         let Some(running) = self.experiments.running() else { return Ok(0) };
         let mut store = self.store();
-        let outcomes =
-            exp::outcomes(&store, &running, events, rec_ids, |id| self.catalogue().by_id(id).and_then(|it| it.price))?;
+        let outcomes = exp::outcomes(store.as_ref(), &running, events, rec_ids, |id| {
+            self.catalogue().by_id(id).and_then(|it| it.price)
+        })?;
         if outcomes.is_empty() {
             return Ok(0);
         }
@@ -681,7 +718,7 @@ impl Engine {
     }
 
     /// What each unit of experiment `name` was shown and did, per time bucket (see
-    /// [`daogou_store::SqliteStore::exposure_totals`]).
+    /// [`daogou_store::ExperimentStore::exposure_totals`]).
     pub fn exposure_totals(
         &self,
         name: &str,

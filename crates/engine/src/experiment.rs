@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use daogou_core::{Event, EventKind, Params};
-use daogou_store::{ExperimentSalt, Outcome, SqliteStore, StoredExperiment};
+use daogou_store::{ExperimentSalt, Outcome, Store, StoredExperiment};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -242,7 +242,7 @@ pub(crate) struct Experiments {
 }
 
 impl Experiments {
-    pub(crate) fn new(store: &SqliteStore) -> Result<Experiments> {
+    pub(crate) fn new(store: &dyn Store) -> Result<Experiments> {
         Ok(Experiments {
             salt: std::sync::RwLock::new(store.experiment_salt()?),
             running: std::sync::RwLock::new(None),
@@ -270,7 +270,7 @@ impl Experiments {
 /// Outcomes of `events` (with their recommendation ids) for the running experiment `running`.
 /// `price` gives an item's price.
 pub(crate) fn outcomes(
-    store: &SqliteStore,
+    store: &dyn Store,
     running: &Running,
     events: &[Event],
     rec_ids: &[Option<String>],

@@ -438,7 +438,7 @@ pub fn ask(
     }
     let parsed = Parser { cat, cfg }.parse(&req.text);
     let prev = match &req.conversation {
-        Some(id) => convs.get(id, req.user.as_deref())?,
+        Some(id) => convs.get_in(cat, id, req.user.as_deref())?,
         None => None,
     };
     let eff = effective(cat, prev.as_ref(), parsed);
@@ -489,7 +489,7 @@ pub fn ask(
             shown: items.iter().map(|p| p.index).collect(),
         },
     };
-    convs.put(conversation.clone(), keep)?;
+    convs.put_in(cat, conversation.clone(), keep)?;
     Ok(Answer { conversation, parse: eff.parse, items, closest, reply })
 }
 

@@ -1,14 +1,39 @@
 //! Conversation state in memory: bounded in count (least recently used evicted) and in time
-//! (entries expire after a TTL).
+//! (entries expire after a TTL). With a [`SharedTurns`] store (Redis, when several servers
+//! answer one shop) the turns live there instead, with the same TTL, so a conversation can
+//! continue on any server.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
 use crate::{Error, Parse};
+
+/// Where turns live when several servers answer one shop: values under keys with a time to
+/// live, and a way to drop a user's. Errors are messages (the store is someone else's).
+pub trait SharedTurns: Send + Sync {
+    /// The value stored under `id`, unless expired.
+    fn get(&self, id: &str) -> Result<Option<String>, String>;
+    /// Store `value` under `id` for `ttl_secs`, noting that it belongs to `user`.
+    fn put(&self, id: &str, user: Option<&str>, value: &str, ttl_secs: u64) -> Result<(), String>;
+    /// Drop every value of `user`; how many.
+    fn forget_user(&self, user: &str) -> Result<usize, String>;
+}
+
+/// A turn as shared: items by id (catalogue positions may differ between servers).
+#[derive(Serialize, Deserialize)]
+struct SharedTurn {
+    user: Option<String>,
+    parse: Parse,
+    soft: Vec<String>,
+    shown: Vec<(u32, String)>,
+}
 
 /// What a conversation remembers between turns.
 #[derive(Debug, Clone)]
@@ -31,6 +56,7 @@ pub struct Conversations {
     ttl: Duration,
     counter: AtomicU64,
     keys: RandomState,
+    shared: OnceLock<Arc<dyn SharedTurns>>,
 }
 
 impl Conversations {
@@ -41,7 +67,41 @@ impl Conversations {
             ttl: Duration::from_secs(ttl_secs.max(1)),
             counter: AtomicU64::new(0),
             keys: RandomState::new(),
+            shared: OnceLock::new(),
         }
+    }
+
+    /// Keep turns in `store` from now on (set once, before answering).
+    pub fn share(&self, store: Arc<dyn SharedTurns>) {
+        let _ = self.shared.set(store);
+    }
+
+    /// [`Conversations::get`] for a catalogue: a shared turn's items are found by id.
+    pub fn get_in(&self, cat: &Catalog, id: &str, user: Option<&str>) -> Result<Option<Turn>, Error> {
+        let Some(shared) = self.shared.get() else { return self.get(id, user) };
+        let Some(text) = shared.get(id).map_err(Error::Shared)? else { return Ok(None) };
+        let Ok(t) = serde_json::from_str::<SharedTurn>(&text) else { return Ok(None) };
+        if t.user.as_deref() != user {
+            return Ok(None);
+        }
+        let shown = t
+            .shown
+            .into_iter()
+            .filter_map(|(i, item)| match cat.items.get(i as usize) {
+                Some(it) if it.id == item => Some(i),
+                _ => cat.items.iter().position(|it| it.id == item).map(|p| p as u32),
+            })
+            .collect();
+        Ok(Some(Turn { user: t.user, parse: t.parse, soft: t.soft, shown }))
+    }
+
+    /// [`Conversations::put`] for a catalogue (see [`Conversations::get_in`]).
+    pub fn put_in(&self, cat: &Catalog, id: String, turn: Turn) -> Result<(), Error> {
+        let Some(shared) = self.shared.get() else { return self.put(id, turn) };
+        let shown = turn.shown.iter().filter_map(|&i| cat.items.get(i as usize).map(|it| (i, it.id.clone()))).collect();
+        let t = SharedTurn { user: turn.user.clone(), parse: turn.parse, soft: turn.soft, shown };
+        let text = serde_json::to_string(&t).expect("a turn always serialises");
+        shared.put(&id, turn.user.as_deref(), &text, self.ttl.as_secs()).map_err(Error::Shared)
     }
 
     /// A new, hard-to-guess conversation id.
@@ -91,10 +151,14 @@ impl Conversations {
 
     /// Drop every conversation of `user` (a deleted user); returns how many.
     pub fn forget_user(&self, user: &str) -> Result<usize, Error> {
+        let shared = match self.shared.get() {
+            Some(s) => s.forget_user(user).map_err(Error::Shared)?,
+            None => 0,
+        };
         let mut map = self.map.lock().map_err(|_| Error::Poisoned)?;
         let before = map.len();
         map.retain(|_, e| e.turn.user.as_deref() != Some(user));
-        Ok(before - map.len())
+        Ok(shared + before - map.len())
     }
 
     #[cfg(test)]

@@ -31,6 +31,7 @@ use crate::convo::Conversations;
 use crate::index::SearchIndex;
 use crate::parse::Parser;
 
+pub use crate::convo::SharedTurns;
 pub use crate::nouns::{DEFAULT_MIN_PURITY, DEFAULT_MIN_SUPPORT};
 pub use crate::parse::{DEFAULT_RATES, DEFAULT_USD_CNY};
 
@@ -47,6 +48,9 @@ pub enum Error {
     Poisoned,
     #[error("configuration: {0}")]
     Config(String),
+    /// The shared conversation store (Redis) failed.
+    #[error("shared conversations: {0}")]
+    Shared(String),
 }
 
 /// Configuration of the assistant. Every field is optional.
@@ -137,7 +141,7 @@ pub struct Pick {
 /// What a request asks for. Prices are in the shop's currency (`currency`); attribute values
 /// are comma-separated alternatives (`"red,black"`); categories are catalogue paths and match
 /// their subcategories.
-#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Parse {
     /// `"zh"` or `"en"`.
     pub language: String,
@@ -238,6 +242,11 @@ impl Guide {
             Ok(cat) => Parser { cat: &cat, cfg: &self.cfg }.parse(text).parse,
             Err(_) => Parse::default(),
         }
+    }
+
+    /// Keep conversations in `store` (shared by several servers) instead of this process.
+    pub fn share_conversations(&self, store: std::sync::Arc<dyn SharedTurns>) {
+        self.convs.share(store);
     }
 
     /// Forget every conversation of `user` (a deleted shopper): what they asked for goes at

@@ -40,6 +40,11 @@ async fn delete_user(State(s): S, p: Result<Path<String>, PathRejection>) -> Api
     let st = stored.clone();
     let done = blocking(move || s2.engine.delete_user(&st)).await??;
     s.note_model(&s.snapshot());
+    if let Some(c) = s.cluster() {
+        // the other servers hide the user at once; the trainer's next model forgets them
+        c.publish_deletion(&stored).await;
+        c.request_retrain()?;
+    }
     // what else remembers the user: their assistant conversations, the statistics cache
     s.guide.forget_user(&stored);
     *s.stats.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -97,6 +102,23 @@ async fn retrain(
     } else {
         None
     };
+    if let Some(c) = s.cluster() {
+        // several servers: the elected trainer refits (with its own model settings) and every
+        // server loads its model when it is written
+        if spec.is_some() {
+            return Err(ApiError::bad_request(
+                "retrain: this server is one of several on a shared store; the trainer's --model and --params \
+                 choose the model (restart `daogou trainer` to change them)",
+            ));
+        }
+        c.request_retrain()?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"status": "requested", "model_version": s.snapshot().version,
+                "message": "the trainer refits now; every server loads the new model when it is written"})),
+        )
+            .into_response());
+    }
     // one refit requested at a time: while one runs another request is answered 409 instead
     // of queueing fits without bound
     if s.refitting.swap(true, Ordering::SeqCst) {
@@ -205,6 +227,16 @@ async fn run_retrain(s: Arc<AppState>, spec: Option<ModelSpec>) -> (bool, Value)
 pub fn start_background(state: Arc<AppState>) {
     let s = state.clone();
     tokio::task::spawn_blocking(move || s.guide.warm(&s.engine));
+    if let Some(c) = state.cluster() {
+        // models, refits and their schedule are the trainer's
+        if state.snapshot().needs_refit() {
+            if let Err(e) = c.request_retrain() {
+                eprintln!("cluster: cannot ask the trainer for a refit: {e}");
+            }
+        }
+        crate::follow::start(state.clone());
+        return;
+    }
     if state.snapshot().needs_refit() {
         // a model file that predates deletions: those users are hidden at once; refit now so
         // that what the model learned from them goes too

@@ -132,8 +132,13 @@ impl Default for Limits {
 /// Everything `daogou serve` is configured by.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// SQLite database.
+    /// SQLite database (when `store` is not set).
     pub db: PathBuf,
+    /// The store as a URL (`sqlite:PATH`, `postgres://user@host:port/db`); wins over `db`.
+    pub store: Option<String>,
+    /// Redis (`redis://host:port`) for state shared by several servers: live events, rate
+    /// limits, assistant conversations. Required with more than one server.
+    pub redis: Option<String>,
     /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free one).
     pub bind: String,
     /// Model name to fit on the stored data, or a model file to load.
@@ -191,6 +196,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             db: PathBuf::from("daogou.db"),
+            store: None,
+            redis: None,
             bind: "127.0.0.1:8080".into(),
             model: "item-knn".into(),
             params: Vec::new(),
@@ -217,7 +224,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Set one key (`db`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
+    /// Set one key (`db`, `store`, `redis`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
     /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
     /// `insecure_open`, `pseudonymize_key`, `experiment_salt`, `retrain_secs`, `live_events_per_user`,
@@ -234,6 +241,8 @@ impl Config {
         };
         match key {
             "db" => self.db = PathBuf::from(value),
+            "store" => self.store = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
+            "redis" => self.redis = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
             "bind" => self.bind = value.to_owned(),
             "model" => self.model = value.to_owned(),
             "set" | "params" => {
@@ -336,7 +345,8 @@ impl Config {
         Ok(())
     }
 
-    /// Apply `DAOGOU_*` environment variables (`DAOGOU_API_KEYS`, `DAOGOU_DB`, `DAOGOU_BIND`,
+    /// Apply `DAOGOU_*` environment variables (`DAOGOU_API_KEYS`, `DAOGOU_DB`, `DAOGOU_STORE`,
+    /// `DAOGOU_REDIS`, `DAOGOU_BIND`,
     /// `DAOGOU_MODEL`, `DAOGOU_BODY_LIMIT`, `DAOGOU_WORKERS`, `DAOGOU_RATE_LIMIT`,
     /// `DAOGOU_CLIENT_RATE_LIMIT`, `DAOGOU_TRUSTED_PROXIES`, `DAOGOU_ALLOWED_HOSTS`,
     /// `DAOGOU_ALLOWED_ORIGINS`, `DAOGOU_INSECURE_OPEN`, `DAOGOU_RETRAIN_SECS`,
@@ -346,6 +356,8 @@ impl Config {
         for (var, key) in [
             ("DAOGOU_API_KEYS", "api_keys"),
             ("DAOGOU_DB", "db"),
+            ("DAOGOU_STORE", "store"),
+            ("DAOGOU_REDIS", "redis"),
             ("DAOGOU_BIND", "bind"),
             ("DAOGOU_MODEL", "model"),
             ("DAOGOU_BODY_LIMIT", "body_limit"),

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use daogou_core::EventKind;
 use daogou_eval::leaderboard::{self, Leaderboard};
-use daogou_store::{SqliteStore, Store, StoreError};
+use daogou_store::{Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -45,11 +45,11 @@ pub fn routes() -> Router<Arc<AppState>> {
 /// Read the store without holding the service's connection (which ingestion waits for): a
 /// second connection on the same file (WAL: readers do not block the writer), or the service's
 /// own for an in-memory store.
-fn read_store<T>(s: &AppState, f: impl FnOnce(&SqliteStore) -> Result<T, StoreError>) -> Result<T, StoreError> {
+fn read_store<T>(s: &AppState, f: impl FnOnce(&dyn Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
     let reader = s.engine.store().reader()?;
     match reader {
-        Some(r) => f(&r),
-        None => f(&s.engine.store()),
+        Some(r) => f(r.as_ref()),
+        None => f(s.engine.store().as_ref()),
     }
 }
 

@@ -47,6 +47,10 @@ impl From<daogou_store::StoreError> for ApiError {
     fn from(e: daogou_store::StoreError) -> Self {
         match e {
             daogou_store::StoreError::Invalid(m) => ApiError::bad_request(m),
+            // the shared database is down or restarting: nothing was written, try again
+            e @ daogou_store::StoreError::Unavailable(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e.to_string())
+            }
             other => ApiError::internal(format!("store: {other}")),
         }
     }

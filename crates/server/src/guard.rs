@@ -142,6 +142,40 @@ impl Guard {
     }
 }
 
+impl Guard {
+    /// One request of API key `i`: counted across servers in Redis when the service is one
+    /// of several, else (or while Redis does not answer) in this server's buckets.
+    async fn allow_key(&self, i: usize) -> bool {
+        let rate = self.state.config.rate_limit;
+        if rate <= 0.0 {
+            return true;
+        }
+        if let Some(c) = self.state.cluster() {
+            // the key's position is not shared between configurations; its hash is
+            let key = &self.state.config.api_keys[i].key;
+            let tag = crate::config::pseudonym("daogou rate limit", key);
+            if let Some(allowed) = c.allow(&format!("key:{tag}"), rate).await {
+                return allowed;
+            }
+        }
+        self.keys.allow(&i)
+    }
+
+    /// One request without a valid key from `client` (see [`Guard::allow_key`]).
+    async fn allow_client(&self, client: IpAddr) -> bool {
+        let rate = self.state.config.client_rate_limit;
+        if rate <= 0.0 {
+            return true;
+        }
+        if let Some(c) = self.state.cluster() {
+            if let Some(allowed) = c.allow(&format!("ip:{client}"), rate).await {
+                return allowed;
+            }
+        }
+        self.clients.allow(&client)
+    }
+}
+
 fn reject(status: StatusCode, code: &'static str, message: String) -> Response {
     ApiError::new(status, code, message).into_response()
 }
@@ -199,7 +233,7 @@ pub async fn check(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Res
                         format!("this API key lacks the `{}` scope", need.as_str()),
                     );
                 }
-                if !g.keys.allow(&i) {
+                if !g.allow_key(i).await {
                     return rate_limited(format!(
                         "more than {} requests per second for this API key",
                         config.rate_limit
@@ -210,7 +244,7 @@ pub async fn check(State(g): State<Arc<Guard>>, req: Request, next: Next) -> Res
         None => {
             if let Some(p) = peer {
                 let client = client_address(p.remote.ip(), h, &config.trusted_proxies);
-                if !g.clients.allow(&bucket_of(client)) {
+                if !g.allow_client(bucket_of(client)).await {
                     return rate_limited(format!(
                         "more than {} requests per second from this address without an API key",
                         config.client_rate_limit

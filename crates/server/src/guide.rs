@@ -19,6 +19,8 @@ pub(crate) struct Built {
 #[derive(Default)]
 pub struct GuideSlot {
     built: Mutex<Option<Arc<Built>>>,
+    /// Where conversations live when several servers answer (Redis); unset: in this process.
+    shared: std::sync::OnceLock<Arc<dyn daogou_guide::SharedTurns>>,
     /// The assistant's settings from the service configuration (currency and rates).
     config: GuideConfig,
 }
@@ -32,7 +34,7 @@ pub(crate) fn guide_error(e: daogou_guide::Error) -> ApiError {
 
 impl GuideSlot {
     pub(crate) fn new(config: GuideConfig) -> GuideSlot {
-        GuideSlot { built: Mutex::new(None), config }
+        GuideSlot { built: Mutex::new(None), shared: Default::default(), config }
     }
 
     /// Build the guide now if not built yet (at start, so the first question does not wait).
@@ -54,6 +56,9 @@ impl GuideSlot {
                     // applied after
                     let cat = engine.catalogue();
                     let guide = Guide::new(cat.items(), self.config.clone()).map_err(guide_error)?;
+                    if let Some(shared) = self.shared.get() {
+                        guide.share_conversations(shared.clone());
+                    }
                     for (i, it) in cat.items().iter().enumerate() {
                         if it.deleted {
                             guide.remove(i as u32).map_err(guide_error)?;
@@ -104,6 +109,11 @@ fn is_bare(it: &daogou_core::Item) -> bool {
 }
 
 impl GuideSlot {
+    /// Keep the assistant's conversations in `store` (call before the guide is first built).
+    pub(crate) fn share_conversations(&self, store: Arc<dyn daogou_guide::SharedTurns>) {
+        let _ = self.shared.set(store);
+    }
+
     /// Drop a deleted user's assistant conversations (what they asked for) at once.
     pub(crate) fn forget_user(&self, user: &str) {
         let slot = self.built.lock().unwrap_or_else(|e| e.into_inner());

@@ -183,6 +183,7 @@ async fn post_events(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult
     }
     let s2 = s.clone();
     let n = events.len();
+    let shared = s.cluster().filter(|c| c.has_redis()).map(|_| events.clone());
     let done = blocking(move || -> Result<_, ApiError> {
         let done = s2.engine.ingest(&events)?;
         if !done.new_items.is_empty() {
@@ -195,6 +196,9 @@ async fn post_events(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult
     })
     .await??;
     let (done, attributed) = done;
+    if let (Some(c), Some(events)) = (s.cluster(), shared) {
+        c.publish_events(&events).await; // the other servers' live histories
+    }
     s.metrics.events_ingested.fetch_add(done.inserted, Ordering::Relaxed);
     Ok(Json(json!({"accepted": n, "inserted": done.inserted, "duplicates": done.duplicates, "attributed": attributed}))
         .into_response())

@@ -2,13 +2,13 @@
 //! the configuration, metrics, rate-limit buckets, the guide and the dashboard's bookkeeping.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use daogou_core::Params;
 use daogou_data::Signal;
 use daogou_engine::{Engine, ModelSource, Snapshot};
-use daogou_store::SqliteStore;
+use daogou_store::{SqliteStore, Store};
 use serde_json::{json, Value};
 
 use crate::config::Config;
@@ -47,6 +47,8 @@ pub struct AppState {
     pub(crate) evaluating: AtomicBool,
     /// Why the last evaluation failed.
     pub(crate) last_evaluation_error: Mutex<Option<String>>,
+    /// What this server shares with others on the same store (see [`crate::cluster`]).
+    cluster: OnceLock<Arc<crate::cluster::Cluster>>,
 }
 
 /// Unix seconds now.
@@ -74,6 +76,14 @@ impl AppState {
     /// (with `config.params`, `config.weights`) on the stored data. Blocking: call it from
     /// `spawn_blocking` or before the runtime starts.
     pub fn new(store: SqliteStore, config: Config) -> Result<Arc<AppState>, BoxError> {
+        // the store opens with a large cache for imports; a service that mostly appends keeps
+        // a small one, so its memory levels off (bench/rss_soak.sh)
+        store.set_cache_mib(config.sqlite_cache_mib)?;
+        AppState::with_store(store.into(), config)
+    }
+
+    /// [`AppState::new`] on any store (PostgreSQL, say).
+    pub fn with_store(store: Box<dyn Store>, config: Config) -> Result<Arc<AppState>, BoxError> {
         let params = Params::parse(config.params.iter().map(String::as_str))?;
         let signal = Signal::from_options(config.weights.as_deref(), None, None)?;
         let source = ModelSource::new(&config.model, params, signal);
@@ -86,9 +96,6 @@ impl AppState {
                 .into());
             }
         }
-        // the store opens with a large cache for imports; a service that mostly appends keeps
-        // a small one, so its memory levels off (bench/rss_soak.sh)
-        store.set_cache_mib(config.sqlite_cache_mib)?;
         let engine = Engine::open(store, &source, config.live)?;
         engine.set_group_commit(config.group_commit);
         if let Some(secret) = &config.experiment_salt {
@@ -116,7 +123,23 @@ impl AppState {
             stats: Mutex::new(None),
             evaluating: AtomicBool::new(false),
             last_evaluation_error: Mutex::new(None),
+            cluster: OnceLock::new(),
         }))
+    }
+
+    /// Serve as one of several servers on a shared store: models come from the trainer,
+    /// deletions and refits are the trainer's (see [`crate::cluster`]). Call before serving.
+    pub fn join_cluster(&self, cluster: Arc<crate::cluster::Cluster>) {
+        self.engine.set_local_refits(false);
+        if let Some(turns) = cluster.shared_turns() {
+            self.guide.share_conversations(turns);
+        }
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// The cluster this server is part of.
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.cluster.get()
     }
 
     /// The current snapshot.

@@ -37,11 +37,18 @@ pub enum StoreError {
     /// a JSON object of strings, a failed integrity check).
     #[error("store is corrupt: {0}")]
     Corrupt(String),
-    /// A group commit ([`SqliteStore::insert_event_groups`](crate::SqliteStore::insert_event_groups))
+    /// A group commit ([`Store::insert_event_groups`](crate::Store::insert_event_groups))
     /// failed as a whole: nothing of it was written. Given to the other requests of the group
     /// (the first gets the original error).
     #[error("the shared commit of this request failed, nothing was written: {0}")]
     GroupCommit(String),
+    /// PostgreSQL refused a statement (a constraint, a type error …).
+    #[error("database error: {0}")]
+    Postgres(String),
+    /// The database cannot be reached now (PostgreSQL down or restarting, the network):
+    /// nothing of the call was written; try again later. The service answers writes with 503.
+    #[error("the database is unavailable, nothing was written; try again later: {0}")]
+    Unavailable(String),
     /// A record handed to the store that it refuses (empty id, NaN or infinite number).
     /// Nothing of the call that carried it was written.
     #[error("invalid input: {0}")]

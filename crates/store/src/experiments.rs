@@ -29,7 +29,7 @@ pub const EXPERIMENT_SALT_META: &str = "experiment_salt";
 
 /// The store's secret salt of experiment assignment. `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ExperimentSalt([u8; 32]);
+pub struct ExperimentSalt(pub(crate) [u8; 32]);
 
 impl fmt::Debug for ExperimentSalt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -198,9 +198,69 @@ fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredExperime
 
 const EXPERIMENT_COLUMNS: &str = "name, definition, status, created_at, started_at, stopped_at";
 
-impl SqliteStore {
+/// The experiment tables of a store (a part of every [`crate::Store`]).
+pub trait ExperimentStore {
     /// The assignment salt.
-    pub fn experiment_salt(&self) -> Result<ExperimentSalt> {
+    fn experiment_salt(&self) -> Result<ExperimentSalt>;
+
+    /// Store a new experiment as a draft; false when the name is taken.
+    fn create_experiment(&mut self, name: &str, definition: &str, at: i64) -> Result<bool>;
+
+    /// Every experiment, oldest first.
+    fn experiments(&self) -> Result<Vec<StoredExperiment>>;
+
+    /// One experiment.
+    fn experiment(&self, name: &str) -> Result<Option<StoredExperiment>>;
+
+    /// Set an experiment's status (`running` records the start time, `stopped` the stop).
+    fn set_experiment_status(&mut self, name: &str, status: &str, at: i64) -> Result<()>;
+
+    /// Record a list shown; its id.
+    fn record_exposure(
+        &mut self,
+        experiment: &str,
+        variant: &str,
+        unit: &str,
+        at: i64,
+        items: &[String],
+    ) -> Result<i64>;
+
+    /// One exposure by id.
+    fn exposure(&self, id: i64) -> Result<Option<Exposure>>;
+
+    /// The latest exposure of `unit` in `experiment` shown between `from` and `to` (unix
+    /// seconds, inclusive) whose list held `item`.
+    fn last_exposure_with(&self, experiment: &str, unit: &str, item: &str, from: i64, to: i64) -> Result<Option<i64>>;
+
+    /// Store attributed outcomes in one transaction (an outcome already stored is not
+    /// doubled); how many were new.
+    fn record_outcomes(&mut self, outcomes: &[Outcome]) -> Result<u64>;
+
+    /// What each unit's lists showed and earned in `experiment`, per time bucket of
+    /// `bucket_secs` from `start` (lists shown before `start` fall in bucket 0).
+    fn exposure_totals(&self, experiment: &str, start: i64, bucket_secs: i64) -> Result<Vec<ExposureTotals>>;
+
+    /// Exposures stored for `unit` (any experiment).
+    fn exposures_of(&self, unit: &str) -> Result<u64>;
+}
+
+/// Checks shared by every store: a status a store can set, an outcome it can keep.
+pub(crate) fn status_is_settable(status: &str) -> Result<()> {
+    match status {
+        "running" | "stopped" => Ok(()),
+        other => Err(StoreError::Invalid(format!("experiment status `{other}`: expected running or stopped"))),
+    }
+}
+
+pub(crate) fn check_outcome(o: &Outcome) -> Result<()> {
+    if !o.revenue.is_finite() || !o.value.is_finite() {
+        return Err(StoreError::Invalid(format!("outcome of exposure {}: not a finite number", o.exposure)));
+    }
+    Ok(())
+}
+
+impl ExperimentStore for SqliteStore {
+    fn experiment_salt(&self) -> Result<ExperimentSalt> {
         let hex: Option<String> = self
             .conn()
             .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
@@ -212,8 +272,7 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::Corrupt(format!("meta `{EXPERIMENT_SALT_META}` is not 64 hex digits")))
     }
 
-    /// Store a new experiment as a draft; false when the name is taken.
-    pub fn create_experiment(&mut self, name: &str, definition: &str, at: i64) -> Result<bool> {
+    fn create_experiment(&mut self, name: &str, definition: &str, at: i64) -> Result<bool> {
         let n = self
             .conn()
             .prepare_cached(
@@ -224,8 +283,7 @@ impl SqliteStore {
         Ok(n == 1)
     }
 
-    /// Every experiment, oldest first.
-    pub fn experiments(&self) -> Result<Vec<StoredExperiment>> {
+    fn experiments(&self) -> Result<Vec<StoredExperiment>> {
         let mut stmt = self
             .conn()
             .prepare_cached(&format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments ORDER BY created_at, name"))?;
@@ -233,8 +291,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// One experiment.
-    pub fn experiment(&self, name: &str) -> Result<Option<StoredExperiment>> {
+    fn experiment(&self, name: &str) -> Result<Option<StoredExperiment>> {
         Ok(self
             .conn()
             .prepare_cached(&format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments WHERE name = ?1"))?
@@ -242,14 +299,12 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Set an experiment's status (`running` records the start time, `stopped` the stop).
-    pub fn set_experiment_status(&mut self, name: &str, status: &str, at: i64) -> Result<()> {
-        let sql = match status {
-            "running" => "UPDATE experiments SET status = 'running', started_at = ?2 WHERE name = ?1",
-            "stopped" => "UPDATE experiments SET status = 'stopped', stopped_at = ?2 WHERE name = ?1",
-            other => {
-                return Err(StoreError::Invalid(format!("experiment status `{other}`: expected running or stopped")))
-            }
+    fn set_experiment_status(&mut self, name: &str, status: &str, at: i64) -> Result<()> {
+        status_is_settable(status)?;
+        let sql = if status == "running" {
+            "UPDATE experiments SET status = 'running', started_at = ?2 WHERE name = ?1"
+        } else {
+            "UPDATE experiments SET status = 'stopped', stopped_at = ?2 WHERE name = ?1"
         };
         let n = self.conn().prepare_cached(sql)?.execute(params![name, at])?;
         if n == 0 {
@@ -258,8 +313,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Record a list shown; its id.
-    pub fn record_exposure(
+    fn record_exposure(
         &mut self,
         experiment: &str,
         variant: &str,
@@ -277,8 +331,7 @@ impl SqliteStore {
         Ok(id)
     }
 
-    /// One exposure by id.
-    pub fn exposure(&self, id: i64) -> Result<Option<Exposure>> {
+    fn exposure(&self, id: i64) -> Result<Option<Exposure>> {
         let row = self
             .conn()
             .prepare_cached("SELECT id, experiment, variant, unit, shown_at, items FROM exposures WHERE id = ?1")?
@@ -292,16 +345,7 @@ impl SqliteStore {
         .transpose()
     }
 
-    /// The latest exposure of `unit` in `experiment` shown between `from` and `to` (unix
-    /// seconds, inclusive) whose list held `item`.
-    pub fn last_exposure_with(
-        &self,
-        experiment: &str,
-        unit: &str,
-        item: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<Option<i64>> {
+    fn last_exposure_with(&self, experiment: &str, unit: &str, item: &str, from: i64, to: i64) -> Result<Option<i64>> {
         Ok(self
             .conn()
             .prepare_cached(
@@ -314,9 +358,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Store attributed outcomes in one transaction (an outcome already stored is not doubled);
-    /// how many were new.
-    pub fn record_outcomes(&mut self, outcomes: &[Outcome]) -> Result<u64> {
+    fn record_outcomes(&mut self, outcomes: &[Outcome]) -> Result<u64> {
         let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut n = 0;
         {
@@ -325,12 +367,7 @@ impl SqliteStore {
                  ON CONFLICT DO NOTHING",
             )?;
             for o in outcomes {
-                if !o.revenue.is_finite() || !o.value.is_finite() {
-                    return Err(StoreError::Invalid(format!(
-                        "outcome of exposure {}: not a finite number",
-                        o.exposure
-                    )));
-                }
+                check_outcome(o)?;
                 n += ins.execute(params![o.exposure, o.item, o.kind, o.value, o.revenue, o.at])? as u64;
             }
         }
@@ -338,9 +375,7 @@ impl SqliteStore {
         Ok(n)
     }
 
-    /// What each unit's lists showed and earned in `experiment`, per time bucket of
-    /// `bucket_secs` from `start` (lists shown before `start` fall in bucket 0).
-    pub fn exposure_totals(&self, experiment: &str, start: i64, bucket_secs: i64) -> Result<Vec<ExposureTotals>> {
+    fn exposure_totals(&self, experiment: &str, start: i64, bucket_secs: i64) -> Result<Vec<ExposureTotals>> {
         let mut stmt = self.conn().prepare_cached(
             "WITH o AS (
                 SELECT o.exposure_id,
@@ -380,8 +415,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Exposures stored for `unit` (any experiment).
-    pub fn exposures_of(&self, unit: &str) -> Result<u64> {
+    fn exposures_of(&self, unit: &str) -> Result<u64> {
         let n: i64 = self
             .conn()
             .prepare_cached("SELECT count(*) FROM exposures WHERE unit = ?1")?
@@ -393,7 +427,7 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
+    use crate::{ExperimentStore, Store};
 
     #[test]
     fn buckets_are_uniform_keyed_and_per_experiment() {

@@ -1,9 +1,9 @@
 //! # daogou-store
 //!
 //! Where daogou keeps its catalogue, behaviour events and small bits of state, behind the
-//! [`Store`] trait. [`SqliteStore`] is the embedded default (one file, WAL mode); a
-//! PostgreSQL implementation for several nodes is planned behind a `multi-node` feature and
-//! will implement the same trait.
+//! [`Store`] trait. [`SqliteStore`] is the embedded default (one file, WAL mode);
+//! `PgStore` (feature `postgres`) keeps the same data in PostgreSQL, shared by several
+//! servers and trainers. [`open`] picks one from a URL (`sqlite:PATH`, `postgres://…`).
 //!
 //! ```
 //! use daogou_core::{Event, EventKind, Item};
@@ -32,14 +32,29 @@ use daogou_core::{Dataset, Event, EventColumns, Item};
 mod deletions;
 mod error;
 mod experiments;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod schema;
 mod sqlite;
+mod url;
 
 pub use deletions::{DeletionKey, DeletionLog, UserHash, DELETION_KEY_META};
 pub use error::{Result, StoreError};
-pub use experiments::{ExperimentSalt, Exposure, ExposureTotals, Outcome, StoredExperiment, EXPERIMENT_SALT_META};
+pub use experiments::{
+    ExperimentSalt, ExperimentStore, Exposure, ExposureTotals, Outcome, StoredExperiment, EXPERIMENT_SALT_META,
+};
+#[cfg(feature = "postgres")]
+pub use postgres::{Artifact, PgStore, PG_SCHEMA_VERSION};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
+pub use url::{open, StoreUrl};
+
+/// An error of the caller's own that ends a [`Store::import_batches`] feed (a bad row of the
+/// file being read, say); handed back unchanged.
+pub type FeedError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What [`Store::import_batches`] hands its feed: write one batch (items before events).
+pub type BatchWriter<'a> = dyn FnMut(&[Item], &[Event]) -> Result<()> + 'a;
 
 /// What one write call did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,8 +118,8 @@ pub struct StoreStats {
 /// for ids first seen in events.
 ///
 /// Methods are synchronous; call them from async code through `spawn_blocking` or one
-/// dedicated thread.
-pub trait Store: Send {
+/// dedicated thread. The experiment tables are the supertrait [`ExperimentStore`].
+pub trait Store: ExperimentStore + Send {
     /// Upsert `items`, then insert `events`, in one transaction.
     ///
     /// An item already stored is replaced field by field by the new record, except
@@ -182,4 +197,37 @@ pub trait Store: Send {
 
     /// A value of the key/value table.
     fn meta(&self, key: &str) -> Result<Option<String>>;
+
+    /// Group commit: store several independent batches of events (one per request) in one
+    /// transaction, so that concurrent writers share a commit. Each group runs inside its own
+    /// savepoint: a group that fails (an invalid event) is rolled back alone and gets its own
+    /// error, the others are committed together. Returns one result per group, in order, once
+    /// the transaction is committed; an `Err` of the whole call means nothing was committed.
+    fn insert_event_groups(&mut self, groups: &[&[Event]]) -> Result<Vec<Result<ImportReport>>>;
+
+    /// One import fed in batches, in one transaction: `feed` calls its writer as often as it
+    /// likes (items of a call are stored before its events), and everything is committed
+    /// only when `feed` and every write succeed; otherwise nothing is stored. What imports of
+    /// files too large to hold in memory use ([`Store::import`] takes one batch). A store
+    /// error of a write comes back as a [`StoreError`] inside the [`FeedError`] when the feed
+    /// passes it on.
+    fn import_batches(
+        &mut self,
+        feed: &mut dyn FnMut(&mut BatchWriter<'_>) -> std::result::Result<(), FeedError>,
+    ) -> std::result::Result<ImportReport, FeedError>;
+
+    /// A second connection to the same data, for reading while this one writes; `None` when
+    /// there is none (an in-memory store).
+    fn reader(&self) -> Result<Option<Box<dyn Store>>>;
+
+    /// Start a read transaction and fix its snapshot at once: until [`Store::end_read`],
+    /// every read on this connection sees the data as it is now, whatever other connections
+    /// commit meanwhile.
+    fn begin_read(&self) -> Result<()>;
+
+    /// End the read transaction of [`Store::begin_read`].
+    fn end_read(&self) -> Result<()>;
+
+    /// Where the data is, for messages: the file, or the URL without its password.
+    fn location(&self) -> String;
 }

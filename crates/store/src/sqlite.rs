@@ -9,7 +9,8 @@ use rustc_hash::FxHashMap;
 
 use crate::schema::{self, kind_code, kind_from_code};
 use crate::{
-    DeletionKey, ImportReport, RenameReport, Result, Store, StoreError, StoreStats, UserHash, DELETION_KEY_META,
+    BatchWriter, DeletionKey, FeedError, ImportReport, RenameReport, Result, Store, StoreError, StoreStats, UserHash,
+    DELETION_KEY_META,
 };
 
 /// The embedded store: one SQLite file.
@@ -156,28 +157,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// A second connection to the same file, for reading while this one writes (WAL lets
-    /// readers and one writer proceed together); `None` for an in-memory store.
-    pub fn reader(&self) -> Result<Option<SqliteStore>> {
-        self.path.as_deref().map(SqliteStore::open).transpose()
-    }
-
-    /// Start a read transaction and fix its snapshot at once: until [`Self::end_read`], every
-    /// read on this connection sees the database as it is now, whatever other connections
-    /// commit meanwhile.
-    pub fn begin_read(&self) -> Result<()> {
-        self.conn.execute_batch("BEGIN DEFERRED")?;
-        // in WAL mode the snapshot is taken by the first read, not by BEGIN
-        let _: i64 = self.conn.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?;
-        Ok(())
-    }
-
-    /// End the read transaction of [`Self::begin_read`].
-    pub fn end_read(&self) -> Result<()> {
-        self.conn.execute_batch("COMMIT")?;
-        Ok(())
-    }
-
     /// The file, or `None` for an in-memory store.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
@@ -208,35 +187,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Group commit: store several independent batches of events (one per request) in one
-    /// transaction, so that concurrent writers share a commit. Each group runs inside its own
-    /// savepoint: a group that fails (an invalid event) is rolled back alone and gets its own
-    /// error, the others are committed together. Returns one result per group, in order, once
-    /// the transaction is committed; an `Err` of the whole call means nothing was committed.
-    pub fn insert_event_groups(&mut self, groups: &[&[Event]]) -> Result<Vec<Result<ImportReport>>> {
-        self.write(|w| {
-            let mut out = Vec::with_capacity(groups.len());
-            for g in groups {
-                w.tx.execute_batch("SAVEPOINT event_group")?;
-                w.report = ImportReport::default();
-                match w.insert_events(g) {
-                    Ok(()) => {
-                        w.tx.execute_batch("RELEASE event_group")?;
-                        out.push(Ok(w.report));
-                    }
-                    Err(e) => {
-                        w.tx.execute_batch("ROLLBACK TO event_group; RELEASE event_group")?;
-                        // users and items created inside the savepoint are gone again
-                        w.users.clear();
-                        w.items.clear();
-                        out.push(Err(e));
-                    }
-                }
-            }
-            Ok(out)
-        })
-    }
-
     /// Run `f` in one immediate transaction (taking the write lock at once, so a concurrent
     /// writer waits on the busy timeout instead of failing on lock upgrade).
     /// On error the transaction is rolled back when `tx` is dropped.
@@ -263,22 +213,11 @@ impl SqliteStore {
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
+}
 
-    /// One import fed in batches, in one transaction: `feed` calls `write(items, events)` as
-    /// often as it likes (items of a call are stored before its events), and everything is
-    /// committed only when `feed` and every write succeed; otherwise nothing is stored. What
-    /// imports of files too large to hold in memory use ([`Store::import`] takes one batch).
-    pub fn import_batches<E: From<StoreError>>(
-        &mut self,
-        feed: impl FnOnce(&mut dyn FnMut(&[Item], &[Event]) -> Result<()>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<ImportReport, E> {
-        self.write_with(|w| {
-            feed(&mut |items: &[Item], events: &[Event]| {
-                w.upsert_items(items)?;
-                w.insert_events(events)
-            })?;
-            Ok(w.report)
-        })
+impl From<SqliteStore> for Box<dyn Store> {
+    fn from(s: SqliteStore) -> Self {
+        Box::new(s)
     }
 }
 
@@ -449,6 +388,21 @@ impl Writer<'_> {
         }
         Ok(())
     }
+}
+
+/// Refuse to change the meta keys that must never change (every store).
+pub(crate) fn check_meta_key(key: &str) -> Result<()> {
+    if key == DELETION_KEY_META {
+        return Err(StoreError::Invalid(format!(
+            "meta `{key}` is the deletion log's key and cannot be changed (the log would no longer match)"
+        )));
+    }
+    if key == crate::EXPERIMENT_SALT_META {
+        return Err(StoreError::Invalid(format!(
+            "meta `{key}` is the experiments' assignment salt and cannot be changed (every shopper would change variant)"
+        )));
+    }
+    Ok(())
 }
 
 /// Upsert one deletion log entry (the later time wins).
@@ -701,16 +655,7 @@ impl Store for SqliteStore {
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        if key == DELETION_KEY_META {
-            return Err(StoreError::Invalid(format!(
-                "meta `{key}` is the deletion log's key and cannot be changed (the log would no longer match)"
-            )));
-        }
-        if key == crate::EXPERIMENT_SALT_META {
-            return Err(StoreError::Invalid(format!(
-                "meta `{key}` is the experiments' assignment salt and cannot be changed (every shopper would change variant)"
-            )));
-        }
+        check_meta_key(key)?;
         self.conn
             .prepare_cached(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -725,5 +670,64 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
             .query_row([key], |r| r.get(0))
             .optional()?)
+    }
+
+    fn insert_event_groups(&mut self, groups: &[&[Event]]) -> Result<Vec<Result<ImportReport>>> {
+        self.write(|w| {
+            let mut out = Vec::with_capacity(groups.len());
+            for g in groups {
+                w.tx.execute_batch("SAVEPOINT event_group")?;
+                w.report = ImportReport::default();
+                match w.insert_events(g) {
+                    Ok(()) => {
+                        w.tx.execute_batch("RELEASE event_group")?;
+                        out.push(Ok(w.report));
+                    }
+                    Err(e) => {
+                        w.tx.execute_batch("ROLLBACK TO event_group; RELEASE event_group")?;
+                        // users and items created inside the savepoint are gone again
+                        w.users.clear();
+                        w.items.clear();
+                        out.push(Err(e));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn import_batches(
+        &mut self,
+        feed: &mut dyn FnMut(&mut BatchWriter<'_>) -> std::result::Result<(), FeedError>,
+    ) -> std::result::Result<ImportReport, FeedError> {
+        self.write_with(|w| {
+            feed(&mut |items: &[Item], events: &[Event]| {
+                w.upsert_items(items)?;
+                w.insert_events(events)
+            })?;
+            Ok(w.report)
+        })
+    }
+
+    /// A second connection to the same file (WAL lets readers and one writer proceed
+    /// together); `None` for an in-memory store.
+    fn reader(&self) -> Result<Option<Box<dyn Store>>> {
+        Ok(self.path.as_deref().map(SqliteStore::open).transpose()?.map(|s| Box::new(s) as Box<dyn Store>))
+    }
+
+    fn begin_read(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        // in WAL mode the snapshot is taken by the first read, not by BEGIN
+        let _: i64 = self.conn.query_row("SELECT count(*) FROM meta", [], |r| r.get(0))?;
+        Ok(())
+    }
+
+    fn end_read(&self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        self.path.as_deref().map_or_else(|| MEMORY.to_owned(), |p| p.display().to_string())
     }
 }

@@ -1,4 +1,6 @@
-//! The `Store` contract on `SqliteStore`: round trips, dedup, upsert rules, datasets.
+//! The `Store` contract: round trips, dedup, upsert rules, datasets. Every test runs on
+//! `SqliteStore` and, with the `postgres` feature and a server (`DAOGOU_TEST_POSTGRES`, see
+//! scripts/dev-services.sh), on `PgStore` (module `postgres` below).
 
 use std::collections::BTreeMap;
 
@@ -7,13 +9,45 @@ use daogou_store::{ImportReport, SqliteStore, Store, StoreError};
 
 use crate::common::{self, ev, item};
 
-fn store() -> SqliteStore {
-    SqliteStore::open_in_memory().unwrap()
+/// The contract tests, each run on every backend.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(Box::new(daogou_store::SqliteStore::open_in_memory().unwrap()));
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if let Some(s) = crate::common::pg_store(stringify!($name)) {
+                    super::$name(Box::new(s));
+                }
+            })*
+        }
+    };
 }
 
-#[test]
-fn import_round_trips_items_and_events() {
-    let mut s = store();
+contract!(
+    import_round_trips_items_and_events,
+    empty_store_stats_and_dataset,
+    reimport_inserts_nothing_and_counts_duplicates,
+    upsert_replaces_fields_but_keeps_created_at,
+    load_dataset_maps_ids_orders_by_time_and_keeps_the_whole_catalogue,
+    load_columns_holds_what_load_dataset_holds_in_the_same_order,
+    load_dataset_flags_explicit_ratings,
+    delete_user_removes_events_and_profile,
+    meta_is_a_small_key_value_table,
+    invalid_records_are_refused_with_their_position,
+    works_as_a_trait_object_across_threads,
+    group_commits_fail_one_group_alone,
+    batched_imports_are_all_or_nothing,
+    experiments_round_trip,
+);
+
+fn import_round_trips_items_and_events(mut s: Box<dyn Store>) {
     let mut shoe = item("sku-1", "跑鞋 Air", "鞋/跑鞋");
     shoe.brand = Some("Nike".into());
     shoe.price = Some(599.5);
@@ -52,18 +86,14 @@ fn import_round_trips_items_and_events() {
     assert_eq!((st.first_timestamp, st.last_timestamp), (Some(5), Some(20)));
 }
 
-#[test]
-fn empty_store_stats_and_dataset() {
-    let s = store();
+fn empty_store_stats_and_dataset(s: Box<dyn Store>) {
     let st = s.stats().unwrap();
     assert_eq!((st.users, st.items, st.events, st.first_timestamp), (0, 0, 0, None));
     let d = s.load_dataset().unwrap();
     assert_eq!((d.n_users(), d.n_items(), d.interactions.len(), d.explicit), (0, 0, 0, false));
 }
 
-#[test]
-fn reimport_inserts_nothing_and_counts_duplicates() {
-    let mut s = store();
+fn reimport_inserts_nothing_and_counts_duplicates(mut s: Box<dyn Store>) {
     let items = vec![item("a", "A", "x"), item("b", "B", "y")];
     let events = vec![
         ev("u1", "a", EventKind::Purchase, 1),
@@ -81,9 +111,7 @@ fn reimport_inserts_nothing_and_counts_duplicates() {
     assert_eq!(s.stats().unwrap().events, 6);
 }
 
-#[test]
-fn upsert_replaces_fields_but_keeps_created_at() {
-    let mut s = store();
+fn upsert_replaces_fields_but_keeps_created_at(mut s: Box<dyn Store>) {
     let mut v1 = item("a", "old title", "old/cat");
     v1.created_at = Some(100);
     v1.price = Some(9.5);
@@ -108,9 +136,7 @@ fn upsert_replaces_fields_but_keeps_created_at() {
     assert_eq!(s.item("b").unwrap().unwrap(), full);
 }
 
-#[test]
-fn load_dataset_maps_ids_orders_by_time_and_keeps_the_whole_catalogue() {
-    let mut s = store();
+fn load_dataset_maps_ids_orders_by_time_and_keeps_the_whole_catalogue(mut s: Box<dyn Store>) {
     let items = vec![item("i0", "zero", "c0"), item("i1", "one", "c1"), item("lonely", "no events", "c2")];
     let events = vec![
         ev("bob", "i1", EventKind::Purchase, 30),
@@ -146,9 +172,7 @@ fn load_dataset_maps_ids_orders_by_time_and_keeps_the_whole_catalogue() {
     assert_eq!(d.event(&d.interactions[2]), events[0]);
 }
 
-#[test]
-fn load_columns_holds_what_load_dataset_holds_in_the_same_order() {
-    let mut s = store();
+fn load_columns_holds_what_load_dataset_holds_in_the_same_order(mut s: Box<dyn Store>) {
     // out of time order, with ties, a search without item and a deleted user
     let mut events = common::synthetic_events(2_000, 40, 30);
     events.reverse();
@@ -172,9 +196,7 @@ fn load_columns_holds_what_load_dataset_holds_in_the_same_order() {
     }
 }
 
-#[test]
-fn load_dataset_flags_explicit_ratings() {
-    let mut s = store();
+fn load_dataset_flags_explicit_ratings(mut s: Box<dyn Store>) {
     let r = |u: &str, i: &str, v: f32| Event { value: v, ..ev(u, i, EventKind::Rating, 0) };
     s.insert_events(&[r("1", "10", 4.5), r("2", "10", 3.0)]).unwrap();
     let d = s.load_dataset().unwrap();
@@ -182,9 +204,7 @@ fn load_dataset_flags_explicit_ratings() {
     assert_eq!(d.interactions.iter().map(|x| x.value).collect::<Vec<_>>(), [4.5, 3.0]);
 }
 
-#[test]
-fn delete_user_removes_events_and_profile() {
-    let mut s = store();
+fn delete_user_removes_events_and_profile(mut s: Box<dyn Store>) {
     s.insert_events(&[
         ev("gone", "a", EventKind::View, 1),
         ev("gone", "b", EventKind::View, 2),
@@ -209,9 +229,7 @@ fn delete_user_removes_events_and_profile() {
     assert_eq!(d.interactions.len(), 2);
 }
 
-#[test]
-fn meta_is_a_small_key_value_table() {
-    let mut s = store();
+fn meta_is_a_small_key_value_table(mut s: Box<dyn Store>) {
     assert_eq!(s.meta("last_import").unwrap(), None);
     s.set_meta("last_import", "2026-11-29T10:00:00Z").unwrap();
     s.set_meta("model.als", "v3").unwrap();
@@ -220,9 +238,7 @@ fn meta_is_a_small_key_value_table() {
     assert_eq!(s.meta("model.als").unwrap().as_deref(), Some("v3"));
 }
 
-#[test]
-fn invalid_records_are_refused_with_their_position() {
-    let mut s = store();
+fn invalid_records_are_refused_with_their_position(mut s: Box<dyn Store>) {
     let err = s.insert_events(&[ev("u", "a", EventKind::View, 1), ev("", "a", EventKind::View, 2)]).unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)) && err.to_string().contains("event 1"), "{err}");
     let bad_price = Item { price: Some(f64::INFINITY), ..Item::new("p") };
@@ -232,9 +248,7 @@ fn invalid_records_are_refused_with_their_position() {
     assert_eq!(s.stats().unwrap().events, 0);
 }
 
-#[test]
-fn works_as_a_trait_object_across_threads() {
-    let mut s: Box<dyn Store> = Box::new(store());
+fn works_as_a_trait_object_across_threads(mut s: Box<dyn Store>) {
     s.insert_events(&[ev("u", "a", EventKind::View, 1)]).unwrap();
     let n = std::thread::spawn(move || s.stats().unwrap().events).join().unwrap();
     assert_eq!(n, 1);
@@ -256,4 +270,108 @@ fn a_read_transaction_sees_one_state_while_the_writer_commits() {
     reader.end_read().unwrap();
     assert_eq!(reader.load_dataset().unwrap().interactions.len(), 2, "after the transaction the reader sees both");
     assert!(SqliteStore::open_in_memory().unwrap().reader().unwrap().is_none(), "no second connection in memory");
+}
+
+/// The same on PostgreSQL (a repeatable-read transaction on the reader's own connection).
+#[cfg(feature = "postgres")]
+#[test]
+fn a_postgres_read_transaction_sees_one_state_while_the_writer_commits() {
+    let Some(mut writer) = common::pg_store("read_transaction") else { return };
+    writer.insert_events(&[ev("u1", "i1", EventKind::Purchase, 1_700_000_000)]).unwrap();
+    let reader = writer.reader().unwrap().expect("a second connection");
+    reader.begin_read().unwrap();
+    writer.insert_events(&[ev("u2", "i2", EventKind::Purchase, 1_700_000_001)]).unwrap();
+    assert_eq!(reader.load_dataset().unwrap().interactions.len(), 1, "the snapshot holds only the first event");
+    reader.end_read().unwrap();
+    assert_eq!(reader.load_dataset().unwrap().interactions.len(), 2);
+}
+
+fn group_commits_fail_one_group_alone(mut s: Box<dyn Store>) {
+    let good = [ev("u1", "a", EventKind::View, 1)];
+    let bad = [ev("u2", "b", EventKind::View, 2), ev("", "b", EventKind::View, 3)];
+    let dup = [ev("u1", "a", EventKind::View, 1), ev("u3", "c", EventKind::Purchase, 4)];
+    let out = s.insert_event_groups(&[&good, &bad, &dup]).unwrap();
+    assert_eq!(out[0].as_ref().unwrap().events_inserted, 1);
+    assert!(out[1].as_ref().unwrap_err().to_string().contains("event 1"), "{:?}", out[1]);
+    let r = out[2].as_ref().unwrap();
+    assert_eq!((r.events_inserted, r.events_duplicate), (1, 1));
+    // the failed group left nothing behind, not even its user or item
+    let d = s.load_dataset().unwrap();
+    assert_eq!(d.users.ids(), ["u1", "u3"]);
+    assert_eq!(d.items.ids(), ["a", "c"]);
+}
+
+fn batched_imports_are_all_or_nothing(mut s: Box<dyn Store>) {
+    let events = common::synthetic_events(3_000, 50, 40);
+    let report = s
+        .import_batches(&mut |write| {
+            for chunk in events.chunks(1_000) {
+                write(&[item("i0", "zero", "c")], chunk)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(report.events_inserted + report.events_duplicate, 3_000);
+    let stored = s.stats().unwrap().events;
+    assert_eq!(stored, report.events_inserted);
+    // a feed that fails after two good batches stores nothing of them
+    let more = common::synthetic_events(500, 7, 7);
+    let more: Vec<Event> = more.into_iter().map(|e| Event { user: format!("new-{}", e.user), ..e }).collect();
+    let err = s
+        .import_batches(&mut |write| {
+            write(&[], &more[..200])?;
+            write(&[item("x", "X", "c")], &more[200..])?;
+            Err("line 9: a bad row".into())
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("line 9"), "{err}");
+    assert_eq!(s.stats().unwrap().events, stored);
+    assert!(s.item("x").unwrap().is_none());
+    // a store error inside a batch comes back as that error, and nothing is stored either
+    let err =
+        s.import_batches(&mut |write| write(&[], &[ev("", "a", EventKind::View, 1)]).map_err(Into::into)).unwrap_err();
+    assert!(err.downcast_ref::<StoreError>().is_some_and(|e| matches!(e, StoreError::Invalid(_))), "{err}");
+}
+
+fn experiments_round_trip(mut s: Box<dyn Store>) {
+    use daogou_store::Outcome;
+    let salt = s.experiment_salt().unwrap();
+    assert_eq!(s.experiment_salt().unwrap(), salt);
+    assert!(s.set_meta(daogou_store::EXPERIMENT_SALT_META, "00").is_err(), "the salt cannot be changed");
+    assert!(s.create_experiment("e", r#"{"x":1}"#, 10).unwrap());
+    assert!(!s.create_experiment("e", "{}", 11).unwrap(), "names are unique");
+    assert!(s.set_experiment_status("e", "paused", 12).is_err());
+    s.set_experiment_status("e", "running", 20).unwrap();
+    let items = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let x1 = s.record_exposure("e", "a", "u1", 100, &items(&["i1", "i2"])).unwrap();
+    let x2 = s.record_exposure("e", "a", "u1", 200, &items(&["i2", "i3"])).unwrap();
+    let x3 = s.record_exposure("e", "b", "u2", 4_000, &items(&["i1"])).unwrap();
+    assert_eq!(s.exposure(x2).unwrap().unwrap().items, items(&["i2", "i3"]));
+    assert_eq!(s.last_exposure_with("e", "u1", "i2", 0, 300).unwrap(), Some(x2));
+    assert_eq!(s.last_exposure_with("e", "u1", "i1", 0, 300).unwrap(), Some(x1));
+    assert_eq!(s.last_exposure_with("e", "u1", "i2", 150, 150).unwrap(), None, "outside the window");
+    assert_eq!(s.last_exposure_with("e", "u1", "i9", 0, 300).unwrap(), None, "not shown");
+    let o =
+        |x, item: &str, kind, rev, at| Outcome { exposure: x, item: item.into(), kind, value: 1.0, revenue: rev, at };
+    let outs = [
+        o(x2, "i2", "click", 0.0, 210),
+        o(x2, "i2", "click", 0.0, 220),
+        o(x2, "i2", "purchase", 30.0, 230),
+        o(x3, "i1", "add_to_cart", 0.0, 4_010),
+    ];
+    assert_eq!(s.record_outcomes(&outs).unwrap(), 4);
+    assert_eq!(s.record_outcomes(&outs[..1]).unwrap(), 0, "not doubled");
+    let mut t = s.exposure_totals("e", 0, 3_600).unwrap();
+    t.sort_by_key(|r| (r.variant.clone(), r.bucket));
+    assert_eq!(t.len(), 2);
+    assert_eq!((t[0].variant.as_str(), t[0].bucket, t[0].lists, t[0].impressions), ("a", 0, 2, 4));
+    assert_eq!((t[0].clicks, t[0].carts, t[0].purchases, t[0].revenue), (1, 0, 1, 30.0));
+    assert_eq!((t[1].variant.as_str(), t[1].bucket, t[1].carts), ("b", 1, 1));
+    s.delete_user("u1", 5_000).unwrap();
+    assert_eq!(s.exposures_of("u1").unwrap(), 0);
+    assert_eq!(s.exposures_of("u2").unwrap(), 1);
+    assert_eq!(s.exposure_totals("e", 0, 3_600).unwrap().len(), 1);
+    assert_eq!(s.experiment("e").unwrap().unwrap().started_at, Some(20));
+    s.set_experiment_status("e", "stopped", 30).unwrap();
+    assert_eq!(s.experiments().unwrap()[0].status, "stopped");
 }

@@ -47,3 +47,30 @@ pub fn downgrade_to_v1(path: &std::path::Path) {
     ))
     .unwrap();
 }
+
+/// A fresh, empty PostgreSQL database for one test, on the server of `DAOGOU_TEST_POSTGRES`
+/// (scripts/dev-services.sh starts one). Without that variable the test is skipped with a
+/// note, unless `CI=true`, where it fails: CI must run it.
+#[cfg(feature = "postgres")]
+pub fn pg_store(test: &str) -> Option<daogou_store::PgStore> {
+    let url = pg_database(test)?;
+    Some(daogou_store::PgStore::connect(&url).unwrap())
+}
+
+/// The URL of a fresh database for `test` (see [`pg_store`]).
+#[cfg(feature = "postgres")]
+pub fn pg_database(test: &str) -> Option<String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let Ok(admin) = std::env::var("DAOGOU_TEST_POSTGRES") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "DAOGOU_TEST_POSTGRES is not set: run the tests through scripts/dev-services.sh run …"
+        );
+        eprintln!("SKIPPED {test}: no PostgreSQL (DAOGOU_TEST_POSTGRES; scripts/dev-services.sh starts one)");
+        return None;
+    };
+    let name: String = test.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
+    let name = format!("t_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), name.to_lowercase());
+    Some(daogou_store::PgStore::create_database(&admin, &name).unwrap())
+}

@@ -1,0 +1,114 @@
+//! Which store a command uses, from a URL: `sqlite:PATH` (the embedded default) or
+//! `postgres://user@host:port/db` (several servers and trainers sharing one database).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::{Result, SqliteStore, Store, StoreError};
+
+/// A parsed `--store` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `sqlite:PATH` (also a bare path): one SQLite file.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`: a PostgreSQL database (the URL as given).
+    Postgres(String),
+}
+
+impl StoreUrl {
+    /// Parse `sqlite:PATH`, `sqlite://PATH`, `postgres://…`, `postgresql://…`; any other text
+    /// without a scheme is taken as a SQLite file path (what `--db PATH` has always meant).
+    pub fn parse(s: &str) -> Result<StoreUrl> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(StoreError::Invalid("empty store URL (expected sqlite:PATH or postgres://…)".into()));
+        }
+        if let Some(path) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err(StoreError::Invalid(format!("store URL `{s}` names no file (expected sqlite:PATH)")));
+            }
+            return Ok(StoreUrl::Sqlite(PathBuf::from(path)));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(StoreUrl::Postgres(s.to_owned()));
+        }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(StoreError::Invalid(format!(
+                "store URL scheme `{scheme}://` is not supported (expected sqlite:PATH or postgres://user@host:port/db)"
+            )));
+        }
+        Ok(StoreUrl::Sqlite(PathBuf::from(s)))
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match self {
+            StoreUrl::Sqlite(p) => Some(p),
+            StoreUrl::Postgres(_) => None,
+        }
+    }
+}
+
+/// Shown without a password.
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreUrl::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            StoreUrl::Postgres(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some((auth, host)) => (auth, host),
+        None => return url.to_owned(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Open the store `url` names (creating a SQLite file, or the schema of an empty PostgreSQL
+/// database, when missing).
+pub fn open(url: &StoreUrl) -> Result<Box<dyn Store>> {
+    match url {
+        StoreUrl::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
+        #[cfg(feature = "postgres")]
+        StoreUrl::Postgres(u) => Ok(Box::new(crate::PgStore::connect(u)?)),
+        #[cfg(not(feature = "postgres"))]
+        StoreUrl::Postgres(u) => Err(StoreError::Invalid(format!(
+            "{}: this build of daogou has no PostgreSQL support (build daogou-store with the `postgres` feature)",
+            redact(u)
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_and_bare_paths_stay_sqlite() {
+        assert_eq!(StoreUrl::parse("sqlite:shop.db").unwrap(), StoreUrl::Sqlite("shop.db".into()));
+        assert_eq!(StoreUrl::parse("sqlite:///tmp/a.db").unwrap(), StoreUrl::Sqlite("/tmp/a.db".into()));
+        assert_eq!(StoreUrl::parse("shop.db").unwrap(), StoreUrl::Sqlite("shop.db".into()));
+        let pg = "postgres://daogou@127.0.0.1:5433/shop";
+        assert_eq!(StoreUrl::parse(pg).unwrap(), StoreUrl::Postgres(pg.into()));
+        assert!(StoreUrl::parse("postgresql://h/db").is_ok());
+        let e = StoreUrl::parse("mysql://h/db").unwrap_err().to_string();
+        assert!(e.contains("mysql://") && e.contains("postgres://"), "{e}");
+        assert!(StoreUrl::parse("sqlite:").is_err());
+        assert!(StoreUrl::parse(" ").is_err());
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        let u = StoreUrl::parse("postgres://shop:hunter2@db:5432/shop").unwrap();
+        assert_eq!(u.to_string(), "postgres://shop:***@db:5432/shop");
+        assert_eq!(redact("postgres://shop@db/shop"), "postgres://shop@db/shop");
+    }
+}
