@@ -2,6 +2,7 @@
 //! One integration-test binary for the crate (link once).
 
 mod cli;
+mod cluster;
 mod compare;
 mod datasets;
 mod fixtures;
