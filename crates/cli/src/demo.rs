@@ -9,7 +9,7 @@ use daogou_core::EventKind;
 use daogou_data::synth::{generate_shop, ShopConfig};
 use daogou_engine::{Blend, Engine, Filter, LiveLimits, ModelSource, ModelSpec};
 use daogou_eval::leaderboard;
-use daogou_store::{SqliteStore, Store};
+use daogou_store::{SqliteStore, Store, StoreUrl};
 
 use crate::progress;
 use crate::store_cmds::fmt_time;
@@ -22,6 +22,10 @@ pub struct DemoArgs {
     /// Database file for the demo shop (recreated on each run).
     #[arg(long, default_value = "daogou-demo.db", value_name = "PATH")]
     db: PathBuf,
+    /// Store the demo shop in this store instead: sqlite:PATH (recreated) or an empty
+    /// PostgreSQL database (postgres://user@host:port/db).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Number of shoppers.
     #[arg(long, default_value_t = 800)]
     users: usize,
@@ -39,13 +43,29 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let shop = generate_shop(&cfg);
     pb.finish_and_clear();
 
-    remove_db(&a.db)?;
-    let mut store = SqliteStore::open(&a.db).with_context(|| format!("cannot create {}", a.db.display()))?;
-    let pb = progress::spinner(format!("storing {} events in {}", shop.events.len(), a.db.display()));
+    let url = match &a.store {
+        Some(u) => StoreUrl::parse(u).context("--store")?,
+        None => StoreUrl::Sqlite(a.db.clone()),
+    };
+    let (mut store, name, db_flag): (Box<dyn Store>, String, String) = match &url {
+        StoreUrl::Sqlite(db) => {
+            remove_db(db)?;
+            let store = SqliteStore::open(db).with_context(|| format!("cannot create {}", db.display()))?;
+            (store.into(), db.display().to_string(), format!("--db {}", db.display()))
+        }
+        other => {
+            let store = daogou_store::open(other).with_context(|| format!("cannot open database {other}"))?;
+            if store.stats()?.events > 0 {
+                anyhow::bail!("{other} holds events already; the demo shop goes into an empty database");
+            }
+            (store, other.to_string(), format!("--store '{other}'"))
+        }
+    };
+    let pb = progress::spinner(format!("storing {} events in {name}", shop.events.len()));
     store.import(&shop.items, &shop.events)?;
     pb.finish_and_clear();
     let stats = store.stats()?;
-    println!("== daogou demo shop (seed {}) stored in {}", a.seed, a.db.display());
+    println!("== daogou demo shop (seed {}) stored in {name}", a.seed);
     println!("   {} shoppers, {} products, {} events", stats.users, stats.items, stats.events);
     let kinds: Vec<String> = stats.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
     println!("   {}", kinds.join(" · "));
@@ -110,9 +130,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
             println!("     {}. {}{}\n        {}", rank + 1, p.title, price, p.reason);
         }
     }
-    let db = a.db.display();
-    println!("\nNext: `daogou recommend --db {db} --user <id>`, `daogou similar --db {db} --item <id>`,");
-    println!("      or `daogou serve --db {db}` and open http://127.0.0.1:8080/ (storefront, assistant)");
+    let db = db_flag;
+    println!("\nNext: `daogou recommend {db} --user <id>`, `daogou similar {db} --item <id>`,");
+    println!("      or `daogou serve {db}` and open http://127.0.0.1:8080/ (storefront, assistant)");
     println!("      and http://127.0.0.1:8080/dashboard");
     Ok(())
 }

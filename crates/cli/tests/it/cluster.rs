@@ -384,4 +384,16 @@ fn cluster_import_into_postgres_is_idempotent_and_strict_changes_nothing() {
     assert!(m.contains("schema version 1 (up to date)"), "{m}");
     let out = crate::fixtures::daogou(&["stats", "--store", "mysql://h/db"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"));
+    // a schema newer than this build: refused with a clear message, and left as it is
+    let psql = Command::new("psql").args([&url, "-qc", "UPDATE daogou_schema SET version = 99"]).status().unwrap();
+    assert!(psql.success());
+    for cmd in [&["stats", "--store", &url][..], &["migrate", "--store", &url][..]] {
+        let out = crate::fixtures::daogou(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("schema version 99, newer than version 1"), "{cmd:?}: {err}");
+    }
+    let err = crate::serve::try_serve(&["--store", &url, "--bind", "127.0.0.1:0"], &[])
+        .map(|(c, _)| c)
+        .expect_err("a server must refuse a newer schema");
+    assert!(err.contains("newer than version 1"), "{err}");
 }
