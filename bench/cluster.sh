@@ -3,8 +3,9 @@
 # single-binary mode on the same machine, same data (the demo shop: 800 shoppers, 600 products):
 #
 #   sqlite        one `daogou serve --db` (the embedded default)
-#   pg+redis      one `daogou serve --store postgres://… --redis …` (what PostgreSQL and Redis
-#                 cost per request, without a proxy)
+#   pg            one `daogou serve --store postgres://…` (what PostgreSQL costs per request)
+#   pg+redis      one `daogou serve --store postgres://… --redis …` (and Redis on top: the
+#                 publish of each write to the other servers)
 #   cluster       nginx → 3 × `daogou serve` on PostgreSQL + Redis, 1 `daogou trainer`
 #
 # Two workloads each: reads (for-you top 10 of a random shopper) and writes (one view event of
@@ -59,15 +60,18 @@ request = function()
 end
 EOF
 
-serve() { # serve ARGS… ; prints host:port once listening
-  local out="$TMP/serve.$RANDOM"
-  "$BIN" serve --bind 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
+SERVE_OUT=""
+serve() { # serve ARGS… : starts a server (in this shell, so its pid is kept); then `addr`
+  SERVE_OUT="$TMP/serve.$RANDOM"
+  "$BIN" serve --bind 127.0.0.1:0 "$@" >"$SERVE_OUT" 2>"$SERVE_OUT.err" &
   PIDS+=($!)
+}
+addr() { # the address the last started server listens on
   for _ in $(seq 600); do
-    if [ -s "$out" ]; then sed -n 's|listening on http://||p' "$out" | head -1; return; fi
+    if [ -s "$SERVE_OUT" ]; then sed -n 's|listening on http://||p' "$SERVE_OUT" | head -1; return; fi
     sleep 0.1
   done
-  cat "$out.err" >&2
+  cat "$SERVE_OUT.err" >&2
   exit 1
 }
 
@@ -79,7 +83,7 @@ run_wrk() { # run_wrk NAME WORKLOAD URL
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  errs=$(echo "$out" | awk '/Non-2xx/ {print $4}')
+  errs=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   printf '%-10s %-6s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name" "$workload" "$rps" "$p50" "$p99" "${errs:-0}"
 }
 
@@ -91,7 +95,8 @@ psql "$DAOGOU_TEST_POSTGRES" -qc "CREATE DATABASE bench"
 "$BIN" stats --store "$PG"
 
 echo "== sqlite: one server"
-A=$(serve --db "$TMP/shop.db" --model item-knn)
+serve --db "$TMP/shop.db" --model item-knn
+A=$(addr)
 run_wrk sqlite read "http://$A"
 run_wrk sqlite write "http://$A"
 kill "${PIDS[-1]}"
@@ -102,8 +107,16 @@ PIDS+=($!)
 for _ in $(seq 300); do grep -q artifact "$TMP/trainer.out" 2>/dev/null && break; sleep 0.2; done
 cat "$TMP/trainer.out"
 
+echo "== pg: one server, no Redis (what PostgreSQL alone costs)"
+serve --store "$PG"
+B=$(addr)
+run_wrk pg read "http://$B"
+run_wrk pg write "http://$B"
+kill "${PIDS[-1]}"
+
 echo "== pg+redis: one server"
-B=$(serve --store "$PG" --redis "$DAOGOU_TEST_REDIS")
+serve --store "$PG" --redis "$DAOGOU_TEST_REDIS"
+B=$(addr)
 run_wrk pg+redis read "http://$B"
 run_wrk pg+redis write "http://$B"
 kill "${PIDS[-1]}"
@@ -111,7 +124,8 @@ kill "${PIDS[-1]}"
 echo "== cluster: nginx → 3 servers"
 UP=""
 for _ in 1 2 3; do
-  S=$(serve --store "$PG" --redis "$DAOGOU_TEST_REDIS")
+  serve --store "$PG" --redis "$DAOGOU_TEST_REDIS"
+  S=$(addr)
   UP="$UP    server $S;\n"
 done
 PORT=$(free_port)
