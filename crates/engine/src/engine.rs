@@ -88,6 +88,8 @@ pub struct UserDeletion {
 /// The state behind every answer. `Send + Sync`; share it in an `Arc`.
 pub struct Engine {
     store: Mutex<Box<dyn Store>>,
+    /// A second connection to the store for refits' reads (`None`: an in-memory store).
+    reader: Mutex<Option<Box<dyn Store>>>,
     snapshot: RwLock<Arc<Snapshot>>,
     catalogue: RwLock<Catalogue>,
     live: Mutex<LiveEvents>,
@@ -167,8 +169,10 @@ impl Engine {
         let mut trending = Trending::default();
         seed_trending(&mut trending, &ds, &cat, limits);
         let experiments = Experiments::new(store.as_ref())?;
+        let reader = store.reader()?;
         let engine = Engine {
             store: Mutex::new(store),
+            reader: Mutex::new(reader),
             snapshot: RwLock::new(Arc::new(snap)),
             catalogue: RwLock::new(cat),
             live: Mutex::new(LiveEvents::default()),
@@ -518,9 +522,11 @@ impl Engine {
     /// refit reads (seconds at 10M events): the writer is held only while the snapshot is
     /// fixed, which makes its sequence number exact (events are committed and numbered under
     /// the writer). An in-memory store has no second connection and is read under the writer.
+    /// The second connection is opened once, at open: opening one under the writer for every
+    /// refit stalled ingestion for the length of an open (bench/refit_ingest.sh).
     fn read_store(&self) -> Result<(Dataset, DeletionLog, u64)> {
-        let reader = self.store().reader()?;
-        let Some(reader) = reader else {
+        let reader = lock(&self.reader);
+        let Some(reader) = reader.as_ref() else {
             let store = self.store();
             let seq = self.next_seq.load(Ordering::SeqCst);
             return Ok((store.load_dataset()?, store.deletion_log()?, seq));

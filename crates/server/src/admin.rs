@@ -205,7 +205,7 @@ async fn load_model(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult 
 async fn run_retrain(s: Arc<AppState>, spec: Option<ModelSpec>) -> (bool, Value) {
     let s3 = s.clone();
     let started = now();
-    let res = match low_priority(move || s3.engine.refit(spec)).await {
+    let res = match tokio::task::spawn_blocking(move || s3.engine.refit(spec)).await {
         Ok(Ok(snap)) => {
             s.note_model(&snap);
             Ok((snap.version, snap.model_name().to_owned()))
@@ -219,25 +219,6 @@ async fn run_retrain(s: Arc<AppState>, spec: Option<ModelSpec>) -> (bool, Value)
     };
     *s.last_retrain.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.clone());
     (res.is_ok(), outcome)
-}
-
-/// Run `f` on a thread of its own at a lower CPU priority (nice about 10 on Linux): a refit
-/// running back to back then yields the cores to the threads that answer and ingest whenever
-/// both want them (bench/refit_ingest.sh), and is otherwise as fast. A thread per refit, so the
-/// priority never leaks into a thread that serves requests later.
-async fn low_priority<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("daogou-refit".into())
-        .spawn(move || {
-            let lower = thread_priority::ThreadPriority::Crossplatform(25u8.try_into().expect("0..=99"));
-            if let Err(e) = thread_priority::set_current_thread_priority(lower) {
-                eprintln!("refit: cannot lower the thread priority ({e:?}); refitting at normal priority");
-            }
-            let _ = tx.send(f());
-        })
-        .map_err(|e| format!("cannot start the refit thread: {e}"))?;
-    rx.await.map_err(|_| "the refit thread panicked".to_owned())
 }
 
 /// Start the background jobs of the service: index the catalogue for search and the assistant,
