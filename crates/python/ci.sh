@@ -23,7 +23,7 @@ say() { echo "== python: $1 ($(($(date +%s) - started)) s)"; }
 
 # maturin in a venv under ~/.cache keyed by its pin, so a warm machine installs nothing
 maturin_pin="maturin==1.16.0"
-tools=${DAOGOU_MATURIN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/daogou/$(echo "$maturin_pin" | tr '=' '-')}
+tools=${DAOGOU_MATURIN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/daogou/${maturin_pin/==/-}}
 if [ ! -x "$tools/bin/maturin" ]; then
   say "installing $maturin_pin into $tools"
   rm -rf "$tools"

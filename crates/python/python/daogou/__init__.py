@@ -91,8 +91,9 @@ def from_pandas(df, user: str = "user", item: str = "item", value: str | None = 
     Ids get their indices in order of first appearance, as the file readers give them, so a
     DataFrame of a file's rows yields the same dataset (and the same metrics) as the file.
     Without a ``kind`` column a ``value`` column means ratings, no value column purchases
-    (as for CSV). Columns are handed over as numpy arrays (``pandas.factorize`` for the ids),
-    with no Python loop over the rows.
+    (as for CSV). Timestamps: datetime64 or unix seconds; text is parsed by
+    ``pandas.to_datetime`` (not by the readers' date rules). Columns are handed over as numpy
+    arrays (``pandas.factorize`` for the ids), with no Python loop over the rows.
     """
     import pandas as pd
 
