@@ -434,6 +434,24 @@ fn split(py: Python<'_>, data: &Data, spec: &str, seed: u64) -> PyResult<(Data, 
     Ok((part(train, Vec::new()), part(test, cold)))
 }
 
+/// `k` rotating (train, test) folds, as `--folds K --seed SEED`.
+#[pyfunction]
+#[pyo3(signature = (data, k=5, seed=42))]
+fn folds(py: Python<'_>, data: &Data, k: usize, seed: u64) -> PyResult<Vec<(Data, Data)>> {
+    if k < 2 {
+        return Err(err("--folds must be at least 2"));
+    }
+    let events = data.interactions();
+    let folds = py.detach(|| k_fold(events, k, seed));
+    let part = |p: Vec<Interaction>| Data {
+        ds: data.ds.clone(),
+        part: Some(Arc::new(p)),
+        cold: Arc::new(Vec::new()),
+        source: data.source.clone(),
+    };
+    Ok(folds.into_iter().map(|(train, test)| (part(train), part(test))).collect())
+}
+
 /// A fitted model and what answering with it needs.
 struct Fitted {
     snap: Snapshot,
@@ -963,6 +981,7 @@ fn _daogou(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Data>()?;
     m.add_class::<Model>()?;
     m.add_function(wrap_pyfunction!(split, m)?)?;
+    m.add_function(wrap_pyfunction!(folds, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(tune, m)?)?;
     m.add_function(wrap_pyfunction!(models, m)?)?;

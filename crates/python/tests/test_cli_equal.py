@@ -63,3 +63,15 @@ def test_tune_chooses_and_scores_as_the_command_line(cli, ml_small):
 
     assert got["settings_tried"] == 2
     assert strip(got) == strip(expected)
+
+
+def test_folds_are_the_command_lines(cli, ml_small):
+    expected = cli.json("evaluate", "--data", ml_small, "--format", "movielens", "--folds", 3, "--seed", SEED,
+                        "--model", "item-knn", "--json")
+    reports = [daogou.evaluate(daogou.Model("item-knn"), tr, te, seed=SEED)
+               for tr, te in daogou.folds(daogou.load(ml_small, format="movielens"), 3, seed=SEED)]
+    assert len(reports) == 3
+    # the command line prints the mean of the folds
+    assert "precision@10" in expected and "ndcg@10" in expected
+    for key in [k for k in ("precision@10", "ndcg@10", "rmse") if k in expected]:
+        assert sum(r[key] for r in reports) / 3 == pytest.approx(expected[key], rel=1e-12, abs=0)

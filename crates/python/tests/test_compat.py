@@ -92,3 +92,14 @@ def peer_available(name):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{name} is not installed (CI=true)")
         return False
+
+
+def test_surprise_cross_validate(ml_small):
+    from daogou.compat.surprise import Dataset, Reader, SlopeOne
+    from daogou.compat.surprise.model_selection import cross_validate
+
+    data = Dataset.load_from_file(ml_small, reader=Reader("ml-100k"))
+    out = cross_validate(SlopeOne(), data, measures=["RMSE", "MAE"], cv=3, verbose=True)
+    assert out["test_rmse"].shape == (3,) and len(out["fit_time"]) == 3
+    assert np.all((0.5 < out["test_rmse"]) & (out["test_rmse"] < 1.3))
+    assert np.all(out["test_mae"] < out["test_rmse"])

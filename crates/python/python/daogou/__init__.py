@@ -27,6 +27,7 @@ __all__ = [
     "DaogouError",
     "Model",
     "evaluate",
+    "folds",
     "from_csr",
     "from_pandas",
     "load",
@@ -149,6 +150,12 @@ def split(data, spec: str = "random:0.2", seed: int = 42):
     """(train, test) as ``--split SPEC --seed SEED``: random:0.2, time:2011-11-09,
     user-time:0.2, leave-last:1, cold-items:0.1[/SPLIT]."""
     return _daogou.split(_data(data), spec, seed)
+
+
+def folds(data, k: int = 5, seed: int = 42) -> list:
+    """``k`` rotating (train, test) pairs, as ``--folds K --seed SEED`` (each event is in one
+    test part)."""
+    return _daogou.folds(_data(data), k, seed)
 
 
 def models() -> list[dict]:

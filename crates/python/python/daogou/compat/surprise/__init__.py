@@ -6,7 +6,9 @@ Covered (anything else is not):
 * ``Dataset.load_from_file(path, reader)``, ``Dataset.load_from_df(df[[user, item, rating]], reader)``,
   ``data.build_full_trainset()``
 * ``model_selection.train_test_split(data, test_size=0.2, random_state=None)`` (also importable
-  from this module) → ``(trainset, testset)``; ``trainset.build_testset()``,
+  from this module) → ``(trainset, testset)``; ``model_selection.cross_validate(algo, data,
+  measures=["RMSE", "MAE"], cv=5, verbose=False)`` → ``{"test_rmse": array, ..., "fit_time",
+  "test_time"}`` (``cv`` a number of folds: daogou's ``--folds``); ``trainset.build_testset()``,
   ``trainset.n_users``, ``n_items``, ``n_ratings``, ``global_mean``
 * algorithms, each with ``fit(trainset)``, ``test(testset)`` → list of ``Prediction(uid, iid,
   r_ui, est, details)`` and ``predict(uid, iid, r_ui=None)``:
@@ -23,6 +25,10 @@ Covered (anything else is not):
 * ``accuracy.rmse(predictions, verbose=True)``, ``accuracy.mae(...)`` (also importable from
   this module).
 
+Not covered: ``Dataset.load_builtin`` (it downloads; read the file with ``load_from_file``
+and ``Reader("ml-100k")``), ``KNNBasic``, ``KNNWithZScore``, ``NMF``, ``CoClustering``,
+``NormalPredictor``, ``GridSearchCV`` (use ``daogou.tune``), ``dump``.
+
 Differences: ids in predictions are the ids as the data gave them (text for files, as in
 Surprise); an unknown user or item gets the training mean with ``details["was_impossible"]
 = True``, as in Surprise. Random streams differ from Surprise's (numbers are daogou's).
@@ -38,7 +44,8 @@ import numpy as np
 import daogou
 
 __all__ = ["Reader", "Dataset", "Trainset", "Prediction", "SVD", "SVDpp", "BaselineOnly", "KNNWithMeans",
-           "KNNBaseline", "SlopeOne", "accuracy", "model_selection", "train_test_split"]
+           "KNNBaseline", "SlopeOne", "accuracy", "model_selection", "train_test_split",
+           "cross_validate"]
 
 
 class Prediction(namedtuple("Prediction", ["uid", "iid", "r_ui", "est", "details"])):
@@ -249,6 +256,37 @@ def _errors(predictions):
     if not predictions:
         raise ValueError("Prediction list is empty.")
     return np.array([p.est - p.r_ui for p in predictions], dtype=np.float64)
+
+
+def cross_validate(algo, data: Dataset, measures=("rmse", "mae"), cv=None, return_train_measures=False,
+                   n_jobs=1, pre_dispatch="2*n_jobs", verbose=False):
+    """Fit and test ``algo`` on ``cv`` rotating folds (default 5) of ``data``."""
+    import time
+
+    k = 5 if cv is None else cv
+    if not isinstance(k, int):
+        raise daogou.DaogouError("cross_validate: cv must be a number of folds here")
+    names = [m.lower() for m in measures]
+    out = {f"test_{m}": [] for m in names}
+    fit_time, test_time = [], []
+    for train, test in daogou.folds(data.data, k, seed=0):
+        trainset, testset = Trainset(train, data.reader), _tuples(test)
+        t = time.perf_counter()
+        algo.fit(trainset)
+        fit_time.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        predictions = algo.test(testset)
+        test_time.append(time.perf_counter() - t)
+        for m in names:
+            out[f"test_{m}"].append({"rmse": rmse, "mae": mae}[m](predictions, verbose=False))
+    result = {key: np.asarray(v) for key, v in out.items()}
+    result["fit_time"], result["test_time"] = tuple(fit_time), tuple(test_time)
+    if verbose:
+        print(f"Evaluating {', '.join(m.upper() for m in names)} of algorithm {type(algo).__name__} on {k} split(s).")
+        for m in names:
+            v = result[f"test_{m}"]
+            print(f"{m.upper() + ' (testset)':<18}" + " ".join(f"{x:.4f}" for x in v) + f"  mean {v.mean():.4f} std {v.std():.4f}")
+    return result
 
 
 def rmse(predictions, verbose=True):
