@@ -127,7 +127,9 @@ def from_csr(matrix, kind: str = "purchase") -> Data:
     import scipy.sparse as sp
 
     m = sp.csr_matrix(matrix)
-    m.sum_duplicates()
+    if not m.has_canonical_format:
+        m = m.copy()  # leave the caller's matrix as it was
+        m.sum_duplicates()
     n_rows, n_cols = m.shape
     return Data.from_csr(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data.astype(np.float32),
                          int(n_rows), int(n_cols), kind)
