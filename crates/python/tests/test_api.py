@@ -198,3 +198,24 @@ def test_time_splits_and_given_splits(datasets):
     other = daogou.split(daogou.load(base, format="movielens"))[1]
     with pytest.raises(daogou.DaogouError, match="two parts of one daogou.split"):
         daogou.evaluate(daogou.Model("popularity"), train, other)
+
+
+def test_dataframe_columns_kinds_and_times():
+    df = pd.DataFrame({
+        "customer": ["a", "a", "b", "b", "c", "c", "c"],
+        "sku": [10, 11, 10, 12, 11, 12, 13],
+        "what": ["purchase", "view", "purchase", "add_to_cart", "purchase", "purchase", "view"],
+        "when": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-03", "2024-01-02",
+                                "2024-01-05", "2024-01-06"]),
+    })
+    data = daogou.from_pandas(df, user="customer", item="sku", kind="what", timestamp="when")
+    assert not data.explicit and len(data) == 7 and data.user_ids() == ["a", "b", "c"]
+    cols = data.columns()
+    assert cols["kind"][:2] == ["purchase", "view"]
+    assert cols["timestamp"][0] == 1704067200  # 2024-01-01 UTC in unix seconds
+    ids, _ = daogou.Model("item-knn").fit(data).recommend("a", n=2)
+    assert ids.dtype == np.int64 and not ({10, 11} & set(ids.tolist()))
+    with pytest.raises(daogou.DaogouError, match="wishlist"):
+        daogou.from_pandas(df.assign(what="wishlist"), user="customer", item="sku", kind="what")
+    with pytest.raises(daogou.DaogouError, match="column 'price' is not in the DataFrame"):
+        daogou.from_pandas(df, user="customer", item="sku", value="price")
