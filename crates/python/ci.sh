@@ -21,13 +21,24 @@ bin=${DAOGOU_BIN:-$target/debug/daogou}
 started=$(date +%s)
 say() { echo "== python: $1 ($(($(date +%s) - started)) s)"; }
 
+# a venv at $1; Debian's python3 needs python3-venv for ensurepip (as tests/fuzz/run.sh)
+make_venv() {
+  if ! python3 -m venv "$1" 2>/dev/null; then
+    say "installing python3-venv (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    rm -rf "$1"
+    python3 -m venv "$1"
+  fi
+}
+
 # maturin in a venv under ~/.cache keyed by its pin, so a warm machine installs nothing
 maturin_pin="maturin==1.16.0"
 tools=${DAOGOU_MATURIN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/daogou/${maturin_pin/==/-}}
 if [ ! -x "$tools/bin/maturin" ]; then
   say "installing $maturin_pin into $tools"
   rm -rf "$tools"
-  python3 -m venv "$tools"
+  make_venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check "$maturin_pin"
 fi
 
@@ -64,7 +75,7 @@ wheel=$(ls "$wheels"/daogou-*.whl)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 say "fresh venv: $(basename "$wheel") and crates/python/requirements-test.txt"
-python3 -m venv "$tmp/venv"
+make_venv "$tmp/venv"
 "$tmp/venv/bin/pip" install -q --disable-pip-version-check "$wheel" -r crates/python/requirements-test.txt
 
 say "pytest"
