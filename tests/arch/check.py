@@ -27,6 +27,10 @@ ALLOWED = {
     "daogou-engine": {"daogou-core", "daogou-data", "daogou-store", "daogou-algo", "daogou-modelfile"},
     "daogou-server": {"daogou-core", "daogou-data", "daogou-store", "daogou-algo", "daogou-eval", "daogou-engine",
                       "daogou-guide"},
+    # the Python package: the libraries the command line uses for data, models, files and
+    # evaluation (not the HTTP service nor the assistant)
+    "daogou-python": {"daogou-core", "daogou-data", "daogou-store", "daogou-algo", "daogou-modelfile", "daogou-eval",
+                      "daogou-engine", "daogou-nn", "daogou-ranker"},
     "daogou": None,  # the binary may use every library
 }
 
