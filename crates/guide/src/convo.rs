@@ -79,7 +79,15 @@ impl Conversations {
     /// [`Conversations::get`] for a catalogue: a shared turn's items are found by id.
     pub fn get_in(&self, cat: &Catalog, id: &str, user: Option<&str>) -> Result<Option<Turn>, Error> {
         let Some(shared) = self.shared.get() else { return self.get(id, user) };
-        let Some(text) = shared.get(id).map_err(Error::Shared)? else { return Ok(None) };
+        let text = match shared.get(id) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                // the shared store is down: this server's own turns still answer
+                eprintln!("assistant: shared conversations unavailable ({e}); using this server's");
+                return self.get(id, user);
+            }
+        };
         let Ok(t) = serde_json::from_str::<SharedTurn>(&text) else { return Ok(None) };
         if t.user.as_deref() != user {
             return Ok(None);
@@ -98,10 +106,15 @@ impl Conversations {
     /// [`Conversations::put`] for a catalogue (see [`Conversations::get_in`]).
     pub fn put_in(&self, cat: &Catalog, id: String, turn: Turn) -> Result<(), Error> {
         let Some(shared) = self.shared.get() else { return self.put(id, turn) };
+        // kept here too: answers go on (on this server) while the shared store is down
+        self.put(id.clone(), turn.clone())?;
         let shown = turn.shown.iter().filter_map(|&i| cat.items.get(i as usize).map(|it| (i, it.id.clone()))).collect();
         let t = SharedTurn { user: turn.user.clone(), parse: turn.parse, soft: turn.soft, shown };
         let text = serde_json::to_string(&t).expect("a turn always serialises");
-        shared.put(&id, turn.user.as_deref(), &text, self.ttl.as_secs()).map_err(Error::Shared)
+        if let Err(e) = shared.put(&id, turn.user.as_deref(), &text, self.ttl.as_secs()) {
+            eprintln!("assistant: cannot share conversation {id} ({e}); kept on this server only");
+        }
+        Ok(())
     }
 
     /// A new, hard-to-guess conversation id.

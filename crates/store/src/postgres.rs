@@ -189,7 +189,8 @@ fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
 
 /// What the connections of one URL share: the runtime that drives them and the pool.
 struct Shared {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (taken to shut it down without blocking).
+    runtime: Option<tokio::runtime::Runtime>,
     pool: Pool,
     config: tokio_postgres::Config,
     url: String,
@@ -202,6 +203,23 @@ pub struct PgStore {
     schema_change: (i64, i64),
     /// This store's connection (`None` until first used, or after it was lost).
     conn: Mutex<Option<Object>>,
+}
+
+impl Shared {
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("the runtime lives as long as the store")
+    }
+}
+
+impl Drop for Shared {
+    /// Dropping a runtime blocks until its tasks end, which tokio refuses inside async code
+    /// (where the last handle of a store may go); its tasks only drive connections: stop them
+    /// in the background.
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -253,7 +271,7 @@ impl PgStore {
             .create_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| open(e.to_string()))?;
-        let shared = Arc::new(Shared { runtime, pool, config, url: shown.clone() });
+        let shared = Arc::new(Shared { runtime: Some(runtime), pool, config, url: shown.clone() });
         let store = PgStore { shared, schema_change: (0, 0), conn: Mutex::new(None) };
         // fail at once, naming the URL, when the server cannot be reached
         drop(store.block(store.shared.pool.get()).map_err(|e| open(pool_error(e).to_string()))?);
@@ -262,7 +280,7 @@ impl PgStore {
 
     /// Run `f` to completion on this thread (see the module documentation).
     fn block<F: Future>(&self, f: F) -> F::Output {
-        let _inside = self.shared.runtime.enter();
+        let _inside = self.shared.runtime().enter();
         futures_executor::block_on(f)
     }
 
@@ -511,7 +529,7 @@ impl PgStore {
         let (tx, rx) = mpsc::channel();
         let config = self.shared.config.clone();
         let sql: String = channels.iter().map(|c| format!("LISTEN \"{}\";", c.replace('"', ""))).collect();
-        self.shared.runtime.spawn(async move {
+        self.shared.runtime().spawn(async move {
             loop {
                 if let Ok((client, mut conn)) = config.connect(NoTls).await {
                     let (note_tx, mut note_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -1161,7 +1179,7 @@ impl Store for PgStore {
     ) -> std::result::Result<ImportReport, FeedError> {
         let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let shared = self.shared.clone();
-        let _inside = shared.runtime.enter();
+        let _inside = shared.runtime().enter();
         // the connection, then one transaction that the feed's writes go into
         if slot.as_ref().is_none_or(|c| c.is_closed()) {
             *slot = None;
