@@ -45,6 +45,8 @@ contract!(
     group_commits_fail_one_group_alone,
     batched_imports_are_all_or_nothing,
     experiments_round_trip,
+    rename_users_renames_and_merges,
+    deletions_are_logged_under_the_store_key,
 );
 
 fn import_round_trips_items_and_events(mut s: Box<dyn Store>) {
@@ -374,4 +376,44 @@ fn experiments_round_trip(mut s: Box<dyn Store>) {
     assert_eq!(s.experiment("e").unwrap().unwrap().started_at, Some(20));
     s.set_experiment_status("e", "stopped", 30).unwrap();
     assert_eq!(s.experiments().unwrap()[0].status, "stopped");
+}
+
+fn rename_users_renames_and_merges(mut s: Box<dyn Store>) {
+    s.insert_events(&[
+        ev("old-a", "x", EventKind::View, 5),
+        ev("old-b", "x", EventKind::View, 1),
+        ev("old-b", "y", EventKind::Purchase, 2),
+        ev("new-b", "y", EventKind::Purchase, 2), // the same event, already under the new id
+        ev("new-b", "z", EventKind::View, 9),
+    ])
+    .unwrap();
+    let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+    let r = s.rename_users(&pairs(&[("old-a", "new-a"), ("old-b", "new-b"), ("nobody", "new-c")])).unwrap();
+    assert_eq!((r.renamed, r.merged, r.missing), (1, 1, 1));
+    assert_eq!(s.user_ids().unwrap(), ["new-a", "new-b"]);
+    let items = |u: &str| s.user_events(u).unwrap().into_iter().map(|e| e.item).collect::<Vec<_>>();
+    assert_eq!(items("new-a"), ["x"]);
+    assert_eq!(items("new-b"), ["x", "y", "z"], "merged, the shared event once");
+    assert!(items("old-b").is_empty());
+    assert_eq!(s.stats().unwrap().events, 4);
+    // one transaction: a bad pair anywhere changes nothing
+    let err = s.rename_users(&pairs(&[("new-a", "newer-a"), ("new-b", "")])).unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert_eq!(s.user_ids().unwrap(), ["new-a", "new-b"]);
+}
+
+fn deletions_are_logged_under_the_store_key(mut s: Box<dyn Store>) {
+    s.insert_events(&[ev("gone", "a", EventKind::View, 1), ev("stays", "a", EventKind::View, 2)]).unwrap();
+    assert!(s.deletions().unwrap().is_empty());
+    s.delete_user("gone", 100).unwrap();
+    s.delete_user("gone", 50).unwrap(); // an earlier time does not replace the later one
+    s.delete_user("never-seen", 70).unwrap();
+    let log = s.deletion_log().unwrap();
+    assert_eq!(
+        (log.deleted_at("gone"), log.deleted_at("never-seen"), log.deleted_at("stays")),
+        (Some(100), Some(70), None)
+    );
+    assert_eq!(s.deletions().unwrap().len(), 2);
+    assert_eq!(s.deletion_key().unwrap().hash("gone"), s.deletions().unwrap()[1].0);
+    assert!(s.set_meta(daogou_store::DELETION_KEY_META, "00").is_err(), "the key cannot be changed");
 }

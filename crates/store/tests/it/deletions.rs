@@ -119,32 +119,6 @@ fn a_deleted_user_leaves_no_trace_in_the_database_files() {
 }
 
 #[test]
-fn rename_users_renames_and_merges() {
-    let mut s = SqliteStore::open_in_memory().unwrap();
-    s.insert_events(&[
-        ev("old-a", "x", EventKind::View, 5),
-        ev("old-b", "x", EventKind::View, 1),
-        ev("old-b", "y", EventKind::Purchase, 2),
-        ev("new-b", "y", EventKind::Purchase, 2), // the same event, already under the new id
-        ev("new-b", "z", EventKind::View, 9),
-    ])
-    .unwrap();
-    let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
-    let r = s.rename_users(&pairs(&[("old-a", "new-a"), ("old-b", "new-b"), ("nobody", "new-c")])).unwrap();
-    assert_eq!((r.renamed, r.merged, r.missing), (1, 1, 1));
-    assert_eq!(s.user_ids().unwrap(), ["new-a", "new-b"]);
-    let items = |u: &str| s.user_events(u).unwrap().into_iter().map(|e| e.item).collect::<Vec<_>>();
-    assert_eq!(items("new-a"), ["x"]);
-    assert_eq!(items("new-b"), ["x", "y", "z"], "merged, the shared event once");
-    assert!(items("old-b").is_empty());
-    assert_eq!(s.stats().unwrap().events, 4);
-    // one transaction: a bad pair anywhere changes nothing
-    let err = s.rename_users(&pairs(&[("new-a", "newer-a"), ("new-b", "")])).unwrap_err();
-    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    assert_eq!(s.user_ids().unwrap(), ["new-a", "new-b"]);
-}
-
-#[test]
 fn a_version_1_file_gets_the_log_on_open_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
