@@ -815,7 +815,9 @@ async fn insert_events(
     writer.finish().await?;
     tx.execute(
         "INSERT INTO users (external_id, created_at)
-         SELECT user_ext, (array_agg(ts ORDER BY n))[1] FROM staging_events GROUP BY user_ext ORDER BY min(n)
+         SELECT user_ext, (array_agg(ts ORDER BY n))[1] FROM staging_events s
+         WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.external_id = s.user_ext)
+         GROUP BY user_ext ORDER BY min(n)
          ON CONFLICT (external_id) DO NOTHING",
         &[],
     )
@@ -823,7 +825,9 @@ async fn insert_events(
     report.items_inserted += tx
         .execute(
             "INSERT INTO items (external_id)
-             SELECT item_ext FROM staging_events WHERE item_ext <> '' GROUP BY item_ext ORDER BY min(n)
+             SELECT item_ext FROM staging_events s
+             WHERE item_ext <> '' AND NOT EXISTS (SELECT 1 FROM items i WHERE i.external_id = s.item_ext)
+             GROUP BY item_ext ORDER BY min(n)
              ON CONFLICT (external_id) DO NOTHING",
             &[],
         )
@@ -851,18 +855,25 @@ const FEW_EVENTS: usize = 16;
 
 /// One event in one statement: its user and bare item created when new, the event inserted
 /// unless a duplicate; returns (items created, events inserted).
+///
+/// A user or item is inserted only when it is not visible yet (so the id sequences do not grow
+/// with every event), and with `DO UPDATE` rather than `DO NOTHING`: when another transaction
+/// inserts the same new id at the same moment, this statement waits for it and gets its row
+/// back, where `DO NOTHING` would return nothing and the statement's snapshot would not show
+/// the other row either (a NULL user id, and the event lost).
 const INSERT_ONE_EVENT: &str = "
-WITH u AS (INSERT INTO users (external_id, created_at) VALUES ($1, $5)
-           ON CONFLICT (external_id) DO NOTHING RETURNING id),
-     i AS (INSERT INTO items (external_id) SELECT $2 WHERE $2 <> ''
-           ON CONFLICT (external_id) DO NOTHING RETURNING id),
+WITH eu AS (SELECT id FROM users WHERE external_id = $1),
+     u AS (INSERT INTO users (external_id, created_at) SELECT $1, $5 WHERE NOT EXISTS (SELECT 1 FROM eu)
+           ON CONFLICT (external_id) DO UPDATE SET external_id = excluded.external_id RETURNING id),
+     ei AS (SELECT id FROM items WHERE external_id = $2),
+     i AS (INSERT INTO items (external_id) SELECT $2 WHERE $2 <> '' AND NOT EXISTS (SELECT 1 FROM ei)
+           ON CONFLICT (external_id) DO UPDATE SET external_id = excluded.external_id RETURNING id, xmax = 0 AS created),
      e AS (INSERT INTO events (user_id, item_id, kind, value, timestamp, query)
-           SELECT coalesce((SELECT id FROM u), (SELECT id FROM users WHERE external_id = $1)),
-                  CASE WHEN $2 = '' THEN NULL
-                       ELSE coalesce((SELECT id FROM i), (SELECT id FROM items WHERE external_id = $2)) END,
+           SELECT coalesce((SELECT id FROM eu), (SELECT id FROM u)),
+                  CASE WHEN $2 = '' THEN NULL ELSE coalesce((SELECT id FROM ei), (SELECT id FROM i)) END,
                   $3, $4, $5, $6
            ON CONFLICT DO NOTHING RETURNING 1)
-SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM e)";
+SELECT (SELECT count(*) FROM i WHERE created), (SELECT count(*) FROM e)";
 
 /// [`INSERT_ONE_EVENT`] prepared on `c` (once per connection: deadpool's statement cache).
 async fn prepare_one_event(c: &Object) -> Result<Statement> {

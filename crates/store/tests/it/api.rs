@@ -417,3 +417,38 @@ fn deletions_are_logged_under_the_store_key(mut s: Box<dyn Store>) {
     assert_eq!(s.deletion_key().unwrap().hash("gone"), s.deletions().unwrap()[1].0);
     assert!(s.set_meta(daogou_store::DELETION_KEY_META, "00").is_err(), "the key cannot be changed");
 }
+
+/// Two servers writing at once, each in its own transactions, the same new shoppers and
+/// products arriving at both: nothing fails and nothing is lost (a user created by the other
+/// transaction a moment earlier is found, not taken for missing).
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_concurrent_writers_creating_the_same_users_lose_nothing() {
+    let Some(url) = common::pg_database("concurrent_writers") else { return };
+    drop(daogou_store::PgStore::connect(&url).unwrap()); // the schema, once
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut s = daogou_store::PgStore::connect(&url).unwrap();
+                let mut stored = 0;
+                for k in 0..150 {
+                    // the same new user and item on both writers, different events
+                    let e = [
+                        ev(&format!("new-user-{k}"), &format!("new-item-{k}"), EventKind::View, w),
+                        ev(&format!("new-user-{}", k + 1), &format!("new-item-{k}"), EventKind::Click, w),
+                    ];
+                    for r in s.insert_event_groups(&[&e[..1], &e[1..]]).unwrap() {
+                        stored += r.unwrap().events_inserted;
+                    }
+                }
+                stored
+            })
+        })
+        .collect();
+    let stored: u64 = writers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(stored, 600);
+    let s = daogou_store::PgStore::connect(&url).unwrap();
+    let st = s.stats().unwrap();
+    assert_eq!((st.events, st.users, st.items), (600, 151, 150));
+}
