@@ -283,11 +283,7 @@ impl Engine {
         if it.deleted {
             return Err(Error::DeletedItem(id.to_owned()));
         }
-        match snap.items.get(id).map(|m| lists::similar(snap, &cat, m, f, n)) {
-            Some(Some(p)) if !p.is_empty() => Ok(p),
-            Some(None) => Err(Error::NoSimilarity(snap.model_name().to_owned())),
-            _ => Ok(lists::cold_similar(snap, &cat, it, f, n)),
-        }
+        lists::similar_to(snap, &cat, it, f, n)
     }
 
     /// Items most often bought by the buyers of `id`.

@@ -231,6 +231,18 @@ pub fn similar(snap: &Snapshot, cat: &Catalogue, item: u32, f: &Filter, n: usize
     )
 }
 
+/// "Similar items" for catalogue item `it`: the model's neighbours, or for an item the model
+/// cannot relate (new, or without neighbours) the most popular items of its category
+/// ([`cold_similar`]); [`crate::Error::NoSimilarity`] when the model has no notion of similarity.
+/// What the service, the command line and the Python package answer.
+pub fn similar_to(snap: &Snapshot, cat: &Catalogue, it: &Item, f: &Filter, n: usize) -> crate::Result<Vec<Pick>> {
+    match snap.items.get(&it.id).map(|m| similar(snap, cat, m, f, n)) {
+        Some(Some(p)) if !p.is_empty() => Ok(p),
+        Some(None) => Err(crate::Error::NoSimilarity(snap.model_name().to_owned())),
+        _ => Ok(cold_similar(snap, cat, it, f, n)),
+    }
+}
+
 /// For an item the model cannot relate (new, or without neighbours): the most popular items
 /// of its category (of the whole shop when it has none, or when the request names one).
 pub fn cold_similar(snap: &Snapshot, cat: &Catalogue, it: &Item, f: &Filter, n: usize) -> Vec<Pick> {

@@ -90,6 +90,28 @@ pub struct BoughtLog {
 }
 
 impl Snapshot {
+    /// Write this snapshot's model as a model file (what `daogou train --out` writes), naming
+    /// `source` as where its data came from; the manifest. [`Error::ModelFile`] when there is
+    /// no model (an empty store) or the file cannot be written.
+    pub fn save(&self, path: &Path, source: &str) -> Result<serde_json::Value> {
+        let model = self.model.as_deref().ok_or_else(|| {
+            Error::ModelFile(daogou_modelfile::Error::Invalid {
+                path: path.to_owned(),
+                reason: "nothing to save: no model was fitted".into(),
+            })
+        })?;
+        let ctx = daogou_modelfile::TrainingContext {
+            users: &self.users,
+            items: &self.items,
+            train: &self.train,
+            explicit: self.explicit,
+            params: &self.spec.params,
+            signal: &self.spec.signal,
+            source,
+        };
+        Ok(daogou_modelfile::save(path, model, &ctx)?)
+    }
+
     /// Model name, or `none`.
     pub fn model_name(&self) -> &str {
         self.model.as_ref().map_or("none", |m| m.name())

@@ -668,11 +668,7 @@ impl Model {
         let mut rows = Vec::with_capacity(items.len());
         for id in &items {
             let it = cat.by_id(id).ok_or_else(|| err(format!("item `{id}` is not in {}", f.source)))?;
-            let picks = match snap.items.get(id).map(|m| lists::similar(snap, cat, m, &filter, n)) {
-                Some(Some(p)) if !p.is_empty() => p,
-                Some(None) => return Err(err(daogou_engine::Error::NoSimilarity(snap.model_name().to_owned()))),
-                _ => lists::cold_similar(snap, cat, it, &filter, n),
-            };
+            let picks = lists::similar_to(snap, cat, it, &filter, n).map_err(err)?;
             rows.push(picks.into_iter().map(|p| (p.item, p.score)).collect());
         }
         answers(py, rows, f.item_numbers.as_deref(), &snap.items, n)
@@ -707,17 +703,10 @@ impl Model {
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
         let f = self.fitted()?;
         let snap = &f.snap;
-        let model = snap.model.as_ref().ok_or_else(|| err("nothing to save"))?;
-        let ctx = daogou_modelfile::TrainingContext {
-            users: &snap.users,
-            items: &snap.items,
-            train: &snap.train,
-            explicit: snap.explicit,
-            params: &snap.spec.params,
-            signal: &snap.spec.signal,
-            source: &f.source,
-        };
-        py.detach(|| daogou_modelfile::save(&path, model.as_ref(), &ctx)).map_err(err)?;
+        if snap.model.is_none() {
+            return Err(err("nothing to save"));
+        }
+        py.detach(|| snap.save(&path, &f.source)).map_err(err)?;
         Ok(())
     }
 

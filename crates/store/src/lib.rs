@@ -175,8 +175,13 @@ pub trait Store: ExperimentStore + Send {
     /// The deletion log: (hash of the user id, time of the latest deletion), oldest first.
     fn deletions(&self) -> Result<Vec<(UserHash, i64)>>;
 
-    /// The store's key for the deletion log (random, created with the schema).
-    fn deletion_key(&self) -> Result<DeletionKey>;
+    /// The store's key for the deletion log (random, created with the schema; kept in meta).
+    fn deletion_key(&self) -> Result<DeletionKey> {
+        match self.meta(DELETION_KEY_META)? {
+            Some(hex) => DeletionKey::from_hex(&hex),
+            None => Err(StoreError::Corrupt(format!("meta `{DELETION_KEY_META}` (the deletion log's key) is missing"))),
+        }
+    }
 
     /// The deletion log with its key, to ask whether a user id was deleted (and when).
     fn deletion_log(&self) -> Result<DeletionLog> {
@@ -230,4 +235,61 @@ pub trait Store: ExperimentStore + Send {
 
     /// Where the data is, for messages: the file, or the URL without its password.
     fn location(&self) -> String;
+}
+
+// ------------------------------------------------------------ shared by both stores
+
+/// Refuse an item no store may keep (the same message whichever store refuses it).
+pub(crate) fn check_item(n: usize, item: &Item) -> Result<()> {
+    if item.id.is_empty() {
+        return Err(StoreError::Invalid(format!("item {n}: empty item id")));
+    }
+    if let Some(p) = item.price.filter(|p| !p.is_finite()) {
+        return Err(StoreError::Invalid(format!("item {n} ({}): price {p} is not a finite number", item.id)));
+    }
+    Ok(())
+}
+
+/// Refuse an event no store may keep (see [`check_item`]).
+pub(crate) fn check_event(n: usize, e: &Event) -> Result<()> {
+    if e.user.is_empty() {
+        return Err(StoreError::Invalid(format!("event {n}: empty user id")));
+    }
+    if !e.value.is_finite() {
+        return Err(StoreError::Invalid(format!(
+            "event {n} (user {}, item {}, {}): value {} is not a finite number",
+            e.user, e.item, e.kind, e.value
+        )));
+    }
+    Ok(())
+}
+
+/// The dense index of stored row `rowid` in `map` (row id → index, `u32::MAX` for none).
+pub(crate) fn dense_index(map: &[u32], rowid: i64, what: &str) -> Result<u32> {
+    usize::try_from(rowid)
+        .ok()
+        .and_then(|r| map.get(r).copied())
+        .filter(|&i| i != u32::MAX)
+        .ok_or_else(|| StoreError::Corrupt(format!("an event refers to {what} row {rowid}, which does not exist")))
+}
+
+/// A dataset's interactions scanned in insertion order: put in time order (a stable sort, ties
+/// keep insertion order) and flag explicit ratings, as [`Store::load_dataset`] promises.
+pub(crate) fn finish_dataset(data: &mut Dataset) {
+    if !data.interactions.is_sorted_by_key(|x| x.timestamp) {
+        data.interactions.sort_by_key(|x| x.timestamp);
+    }
+    data.explicit =
+        !data.interactions.is_empty() && data.interactions.iter().all(|x| x.kind == daogou_core::EventKind::Rating);
+}
+
+/// The same for [`Store::load_columns`]: times are read to order the events as
+/// `load_dataset` does, then dropped unless `keep_time`.
+pub(crate) fn finish_columns(data: &mut Dataset, columns: &mut EventColumns, keep_time: bool) {
+    columns.sort_by_time();
+    if !keep_time {
+        columns.drop_times();
+    }
+    columns.shrink_to_fit();
+    data.explicit = columns.all_ratings();
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use daogou_core::{Dataset, Event, EventColumns, EventKind, IdMap, Interaction, Item};
+use daogou_core::{Dataset, Event, EventColumns, IdMap, Interaction, Item};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use futures_util::{pin_mut, TryStreamExt};
 use sha2::{Digest, Sha256};
@@ -28,8 +28,8 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{AsyncMessage, NoTls, Row, Statement};
 
-use crate::deletions::{decode_hex32, encode_hex};
-use crate::experiments::{check_outcome, status_is_settable};
+use crate::deletions::encode_hex;
+use crate::experiments::{check_outcome, experiment_changed, salt_from_meta, status_time_column};
 use crate::schema::{kind_code, kind_from_code};
 use crate::url::redact;
 use crate::{
@@ -598,11 +598,6 @@ impl PgStore {
         item_index: &[u32],
         mut push: impl FnMut(Interaction),
     ) -> Result<()> {
-        fn index_of(map: &[u32], rowid: i64, what: &str) -> Result<u32> {
-            usize::try_from(rowid).ok().and_then(|r| map.get(r).copied()).filter(|&i| i != u32::MAX).ok_or_else(|| {
-                StoreError::Corrupt(format!("an event refers to {what} row {rowid}, which does not exist"))
-            })
-        }
         let rows = c
             .query_raw(
                 "SELECT user_id, item_id, kind, value, timestamp FROM events WHERE item_id IS NOT NULL ORDER BY id",
@@ -612,8 +607,8 @@ impl PgStore {
         pin_mut!(rows);
         while let Some(r) = rows.try_next().await? {
             push(Interaction {
-                user: index_of(user_index, r.get(0), "user")?,
-                item: index_of(item_index, r.get(1), "item")?,
+                user: crate::dense_index(user_index, r.get(0), "user")?,
+                item: crate::dense_index(item_index, r.get(1), "item")?,
                 kind: kind_from_code(i64::from(r.get::<_, i16>(2)))?,
                 value: r.get::<_, f64>(3) as f32,
                 timestamp: r.get(4),
@@ -667,38 +662,27 @@ fn item_from_row(r: &Row) -> Result<Item> {
     })
 }
 
+/// The shared checks ([`crate::check_item`]), and no NUL in a text field: PostgreSQL text
+/// cannot hold one, so it is refused here and fails only its own call.
 fn check_items(items: &[Item]) -> Result<()> {
     for (n, item) in items.iter().enumerate() {
-        if item.id.is_empty() {
-            return Err(StoreError::Invalid(format!("item {n}: empty item id")));
-        }
+        crate::check_item(n, item)?;
         let texts = [Some(&item.id), Some(&item.title), item.category.as_ref(), item.brand.as_ref()];
         if texts.into_iter().flatten().chain(item.attributes.iter().flat_map(|(k, v)| [k, v])).any(|t| t.contains('\0'))
         {
             return Err(StoreError::Invalid(format!("item {n} ({:?}): a NUL character in a text field", item.id)));
         }
-        if let Some(p) = item.price.filter(|p| !p.is_finite()) {
-            return Err(StoreError::Invalid(format!("item {n} ({}): price {p} is not a finite number", item.id)));
-        }
     }
     Ok(())
 }
 
+/// See [`check_items`].
 fn check_events(events: &[Event]) -> Result<()> {
     for (n, e) in events.iter().enumerate() {
-        if e.user.is_empty() {
-            return Err(StoreError::Invalid(format!("event {n}: empty user id")));
-        }
-        // PostgreSQL text cannot hold NUL: refused here, so one such event fails only its own call
+        crate::check_event(n, e)?;
         let nul = |t: &str| t.contains('\0');
         if nul(&e.user) || nul(&e.item) || e.query.as_deref().is_some_and(nul) {
             return Err(StoreError::Invalid(format!("event {n} (user {:?}): a NUL character in a text field", e.user)));
-        }
-        if !e.value.is_finite() {
-            return Err(StoreError::Invalid(format!(
-                "event {n} (user {}, item {}, {}): value {} is not a finite number",
-                e.user, e.item, e.kind, e.value
-            )));
         }
     }
     Ok(())
@@ -988,11 +972,7 @@ impl Store for PgStore {
         self.run(async |c| {
             let (mut data, user_index, item_index) = PgStore::load_ids(c).await?;
             PgStore::scan_events(c, &user_index, &item_index, |x| data.interactions.push(x)).await?;
-            if !data.interactions.is_sorted_by_key(|x| x.timestamp) {
-                data.interactions.sort_by_key(|x| x.timestamp); // stable: ties keep insertion order
-            }
-            data.explicit =
-                !data.interactions.is_empty() && data.interactions.iter().all(|x| x.kind == EventKind::Rating);
+            crate::finish_dataset(&mut data);
             Ok(data)
         })
     }
@@ -1002,12 +982,7 @@ impl Store for PgStore {
             let (mut data, user_index, item_index) = PgStore::load_ids(c).await?;
             let mut columns = EventColumns::new(true);
             PgStore::scan_events(c, &user_index, &item_index, |x| columns.push(x)).await?;
-            columns.sort_by_time();
-            if !keep_time {
-                columns.drop_times();
-            }
-            columns.shrink_to_fit();
-            data.explicit = columns.all_ratings();
+            crate::finish_columns(&mut data, &mut columns, keep_time);
             Ok((data, columns))
         })
     }
@@ -1052,13 +1027,6 @@ impl Store for PgStore {
                 })
                 .collect()
         })
-    }
-
-    fn deletion_key(&self) -> Result<DeletionKey> {
-        match self.meta(DELETION_KEY_META)? {
-            Some(hex) => DeletionKey::from_hex(&hex),
-            None => Err(StoreError::Corrupt(format!("meta `{DELETION_KEY_META}` (the deletion log's key) is missing"))),
-        }
     }
 
     fn user_ids(&self) -> Result<Vec<String>> {
@@ -1260,11 +1228,7 @@ const EXPERIMENT_COLUMNS: &str = "name, definition, status, created_at, started_
 
 impl ExperimentStore for PgStore {
     fn experiment_salt(&self) -> Result<ExperimentSalt> {
-        let hex = self.meta(EXPERIMENT_SALT_META)?;
-        let hex = hex.ok_or_else(|| StoreError::Corrupt(format!("meta `{EXPERIMENT_SALT_META}` is missing")))?;
-        decode_hex32(&hex)
-            .map(ExperimentSalt)
-            .ok_or_else(|| StoreError::Corrupt(format!("meta `{EXPERIMENT_SALT_META}` is not 64 hex digits")))
+        salt_from_meta(self.meta(EXPERIMENT_SALT_META)?)
     }
 
     fn create_experiment(&mut self, name: &str, definition: &str, at: i64) -> Result<bool> {
@@ -1298,17 +1262,9 @@ impl ExperimentStore for PgStore {
     }
 
     fn set_experiment_status(&mut self, name: &str, status: &str, at: i64) -> Result<()> {
-        status_is_settable(status)?;
-        let sql = if status == "running" {
-            "UPDATE experiments SET status = 'running', started_at = $2 WHERE name = $1"
-        } else {
-            "UPDATE experiments SET status = 'stopped', stopped_at = $2 WHERE name = $1"
-        };
-        let n = self.run(async |c| Ok(c.execute(sql, &[&name, &at]).await?))?;
-        if n == 0 {
-            return Err(StoreError::Invalid(format!("experiment `{name}` does not exist")));
-        }
-        Ok(())
+        let column = status_time_column(status)?;
+        let sql = format!("UPDATE experiments SET status = $3, {column} = $2 WHERE name = $1");
+        experiment_changed(self.run(async |c| Ok(c.execute(&sql, &[&name, &at, &status]).await?))?, name)
     }
 
     fn record_exposure(

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use daogou_core::{Dataset, Event, EventColumns, EventKind, IdMap, Interaction, Item};
+use daogou_core::{Dataset, Event, EventColumns, IdMap, Interaction, Item};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 use crate::schema::{self, kind_code, kind_from_code};
 use crate::{
-    BatchWriter, DeletionKey, FeedError, ImportReport, RenameReport, Result, Store, StoreError, StoreStats, UserHash,
+    BatchWriter, FeedError, ImportReport, RenameReport, Result, Store, StoreError, StoreStats, UserHash,
     DELETION_KEY_META,
 };
 
@@ -85,11 +85,6 @@ impl SqliteStore {
 
     /// Every event that has an item, mapped, in insertion order.
     fn scan_events(&self, user_index: &[u32], item_index: &[u32], mut push: impl FnMut(Interaction)) -> Result<()> {
-        fn index_of(map: &[u32], rowid: i64, what: &str) -> Result<u32> {
-            usize::try_from(rowid).ok().and_then(|r| map.get(r).copied()).filter(|&i| i != u32::MAX).ok_or_else(|| {
-                StoreError::Corrupt(format!("an event refers to {what} row {rowid}, which does not exist"))
-            })
-        }
         // A plain table scan (rowid = insertion order); sorting by timestamp afterwards is a
         // stable sort in memory, cheaper than walking a timestamp index with a table lookup
         // per row.
@@ -109,8 +104,8 @@ impl SqliteStore {
                 }
             };
             push(Interaction {
-                user: index_of(user_index, r.get(0)?, "user")?,
-                item: index_of(item_index, r.get(1)?, "item")?,
+                user: crate::dense_index(user_index, r.get(0)?, "user")?,
+                item: crate::dense_index(item_index, r.get(1)?, "item")?,
                 kind,
                 value: r.get::<_, f64>(3)? as f32,
                 timestamp: r.get(4)?,
@@ -245,14 +240,7 @@ impl Writer<'_> {
     }
 
     fn upsert_item(&mut self, n: usize, item: &Item) -> Result<()> {
-        if item.id.is_empty() {
-            return Err(StoreError::Invalid(format!("item {n}: empty item id")));
-        }
-        if let Some(p) = item.price {
-            if !p.is_finite() {
-                return Err(StoreError::Invalid(format!("item {n} ({}): price {p} is not a finite number", item.id)));
-            }
-        }
+        crate::check_item(n, item)?;
         let attributes = serde_json::to_string(&item.attributes).expect("a map of strings always serialises");
         match self.item_rowid(&item.id)? {
             Some(rowid) => {
@@ -367,15 +355,7 @@ impl Writer<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
         )?;
         for (n, e) in events.iter().enumerate() {
-            if e.user.is_empty() {
-                return Err(StoreError::Invalid(format!("event {n}: empty user id")));
-            }
-            if !e.value.is_finite() {
-                return Err(StoreError::Invalid(format!(
-                    "event {n} (user {}, item {}, {}): value {} is not a finite number",
-                    e.user, e.item, e.kind, e.value
-                )));
-            }
+            crate::check_event(n, e)?;
             let user = self.user_rowid_or_create(&e.user, e.timestamp)?;
             let item = if e.item.is_empty() { None } else { Some(self.item_rowid_or_create(&e.item)?) };
             let written =
@@ -528,24 +508,15 @@ impl Store for SqliteStore {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
         data.interactions.reserve(n as usize);
         self.scan_events(&user_index, &item_index, |x| data.interactions.push(x))?;
-        if !data.interactions.is_sorted_by_key(|x| x.timestamp) {
-            data.interactions.sort_by_key(|x| x.timestamp); // stable: ties keep insertion order
-        }
-        data.explicit = !data.interactions.is_empty() && data.interactions.iter().all(|x| x.kind == EventKind::Rating);
+        crate::finish_dataset(&mut data);
         Ok(data)
     }
 
     fn load_columns(&self, keep_time: bool) -> Result<(Dataset, EventColumns)> {
         let (mut data, user_index, item_index) = self.load_ids()?;
-        // times are read to order the events as load_dataset does, then dropped if not wanted
         let mut columns = EventColumns::new(true);
         self.scan_events(&user_index, &item_index, |x| columns.push(x))?;
-        columns.sort_by_time();
-        if !keep_time {
-            columns.drop_times();
-        }
-        columns.shrink_to_fit();
-        data.explicit = columns.all_ratings();
+        crate::finish_columns(&mut data, &mut columns, keep_time);
         Ok((data, columns))
     }
 
@@ -593,13 +564,6 @@ impl Store for SqliteStore {
             out.push((UserHash(hash), r.get(1)?));
         }
         Ok(out)
-    }
-
-    fn deletion_key(&self) -> Result<DeletionKey> {
-        match self.meta(DELETION_KEY_META)? {
-            Some(hex) => DeletionKey::from_hex(&hex),
-            None => Err(StoreError::Corrupt(format!("meta `{DELETION_KEY_META}` (the deletion log's key) is missing"))),
-        }
     }
 
     fn user_ids(&self) -> Result<Vec<String>> {

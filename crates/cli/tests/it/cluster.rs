@@ -4,8 +4,7 @@
 //! `CI=true` it fails. Every test has a database of its own. These tests run one at a time
 //! (`.config/nextest.toml`, group `postgres`): one of them restarts PostgreSQL.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -48,19 +47,9 @@ fn shop_database(sv: &Services, name: &str) -> (String, daogou_data::synth::Shop
 
 /// One HTTP/1.1 request with the admin key (or none); (status, body as JSON or a string).
 fn call(addr: &str, method: &str, path: &str, body: &str, key: Option<&str>) -> std::io::Result<(u16, Value)> {
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut out = String::new();
-    s.read_to_string(&mut out)?;
-    let status = out.get(9..12).and_then(|c| c.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
-    let body = out.split_once("\r\n\r\n").map_or("", |p| p.1);
-    Ok((status, serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()))))
+    let (status, body) = crate::serve::http_with(addr, method, path, body, &auth)?;
+    Ok((status, serde_json::from_str(&body).unwrap_or(Value::String(body))))
 }
 
 fn admin(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {

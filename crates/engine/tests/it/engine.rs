@@ -35,16 +35,7 @@ fn for_you(e: &Engine, user: &str, n: usize) -> Vec<daogou_engine::Pick> {
 
 /// Write `snap` as a model file.
 fn save(snap: &Snapshot, path: &Path) {
-    let ctx = daogou_modelfile::TrainingContext {
-        users: &snap.users,
-        items: &snap.items,
-        train: &snap.train,
-        explicit: snap.explicit,
-        params: &snap.spec.params,
-        signal: &snap.spec.signal,
-        source: "test",
-    };
-    daogou_modelfile::save(path, snap.model.as_deref().unwrap(), &ctx).unwrap();
+    snap.save(path, "test").unwrap();
 }
 
 #[test]

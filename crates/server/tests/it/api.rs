@@ -372,16 +372,7 @@ async fn a_damaged_model_file_is_refused_and_the_old_model_keeps_serving() {
     let (app, state) = app_on(store(&[]), config(false));
     let snap = state.snapshot();
     let good = dir.path().join("good.daogou");
-    let ctx = daogou_modelfile::TrainingContext {
-        users: &snap.users,
-        items: &snap.items,
-        train: &snap.train,
-        explicit: snap.explicit,
-        params: &snap.spec.params,
-        signal: &snap.spec.signal,
-        source: "test",
-    };
-    daogou_modelfile::save(&good, snap.model.as_deref().unwrap(), &ctx).unwrap();
+    snap.save(&good, "test").unwrap();
     let mut bytes = std::fs::read(&good).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xFF;
