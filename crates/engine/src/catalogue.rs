@@ -3,6 +3,8 @@
 //! assistant) indexes the same list, so a catalogue index means the same item everywhere;
 //! a model's own item indices map onto it through the snapshot.
 
+use std::sync::RwLock;
+
 use daogou_core::Item;
 use rustc_hash::FxHashMap;
 
@@ -99,6 +101,51 @@ impl Catalogue {
     }
 }
 
+/// Where a snapshot finds the catalogue index of each of its model's items, adding a bare
+/// entry (id only) for an id the catalogue does not hold.
+pub trait IndexItems {
+    /// The catalogue index of each of `ids`, in order.
+    fn index_items(&mut self, ids: &[String]) -> Vec<u32>;
+}
+
+impl IndexItems for Catalogue {
+    fn index_items(&mut self, ids: &[String]) -> Vec<u32> {
+        ids.iter().map(|id| self.ensure(id).0).collect()
+    }
+}
+
+/// The live catalogue behind the lock that ingestion takes for every event. A refit indexes its
+/// model's items through it without copying the catalogue: lookups a slice at a time under the
+/// read lock (an index never moves, the catalogue only grows), then one write lock for the ids
+/// still missing. Copying it under the read lock held up ingestion for milliseconds at every
+/// refit (bench/refit_ingest.sh).
+pub(crate) struct SharedCatalogue<'a>(pub &'a RwLock<Catalogue>);
+
+impl IndexItems for SharedCatalogue<'_> {
+    fn index_items(&mut self, ids: &[String]) -> Vec<u32> {
+        const SLICE: usize = 4096;
+        let mut out = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for chunk in ids.chunks(SLICE) {
+            let cat = self.0.read().unwrap_or_else(|e| e.into_inner());
+            for id in chunk {
+                let i = cat.index_of(id);
+                if i.is_none() {
+                    missing.push(out.len());
+                }
+                out.push(i.unwrap_or(u32::MAX));
+            }
+        }
+        if !missing.is_empty() {
+            let mut cat = self.0.write().unwrap_or_else(|e| e.into_inner());
+            for m in missing {
+                out[m] = cat.ensure(&ids[m]).0;
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +163,19 @@ mod tests {
         assert_eq!(c.ensure("c"), (2, false));
         assert_eq!(c.by_id("c").unwrap().title, "");
         assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn the_shared_catalogue_indexes_like_the_owned_one() {
+        let items = || Catalogue::new((0..10_000).map(|i| Item::new(&format!("i{i}"))).collect());
+        // known ids across several lookup slices, and ids the catalogue lacks
+        let ids: Vec<String> = (0..12_000).rev().step_by(3).map(|i| format!("i{i}")).collect();
+        let mut owned = items();
+        let shared = RwLock::new(items());
+        assert_eq!(SharedCatalogue(&shared).index_items(&ids), owned.index_items(&ids));
+        let shared = shared.into_inner().unwrap();
+        assert_eq!(shared.len(), owned.len());
+        assert_eq!(shared.len(), 10_000 + 667, "one bare entry per missing id");
+        assert_eq!(shared.index_of("i11999"), owned.index_of("i11999"));
     }
 }

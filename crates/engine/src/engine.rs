@@ -12,7 +12,7 @@ use daogou_data::Signal;
 use daogou_store::{DeletionLog, Store, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, SharedCatalogue};
 use crate::experiment::{self as exp, Arm, ExperimentDef, ExperimentInfo, Experiments, Exposed, Running};
 use crate::filter::{Blend, Filter};
 use crate::history::History;
@@ -153,6 +153,25 @@ impl Drop for Lead<'_> {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Free a replaced snapshot on a thread of its own once the requests still answering from it
+/// are done: freeing one takes milliseconds at millions of events (a vector per user), which
+/// held up ingestion when it happened under the snapshot lock or in a request.
+fn release(old: Arc<Snapshot>) {
+    let spawned = std::thread::Builder::new().name("daogou-release".into()).spawn(move || {
+        let mut old = old;
+        // requests hold a snapshot for milliseconds; past a second the last one frees it
+        for _ in 0..500 {
+            match Arc::try_unwrap(old) {
+                Ok(snapshot) => return drop(snapshot),
+                Err(still_held) => old = still_held,
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    });
+    // no thread to be had: freed here, outside the lock all the same
+    drop(spawned);
 }
 
 impl Engine {
@@ -500,9 +519,10 @@ impl Engine {
 
     fn swap(&self, snap: Arc<Snapshot>) {
         let seq = self.arms_seq(snap.seq);
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snap;
+        let old = std::mem::replace(&mut *self.snapshot.write().unwrap_or_else(|e| e.into_inner()), snap);
         // events now part of the model leave the live histories
         lock(&self.live).drain_before(seq);
+        release(old);
     }
 
     /// The oldest of `seq` and the sequence numbers of the running experiment's own models:
@@ -548,26 +568,9 @@ impl Engine {
         let (ds, _, seq) = self.read_store()?;
         let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
         let version = self.snapshot().version + 1;
-        let mut cat = self.catalogue().clone();
-        let snap = Arc::new(Snapshot::fit(&ds, &mut cat, &spec, version, seq)?);
-        self.commit(snap, cat)
-    }
-
-    /// Swap in `snap`, with the catalogue it may have extended (bare entries for model items
-    /// the store lacks): entries the live catalogue gained meanwhile are kept.
-    fn commit(&self, snap: Arc<Snapshot>, built: Catalogue) -> Result<Arc<Snapshot>> {
-        self.extend_catalogue(&built);
+        let snap = Arc::new(Snapshot::fit(&ds, &mut SharedCatalogue(&self.catalogue), &spec, version, seq)?);
         self.swap(snap.clone());
         Ok(snap)
-    }
-
-    /// Add the entries `built` has beyond the live catalogue (bare entries for model items the
-    /// store lacks).
-    fn extend_catalogue(&self, built: &Catalogue) {
-        let mut cat = self.catalogue.write().unwrap_or_else(|e| e.into_inner());
-        for it in &built.items()[cat.len().min(built.len())..] {
-            cat.ensure(&it.id);
-        }
     }
 
     /// Load a model file and swap it in; a damaged or foreign file is refused and the current
@@ -576,9 +579,10 @@ impl Engine {
         let _one = lock(&self.refits);
         let (ds, deletions, seq) = self.read_store()?;
         let version = self.snapshot().version + 1;
-        let mut cat = self.catalogue().clone();
-        let snap = Arc::new(Snapshot::load(path, &ds, &deletions, &mut cat, version, seq)?);
-        self.commit(snap, cat)
+        let snap =
+            Arc::new(Snapshot::load(path, &ds, &deletions, &mut SharedCatalogue(&self.catalogue), version, seq)?);
+        self.swap(snap.clone());
+        Ok(snap)
     }
 
     /// Forget `user`: their events leave the store, their live history and trending entries
@@ -743,12 +747,11 @@ impl Engine {
                 out.push(None);
                 continue;
             };
-            let mut cat = self.catalogue().clone();
+            let mut cat = SharedCatalogue(&self.catalogue);
             let snap = match v.spec(&serving.spec.signal) {
                 Some(spec) => Snapshot::fit(&ds, &mut cat, &spec, serving.version, seq)?,
                 None => Snapshot::load(Path::new(model), &ds, &deletions, &mut cat, serving.version, seq)?,
             };
-            self.extend_catalogue(&cat);
             out.push(Some(Arc::new(snap)));
         }
         Ok(out)

@@ -48,7 +48,7 @@ mod live;
 mod pick;
 mod snapshot;
 
-pub use catalogue::Catalogue;
+pub use catalogue::{Catalogue, IndexItems};
 pub use engine::{Engine, Ingested, LiveStats, ModelSource, UserDeletion};
 pub use error::{Error, Result};
 pub use experiment::{Arm, ExperimentDef, ExperimentInfo, Exposed, VariantDef};

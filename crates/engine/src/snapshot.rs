@@ -11,7 +11,7 @@ use daogou_data::Signal;
 use daogou_store::DeletionLog;
 use rustc_hash::FxHashMap;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::IndexItems;
 use crate::{Error, Result};
 
 /// Which model to fit, with which parameters, on which signal.
@@ -140,7 +140,7 @@ impl Snapshot {
 
     /// Fit `spec` on everything in `ds` (the store's contents, whose item order is the
     /// catalogue's).
-    pub fn fit(ds: &Dataset, cat: &mut Catalogue, spec: &ModelSpec, version: u64, seq: u64) -> Result<Snapshot> {
+    pub fn fit(ds: &Dataset, cat: &mut dyn IndexItems, spec: &ModelSpec, version: u64, seq: u64) -> Result<Snapshot> {
         if !daogou_algo::model_names().contains(&spec.name.as_str()) {
             return Err(Error::UnknownModel {
                 name: spec.name.clone(),
@@ -177,7 +177,7 @@ impl Snapshot {
         path: &Path,
         ds: &Dataset,
         deletions: &DeletionLog,
-        cat: &mut Catalogue,
+        cat: &mut dyn IndexItems,
         version: u64,
         seq: u64,
     ) -> Result<Snapshot> {
@@ -284,9 +284,10 @@ struct Parts {
 
 impl Parts {
     /// `ds` is in the model's id space.
-    fn finish(self, ds: &Dataset, cat: &mut Catalogue, version: u64, seq: u64) -> Snapshot {
-        let to_catalogue: Vec<u32> = self.items.ids().iter().map(|id| cat.ensure(id).0).collect();
-        let mut from_catalogue = vec![NONE; cat.len()];
+    fn finish(self, ds: &Dataset, cat: &mut dyn IndexItems, version: u64, seq: u64) -> Snapshot {
+        let to_catalogue = cat.index_items(self.items.ids());
+        // items added to the catalogue later are past the end: unknown to the model
+        let mut from_catalogue = vec![NONE; to_catalogue.iter().max().map_or(0, |&c| c as usize + 1)];
         for (m, &c) in to_catalogue.iter().enumerate() {
             from_catalogue[c as usize] = m as u32;
         }

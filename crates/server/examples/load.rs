@@ -8,7 +8,9 @@
 //! Ids follow the demo shop (`u0000`, `p00000`), or `1..=n` with `--plain-ids true` (the scale
 //! data of bench/gen_scale_implicit.py); `--key` sends `Authorization: Bearer KEY`;
 //! `--requests N` stops after N requests in all (same work for instruction-count profiles);
-//! `--rate R` paces the connections to R requests per second in all (0: as fast as they go).
+//! `--rate R` paces the connections to R requests per second in all (0: as fast as they go);
+//! `--write-latencies FILE` writes every acknowledged write's latency (µs, a line each), for
+//! percentiles pooled over several runs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -27,6 +29,7 @@ struct Opts {
     requests: u64,
     /// Requests per second in all (0: unpaced).
     rate: f64,
+    write_latencies: Option<String>,
 }
 
 fn opts() -> Opts {
@@ -41,6 +44,7 @@ fn opts() -> Opts {
         plain_ids: false,
         requests: 0,
         rate: 0.0,
+        write_latencies: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for w in args.chunks(2) {
@@ -56,6 +60,7 @@ fn opts() -> Opts {
             "--plain-ids" => o.plain_ids = v == "true",
             "--requests" => o.requests = v.parse().expect("--requests"),
             "--rate" => o.rate = v.parse().expect("--rate"),
+            "--write-latencies" => o.write_latencies = Some(v),
             other => panic!("unknown option {other}"),
         }
     }
@@ -190,6 +195,10 @@ fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     let mut both: Vec<u32> = all.reads.iter().chain(&all.writes).copied().collect();
+    if let Some(path) = &o.write_latencies {
+        let lines: String = all.writes.iter().map(|us| format!("{us}\n")).collect();
+        std::fs::write(path, lines).expect("--write-latencies: cannot write the file");
+    }
     println!(
         "{{\"seconds\": {secs:.1}, \"threads\": {}, \"requests\": {}, \"requests_per_s\": {:.0}, \"reads_per_s\": {:.0}, \"events_per_s\": {:.0}, \"errors\": {}, \
 \"p50_ms\": {:.2}, \"p95_ms\": {:.2}, \"p99_ms\": {:.2}, \"read_p50_ms\": {:.2}, \"read_p99_ms\": {:.2}, \"write_p50_ms\": {:.2}, \"write_p99_ms\": {:.2}, \"write_max_ms\": {:.2}}}",
