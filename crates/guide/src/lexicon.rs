@@ -339,6 +339,24 @@ pub const OCCASIONS: &[(&str, &[&str], &[&str], &str)] = &[
 /// Soft search terms for any gift occasion.
 pub const GIFT_WORDS: &[&str] = &["gift", "礼盒", "礼物"];
 
+/// Words of a request that ask for something to eat ("something for my cat to eat",
+/// 给猫买点吃的): within the category the request implies, the subcategories named for food
+/// are meant ([`FOOD_NAMES`]).
+pub const FOOD_INTENT: (&[&str], &[&str]) = (
+    &[
+        "to eat", "eat", "eats", "eating", "edible", "food", "foods", "feed", "feeding", "snack", "snacks", "treat",
+        "treats", "meal", "meals",
+    ],
+    &["吃的", "吃", "粮", "零食", "食品", "食物", "口粮", "主食"],
+);
+
+/// Words that make a category's name one about food (Cat Food / 猫粮, Snacks / 零食,
+/// Food & Beverage / 食品饮料): English words of the name, Chinese parts of it.
+pub const FOOD_NAMES: (&[&str], &[&str]) = (
+    &["food", "foods", "snack", "snacks", "treat", "treats", "meal", "meals", "feed"],
+    &["粮", "食品", "食物", "零食", "主食", "速食", "吃"],
+);
+
 /// Well-known brands with their Chinese names, so "不要耐克" and "no Nike" name the same brand
 /// even when the catalogue has only one spelling.
 pub const BRAND_ALIASES: &[(&str, &str)] = &[

@@ -10,11 +10,12 @@ use std::sync::LazyLock;
 use daogou_core::category_matches;
 use regex::{Captures, Regex};
 
-use crate::catalog::{Catalog, Ent, PRODUCT};
+use crate::catalog::{CatInfo, Catalog, Ent, PRODUCT};
 use crate::lexicon::{
-    COLORS, GIFT_WORDS, MATERIALS, OCCASIONS, ORDINALS_EN, RECIPIENTS, REFINEMENTS, SORTS, STOP_EN, STOP_ZH,
+    COLORS, FOOD_INTENT, FOOD_NAMES, GIFT_WORDS, MATERIALS, OCCASIONS, ORDINALS_EN, RECIPIENTS, REFINEMENTS, SORTS,
+    STOP_EN, STOP_ZH,
 };
-use crate::text::{has_cjk, is_cjk, money, normalize, query_analyzer, tokens};
+use crate::text::{contains_word, has_cjk, is_cjk, money, normalize, query_analyzer, tokens};
 use crate::{GuideConfig, Parse};
 
 /// The default exchange rate (CNY per USD) when the configuration gives none.
@@ -496,6 +497,8 @@ impl Parser<'_> {
         let mut want_attrs: BTreeMap<String, String> = BTreeMap::new();
         let mut excl_attrs: BTreeMap<String, String> = BTreeMap::new();
         let mut products: Vec<String> = Vec::new();
+        // The words that named the categories asked for ("cat" for Pet Supplies).
+        let mut category_words: Vec<String> = Vec::new();
         let mut absorbed = vec![false; mentions.len()];
         let mut as_keyword = vec![false; mentions.len()];
         // Surfaces of the colours and materials asked for, by key (see below).
@@ -539,7 +542,10 @@ impl Parser<'_> {
             let ents = self.narrowed_by_modifier(&w.text, m, self.brand_or_attribute(&w.text, m));
             for e in &ents {
                 match (e, negated[k]) {
-                    (Ent::Category(c), false) => push_unique(&mut p.categories, c),
+                    (Ent::Category(c), false) => {
+                        push_unique(&mut p.categories, c);
+                        push_unique(&mut category_words, &w.text[m.start..m.end].trim().to_owned());
+                    }
                     (Ent::Category(c), true) => push_unique(&mut p.exclude_categories, c),
                     (Ent::Brand(b), false) => push_unique(&mut p.brands, b),
                     (Ent::Brand(b), true) => push_unique(&mut p.exclude_brands, b),
@@ -578,6 +584,7 @@ impl Parser<'_> {
         }
         // A category that is also excluded is not wanted.
         p.categories.retain(|c| !p.exclude_categories.contains(c));
+        self.food_intent(&mut w, &mut p.categories, &category_words);
         // A colour or material word asked of categories whose items have no colour (or
         // material) of their own is a word of the product, not a constraint: "face cream" in
         // Skincare is not the shade cream. It stays a keyword.
@@ -652,6 +659,70 @@ impl Parser<'_> {
 }
 
 impl Parser<'_> {
+    /// Food intent ("something for my cat to eat", 给猫买点吃的): each category asked for that
+    /// holds subcategories named for food ([`FOOD_NAMES`]) becomes those subcategories, and of
+    /// them the ones whose names or titles hold a word of the request ("cat", 猫) when any
+    /// does: Pet Supplies → Cat Food, not Cat Litter. With no category asked for, the food
+    /// categories that a word of the request picks out are taken. The food words are used up
+    /// when the categories end up about food; otherwise nothing changes and they stay keywords.
+    fn food_intent(&self, w: &mut Work, categories: &mut Vec<String>, category_words: &[String]) {
+        let mut spans = Vec::new();
+        let mut probe = Work { text: w.text.clone() };
+        while let Some((s, e)) = find_phrase(&probe.text, FOOD_INTENT.0, FOOD_INTENT.1) {
+            spans.push((s, e));
+            probe.blank(s, e);
+        }
+        // A food word may itself have named the category ("food" is learned from the titles
+        // of cat food and dog food: Pet Supplies); it is intent, not a cue.
+        let food_word = |w: &str| FOOD_INTENT.0.iter().chain(FOOD_INTENT.1).any(|f| *f == w);
+        if spans.is_empty() && !category_words.iter().any(|w| food_word(w)) {
+            return;
+        }
+        let cues: Vec<String> =
+            category_words.iter().filter(|w| !food_word(w)).cloned().chain(keywords(&probe.text)).collect();
+        let cats = &self.cat.cats;
+        let food: Vec<&str> = cats.iter().filter(|c| named_for_food(c)).map(|c| c.path.as_str()).collect();
+        let cued = |path: &str| {
+            let info = cats.iter().find(|c| c.path == path);
+            cues.iter()
+                .any(|q| info.is_some_and(|c| name_holds(c, q)) || self.cat.term_in_categories(q, &[path.to_owned()]))
+        };
+        // Of the food categories `among`, those a cue picks out (all of them when none is
+        // picked and `all_when_uncued`), innermost only.
+        let choose = |among: Vec<&str>, all_when_uncued: bool| -> Vec<String> {
+            let mut picked: Vec<&str> = among.iter().copied().filter(|&p| cued(p)).collect();
+            if picked.is_empty() && all_when_uncued {
+                picked = among;
+            }
+            let inner = |p: &str| !picked.iter().any(|&q| q != p && category_matches(q, p));
+            picked.iter().copied().filter(|&p| inner(p)).map(str::to_owned).collect()
+        };
+        let narrowed: Vec<String> = if categories.is_empty() {
+            choose(food.clone(), false)
+        } else {
+            let mut out = Vec::new();
+            for c in categories.iter() {
+                let inside: Vec<&str> =
+                    food.iter().copied().filter(|f| *f != c.as_str() && category_matches(f, c)).collect();
+                if food.contains(&c.as_str()) || inside.is_empty() {
+                    push_unique(&mut out, c);
+                } else {
+                    for f in choose(inside, true) {
+                        push_unique(&mut out, &f);
+                    }
+                }
+            }
+            out
+        };
+        if narrowed.is_empty() || !narrowed.iter().all(|c| food.contains(&c.as_str())) {
+            return;
+        }
+        *categories = narrowed;
+        for (s, e) in spans {
+            w.blank(s, e);
+        }
+    }
+
     /// The things mention `m` names, with a word that is both a brand and an attribute value
     /// (OpenBG's brand 亚麻, the word for linen) read one way: the brand when a brand word
     /// stands next to it (亚麻牌, 品牌亚麻, "brand …"); otherwise whichever reading more items
@@ -694,6 +765,30 @@ impl Parser<'_> {
         }
         ents
     }
+}
+
+/// Is a category named for food (Cat Food, 猫粮, Food & Beverage) by its own name in either
+/// language?
+fn named_for_food(c: &CatInfo) -> bool {
+    let leaf = c.path.rsplit('/').next().unwrap_or(&c.path).to_lowercase();
+    let zh = c.zh.as_deref().map(|z| z.rsplit('/').next().unwrap_or(z));
+    FOOD_NAMES.0.iter().any(|w| contains_word(&leaf, w))
+        || zh.is_some_and(|z| FOOD_NAMES.1.iter().any(|w| z.contains(w)))
+}
+
+/// Does a category's own name (either language) hold the request word `q` ("cat" in Cat
+/// Food, 猫 in 猫粮; an English word up to its plural)?
+fn name_holds(c: &CatInfo, q: &str) -> bool {
+    let q = normalize(q.trim());
+    if q.is_empty() {
+        return false;
+    }
+    let leaf = normalize(c.path.rsplit('/').next().unwrap_or(&c.path));
+    if has_cjk(&q) {
+        return c.zh.as_deref().is_some_and(|z| z.rsplit('/').next().unwrap_or(z).contains(q.as_str()));
+    }
+    let singular = q.strip_suffix("es").into_iter().chain(q.strip_suffix('s'));
+    std::iter::once(q.as_str()).chain(singular).any(|t| t.len() > 1 && contains_word(&leaf, t))
 }
 
 /// The kind of thing an entity is, for negation chains: categories, brands, colours,

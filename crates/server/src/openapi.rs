@@ -116,8 +116,10 @@ pub fn document(limits: &Limits) -> Value {
             to.extend(add);
         }
     }
-    shared(&mut doc);
+    shared(&mut doc, limits);
     links(&mut doc);
+    // the configured limits in one place a client reads before it sends anything
+    doc["x-limits"] = json!({"body_limit": limits.body_limit, "max_batch": limits.max_batch, "max_n": limits.max_n});
     doc
 }
 
@@ -131,9 +133,10 @@ pub(crate) fn operation_id(method: &str, path: &str) -> String {
     format!("{method}_{rest}")
 }
 
-/// What every operation shares, added after the paths are written: an `operationId`, and the
-/// answers of the checks in front of every handler ([`crate::guard`]).
-fn shared(doc: &mut Value) {
+/// What every operation shares, added after the paths are written: an `operationId`, the
+/// answers of the checks in front of every handler ([`crate::guard`]), and on each request body
+/// the size the router accepts (`body_limit`) with its 413.
+fn shared(doc: &mut Value, l: &Limits) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else { continue };
@@ -141,6 +144,12 @@ fn shared(doc: &mut Value) {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else { continue };
             op.entry("operationId").or_insert_with(|| json!(operation_id(method, path)));
             let has_body = op.contains_key("requestBody");
+            if let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) {
+                body.insert(
+                    "description".into(),
+                    json!(format!("JSON, at most {} bytes (the service's `body_limit`)", l.body_limit)),
+                );
+            }
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
             let mut add = vec![
                 ("421", "the Host header names neither this service's address, a loopback name nor an allowed host"),
@@ -151,6 +160,11 @@ fn shared(doc: &mut Value) {
             }
             if has_body {
                 add.push(("415", "a request body that is not Content-Type: application/json"));
+                responses.insert(
+                    "413".into(),
+                    json!({"description": format!("a request body larger than {} bytes (`body_limit`)", l.body_limit),
+                           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+                );
             }
             for (code, why) in add {
                 responses.entry(code).or_insert_with(

@@ -18,11 +18,10 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
-use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::Sha256;
 
-use crate::deletions::{decode_hex32, encode_hex};
-use crate::{Result, SqliteStore, StoreError};
+use crate::deletions::decode_hex32;
+use crate::{Result, StoreError};
 
 /// The `meta` key of the assignment salt (hex). [`crate::Store::set_meta`] refuses to change it.
 pub const EXPERIMENT_SALT_META: &str = "experiment_salt";
@@ -147,57 +146,6 @@ pub struct ExposureTotals {
     pub revenue: f64,
 }
 
-/// Version 4: the experiment tables and the assignment salt.
-pub(crate) fn v4_experiments(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(
-        "CREATE TABLE experiments (
-            name       TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),
-            definition TEXT NOT NULL CHECK (json_valid(definition)),
-            status     TEXT NOT NULL CHECK (status IN ('draft', 'running', 'stopped')),
-            created_at INTEGER NOT NULL,
-            started_at INTEGER,
-            stopped_at INTEGER
-        ) WITHOUT ROWID;
-        CREATE TABLE exposures (
-            id         INTEGER PRIMARY KEY AUTOINCREMENT,
-            experiment TEXT NOT NULL REFERENCES experiments (name),
-            variant    TEXT NOT NULL,
-            unit       TEXT NOT NULL CHECK (unit <> ''),
-            shown_at   INTEGER NOT NULL,
-            items      TEXT NOT NULL CHECK (json_valid(items))
-        );
-        CREATE INDEX exposures_unit ON exposures (unit, experiment, shown_at);
-        CREATE INDEX exposures_experiment ON exposures (experiment, shown_at);
-        CREATE TABLE outcomes (
-            exposure_id INTEGER NOT NULL REFERENCES exposures (id) ON DELETE CASCADE,
-            item        TEXT NOT NULL,
-            kind        TEXT NOT NULL CHECK (kind IN ('click', 'add_to_cart', 'purchase')),
-            value       REAL NOT NULL,
-            revenue     REAL NOT NULL CHECK (revenue = revenue),
-            at          INTEGER NOT NULL,
-            PRIMARY KEY (exposure_id, item, kind, at, value)
-        ) WITHOUT ROWID;",
-    )?;
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-        params![EXPERIMENT_SALT_META, encode_hex(&ExperimentSalt::random()?.0)],
-    )?;
-    Ok(())
-}
-
-fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredExperiment> {
-    Ok(StoredExperiment {
-        name: r.get(0)?,
-        definition: r.get(1)?,
-        status: r.get(2)?,
-        created_at: r.get(3)?,
-        started_at: r.get(4)?,
-        stopped_at: r.get(5)?,
-    })
-}
-
-const EXPERIMENT_COLUMNS: &str = "name, definition, status, created_at, started_at, stopped_at";
-
 /// The experiment tables of a store (a part of every [`crate::Store`]).
 pub trait ExperimentStore {
     /// The assignment salt.
@@ -276,160 +224,9 @@ pub(crate) fn check_outcome(o: &Outcome) -> Result<()> {
     Ok(())
 }
 
-impl ExperimentStore for SqliteStore {
-    fn experiment_salt(&self) -> Result<ExperimentSalt> {
-        salt_from_meta(crate::Store::meta(self, EXPERIMENT_SALT_META)?)
-    }
-
-    fn create_experiment(&mut self, name: &str, definition: &str, at: i64) -> Result<bool> {
-        let n = self
-            .conn()
-            .prepare_cached(
-                "INSERT INTO experiments (name, definition, status, created_at) VALUES (?1, ?2, 'draft', ?3)
-                 ON CONFLICT (name) DO NOTHING",
-            )?
-            .execute(params![name, definition, at])?;
-        Ok(n == 1)
-    }
-
-    fn experiments(&self) -> Result<Vec<StoredExperiment>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments ORDER BY created_at, name"))?;
-        let out = stmt.query_map([], experiment_from_row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(out)
-    }
-
-    fn experiment(&self, name: &str) -> Result<Option<StoredExperiment>> {
-        Ok(self
-            .conn()
-            .prepare_cached(&format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments WHERE name = ?1"))?
-            .query_row([name], experiment_from_row)
-            .optional()?)
-    }
-
-    fn set_experiment_status(&mut self, name: &str, status: &str, at: i64) -> Result<()> {
-        let column = status_time_column(status)?;
-        let sql = format!("UPDATE experiments SET status = ?3, {column} = ?2 WHERE name = ?1");
-        let n = self.conn().prepare_cached(&sql)?.execute(params![name, at, status])?;
-        experiment_changed(n as u64, name)
-    }
-
-    fn record_exposure(
-        &mut self,
-        experiment: &str,
-        variant: &str,
-        unit: &str,
-        at: i64,
-        items: &[String],
-    ) -> Result<i64> {
-        let items = serde_json::to_string(items).expect("strings always serialise");
-        let id = self
-            .conn()
-            .prepare_cached(
-                "INSERT INTO exposures (experiment, variant, unit, shown_at, items) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .insert(params![experiment, variant, unit, at, items])?;
-        Ok(id)
-    }
-
-    fn exposure(&self, id: i64) -> Result<Option<Exposure>> {
-        let row = self
-            .conn()
-            .prepare_cached("SELECT id, experiment, variant, unit, shown_at, items FROM exposures WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))
-            .optional()?;
-        row.map(|(id, experiment, variant, unit, shown_at, items)| {
-            let items = serde_json::from_str(&items)
-                .map_err(|e| StoreError::Corrupt(format!("exposure {id}: items are not a JSON list ({e})")))?;
-            Ok(Exposure { id, experiment, variant, unit, shown_at, items })
-        })
-        .transpose()
-    }
-
-    fn last_exposure_with(&self, experiment: &str, unit: &str, item: &str, from: i64, to: i64) -> Result<Option<i64>> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "SELECT x.id FROM exposures x
-                 WHERE x.unit = ?1 AND x.experiment = ?2 AND x.shown_at BETWEEN ?3 AND ?4
-                   AND EXISTS (SELECT 1 FROM json_each(x.items) WHERE json_each.value = ?5)
-                 ORDER BY x.shown_at DESC, x.id DESC LIMIT 1",
-            )?
-            .query_row(params![unit, experiment, from, to, item], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn record_outcomes(&mut self, outcomes: &[Outcome]) -> Result<u64> {
-        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut n = 0;
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO outcomes (exposure_id, item, kind, value, revenue, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT DO NOTHING",
-            )?;
-            for o in outcomes {
-                check_outcome(o)?;
-                n += ins.execute(params![o.exposure, o.item, o.kind, o.value, o.revenue, o.at])? as u64;
-            }
-        }
-        tx.commit()?;
-        Ok(n)
-    }
-
-    fn exposure_totals(&self, experiment: &str, start: i64, bucket_secs: i64) -> Result<Vec<ExposureTotals>> {
-        let mut stmt = self.conn().prepare_cached(
-            "WITH o AS (
-                SELECT o.exposure_id,
-                       count(DISTINCT CASE WHEN o.kind = 'click' THEN o.item END) AS clicks,
-                       count(DISTINCT CASE WHEN o.kind = 'add_to_cart' THEN o.item END) AS carts,
-                       sum(o.kind = 'purchase') AS purchases,
-                       sum(o.revenue) AS revenue
-                FROM outcomes o JOIN exposures x ON x.id = o.exposure_id
-                WHERE x.experiment = ?1 GROUP BY o.exposure_id)
-             SELECT x.variant, x.unit, max(0, x.shown_at - ?2) / ?3 AS bucket, count(*),
-                    sum(json_array_length(x.items)), coalesce(sum(o.clicks), 0), coalesce(sum(o.carts), 0),
-                    coalesce(sum(o.purchases), 0), coalesce(sum(o.revenue), 0.0)
-             FROM exposures x LEFT JOIN o ON o.exposure_id = x.id
-             WHERE x.experiment = ?1
-             GROUP BY x.variant, x.unit, bucket
-             ORDER BY x.unit",
-        )?;
-        let mut rows = stmt.query(params![experiment, start, bucket_secs.max(1)])?;
-        let mut out = Vec::new();
-        let mut units: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-        while let Some(r) = rows.next()? {
-            let unit: String = r.get(1)?;
-            let next = units.len() as u64;
-            let unit = *units.entry(unit).or_insert(next);
-            out.push(ExposureTotals {
-                variant: r.get(0)?,
-                unit,
-                bucket: u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
-                lists: r.get::<_, i64>(3)? as u64,
-                impressions: r.get::<_, i64>(4)? as u64,
-                clicks: r.get::<_, i64>(5)? as u64,
-                carts: r.get::<_, i64>(6)? as u64,
-                purchases: r.get::<_, i64>(7)? as u64,
-                revenue: r.get(8)?,
-            });
-        }
-        Ok(out)
-    }
-
-    fn exposures_of(&self, unit: &str) -> Result<u64> {
-        let n: i64 = self
-            .conn()
-            .prepare_cached("SELECT count(*) FROM exposures WHERE unit = ?1")?
-            .query_row([unit], |r| r.get(0))?;
-        Ok(n as u64)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ExperimentStore, Store};
 
     #[test]
     fn buckets_are_uniform_keyed_and_per_experiment() {
@@ -446,24 +243,5 @@ mod tests {
         let a = ExperimentSalt::from_secret("a configured secret");
         assert_eq!(a, ExperimentSalt::from_secret("a configured secret"));
         assert_ne!(a, ExperimentSalt::from_secret("another secret!!"));
-    }
-
-    /// The round trip of every experiment table is a `Store` contract test
-    /// (`tests/it/api.rs`, both stores); this checks what only SQL shows: a deleted unit's
-    /// outcomes go with its exposures (the cascade).
-    #[test]
-    fn a_deleted_unit_takes_its_outcomes_along() {
-        let mut s = SqliteStore::open_in_memory().unwrap();
-        assert!(s.create_experiment("e", r#"{"x":1}"#, 10).unwrap());
-        let items = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let x2 = s.record_exposure("e", "a", "u1", 200, &items(&["i2", "i3"])).unwrap();
-        let x3 = s.record_exposure("e", "b", "u2", 4_000, &items(&["i1"])).unwrap();
-        let o =
-            |x, item: &str, kind, at| Outcome { exposure: x, item: item.into(), kind, value: 1.0, revenue: 0.0, at };
-        let outs = [o(x2, "i2", "click", 210), o(x2, "i2", "add_to_cart", 230), o(x3, "i1", "add_to_cart", 4_010)];
-        assert_eq!(s.record_outcomes(&outs).unwrap(), 3);
-        s.delete_user("u1", 5_000).unwrap();
-        let n: i64 = s.conn().query_row("SELECT count(*) FROM outcomes", [], |r| r.get(0)).unwrap();
-        assert_eq!(n, 1);
     }
 }

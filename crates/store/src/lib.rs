@@ -47,7 +47,22 @@ pub use experiments::{
 pub use postgres::{Artifact, PgStore, PG_SCHEMA_VERSION};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
-pub use url::{open, StoreUrl};
+pub use url::StoreUrl;
+
+/// Open the store `url` names (creating a SQLite file, or the schema of an empty PostgreSQL
+/// database, when missing).
+pub fn open(url: &StoreUrl) -> Result<Box<dyn Store>> {
+    match url {
+        StoreUrl::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
+        #[cfg(feature = "postgres")]
+        StoreUrl::Postgres(u) => Ok(Box::new(PgStore::connect(u)?)),
+        #[cfg(not(feature = "postgres"))]
+        StoreUrl::Postgres(u) => Err(StoreError::Invalid(format!(
+            "{}: this build of daogou has no PostgreSQL support (build daogou-store with the `postgres` feature)",
+            crate::url::redact(u)
+        ))),
+    }
+}
 
 /// An error of the caller's own that ends a [`Store::import_batches`] feed (a bad row of the
 /// file being read, say); handed back unchanged.

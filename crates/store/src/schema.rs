@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use daogou_core::EventKind;
-use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, ErrorCode, Transaction, TransactionBehavior};
 
-use crate::deletions::{DeletionKey, DELETION_KEY_META};
+use crate::deletions::{encode_hex, DeletionKey, DELETION_KEY_META};
+use crate::experiments::{ExperimentSalt, EXPERIMENT_SALT_META};
 use crate::{Result, StoreError};
 
 /// Schema version written to `PRAGMA user_version`. A file with a larger version is refused;
@@ -15,8 +16,7 @@ pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 /// The upgrades, in order: `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`. A new
 /// store is created as version 1 and then runs every step, so the path an old file takes is
 /// the path every new file takes.
-const MIGRATIONS: &[fn(&Transaction<'_>) -> Result<()>] =
-    &[v2_deletion_log, v3_deleted_items, crate::experiments::v4_experiments];
+const MIGRATIONS: &[fn(&Transaction<'_>) -> Result<()>] = &[v2_deletion_log, v3_deleted_items, v4_experiments];
 
 /// Version 2: the deletion log (see [`crate::DeletionLog`]) and its random key.
 ///
@@ -43,6 +43,44 @@ fn v3_deleted_items(tx: &Transaction<'_>) -> Result<()> {
         "ALTER TABLE items ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1));
          UPDATE items SET deleted = 1, attributes = json_remove(attributes, '$.\"daogou:deleted\"')
           WHERE json_extract(attributes, '$.\"daogou:deleted\"') IS NOT NULL;",
+    )?;
+    Ok(())
+}
+
+/// Version 4: the experiment tables and the assignment salt.
+fn v4_experiments(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE experiments (
+            name       TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),
+            definition TEXT NOT NULL CHECK (json_valid(definition)),
+            status     TEXT NOT NULL CHECK (status IN ('draft', 'running', 'stopped')),
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            stopped_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE TABLE exposures (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            experiment TEXT NOT NULL REFERENCES experiments (name),
+            variant    TEXT NOT NULL,
+            unit       TEXT NOT NULL CHECK (unit <> ''),
+            shown_at   INTEGER NOT NULL,
+            items      TEXT NOT NULL CHECK (json_valid(items))
+        );
+        CREATE INDEX exposures_unit ON exposures (unit, experiment, shown_at);
+        CREATE INDEX exposures_experiment ON exposures (experiment, shown_at);
+        CREATE TABLE outcomes (
+            exposure_id INTEGER NOT NULL REFERENCES exposures (id) ON DELETE CASCADE,
+            item        TEXT NOT NULL,
+            kind        TEXT NOT NULL CHECK (kind IN ('click', 'add_to_cart', 'purchase')),
+            value       REAL NOT NULL,
+            revenue     REAL NOT NULL CHECK (revenue = revenue),
+            at          INTEGER NOT NULL,
+            PRIMARY KEY (exposure_id, item, kind, at, value)
+        ) WITHOUT ROWID;",
+    )?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+        params![EXPERIMENT_SALT_META, encode_hex(&ExperimentSalt::random()?.0)],
     )?;
     Ok(())
 }

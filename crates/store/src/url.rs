@@ -1,10 +1,11 @@
 //! Which store a command uses, from a URL: `sqlite:PATH` (the embedded default) or
 //! `postgres://user@host:port/db` (several servers and trainers sharing one database).
+//! Opening the store it names is [`crate::open`]'s, in the crate root, above both backends.
 
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::{Result, SqliteStore, Store, StoreError};
+use crate::{Result, StoreError};
 
 /// A parsed `--store` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,21 +70,6 @@ pub(crate) fn redact(url: &str) -> String {
     match auth.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
-    }
-}
-
-/// Open the store `url` names (creating a SQLite file, or the schema of an empty PostgreSQL
-/// database, when missing).
-pub fn open(url: &StoreUrl) -> Result<Box<dyn Store>> {
-    match url {
-        StoreUrl::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
-        #[cfg(feature = "postgres")]
-        StoreUrl::Postgres(u) => Ok(Box::new(crate::PgStore::connect(u)?)),
-        #[cfg(not(feature = "postgres"))]
-        StoreUrl::Postgres(u) => Err(StoreError::Invalid(format!(
-            "{}: this build of daogou has no PostgreSQL support (build daogou-store with the `postgres` feature)",
-            redact(u)
-        ))),
     }
 }
 

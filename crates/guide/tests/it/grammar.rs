@@ -158,3 +158,42 @@ fn a_shop_in_pounds_understands_pounds_and_converts_the_rest() {
     let g = Guide::new(items, cfg).unwrap();
     assert_eq!(g.parse("under 100 dollars").max_price, Some(50.0));
 }
+
+/// "Something for my cat to eat" names the pet, not the product: the food subcategory of the
+/// category the pet implies is meant, so cat litter and toys stay out, and every cat food in
+/// stock is offered.
+#[test]
+fn food_for_a_pet_is_its_food_not_its_litter() {
+    let (items, g) = crate::shop();
+    let in_stock = |path: &str| -> Vec<&str> {
+        items
+            .iter()
+            .filter(|i| i.category.as_deref() == Some(path) && i.in_stock() && !i.deleted)
+            .map(|i| i.id.as_str())
+            .collect()
+    };
+    for (path, texts) in [
+        (
+            "Pet Supplies/Cat Food",
+            &["something for my cat to eat", "给猫买点吃的", "food for my cat", "猫吃的，100元以上"][..],
+        ),
+        ("Pet Supplies/Dog Food", &["something for my dog to eat", "给狗买点吃的"][..]),
+    ] {
+        let want = in_stock(path);
+        assert!(want.len() >= 5, "the demo shop has {path} in stock");
+        for t in texts {
+            let a = ask(g, t);
+            assert_eq!(a.parse.categories, vec![path.to_owned()], "{t}: {:?}", a.parse);
+            assert!(a.items.len() >= 5.min(want.len()), "{t}: {} items", a.items.len());
+            for p in &a.items {
+                let it = item(items, &p.id);
+                assert_eq!(it.category.as_deref(), Some(path), "{t}: {}", p.title);
+                if let Some(min) = a.parse.min_price {
+                    assert!(it.price.unwrap() >= min, "{t}: {}", p.title);
+                }
+            }
+        }
+    }
+    // Food words change nothing where no category is about food: good-tasting nuts stay Nuts.
+    assert_eq!(ask(g, "好吃的坚果").parse.categories, vec!["Food & Beverage/Nuts".to_owned()]);
+}

@@ -1,11 +1,10 @@
-//! What the generated evaluation sets share: a seeded generator, the scoring of one request
-//! against an oracle on the raw item data, and where the public datasets live.
+//! What the generated evaluation sets share: a seeded generator and the scoring of one request
+//! against an oracle on the raw item data. The public datasets are found by
+//! `daogou_core::datasets::shared` (SKIPPED when missing, a failure with `CI=true`).
 //!
 //! * precision: every returned item meets every hard constraint of its request;
 //! * completeness: at least min(5, number of matching items) items are returned;
 //! * "cheapest" requests are answered cheapest first.
-
-use std::path::PathBuf;
 
 use daogou_core::Item;
 use daogou_guide::{AskRequest, Guide};
@@ -148,21 +147,6 @@ pub fn run_dev_and_held_out<C: Oracle>(
     assert!(dev.precision() >= 0.99, "dev precision {:.4}", dev.precision());
     assert!(dev.completeness() >= 0.97, "dev completeness {:.4}", dev.completeness());
     assert_eq!(dev.sorted, dev.cheapest, "cheapest requests are answered cheapest first");
-}
-
-/// `../shared/datasets/NAME` from the workspace root (or `$DAOGOU_DATASETS/NAME`), or `None`
-/// with a note when it is missing: the public datasets are not part of the repository.
-pub fn dataset(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("DAOGOU_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"));
-    let dir = root.join(name);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: dataset {} not found (set DAOGOU_DATASETS to the folder holding it)", dir.display());
-        None
-    }
 }
 
 /// Words of `s`, lower case, split at anything but ASCII letters and digits.

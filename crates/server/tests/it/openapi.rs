@@ -113,3 +113,37 @@ async fn every_operation_is_documented_and_every_documented_one_is_served() {
     assert!(doc["paths"]["/popular"]["get"]["responses"]["421"].is_object());
     assert!(doc["paths"]["/users/{id}"]["delete"]["responses"]["429"].is_object());
 }
+
+/// The document states the limits the service was configured with, and the body limit it
+/// states is the one the router enforces: a body of exactly that size is read, one byte more is
+/// answered 413.
+#[tokio::test]
+async fn the_document_states_the_configured_limits() {
+    let mut c = config(false);
+    for (key, value) in [("body_limit", "5000"), ("max_batch", "7"), ("max_n", "33")] {
+        c.set(key, value).unwrap();
+    }
+    let app = app_on(store(&[]), c).0;
+    let doc = get(&app, "/openapi.json").await;
+    assert_eq!(doc["x-limits"], serde_json::json!({"body_limit": 5000, "max_batch": 7, "max_n": 33}));
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(body) = op.get("requestBody") else { continue };
+            bodies += 1;
+            let about = body["description"].as_str().unwrap_or_default();
+            assert!(about.contains("at most 5000 bytes"), "{method} {path}: requestBody says {about:?}");
+            let too_large = op["responses"]["413"]["description"].as_str().unwrap_or_default();
+            assert!(too_large.contains("5000 bytes"), "{method} {path}: 413 says {too_large:?}");
+        }
+    }
+    assert!(bodies >= 7, "only {bodies} operations with a request body");
+
+    // one event padded with spaces (still JSON) to exactly the limit, then one byte over
+    let event = r#"{"user":"u","item":"s1","kind":"view"}"#;
+    let exact = format!("{event}{}", " ".repeat(5000 - event.len()));
+    let (st, v) = call(&app, "POST", "/events", None, Some(&exact)).await;
+    assert!(st.is_success(), "{st} {v}");
+    let (st, v) = call(&app, "POST", "/events", None, Some(&format!("{exact} "))).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+}
