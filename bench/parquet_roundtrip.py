@@ -5,7 +5,8 @@ recommendations that `daogou recommend --all-users --out FILE.parquet` wrote.
     python bench/parquet_roundtrip.py write DIR   # DIR/events.parquet, DIR/items.parquet
     python bench/parquet_roundtrip.py read DIR    # print DIR/recs.parquet, compare with DIR/recs.csv
 
-Driven by bench/parquet_roundtrip.sh.
+Driven by bench/parquet_roundtrip.sh; crates/python/tests/test_parquet.py runs the same round
+trip in the Python CI step.
 """
 import random
 import sys
@@ -56,18 +57,26 @@ def write(out: Path) -> None:
           f"and {items.num_rows} items to {out}")
 
 
+def tables(out: Path):
+    """(recs.parquet as pyarrow reads it, recs.csv read with the Parquet file's column types).
+
+    The Parquet columns are declared non-null and CSV columns read as nullable, so the CSV
+    table is cast to the Parquet schema (the cast fails on a null) before comparing."""
+    table = pq.read_table(out / "recs.parquet")
+    csv = pacsv.read_csv(out / "recs.csv", convert_options=pacsv.ConvertOptions(
+        column_types={"user": pa.string(), "rank": pa.uint32(), "item": pa.string(), "score": pa.float32()}))
+    return table, csv.cast(table.schema)
+
+
 def read(out: Path) -> int:
-    f = pq.ParquetFile(out / "recs.parquet")
-    md = f.metadata
+    md = pq.ParquetFile(out / "recs.parquet").metadata
     print(f"recs.parquet: {md.num_rows} rows, {md.num_row_groups} row group(s), written by {md.created_by!r}")
-    print("schema:", f.schema_arrow)
-    table = f.read()
+    table, csv = tables(out)
+    print("schema:", table.schema)
     print(table.slice(0, 12).to_pandas().to_string(index=False) if _has_pandas() else table.slice(0, 12))
     users = table.column("user").unique()
     ranks = table.column("rank").to_pylist()
     print(f"{len(users)} users; ranks {min(ranks)}..{max(ranks)}")
-    csv = pacsv.read_csv(out / "recs.csv", convert_options=pacsv.ConvertOptions(
-        column_types={"user": pa.string(), "rank": pa.uint32(), "item": pa.string(), "score": pa.float32()}))
     same = csv.equals(table)
     print(f"identical to recs.csv (same rows, order and values): {same}")
     return 0 if same else 1

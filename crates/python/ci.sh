@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python package's CI step (.ci/run): build the wheel with maturin, install it into a
 # fresh venv with the pinned test requirements, run the pytest suite against the debug
-# `daogou` binary of the same run (the command line whose numbers the package must give).
+# `daogou` binary of the same run (the command line whose numbers the package must give; it
+# also imports the pyarrow-written Parquet files of tests/test_parquet.py).
 #
 # The wheel is built in the dev profile, after `cargo build --workspace --tests --benches`:
 # the numeric crates are optimised there too ([profile.dev.package.*]; float results do not

@@ -219,3 +219,39 @@ def test_dataframe_columns_kinds_and_times():
         daogou.from_pandas(df.assign(what="wishlist"), user="customer", item="sku", kind="what")
     with pytest.raises(daogou.DaogouError, match="column 'price' is not in the DataFrame"):
         daogou.from_pandas(df, user="customer", item="sku", value="price")
+
+
+RETAIL_ROWS = """\
+536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom
+536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850,United Kingdom
+536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,1.85,17851,United Kingdom
+536367,71053,WHITE METAL LANTERN,2,2010-12-01 08:34:00,3.39,13047,United Kingdom
+536368,22633,HAND WARMER UNION JACK,1,2010-12-01 08:40:00,1.85,,United Kingdom
+C536369,71053,WHITE METAL LANTERN,-1,2010-12-01 09:00:00,3.39,17850,United Kingdom
+"""
+RETAIL_HEADERS = {
+    "online retail": "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country",
+    "online retail II": "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country",
+}
+
+
+@pytest.mark.parametrize("header", list(RETAIL_HEADERS))
+def test_online_retail_preset(header, tmp_path, cli):
+    path = tmp_path / "retail.csv"
+    path.write_text(RETAIL_HEADERS[header] + "\n" + RETAIL_ROWS)
+    with pytest.warns(UserWarning, match="skipped 1 of .*missing CustomerID: 1"):
+        data = daogou.load(path, format="online-retail")
+    assert not data.explicit and len(data) == 5
+    assert data.user_ids() == ["17850", "17851", "13047"] and data.item_ids() == ["85123A", "71053", "22633"]
+    cols = data.columns()
+    assert cols["kind"] == ["purchase", "purchase", "purchase", "purchase", "return"]
+    assert cols["timestamp"][0] == 1291191960  # 2010-12-01 08:26:00 UTC
+    # the command line reads the same events from the same file
+    db = tmp_path / "retail.db"
+    cli.run("import", path, "--format", "online-retail", "--db", db)
+    stats = cli.json("stats", "--db", db, "--json")
+    assert (stats["users"], stats["items"], stats["events"]) == (data.n_users, data.n_items, len(data))
+    assert stats["events_by_kind"] == {"purchase": 4, "return": 1}
+    # ids are text (85123A is no number); the shopper's own item is left out
+    ids, _ = daogou.Model("popularity").fit(data).recommend("17851", n=3)
+    assert set(ids.tolist()) - {None} == {"71053", "85123A"}

@@ -3,6 +3,10 @@
 Covered (anything else is not):
 
 * ``Reader(name="ml-100k" | "ml-1m", line_format=..., sep=..., rating_scale=..., skip_lines=...)``
+* ``Dataset.load_builtin("ml-100k" | "ml-1m")``: Surprise downloads the file on first use;
+  daogou never downloads: it reads ``ml-100k/u.data`` or ``ml-1m/ratings.dat`` from the folder
+  ``$DAOGOU_DATASETS`` names, else from ``../shared/datasets`` relative to the current
+  directory (the repository's layout), and raises an error naming where it looked
 * ``Dataset.load_from_file(path, reader)``, ``Dataset.load_from_df(df[[user, item, rating]], reader)``,
   ``data.build_full_trainset()``
 * ``model_selection.train_test_split(data, test_size=0.2, random_state=None)`` (also importable
@@ -25,8 +29,7 @@ Covered (anything else is not):
 * ``accuracy.rmse(predictions, verbose=True)``, ``accuracy.mae(...)`` (also importable from
   this module).
 
-Not covered: ``Dataset.load_builtin`` (it downloads; read the file with ``load_from_file``
-and ``Reader("ml-100k")``), ``KNNBasic``, ``KNNWithZScore``, ``NMF``, ``CoClustering``,
+Not covered: ``Dataset.load_builtin("jester")``, ``KNNBasic``, ``KNNWithZScore``, ``NMF``, ``CoClustering``,
 ``NormalPredictor``, ``GridSearchCV`` (use ``daogou.tune``), ``dump``.
 
 Differences: ids in predictions are the ids as the data gave them (text for files, as in
@@ -56,6 +59,25 @@ class Prediction(namedtuple("Prediction", ["uid", "iid", "r_ui", "est", "details
 
 
 _BUILTIN = {"ml-100k": ("user item rating timestamp", "\t"), "ml-1m": ("user item rating timestamp", "::")}
+# the ratings file of each builtin dataset inside its folder (as GroupLens ships it)
+_BUILTIN_FILES = {"ml-100k": "ml-100k/u.data", "ml-1m": "ml-1m/ratings.dat"}
+
+
+def _builtin_path(name):
+    """Where load_builtin reads ``name``: $DAOGOU_DATASETS, else ../shared/datasets."""
+    import os
+    import pathlib
+
+    if name not in _BUILTIN_FILES:
+        raise daogou.DaogouError(f"unknown builtin dataset {name!r} (covered: {', '.join(_BUILTIN_FILES)})")
+    env = os.environ.get("DAOGOU_DATASETS")
+    folder = pathlib.Path(env) if env else pathlib.Path("..", "shared", "datasets")
+    path = folder / _BUILTIN_FILES[name]
+    if not path.is_file():
+        where = "$DAOGOU_DATASETS" if env else "../shared/datasets (set DAOGOU_DATASETS to the folder that holds it)"
+        raise daogou.DaogouError(f"dataset {name} not found: {path.resolve()} is missing (looked in {where}); "
+                                 "daogou does not download datasets: put the GroupLens files there")
+    return path
 
 
 class Reader:
@@ -75,6 +97,12 @@ class Dataset:
 
     def __init__(self, data: daogou.Data, reader: Reader):
         self.data, self.reader = data, reader
+
+    @classmethod
+    def load_builtin(cls, name="ml-100k", prompt=True):
+        """Surprise's builtin dataset, read from local files only (Surprise downloads it; daogou
+        does not, and ``prompt`` has nothing to ask): see the module docstring for where."""
+        return cls.load_from_file(_builtin_path(name), Reader(name))
 
     @classmethod
     def load_from_file(cls, file_path, reader: Reader):
