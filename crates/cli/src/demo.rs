@@ -123,9 +123,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
         for it in events.iter().rev().take(6).rev() {
             println!("     {} {:<16} {}", fmt_time(it.timestamp), it.kind.verb(), ds.title(it.item));
         }
-        println!("   recommended for you / 为你推荐:");
+        // what the shop would have shown at the end of that visit: the session blend of "for you"
+        // weighs what they looked at in its last hour (the shop's data ends weeks before today)
+        let at = events.last().map(|it| it.timestamp + 60);
+        println!("   recommended for you at the end of this visit / 本次浏览结束时为你推荐:");
         let h = engine.history(&snap, uid);
-        for (rank, p) in engine.for_you(&snap, &h, &Filter::default(), &Blend::default(), 5).iter().enumerate() {
+        let blend = Blend { at, ..Blend::default() };
+        for (rank, p) in engine.for_you(&snap, &h, &Filter::default(), &blend, 5).iter().enumerate() {
             let price = p.price.map_or(String::new(), |x| format!(" ¥{x:.0}"));
             println!("     {}. {}{}\n        {}", rank + 1, p.title, price, p.reason);
         }

@@ -89,6 +89,13 @@ pub struct RecommendArgs {
     n: usize,
     #[command(flatten)]
     filter: FilterArgs,
+    /// Share of the score from the user's current session (their events in the last
+    /// --session-hours), as the service's `session_weight`; 0: the whole history alone.
+    #[arg(long, value_name = "W", default_value_t = daogou_engine::DEFAULT_SESSION_WEIGHT, value_parser = share)]
+    session_weight: f32,
+    /// How far back the current session reaches, in hours (the service's `session_hours`).
+    #[arg(long, value_name = "H", default_value_t = daogou_engine::DEFAULT_SESSION_HOURS)]
+    session_hours: f32,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -96,6 +103,14 @@ pub struct RecommendArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// A number between 0 and 1.
+fn share(v: &str) -> std::result::Result<f32, String> {
+    v.parse::<f32>()
+        .ok()
+        .filter(|x| (0.0..=1.0).contains(x))
+        .ok_or_else(|| format!("`{v}` is not a number between 0 and 1"))
 }
 
 #[derive(Args, Debug)]
@@ -300,7 +315,11 @@ pub fn recommend(a: RecommendArgs) -> Result<()> {
     if h.user.is_none() {
         eprintln!("note: the model does not know `{user}` yet (retrain to include their events): popular items");
     }
-    let picks = engine.for_you(&snap, &h, &filter, &Blend::default(), a.n);
+    if !(a.session_hours >= 0.0 && a.session_hours <= 168.0) {
+        bail!("--session-hours: {} is not between 0 and 168", a.session_hours);
+    }
+    let blend = Blend { session_weight: a.session_weight, session_hours: a.session_hours, ..Blend::default() };
+    let picks = engine.for_you(&snap, &h, &filter, &blend, a.n);
     if a.json {
         let answer = ForYou {
             user,

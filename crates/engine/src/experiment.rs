@@ -79,6 +79,9 @@ pub struct VariantDef {
     /// Share of the list for new arrivals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explore: Option<f32>,
+    /// Share of the score from the current session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_weight: Option<f32>,
 }
 
 impl VariantDef {
@@ -89,6 +92,8 @@ impl VariantDef {
             novelty: self.novelty_weight.unwrap_or(request.novelty),
             max_per_category: self.max_per_category.or(request.max_per_category),
             explore: self.explore.unwrap_or(request.explore),
+            session_weight: self.session_weight.unwrap_or(request.session_weight),
+            ..request.clone()
         }
     }
 
@@ -341,8 +346,10 @@ mod tests {
             novelty_weight: None,
             max_per_category: Some(3),
             explore: None,
+            session_weight: Some(0.0),
         };
-        let b = v.blend(&Blend { popularity: 0.5, novelty: 1.0, max_per_category: None, explore: 0.2 });
+        let b = v.blend(&Blend { popularity: 0.5, novelty: 1.0, explore: 0.2, ..Blend::default() });
+        assert_eq!((b.session_weight, b.session_hours), (0.0, crate::filter::DEFAULT_SESSION_HOURS));
         assert_eq!((b.popularity, b.novelty, b.max_per_category, b.explore), (2.0, 1.0, Some(3), 0.2));
     }
 }

@@ -63,8 +63,14 @@ impl Filter {
     }
 }
 
+/// Default weight of the current session in "for you" (chosen on validation periods, see the
+/// README's "Recent intent").
+pub const DEFAULT_SESSION_WEIGHT: f32 = 0.1;
+/// Default length of the current session: events in the hour before the request.
+pub const DEFAULT_SESSION_HOURS: f32 = 1.0;
+
 /// Per-request blending knobs of "for you".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Blend {
     /// Weight of log-popularity added to the (max-normalised) model score.
     pub popularity: f32,
@@ -74,12 +80,43 @@ pub struct Blend {
     pub max_per_category: Option<usize>,
     /// Share of the list (0..1) kept for the newest items (exploration of cold items).
     pub explore: f32,
+    /// Share (0..1) of the score that comes from the current session (the model's scores for
+    /// the user's events in the last `session_hours`), the rest from their whole history; 0
+    /// ranks by the whole history alone.
+    pub session_weight: f32,
+    /// How far back the current session reaches, in hours.
+    pub session_hours: f32,
+    /// The time the list is for (unix seconds; `None`: now): events after it are not part of
+    /// the session (the demo shows shoppers at the end of their last visit).
+    pub at: Option<i64>,
+}
+
+impl Default for Blend {
+    fn default() -> Self {
+        Blend {
+            popularity: 0.0,
+            novelty: 0.0,
+            max_per_category: None,
+            explore: 0.0,
+            session_weight: DEFAULT_SESSION_WEIGHT,
+            session_hours: DEFAULT_SESSION_HOURS,
+            at: None,
+        }
+    }
 }
 
 impl Blend {
-    /// True when the model's own ranking is used unchanged.
+    /// True when the model's own ranking is used unchanged (the session aside: whether there
+    /// is one depends on the history).
     pub fn is_plain(&self) -> bool {
         self.popularity <= 0.0 && self.novelty <= 0.0
+    }
+
+    /// The time the list is for.
+    pub fn at(&self) -> i64 {
+        self.at.unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use daogou_core::EventKind;
 use rustc_hash::FxHashMap;
 
 use crate::live::LiveEvent;
-use crate::snapshot::{stronger, Snapshot};
+use crate::snapshot::{stronger, Recent, RecentEvent, Snapshot, RECENT_PER_USER};
 
 /// A history in the snapshot's model item space.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,6 +20,9 @@ pub struct History {
     pub kinds: Vec<(u32, EventKind)>,
     /// True when events newer than the model are part of it (or it is an ad-hoc session).
     pub fresh: bool,
+    /// The user's latest events (training and live, at most [`RECENT_PER_USER`], oldest
+    /// first): what they are after now, when these are recent.
+    pub recent: Vec<RecentEvent>,
 }
 
 impl History {
@@ -38,16 +41,26 @@ impl History {
     pub fn build<'a>(snap: &Snapshot, user: Option<u32>, live: impl Iterator<Item = &'a LiveEvent>) -> History {
         let mut items: Vec<(u32, f32)> = Vec::new();
         let mut kinds: Vec<(u32, EventKind)> = Vec::new();
+        let mut recent: Vec<RecentEvent> = Vec::new();
         if let Some(u) = user {
             let (is, vs) = snap.train.user_row(u);
             items = is.iter().copied().zip(vs.iter().copied()).collect();
             kinds = snap.kinds.get(u as usize).cloned().unwrap_or_default();
+            recent = snap.recent.of(u).to_vec();
         }
         let fresh: Vec<(u32, &LiveEvent)> =
             live.filter(|e| e.seq >= snap.seq).filter_map(|e| Some((snap.model_item(e.item)?, e))).collect();
         if fresh.is_empty() {
-            return History { user, items, kinds, fresh: false };
+            return History { user, items, kinds, fresh: false, recent };
         }
+        // live events arrive in order of arrival, which is not always the order of their times
+        recent.extend(fresh.iter().filter(|(_, e)| Recent::counts(e.kind)).map(|&(item, e)| RecentEvent {
+            item,
+            kind: e.kind,
+            timestamp: e.timestamp,
+        }));
+        recent.sort_by_key(|e| e.timestamp); // stable: arrival order within a second
+        recent.drain(..recent.len().saturating_sub(RECENT_PER_USER));
         let mut values: BTreeMap<u32, f32> = items.into_iter().collect();
         let mut strongest: FxHashMap<u32, EventKind> = kinds.into_iter().collect();
         for (i, e) in fresh {
@@ -63,7 +76,21 @@ impl History {
         let items = values.into_iter().filter(|&(_, v)| v > 0.0 || snap.explicit).collect();
         let mut kinds: Vec<(u32, EventKind)> = strongest.into_iter().collect();
         kinds.sort_unstable_by_key(|p| p.0);
-        History { user, items, kinds, fresh: true }
+        History { user, items, kinds, fresh: true, recent }
+    }
+
+    /// The current session as a history to score: the recent events in the `hours` before
+    /// `at` (none after it), each weighing its kind's event weight (at least a little, so
+    /// that a view always counts), summed per item and sorted by item. Empty when the user
+    /// has not been active in that window.
+    pub fn session_items(&self, snap: &Snapshot, at: i64, hours: f32) -> Vec<(u32, f32)> {
+        let from = at - (f64::from(hours) * 3600.0) as i64;
+        let mut values: BTreeMap<u32, f32> = BTreeMap::new();
+        for e in self.recent.iter().filter(|e| e.timestamp > from && e.timestamp <= at) {
+            let w = snap.spec.signal.live_value(false, e.kind, 1.0).unwrap_or(0.0).max(f32::MIN_POSITIVE);
+            *values.entry(e.item).or_insert(0.0) += w;
+        }
+        values.into_iter().collect()
     }
 
     /// An anonymous session of viewed items (ids); returns it with the number of ids the
@@ -79,6 +106,8 @@ impl History {
             }
         }
         let kinds = values.keys().map(|&i| (i, EventKind::View)).collect(); // sorted: BTreeMap keys
-        (History { user: None, items: values.into_iter().collect(), kinds, fresh: true }, unknown)
+        let history =
+            History { user: None, items: values.into_iter().collect(), kinds, fresh: true, recent: Vec::new() };
+        (history, unknown)
     }
 }

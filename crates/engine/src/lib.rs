@@ -52,7 +52,7 @@ pub use catalogue::{Catalogue, IndexItems};
 pub use engine::{Engine, Ingested, LiveStats, ModelSource, UserDeletion};
 pub use error::{Error, Result};
 pub use experiment::{Arm, ExperimentDef, ExperimentInfo, Exposed, VariantDef};
-pub use filter::{novelty, Blend, Filter};
+pub use filter::{novelty, Blend, Filter, DEFAULT_SESSION_HOURS, DEFAULT_SESSION_WEIGHT};
 pub use history::History;
 pub use live::{LiveEvent, LiveLimits};
 pub use pick::{ForYou, Pick, Reason};

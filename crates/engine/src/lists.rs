@@ -88,26 +88,51 @@ pub fn for_you(snap: &Snapshot, cat: &Catalogue, h: &History, f: &Filter, blend:
     let depth = |k: usize| if blend.max_per_category.is_some() { k * 8 + 50 } else { k };
     let mut out = Vec::with_capacity(n);
     if let (Some(model), false, true) = (&snap.model, h.items.is_empty(), main > 0) {
-        let plain = blend.is_plain();
-        // (item, model score, the history item that explains it when already known)
+        // the current session, scored on its own and blended in: what the shopper is after now
+        // moves the list even when years of history point elsewhere
+        let session = if blend.session_weight > 0.0 {
+            h.session_items(snap, blend.at(), blend.session_hours)
+        } else {
+            Vec::new()
+        };
+        let plain = blend.is_plain() && session.is_empty();
+        // (item, model score, the history item that explains it when already known, whether the
+        // session rather than the whole history put it there)
         let mut reached = REACHED.with(|b| std::mem::take(&mut *b.borrow_mut()));
-        let ranked: Vec<(u32, f32, Option<Option<u32>>)> = if plain && model.score_reached(&h.items, &mut reached) {
+        let ranked: Vec<(u32, f32, Option<Option<u32>>, bool)> = if plain && model.score_reached(&h.items, &mut reached)
+        {
             // neighbourhood models: only the items the history reaches (all others score below
             // them and would only end the loop below), no pass over the catalogue
             top_k_by(reached.iter().map(|r| (r.item, r.score, Some(r.because))), depth(main), |i| !ok(i))
+                .into_iter()
+                .map(|(i, s, b)| (i, s, b, false))
+                .collect()
         } else {
             let mut buf = ScoreBuf::take(model.n_items());
             score(model.as_ref(), h, &mut buf.0);
             let scores: &[f32] = &buf.0;
-            let blended = (!plain).then(|| blended(snap, cat, scores, blend));
-            let ranked = blended.as_deref().unwrap_or(scores);
-            top_k(ranked, depth(main), |i| !ok(i)).into_iter().map(|(i, _)| (i, scores[i as usize], None)).collect()
+            let now: Option<Vec<f32>> = (!session.is_empty()).then(|| {
+                let mut v = vec![0.0; model.n_items()];
+                model.score_history(&session, &mut v);
+                v
+            });
+            let b = (!plain).then(|| blended(snap, cat, scores, now.as_deref(), blend));
+            let ranked = b.as_ref().map_or(scores, |b| &b.total[..]);
+            top_k(ranked, depth(main), |i| !ok(i))
+                .into_iter()
+                .map(|(i, _)| (i, scores[i as usize], None, b.as_ref().is_some_and(|b| b.from_session(i))))
+                .collect()
         };
-        for (i, score, known) in ranked {
+        for (i, score, known, from_session) in ranked {
             if out.len() == main {
                 break;
             }
-            let because = known.unwrap_or_else(|| model.explain(&h.items, i, 1).first().map(|e| e.0));
+            let because = match known {
+                Some(k) => k,
+                // the session's own item explains a pick the session brought
+                None if from_session => model.explain(&session, i, 1).first().map(|e| e.0),
+                None => model.explain(&h.items, i, 1).first().map(|e| e.0),
+            };
             if because.is_none() && score <= 0.0 && plain {
                 break; // nothing the history says: popular items fill in below
             }
@@ -147,17 +172,45 @@ pub fn for_you(snap: &Snapshot, cat: &Catalogue, h: &History, f: &Filter, blend:
     out
 }
 
-/// The model scores max-normalised, plus the blend's popularity and novelty terms.
-fn blended(snap: &Snapshot, cat: &Catalogue, scores: &[f32], blend: &Blend) -> Vec<f32> {
+/// Blended scores, and what the session contributed to each.
+struct Blended {
+    total: Vec<f32>,
+    /// Per item: the session's term exceeds the whole history's (empty without a session).
+    session_led: Vec<bool>,
+}
+
+impl Blended {
+    fn from_session(&self, i: u32) -> bool {
+        self.session_led.get(i as usize).copied().unwrap_or(false)
+    }
+}
+
+/// Max-normalise `scores`: divide by the largest finite absolute value.
+fn max_normalised(scores: &[f32]) -> impl Fn(f32) -> f32 {
     let top = scores.iter().filter(|x| x.is_finite()).fold(0f32, |m, x| m.max(x.abs())).max(f32::MIN_POSITIVE);
+    move |x| x / top
+}
+
+/// The model scores max-normalised, mixed with the session's scores (likewise normalised) by
+/// the session weight, plus the blend's popularity and novelty terms.
+fn blended(snap: &Snapshot, cat: &Catalogue, scores: &[f32], session: Option<&[f32]>, blend: &Blend) -> Blended {
     let max_pop = snap.popularity.iter().fold(0f32, |m, &x| m.max(x));
     let newest = cat.newest().unwrap_or(0);
-    let mut b = scores.to_vec();
-    for (i, x) in b.iter_mut().enumerate() {
+    let whole = max_normalised(scores);
+    let w = if session.is_some() { blend.session_weight.clamp(0.0, 1.0) } else { 0.0 };
+    let now = session.map(max_normalised);
+    let mut total = scores.to_vec();
+    let mut session_led = vec![false; if session.is_some() { scores.len() } else { 0 }];
+    for (i, x) in total.iter_mut().enumerate() {
         if !x.is_finite() {
             continue;
         }
-        *x /= top;
+        *x = (1.0 - w) * whole(*x);
+        if let (Some(s), Some(now)) = (session, &now) {
+            let term = if s[i].is_finite() { w * now(s[i]) } else { 0.0 };
+            session_led[i] = term > *x;
+            *x += term;
+        }
         if blend.popularity > 0.0 && max_pop > 0.0 {
             *x += blend.popularity * (1.0 + snap.popularity[i]).ln() / (1.0 + max_pop).ln();
         }
@@ -165,7 +218,7 @@ fn blended(snap: &Snapshot, cat: &Catalogue, scores: &[f32], blend: &Blend) -> V
             *x += blend.novelty * novelty(cat.get(snap.catalogue_item(i as u32)).created_at, newest);
         }
     }
-    b
+    Blended { total, session_led }
 }
 
 /// The newest catalogue items passing `f` (also items no model knows yet).

@@ -77,6 +77,81 @@ pub struct Snapshot {
     /// they are served as unknown users; the model's parameters still carry their influence on
     /// others until a refit ([`Snapshot::needs_refit`]).
     pub hidden: Vec<u32>,
+    /// Per model user, their latest training events (the current session when they are
+    /// recent; see [`crate::History::session_items`]).
+    pub recent: Recent,
+}
+
+/// Events kept per user for the session blend of "for you": a session is minutes to hours,
+/// rarely more than a handful of views and carts.
+pub const RECENT_PER_USER: usize = 16;
+
+/// One event of a user's recent past, in the model's item space.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecentEvent {
+    /// Model item.
+    pub item: u32,
+    /// What happened.
+    pub kind: EventKind,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+/// Per user, their latest [`RECENT_PER_USER`] events with an item (views, clicks, carts,
+/// purchases; not searches, ratings or returns), oldest first, in one flat array.
+#[derive(Debug, Clone, Default)]
+pub struct Recent {
+    offsets: Vec<usize>,
+    events: Vec<RecentEvent>,
+}
+
+impl Recent {
+    /// The latest events of model user `u`, oldest first.
+    pub fn of(&self, u: u32) -> &[RecentEvent] {
+        let u = u as usize;
+        match (self.offsets.get(u), self.offsets.get(u + 1)) {
+            (Some(&a), Some(&b)) => &self.events[a..b],
+            _ => &[],
+        }
+    }
+
+    /// Whether `kind` says what a shopper is after now.
+    pub fn counts(kind: EventKind) -> bool {
+        matches!(kind, EventKind::View | EventKind::Click | EventKind::AddToCart | EventKind::Purchase)
+    }
+
+    /// The latest `per_user` events of every user of `ds` (ties in time: the later in `ds`):
+    /// a counting sort of the event indices by user, then the newest of each user's slice.
+    fn build(ds: &Dataset, per_user: usize) -> Recent {
+        let n = ds.n_users();
+        let mut start = vec![0usize; n + 1];
+        for x in ds.interactions.iter().filter(|x| Recent::counts(x.kind)) {
+            start[x.user as usize + 1] += 1;
+        }
+        for u in 0..n {
+            start[u + 1] += start[u];
+        }
+        let mut next = start.clone();
+        let mut order = vec![0u32; start[n]];
+        for (k, x) in ds.interactions.iter().enumerate().filter(|(_, x)| Recent::counts(x.kind)) {
+            order[next[x.user as usize]] = k as u32;
+            next[x.user as usize] += 1;
+        }
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut events = Vec::new();
+        offsets.push(0);
+        for u in 0..n {
+            let slice = &mut order[start[u]..start[u + 1]];
+            slice.sort_unstable_by_key(|&k| (ds.interactions[k as usize].timestamp, k));
+            let keep = &slice[slice.len().saturating_sub(per_user)..];
+            events.extend(keep.iter().map(|&k| {
+                let x = &ds.interactions[k as usize];
+                RecentEvent { item: x.item, kind: x.kind, timestamp: x.timestamp }
+            }));
+            offsets.push(events.len());
+        }
+        Recent { offsets, events }
+    }
 }
 
 /// Per stored (user, item) pair of [`Snapshot::purchases`], in the same order as its
@@ -310,6 +385,7 @@ impl Parts {
             data_matches: self.data_matches,
             warnings: self.warnings,
             hidden: self.hidden,
+            recent: Recent::build(ds, RECENT_PER_USER),
         }
     }
 }

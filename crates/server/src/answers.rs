@@ -49,7 +49,7 @@ const INLINE_ITEMS: usize = 200_000;
 
 async fn for_you(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
     let user = path_id(p, "user")?;
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let stored = s.user_id(&user);
     if let Some(arm) = s.engine.arm(&stored) {
         // in an experiment: the variant's model and knobs, and the list is recorded (a store
@@ -113,7 +113,7 @@ struct SessionIn {
 }
 
 async fn session(State(s): S, q: Q, b: Result<Bytes, BytesRejection>) -> ApiResult {
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let sess: SessionIn = typed(json_value(&body(b)?)?, "session")?;
     if sess.items.len() > Limits::MAX_IDS {
         return Err(ApiError::bad_request(format!("session.items: at most {} items", Limits::MAX_IDS)));
@@ -156,7 +156,7 @@ async fn session(State(s): S, q: Q, b: Result<Bytes, BytesRejection>) -> ApiResu
 
 async fn similar(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
     let id = path_id(p, "id")?;
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
@@ -174,7 +174,7 @@ async fn similar(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> A
 
 async fn bought_together(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
     let id = path_id(p, "id")?;
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let s2 = s.clone();
     blocking(move || {
         let snap = s2.snapshot();
@@ -185,7 +185,7 @@ async fn bought_together(State(s): S, p: Result<Path<String>, PathRejection>, q:
 }
 
 async fn popular(State(s): S, q: Q) -> ApiResult {
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let s2 = s.clone();
     let out = blocking(move || {
         let snap = s2.snapshot();
@@ -198,7 +198,7 @@ async fn popular(State(s): S, q: Q) -> ApiResult {
 
 async fn buy_again(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) -> ApiResult {
     let user = path_id(p, "user")?;
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let s2 = s.clone();
     let out = blocking(move || {
         let snap = s2.snapshot();
@@ -210,7 +210,7 @@ async fn buy_again(State(s): S, p: Result<Path<String>, PathRejection>, q: Q) ->
 }
 
 async fn trending(State(s): S, q: Q) -> ApiResult {
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let s2 = s.clone();
     let out = blocking(move || {
         let picks = s2.engine.trending(&r.filter, r.hours, r.n);
@@ -221,7 +221,7 @@ async fn trending(State(s): S, q: Q) -> ApiResult {
 }
 
 async fn new_arrivals(State(s): S, q: Q) -> ApiResult {
-    let r = list_request(&s.config.limits, q)?;
+    let r = list_request(&s.config, q)?;
     let s2 = s.clone();
     let out = blocking(move || {
         let picks = s2.engine.new_arrivals(&r.filter, r.n);

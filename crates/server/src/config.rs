@@ -115,6 +115,8 @@ impl Limits {
     pub const MAX_HOURS: u32 = 168;
     /// Largest blending weight.
     pub const MAX_WEIGHT: f32 = 100.0;
+    /// Longest session window of "for you", in hours (a week).
+    pub const MAX_SESSION_HOURS: f32 = 168.0;
     /// Largest per-category cap.
     pub const MAX_PER_CATEGORY: usize = 10_000;
     /// Largest |value| of an event.
@@ -187,6 +189,11 @@ pub struct Config {
     pub group_commit: bool,
     /// Page cache of the service's SQLite connection, in MiB.
     pub sqlite_cache_mib: usize,
+    /// "For you": share of the score from the current session (0..1), unless a request or an
+    /// experiment's variant says otherwise.
+    pub session_weight: f32,
+    /// "For you": how far back the current session reaches, in hours.
+    pub session_hours: f32,
     /// The shopping assistant's settings: the shop's `currency` and the `currency_rates` used
     /// to convert budgets given in other currencies.
     pub assistant: daogou_guide::GuideConfig,
@@ -218,6 +225,8 @@ impl Default for Config {
             retrain_secs: 0,
             group_commit: true,
             sqlite_cache_mib: 8,
+            session_weight: daogou_engine::DEFAULT_SESSION_WEIGHT,
+            session_hours: daogou_engine::DEFAULT_SESSION_HOURS,
             assistant: daogou_guide::GuideConfig::default(),
         }
     }
@@ -228,7 +237,7 @@ impl Config {
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
     /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
     /// `insecure_open`, `pseudonymize_key`, `experiment_salt`, `retrain_secs`, `live_events_per_user`,
-    /// `live_events_total`, `group_commit`, `sqlite_cache_mib`, `currency` (the shop's, `GBP`), `currency_rates`
+    /// `live_events_total`, `group_commit`, `sqlite_cache_mib`, `session_weight`, `session_hours`, `currency` (the shop's, `GBP`), `currency_rates`
     /// (units per US dollar, `USD=1,CNY=7.2,GBP=0.79,EUR=0.92`)).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let num = |v: &str| v.trim().parse::<usize>().map_err(|_| format!("{key}: `{v}` is not a whole number"));
@@ -259,6 +268,8 @@ impl Config {
             "workers" => self.workers = num(value)?.max(1),
             "retrain_secs" => self.retrain_secs = num(value)? as u64,
             "sqlite_cache_mib" => self.sqlite_cache_mib = num(value)?.max(1),
+            "session_weight" => self.session_weight = session_knob(key, value, 1.0)?,
+            "session_hours" => self.session_hours = session_knob(key, value, Limits::MAX_SESSION_HOURS)?,
             "currency" => self.assistant.currency = Some(currency_code(key, value)?),
             "currency_rates" => {
                 for pair in list(value) {
@@ -475,4 +486,14 @@ mod tests {
         c.api_keys = parse_api_keys("a-long-key:read").unwrap();
         assert!(c.check_exposure("0.0.0.0:8080".parse().unwrap()).is_ok());
     }
+}
+
+/// A session knob: a number between 0 and `hi`.
+fn session_knob(key: &str, value: &str, hi: f32) -> Result<f32, String> {
+    value
+        .trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|x| (0.0..=hi).contains(x))
+        .ok_or_else(|| format!("{key}: `{}` is not a number between 0 and {hi}", value.trim()))
 }

@@ -113,6 +113,7 @@ fn validate(d: &ExperimentDef) -> Result<(), ApiError> {
             ("popularity_weight", v.popularity_weight, Limits::MAX_WEIGHT),
             ("novelty_weight", v.novelty_weight, Limits::MAX_WEIGHT),
             ("explore", v.explore, 1.0),
+            ("session_weight", v.session_weight, 1.0),
         ] {
             if x.is_some_and(|x| !(0.0..=hi).contains(&x)) {
                 return bad(format!("{at}.{name}: must be between 0 and {hi}"));

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::Limits;
+use crate::config::{Config, Limits};
 use crate::error::ApiError;
 
 /// The body, or 413 / 400.
@@ -92,6 +92,8 @@ pub(crate) struct ListQuery {
     novelty_weight: Option<f32>,
     max_per_category: Option<usize>,
     explore: Option<f32>,
+    session_weight: Option<f32>,
+    session_hours: Option<f32>,
     hours: Option<u32>,
 }
 
@@ -104,11 +106,13 @@ pub(crate) struct ListRequest {
     pub hours: u32,
 }
 
-/// Validate the list query parameters against `limits`.
+/// Validate the list query parameters against the configured limits; the configured session
+/// knobs apply where the request gives none.
 pub(crate) fn list_request(
-    limits: &Limits,
+    config: &Config,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<ListRequest, ApiError> {
+    let limits = &config.limits;
     let q = query(q)?;
     let n = check_n(q.n, 10, limits.max_n, "n")?;
     for (name, v) in [("min_price", q.min_price), ("max_price", q.max_price)] {
@@ -136,6 +140,8 @@ pub(crate) fn list_request(
         ("popularity_weight", q.popularity_weight, Limits::MAX_WEIGHT),
         ("novelty_weight", q.novelty_weight, Limits::MAX_WEIGHT),
         ("explore", q.explore, 1.0),
+        ("session_weight", q.session_weight, 1.0),
+        ("session_hours", q.session_hours, Limits::MAX_SESSION_HOURS),
     ] {
         if v.is_some_and(|x| !(0.0..=hi).contains(&x)) {
             return Err(ApiError::bad_request(format!("{name}: must be between 0 and {hi}")));
@@ -168,6 +174,9 @@ pub(crate) fn list_request(
             novelty: q.novelty_weight.unwrap_or(0.0),
             max_per_category: q.max_per_category,
             explore: q.explore.unwrap_or(0.0),
+            session_weight: q.session_weight.unwrap_or(config.session_weight),
+            session_hours: q.session_hours.unwrap_or(config.session_hours),
+            at: None,
         },
         hours,
     })

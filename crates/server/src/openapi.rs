@@ -83,6 +83,16 @@ fn filters(l: &Limits) -> Vec<Value> {
             "for you: at most this many items per category (diversity)",
         ),
         qs(
+            "session_weight",
+            json!({"type": "number", "minimum": 0, "maximum": 1}),
+            "for you: share of the score from the current session (default 0.25, or the server's `session_weight`)",
+        ),
+        qs(
+            "session_hours",
+            json!({"type": "number", "minimum": 0, "maximum": Limits::MAX_SESSION_HOURS}),
+            "for you: how far back the current session reaches, in hours (default 1, or the server's `session_hours`)",
+        ),
+        qs(
             "explore",
             json!({"type": "number", "minimum": 0, "maximum": 1}),
             "for you: share of the list kept for new arrivals",
@@ -307,7 +317,8 @@ fn experiments() -> (Value, Value) {
             "popularity_weight": {"type": "number", "minimum": 0, "maximum": Limits::MAX_WEIGHT},
             "novelty_weight": {"type": "number", "minimum": 0, "maximum": Limits::MAX_WEIGHT},
             "max_per_category": {"type": "integer", "minimum": 1, "maximum": Limits::MAX_PER_CATEGORY},
-            "explore": {"type": "number", "minimum": 0, "maximum": 1}}}
+            "explore": {"type": "number", "minimum": 0, "maximum": 1},
+            "session_weight": {"type": "number", "minimum": 0, "maximum": 1}}}
     });
     let paths = json!({
         "/admin/experiments": {"post": {"summary": "create an experiment (a draft): variants with their model and blending knobs, traffic shares, the primary metric (scope admin)",

@@ -3,3 +3,4 @@
 
 mod engine;
 mod scoring;
+mod session;

@@ -80,7 +80,7 @@ fn sparse_for_you_equals_the_dense_answer() {
         items.sort_unstable_by_key(|p| p.0);
         items.dedup_by_key(|p| p.0);
         let kinds = items.iter().map(|p| (p.0, EventKind::View)).collect();
-        let session = History { user: None, items, kinds, fresh: true };
+        let session = History { user: None, items, kinds, fresh: true, recent: Vec::new() };
         for h in [&own, &session] {
             let (f, blend) = &filters[next(filters.len() as u64) as usize];
             let mut f = f.clone();
