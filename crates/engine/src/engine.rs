@@ -699,6 +699,28 @@ impl Engine {
         Ok(ExperimentInfo { status: "stopped".into(), stopped_at: Some(at), ..info })
     }
 
+    /// Follow the store's experiments when another server started or stopped one (servers
+    /// sharing a store): route the one the store says is running, or stop routing the one that
+    /// is no longer running there. Blocking (a started variant's own model is fitted here).
+    pub fn follow_stored_experiment(&self) -> Result<()> {
+        let stored = self.experiments()?.into_iter().filter(|e| e.status == "running").max_by_key(|e| e.started_at);
+        let current = self.experiments.running().map(|r| r.def.name.clone());
+        match (stored, current) {
+            (Some(s), Some(c)) if s.def.name == c => Ok(()),
+            (Some(_), _) => {
+                let _one = lock(&self.experiments.changes);
+                self.experiments.set(None);
+                self.resume_experiment()
+            }
+            (None, Some(_)) => {
+                let _one = lock(&self.experiments.changes);
+                self.experiments.set(None);
+                Ok(())
+            }
+            (None, None) => Ok(()),
+        }
+    }
+
     /// Record the list `items` shown to `unit` under `arm` at `at`; the keys the answer carries.
     pub fn expose(&self, arm: &Arm, unit: &str, items: &[String], at: i64) -> Result<Exposed> {
         let id = self.store().record_exposure(arm.experiment(), arm.variant(), unit, at, items)?;

@@ -139,8 +139,26 @@ fn info_json(i: &ExperimentInfo) -> Value {
     })
 }
 
+/// `POST /admin/experiments`: a definition creates a draft; `{"name", "action": "start" |
+/// "stop"}` starts or stops one (as `POST /admin/experiments/{name}/start|stop`).
 async fn create(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult {
-    let def: ExperimentDef = typed(json_value(&body(b)?)?, "experiment")?;
+    let value = json_value(&body(b)?)?;
+    if let Some(action) = value.get("action") {
+        let fields: Vec<&String> = value.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        if let Some(extra) = fields.iter().find(|k| !matches!(k.as_str(), "name" | "action")) {
+            return Err(ApiError::bad_request(format!(
+                "experiment.{extra}: an action takes only `name` and `action` (a definition has no `action`)"
+            )));
+        }
+        let name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        check_name(&name, "experiment.name")?;
+        return match action.as_str() {
+            Some("start") => start_named(s, name).await,
+            Some("stop") => stop_named(s, name).await,
+            _ => Err(ApiError::bad_request("experiment.action: `start` or `stop`")),
+        };
+    }
+    let def: ExperimentDef = typed(value, "experiment")?;
     validate(&def)?;
     let s2 = s.clone();
     let info = blocking(move || s2.engine.create_experiment(&def, now())).await??;
@@ -148,7 +166,10 @@ async fn create(State(s): S, b: Result<Bytes, BytesRejection>) -> ApiResult {
 }
 
 async fn start(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
-    let name = path_name(p)?;
+    start_named(s, path_name(p)?).await
+}
+
+async fn start_named(s: Arc<AppState>, name: String) -> ApiResult {
     let s2 = s.clone();
     let n2 = name.clone();
     let job = tokio::spawn(async move {
@@ -163,7 +184,11 @@ async fn start(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult
     // a variant with its own model is fitted first: answer before the request timeout, the
     // experiment starts when the fit is done
     match tokio::time::timeout(s.config.timeout.mul_f64(0.9), job).await {
-        Ok(done) => Ok(Json(info_json(&done???)).into_response()),
+        Ok(done) => {
+            let info = done???;
+            tell_the_cluster(&s, &name);
+            Ok(Json(info_json(&info)).into_response())
+        }
         Err(_) => Ok((
             StatusCode::ACCEPTED,
             Json(json!({"name": name, "status": "starting",
@@ -174,10 +199,26 @@ async fn start(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult
 }
 
 async fn stop(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult {
-    let name = path_name(p)?;
+    stop_named(s, path_name(p)?).await
+}
+
+async fn stop_named(s: Arc<AppState>, name: String) -> ApiResult {
     let s2 = s.clone();
-    let info = blocking(move || s2.engine.stop_experiment(&name, now())).await??;
+    let n2 = name.clone();
+    let info = blocking(move || s2.engine.stop_experiment(&n2, now())).await??;
+    tell_the_cluster(&s, &name);
     Ok(Json(info_json(&info)).into_response())
+}
+
+/// Servers sharing a PostgreSQL store follow an experiment started or stopped here
+/// (`NOTIFY daogou_experiments`; each reads the store's status, so a lost note is made up by the
+/// next one or by a restart).
+fn tell_the_cluster(s: &AppState, name: &str) {
+    if let Some(c) = s.cluster() {
+        if let Err(e) = c.pg().notify(crate::follow::EXPERIMENTS, name) {
+            eprintln!("cluster: the other servers were not told about experiment `{name}`: {e}");
+        }
+    }
 }
 
 async fn list(State(s): S) -> ApiResult {

@@ -20,6 +20,13 @@ pub fn start(state: Arc<AppState>) {
         .name("daogou-models".into())
         .spawn(move || follow_models(&s, &c))
         .expect("a thread can be started");
+    // experiments started or stopped on another server
+    let s = state.clone();
+    let c = cluster.clone();
+    std::thread::Builder::new()
+        .name("daogou-experiments".into())
+        .spawn(move || follow_experiments(&s, &c))
+        .expect("a thread can be started");
     // live events and deletions from Redis
     if let Some(client) = cluster.redis_client().cloned() {
         tokio::spawn(async move {
@@ -30,6 +37,21 @@ pub fn start(state: Arc<AppState>) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
+    }
+}
+
+/// The channel on which a server announces an experiment it started or stopped.
+pub(crate) const EXPERIMENTS: &str = "daogou_experiments";
+
+fn follow_experiments(state: &Arc<AppState>, cluster: &Cluster) {
+    for (_channel, name) in cluster.pg().listen(&[EXPERIMENTS]) {
+        // also on a (re)connection, after which a note may have been missed: the store decides
+        if let Err(e) = state.engine.follow_stored_experiment() {
+            eprintln!("cluster: cannot follow experiment `{name}`: {e}");
+        }
+        for note in state.engine.take_notes() {
+            eprintln!("{note}");
+        }
     }
 }
 

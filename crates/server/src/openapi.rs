@@ -321,9 +321,12 @@ fn experiments() -> (Value, Value) {
             "session_weight": {"type": "number", "minimum": 0, "maximum": 1}}}
     });
     let paths = json!({
-        "/admin/experiments": {"post": {"summary": "create an experiment (a draft): variants with their model and blending knobs, traffic shares, the primary metric (scope admin)",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Experiment"}}}},
-            "responses": {"201": ok("Object"), "400": err(), "401": err(), "403": err(), "409": err(), "413": err()}}},
+        "/admin/experiments": {"post": {"summary": "create an experiment (a draft): variants with their model and blending knobs, traffic shares, the primary metric; or start or stop one: {\"name\", \"action\": \"start\" | \"stop\"} (scope admin)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
+                {"$ref": "#/components/schemas/Experiment"},
+                {"type": "object", "additionalProperties": false, "required": ["name", "action"], "properties": {
+                    "name": name_schema(), "action": {"type": "string", "enum": ["start", "stop"]}}}]}}}},
+            "responses": {"200": ok("Object"), "201": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "404": err(), "409": err(), "413": err(), "422": err()}}},
         "/admin/experiments/{name}/start": {"post": {"summary": "start a draft experiment: its variants' models are fitted or loaded, then every for-you and session answer of its shoppers carries experiment, variant and recommendation_id; one experiment runs at a time (scope admin)",
             "parameters": [name.clone()],
             "responses": {"200": ok("Object"), "202": ok("Object"), "400": err(), "401": err(), "403": err(), "404": err(), "409": err(), "422": err()}}},

@@ -176,6 +176,25 @@ fn cluster_three_servers_two_trainers_share_one_shop() {
     assert_eq!(next["parse"]["categories"], first["parse"]["categories"], "B knows what was asked on A: {next}");
     assert!(next["parse"]["max_price"].is_number(), "cheaper than what A showed: {next}");
 
+    // 2b. an experiment started on A routes on every server; stopped on B, it stops on all
+    let shopper = shop.events[5].user.clone();
+    let def = json!({"name": "xp", "primary_metric": "ctr", "variants": [
+        {"name": "control", "share": 1}, {"name": "popular", "share": 1, "popularity_weight": 50}]});
+    assert_eq!(admin(a, "POST", "/admin/experiments", &def.to_string()).0, 201);
+    let (st, v) = admin(a, "POST", "/admin/experiments", &json!({"name": "xp", "action": "start"}).to_string());
+    assert_eq!((st, v["status"].as_str()), (200, Some("running")), "{v}");
+    for s in [b, c] {
+        let routed = wait_until(Duration::from_secs(5), || for_you(s, &shopper)["experiment"] == "xp");
+        assert!(routed.is_some(), "{s} does not route the experiment started on A");
+        eprintln!("experiment started on A routed on {s} after {:?}", routed.unwrap());
+    }
+    let (st, v) = admin(b, "POST", "/admin/experiments", &json!({"name": "xp", "action": "stop"}).to_string());
+    assert_eq!((st, v["status"].as_str()), (200, Some("stopped")), "{v}");
+    for s in [a, c] {
+        let plain = wait_until(Duration::from_secs(5), || for_you(s, &shopper).get("experiment").is_none());
+        assert!(plain.is_some(), "{s} still routes the experiment stopped on B");
+    }
+
     // 3. the rate limit holds across servers: 30 keyless requests within a second, spread over
     //    the three, get about 4 through (at most 8 across a second boundary), not 3 × 8
     std::thread::sleep(Duration::from_millis(1100));

@@ -63,6 +63,22 @@ fn assert_alike(a: &str, b: &str, victim: &str, others: &[String], items: &[Stri
         let (sb, vb) = answer(b, method, path, body);
         assert_eq!((sa, &va), (sb, &vb), "{model}: {method} {path}");
     }
+    // metrics: the live state's gauges equal the other store's, and no line names the user
+    let gauges = |addr: &str| -> Vec<String> {
+        let (_, text) = http(addr, "GET", "/metrics", "").unwrap();
+        assert!(!text.contains(victim), "{model}: /metrics names {victim}");
+        text.lines()
+            .filter(|l| {
+                ["daogou_live_events ", "daogou_live_users ", "daogou_trending_entries "]
+                    .iter()
+                    .any(|g| l.starts_with(g))
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let (ga, gb) = (gauges(a), gauges(b));
+    assert_eq!(ga.len(), 3, "{model}: {ga:?}");
+    assert_eq!(ga, gb, "{model}: /metrics");
     let (_, v) = answer(a, "GET", &format!("/users/{victim}/recommendations?n=10"), "");
     assert_eq!(v["known_user"], false, "{model}: {v}");
     let (_, v) = answer(a, "GET", "/admin/users?n=200", "");
@@ -161,6 +177,19 @@ fn a_deleted_user_is_forgotten_by_every_endpoint_and_after_a_restart_from_an_old
         // … and a refit scheduled at start removes what the model learned from them
         wait_for_version(&a2_addr, 2);
         assert_alike(&a2_addr, &b_addr, &victim, &others, &items, model);
+        // loading the old file again by `POST /admin/model`: unknown at once once more
+        let body = json!({"path": file.to_str().unwrap()}).to_string();
+        let (st, v) = answer(&a2_addr, "POST", "/admin/model", &body);
+        assert_eq!(st, 200, "{model}: {v}");
+        let (_, v) = answer(&a2_addr, "GET", &format!("/users/{victim}/recommendations?n=10"), "");
+        assert_eq!(v["known_user"], false, "{model} loaded again by POST /admin/model: {v}");
+        assert!(v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| !p["reason"].as_str().unwrap().starts_with("because you")));
+        let (_, v) = answer(&a2_addr, "GET", "/admin/users?n=200", "");
+        assert!(v["users"].as_array().unwrap().iter().all(|u| u["user"] != victim.as_str()), "{model}: {v}");
         stop(a2);
         stop(b);
     }

@@ -60,7 +60,19 @@ async fn a_bad_definition_gets_a_400_naming_the_field() {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {v}");
         assert!(v["message"].as_str().unwrap().starts_with(field), "{body}: {v}");
     }
+    // the action form: `start` or `stop` with a name, nothing else
+    for (body, field) in [
+        (r#"{"name": "knobs", "action": "pause"}"#, "experiment.action"),
+        (r#"{"name": "knobs", "action": "start", "variants": []}"#, "experiment.variants"),
+        (r#"{"name": "a b", "action": "stop"}"#, "experiment.name"),
+    ] {
+        let (st, v) = post(&app, "/admin/experiments", body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {v}");
+        assert!(v["message"].as_str().unwrap().starts_with(field), "{body}: {v}");
+    }
     let (st, v) = post(&app, "/admin/experiments/nope/start", "").await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    let (st, v) = post(&app, "/admin/experiments", r#"{"name": "nope", "action": "start"}"#).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
     assert_eq!(call(&app, "GET", "/experiments/nope", None, None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(call(&app, "GET", "/experiments/a%20b", None, None).await.0, StatusCode::BAD_REQUEST);
@@ -92,7 +104,8 @@ async fn answers_carry_the_keys_and_events_are_attributed() {
     // not running yet: plain answers
     let v = get(&app, "/users/su0/recommendations?n=3").await;
     assert!(v.get("experiment").is_none() && v.get("recommendation_id").is_none(), "{v}");
-    let (st, v) = post(&app, "/admin/experiments/knobs/start", "").await;
+    // started by the action form of POST /admin/experiments (the path form is used below)
+    let (st, v) = post(&app, "/admin/experiments", r#"{"name": "knobs", "action": "start"}"#).await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("running")), "{v}");
     assert_eq!(post(&app, "/admin/experiments/knobs/start", "").await.0, StatusCode::CONFLICT);
     let other = r#"{"name": "other", "primary_metric": "ctr", "variants": [{"name": "a", "share": 1}, {"name": "b", "share": 1}]}"#;
@@ -185,7 +198,7 @@ async fn answers_carry_the_keys_and_events_are_attributed() {
 
     // the variant's knob is what made its answer: once stopped, the plain answer with the same
     // knob in the query is the same list
-    let (st, v) = post(&app, "/admin/experiments/knobs/stop", "").await;
+    let (st, v) = post(&app, "/admin/experiments", r#"{"name": "knobs", "action": "stop"}"#).await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("stopped")));
     assert_eq!(post(&app, "/admin/experiments/knobs/start", "").await.0, StatusCode::CONFLICT, "final");
     let mut compared = 0;
