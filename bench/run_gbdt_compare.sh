@@ -18,7 +18,7 @@ if [ -z "${CMAKE:-}" ]; then
   [ -x "$BENCH_DIR/.cmake-venv/bin/cmake" ] || { python3 -m venv "$BENCH_DIR/.cmake-venv" && "$BENCH_DIR/.cmake-venv/bin/pip" install -q 'cmake>=3.28,<4'; }
   export CMAKE="$BENCH_DIR/.cmake-venv/bin/cmake"
 fi
-if ! ldconfig -p | grep -q libclang; then
+if ! ldconfig -p | grep -qE 'libclang(-[0-9.]+)?\.so'; then
   echo "installing libclang (apt)"; apt-get install -y libclang1-14 libclang-common-14-dev >/dev/null
 fi
 export CARGO_TARGET_DIR="$OUT/target"

@@ -83,7 +83,7 @@ fn set_before(path: &str, day: &str) -> TrainingSet {
     let (ds, _) = load_dataset(path.as_ref(), &LoadOptions::new(Format::OnlineRetail)).unwrap();
     let cut = parse_time(day).unwrap();
     let train: Vec<Interaction> = ds.interactions.iter().filter(|e| e.timestamp < cut).copied().collect();
-    let m = daogou_eval::protocol::train_matrix(&ds, &train, &EvalOptions::new("ranker", Params::new()));
+    let m = EvalOptions::new("ranker", Params::new()).signal.train_matrix(&ds, &train);
     let t = TrainData::new(&m, false).with_items(&ds.catalogue).with_events(&train);
     training_set(&t, &Params::new()).unwrap()
 }
