@@ -16,7 +16,7 @@ use crate::catalogue::{Catalogue, SharedCatalogue};
 use crate::experiment::{self as exp, Arm, ExperimentDef, ExperimentInfo, Experiments, Exposed, Running};
 use crate::filter::{Blend, Filter};
 use crate::history::History;
-use crate::live::{LiveEvent, LiveEvents, LiveLimits, Trending, TRENDING_SPAN};
+use crate::live::{LiveEvent, LiveEvents, LiveLimits, Trending, TrendingCounts, TRENDING_SPAN};
 use crate::pick::Pick;
 use crate::snapshot::{ModelSpec, Snapshot};
 use crate::{lists, Error, Result};
@@ -94,6 +94,9 @@ pub struct Engine {
     catalogue: RwLock<Catalogue>,
     live: Mutex<LiveEvents>,
     trending: Mutex<Trending>,
+    /// Trending's per-item counters: answers sum them here, off the lock ingest takes (lock
+    /// order: this, then `trending` for a moment to take the queued changes).
+    trending_counts: Mutex<TrendingCounts>,
     /// user → snapshot version current when they were deleted: their training row is hidden
     /// from snapshots up to that version.
     deleted: Mutex<FxHashMap<String, u64>>,
@@ -196,6 +199,7 @@ impl Engine {
             catalogue: RwLock::new(cat),
             live: Mutex::new(LiveEvents::default()),
             trending: Mutex::new(trending),
+            trending_counts: Mutex::new(TrendingCounts::default()),
             deleted: Mutex::new(FxHashMap::default()),
             next_seq: AtomicU64::new(0),
             refits: Mutex::new(()),
@@ -323,7 +327,11 @@ impl Engine {
     /// The items with the most distinct shoppers in the last `hours` before the latest event
     /// (live events count at once).
     pub fn trending(&self, f: &Filter, hours: u32, n: usize) -> Vec<Pick> {
-        let counts = lock(&self.trending).counts(hours);
+        let counts = {
+            let mut counters = lock(&self.trending_counts);
+            counters.update(lock(&self.trending).take_changes());
+            counters.counts(hours)
+        };
         lists::trending(&self.catalogue(), &counts, f, hours, n)
     }
 
@@ -469,7 +477,19 @@ impl Engine {
             live.push(&e.user, ev, self.limits);
             trending.note(item, &e.user, e.kind, e.timestamp, self.limits.total);
         }
+        let flush = trending.should_flush();
+        drop((trending, live, cat));
+        if flush {
+            self.flush_trending();
+        }
         new_items
+    }
+
+    /// Apply trending's queued count changes to its counters (lock order: counters, then
+    /// trending for the moment it takes to swap the queue out).
+    fn flush_trending(&self) {
+        let mut counters = lock(&self.trending_counts);
+        counters.update(lock(&self.trending).take_changes());
     }
 
     /// Events another server stored (several servers on one shared store): into the live
