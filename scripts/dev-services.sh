@@ -5,6 +5,7 @@
 #   scripts/dev-services.sh                 start both, print their URLs, wait for Ctrl-C
 #   scripts/dev-services.sh run CMD [ARG…]   start both, run CMD with DAOGOU_TEST_POSTGRES and
 #                                            DAOGOU_TEST_REDIS set to their URLs, stop both
+#   scripts/dev-services.sh install          only install them when missing
 #
 # Debian's `postgresql` and `redis-server` packages are installed when missing (as root). The
 # PostgreSQL URL names the `postgres` database of a `daogou` superuser (trust authentication on
@@ -25,6 +26,7 @@ if [ ${#need_install[@]} -gt 0 ]; then
     || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null; }
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fi
+[ "${1:-}" = install ] && exit 0
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

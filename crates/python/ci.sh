@@ -12,13 +12,16 @@
 #
 #   bash crates/python/ci.sh                      # after cargo build --workspace --tests --benches
 #   PROFILE=release DAOGOU_BIN=target/release/daogou bash crates/python/ci.sh
+#   bash crates/python/ci.sh --install            # only maturin and the test requirements
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 profile=${PROFILE:-dev}
 target=${CARGO_TARGET_DIR:-$root/target}
 bin=${DAOGOU_BIN:-$target/debug/daogou}
-[ -x "$bin" ] || { echo "python: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
+# --install: only install maturin and fetch the test requirements (.ci/run does it beside the build)
+install_only=; [ "${1:-}" = --install ] && install_only=1
+[ -n "$install_only" ] || [ -x "$bin" ] || { echo "python: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
 started=$(date +%s)
 say() { echo "== python: $1 ($(($(date +%s) - started)) s)"; }
 
@@ -41,6 +44,15 @@ if [ ! -x "$tools/bin/maturin" ]; then
   rm -rf "$tools"
   make_venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check "$maturin_pin"
+fi
+
+# the test requirements as wheels (downloaded; scikit-surprise, a source package, built): the
+# fresh test venv below installs from this folder
+wheelhouse=$target/python-wheelhouse
+if [ -n "$install_only" ]; then
+  say "fetching crates/python/requirements-test.txt into $wheelhouse"
+  "$tools/bin/pip" wheel -q --disable-pip-version-check -r crates/python/requirements-test.txt -w "$wheelhouse"
+  exit 0
 fi
 
 # the shared dependencies must resolve to the workspace build's features, or the wheel build
@@ -77,7 +89,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 say "fresh venv: $(basename "$wheel") and crates/python/requirements-test.txt"
 make_venv "$tmp/venv"
-"$tmp/venv/bin/pip" install -q --disable-pip-version-check "$wheel" -r crates/python/requirements-test.txt
+links=(); [ -d "$wheelhouse" ] && links=(--find-links "$wheelhouse")
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check "${links[@]}" "$wheel" -r crates/python/requirements-test.txt
 
 say "pytest"
 # the suite runs from outside the source tree, so `import daogou` is the installed wheel

@@ -4,12 +4,15 @@
 # nothing itself (uses target/debug/daogou, or $DAOGOU_BIN), creates the demo shop, starts
 # `daogou serve` on a free loopback port, and runs storefront.test.mjs. Screenshots and logs go
 # to target/browser-artifacts/. Then `daogou report` on the same shop and report.test.mjs on its HTML.
+# `run.sh --install` only installs (chromium, the font, playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 bin=${DAOGOU_BIN:-$root/target/debug/daogou}
 art=${ARTIFACTS:-$root/target/browser-artifacts}
-[ -x "$bin" ] || { echo "browser test: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
+# --install: only install what the test needs (.ci/run does it beside the build)
+install_only=; [ "${1:-}" = --install ] && install_only=1
+[ -n "$install_only" ] || [ -x "$bin" ] || { echo "browser test: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -24,6 +27,7 @@ echo "== $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
   { echo "browser test: playwright-core needs node 20 or newer, found $(node --version)" >&2; exit 1; }
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+[ -z "$install_only" ] || exit 0
 
 rm -rf "$art"
 mkdir -p "$art"

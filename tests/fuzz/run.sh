@@ -9,6 +9,7 @@
 #
 #   bash tests/fuzz/run.sh                                          # 120 s of fuzzing
 #   DAOGOU_BIN=target/release/daogou FUZZ_SECONDS=600 bash tests/fuzz/run.sh
+#   bash tests/fuzz/run.sh --install                                # only install schemathesis
 #
 # Reports (HAR of every request, JUnit) go to target/fuzz-artifacts/.
 set -euo pipefail
@@ -17,7 +18,9 @@ root=$PWD
 bin=${DAOGOU_BIN:-$root/target/debug/daogou}
 secs=${FUZZ_SECONDS:-120}
 art=${ARTIFACTS:-$root/target/fuzz-artifacts}
-[ -x "$bin" ] || { echo "fuzz: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
+# --install: only install schemathesis (.ci/run does it beside the build)
+install_only=; [ "${1:-}" = --install ] && install_only=1
+[ -n "$install_only" ] || [ -x "$bin" ] || { echo "fuzz: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
 
 lock=tests/fuzz/requirements.txt
 venv=${DAOGOU_FUZZ_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/daogou/schemathesis-$(sha256sum "$lock" | cut -c1-16)}
@@ -35,6 +38,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$lock"
 fi
 echo "== $("$venv/bin/schemathesis" --version)"
+[ -z "$install_only" ] || exit 0
 
 rm -rf "$art"
 mkdir -p "$art"
@@ -45,6 +49,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+# stopped from outside (.ci/run runs it in the background): stop the server too
+trap 'exit 143' TERM INT
 
 key=fuzz-admin-key-1
 # a small demo shop: every model, the deep ones too, fits in seconds in a debug build
