@@ -5,6 +5,7 @@
 #   bash bench/rss_soak.sh                      # 1,000 events/s: 300 s warm-up, then 10 minutes
 #   SECONDS_=120 RATE=500 bash bench/rss_soak.sh
 #   CONFIG='sqlite_cache_mib = 64' bash bench/rss_soak.sh   # extra `daogou serve --config` lines
+#   DAOGOU_BIN=/tmp/daogou LOAD_BIN=/tmp/load bash bench/rss_soak.sh   # binaries built before
 #
 # The demo shop (800 users, 600 items) is served with its defaults (item-knn, retrain_secs 0,
 # live_events_per_user 200, live_events_total 100,000). The load generator
@@ -23,9 +24,12 @@ OUT=bench/out/rss_soak
 mkdir -p "$OUT"
 KEY="soak-test-key-1"
 
-cargo build --release -q -p daogou --bin daogou
-cargo build --release -q -p daogou-server --example load
-BIN=target/release/daogou
+# DAOGOU_BIN / LOAD_BIN: binaries built before (another build of the same code, or one to
+# compare); each is built here only when not given
+BIN="${DAOGOU_BIN:-target/release/daogou}"
+LOAD="${LOAD_BIN:-target/release/examples/load}"
+[ -n "${DAOGOU_BIN:-}" ] || cargo build --release -q -p daogou --bin daogou
+[ -n "${LOAD_BIN:-}" ] || cargo build --release -q -p daogou-server --example load
 TMP="$(mktemp -d)"
 PID= LOAD_PID=
 trap 'kill $PID $LOAD_PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
@@ -41,7 +45,7 @@ for _ in $(seq 1 600); do
 done
 ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
 echo "server on $ADDR; $RATE events/s for ${SECS}s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-target/release/examples/load --addr "$ADDR" --seconds "$SECS" --threads 4 --write-share 1 --rate "$RATE" \
+"$LOAD" --addr "$ADDR" --seconds "$SECS" --threads 4 --write-share 1 --rate "$RATE" \
   --users 1000000 --items 600 --key "$KEY" >"$TMP/load.json" &
 LOAD_PID=$!
 echo "t_seconds,rss_mib" >"$OUT/rss.csv"
