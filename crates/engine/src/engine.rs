@@ -190,6 +190,9 @@ impl Engine {
         };
         let mut trending = Trending::default();
         seed_trending(&mut trending, &ds, &cat, limits);
+        // the seed's count changes into the counters now, not at the first answer
+        let mut trending_counts = TrendingCounts::default();
+        trending_counts.update(trending.take_changes());
         let experiments = Experiments::new(store.as_ref())?;
         let reader = store.reader()?;
         let engine = Engine {
@@ -199,7 +202,7 @@ impl Engine {
             catalogue: RwLock::new(cat),
             live: Mutex::new(LiveEvents::default()),
             trending: Mutex::new(trending),
-            trending_counts: Mutex::new(TrendingCounts::default()),
+            trending_counts: Mutex::new(trending_counts),
             deleted: Mutex::new(FxHashMap::default()),
             next_seq: AtomicU64::new(0),
             refits: Mutex::new(()),

@@ -286,9 +286,11 @@ impl Trending {
     }
 
     /// Whether enough changes are queued that they should be applied now (when nobody asks
-    /// for trending, the queue would otherwise grow with every event).
+    /// for trending, the queue would otherwise grow with every event): a small fixed batch,
+    /// 64 KiB and a fraction of a millisecond to apply, so the queue never becomes a large
+    /// allocation of its own.
     pub fn should_flush(&self) -> bool {
-        self.pending.len() > self.seen.len().max(4096)
+        self.pending.len() > 4096
     }
 }
 
