@@ -330,11 +330,7 @@ impl Engine {
     /// The items with the most distinct shoppers in the last `hours` before the latest event
     /// (live events count at once).
     pub fn trending(&self, f: &Filter, hours: u32, n: usize) -> Vec<Pick> {
-        let counts = {
-            let mut counters = lock(&self.trending_counts);
-            counters.update(lock(&self.trending).take_changes());
-            counters.counts(hours)
-        };
+        let counts = self.trending_counters().counts(hours);
         lists::trending(&self.catalogue(), &counts, f, hours, n)
     }
 
@@ -483,16 +479,17 @@ impl Engine {
         let flush = trending.should_flush();
         drop((trending, live, cat));
         if flush {
-            self.flush_trending();
+            drop(self.trending_counters());
         }
         new_items
     }
 
-    /// Apply trending's queued count changes to its counters (lock order: counters, then
+    /// Trending's counters with the queued count changes applied (lock order: counters, then
     /// trending for the moment it takes to swap the queue out).
-    fn flush_trending(&self) {
+    fn trending_counters(&self) -> MutexGuard<'_, TrendingCounts> {
         let mut counters = lock(&self.trending_counts);
         counters.update(lock(&self.trending).take_changes());
+        counters
     }
 
     /// Events another server stored (several servers on one shared store): into the live

@@ -13,20 +13,14 @@ use crate::state::{AppState, BoxError};
 /// apply the other servers' live events and deletions. Call once, inside the runtime.
 pub fn start(state: Arc<AppState>) {
     let Some(cluster) = state.cluster().cloned() else { return };
-    // models: a plain thread (fetching and loading block)
-    let s = state.clone();
-    let c = cluster.clone();
-    std::thread::Builder::new()
-        .name("daogou-models".into())
-        .spawn(move || follow_models(&s, &c))
-        .expect("a thread can be started");
-    // experiments started or stopped on another server
-    let s = state.clone();
-    let c = cluster.clone();
-    std::thread::Builder::new()
-        .name("daogou-experiments".into())
-        .spawn(move || follow_experiments(&s, &c))
-        .expect("a thread can be started");
+    // plain threads (fetching and loading block): models, and experiments started or stopped
+    // on another server
+    let follow: [(&str, fn(&Arc<AppState>, &Cluster)); 2] =
+        [("daogou-models", follow_models), ("daogou-experiments", follow_experiments)];
+    for (name, follower) in follow {
+        let (s, c) = (state.clone(), cluster.clone());
+        std::thread::Builder::new().name(name.into()).spawn(move || follower(&s, &c)).expect("a thread can be started");
+    }
     // live events and deletions from Redis
     if let Some(client) = cluster.redis_client().cloned() {
         tokio::spawn(async move {

@@ -163,17 +163,9 @@ fn a_deleted_user_is_forgotten_by_every_endpoint_and_after_a_restart_from_an_old
 
         // restart from the file written before the deletion: the victim is unknown at once …
         let (a2, a2_addr) = start_with(&["--db", with.to_str().unwrap(), "--model", file.to_str().unwrap()]);
-        let (_, v) = answer(&a2_addr, "GET", &format!("/users/{victim}/recommendations?n=10"), "");
-        assert_eq!(v["known_user"], false, "{model} from an old file: {v}");
-        assert!(v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| !p["reason"].as_str().unwrap().starts_with("because you")));
+        assert_unknown(&a2_addr, &victim, &format!("{model} from an old file"));
         let (_, v) = answer(&a2_addr, "GET", &format!("/users/{victim}/buy-again"), "");
         assert!(v["items"].as_array().unwrap().is_empty(), "{model}: {v}");
-        let (_, v) = answer(&a2_addr, "GET", "/admin/users?n=200", "");
-        assert!(v["users"].as_array().unwrap().iter().all(|u| u["user"] != victim.as_str()), "{model}: {v}");
         // … and a refit scheduled at start removes what the model learned from them
         wait_for_version(&a2_addr, 2);
         assert_alike(&a2_addr, &b_addr, &victim, &others, &items, model);
@@ -181,16 +173,18 @@ fn a_deleted_user_is_forgotten_by_every_endpoint_and_after_a_restart_from_an_old
         let body = json!({"path": file.to_str().unwrap()}).to_string();
         let (st, v) = answer(&a2_addr, "POST", "/admin/model", &body);
         assert_eq!(st, 200, "{model}: {v}");
-        let (_, v) = answer(&a2_addr, "GET", &format!("/users/{victim}/recommendations?n=10"), "");
-        assert_eq!(v["known_user"], false, "{model} loaded again by POST /admin/model: {v}");
-        assert!(v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| !p["reason"].as_str().unwrap().starts_with("because you")));
-        let (_, v) = answer(&a2_addr, "GET", "/admin/users?n=200", "");
-        assert!(v["users"].as_array().unwrap().iter().all(|u| u["user"] != victim.as_str()), "{model}: {v}");
+        assert_unknown(&a2_addr, &victim, &format!("{model} loaded again by POST /admin/model"));
         stop(a2);
         stop(b);
     }
+}
+
+/// `victim` is unknown to the server at `addr`: for you says so, no reason cites their history,
+/// and the admin list leaves them out.
+fn assert_unknown(addr: &str, victim: &str, when: &str) {
+    let (_, v) = answer(addr, "GET", &format!("/users/{victim}/recommendations?n=10"), "");
+    assert_eq!(v["known_user"], false, "{when}: {v}");
+    assert!(v["items"].as_array().unwrap().iter().all(|p| !p["reason"].as_str().unwrap().starts_with("because you")));
+    let (_, v) = answer(addr, "GET", "/admin/users?n=200", "");
+    assert!(v["users"].as_array().unwrap().iter().all(|u| u["user"] != victim), "{when}: {v}");
 }
