@@ -470,7 +470,8 @@ async fn scheduled_retrain_folds_new_events_in() {
     for _ in 0..600 {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         v = get(&app, "/users/late/recommendations").await;
-        if v["known_user"] == true {
+        // the outcome is recorded for /health just after the new model swaps in
+        if v["known_user"] == true && get(&app, "/health").await["last_retrain"]["status"] == "ok" {
             break;
         }
     }
