@@ -7,4 +7,3 @@ mod crash;
 mod deletions;
 mod open;
 mod perf;
-mod scratch;
