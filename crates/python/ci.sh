@@ -12,14 +12,14 @@
 #
 #   bash crates/python/ci.sh                      # after cargo build --workspace --tests --benches
 #   PROFILE=release DAOGOU_BIN=target/release/daogou bash crates/python/ci.sh
-#   bash crates/python/ci.sh --install            # only maturin and the test requirements
+#   bash crates/python/ci.sh --install            # only maturin, the test requirements and a venv of them
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 profile=${PROFILE:-dev}
 target=${CARGO_TARGET_DIR:-$root/target}
 bin=${DAOGOU_BIN:-$target/debug/daogou}
-# --install: only install maturin and fetch the test requirements (.ci/run does it beside the build)
+# --install: only install maturin, fetch the test requirements and make their venv (.ci/run does it beside the build)
 install_only=; [ "${1:-}" = --install ] && install_only=1
 [ -n "$install_only" ] || [ -x "$bin" ] || { echo "python: $bin is missing; build it first (cargo build -p daogou)" >&2; exit 1; }
 started=$(date +%s)
@@ -49,9 +49,20 @@ fi
 # the test requirements as wheels (downloaded; scikit-surprise, a source package, built): the
 # fresh test venv below installs from this folder
 wheelhouse=$target/python-wheelhouse
+# --install also makes the test venv (numpy, scipy, pandas, … unpacked: about 25 s) beside the
+# build; the next run takes it once and removes it, so every run still tests in a fresh venv
+prepared=$target/python-test-venv
+requirements_hash=$(sha256sum crates/python/requirements-test.txt | cut -d' ' -f1)
 if [ -n "$install_only" ]; then
   say "fetching crates/python/requirements-test.txt into $wheelhouse"
   "$tools/bin/pip" wheel -q --disable-pip-version-check -r crates/python/requirements-test.txt -w "$wheelhouse"
+  say "a fresh venv with the test requirements in $prepared"
+  # made where it is used (a venv holds its absolute path); the stamp, written last, says it is whole
+  rm -rf "$prepared"
+  make_venv "$prepared"
+  "$prepared/bin/pip" install -q --disable-pip-version-check --find-links "$wheelhouse" \
+    -r crates/python/requirements-test.txt
+  echo "$requirements_hash" >"$prepared/requirements.sha256"
   exit 0
 fi
 
@@ -87,14 +98,22 @@ wheel=$(ls "$wheels"/daogou-*.whl)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-say "fresh venv: $(basename "$wheel") and crates/python/requirements-test.txt"
-make_venv "$tmp/venv"
 links=(); [ -d "$wheelhouse" ] && links=(--find-links "$wheelhouse")
-"$tmp/venv/bin/pip" install -q --disable-pip-version-check "${links[@]}" "$wheel" -r crates/python/requirements-test.txt
+if [ "$(cat "$prepared/requirements.sha256" 2>/dev/null)" = "$requirements_hash" ]; then
+  # made by --install for this run
+  say "the venv made beside the build: $(basename "$wheel")"
+  venv=$prepared
+  trap 'rm -rf "$tmp" "$prepared"' EXIT
+else
+  say "fresh venv: $(basename "$wheel") and crates/python/requirements-test.txt"
+  venv=$tmp/venv
+  make_venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check "${links[@]}" "$wheel" -r crates/python/requirements-test.txt
 
 say "pytest"
 # the suite runs from outside the source tree, so `import daogou` is the installed wheel
 cd "$tmp"
-DAOGOU_BIN=$bin OPENBLAS_NUM_THREADS=1 "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider \
+DAOGOU_BIN=$bin OPENBLAS_NUM_THREADS=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
   --rootdir "$root/crates/python" "$root/crates/python/tests"
 say "done"
