@@ -160,6 +160,13 @@ pub fn same_word(a: &str, b: &str) -> bool {
     a == b || plural(a, b) || plural(b, a)
 }
 
+/// Every word that [`same_word`] pairs with `w` (for an index looked up by exact words).
+pub fn same_word_forms(w: &str) -> Vec<String> {
+    let mut forms = vec![w.to_owned(), format!("{w}s"), format!("{w}es")];
+    forms.extend([w.strip_suffix('s'), w.strip_suffix("es")].into_iter().flatten().map(str::to_owned));
+    forms
+}
+
 /// Does `hay` (words) hold `phrase` (words) as consecutive words, up to plural endings?
 pub fn holds_phrase(hay: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty()

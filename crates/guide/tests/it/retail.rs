@@ -26,7 +26,7 @@ use daogou_core::datasets::shared;
 use daogou_core::Item;
 use daogou_guide::{Guide, GuideConfig};
 
-use crate::oracle::{holds_phrase, run_dev_and_held_out, show_price, words, Oracle, Rng};
+use crate::oracle::{holds_phrase, run_dev_and_held_out, same_word_forms, show_price, words, Oracle, Rng};
 
 const DEV_SEED: u64 = 20261206;
 const HELD_OUT_SEED: u64 = 20261207;
@@ -369,12 +369,6 @@ fn generate(items: &[Item], seed: u64) -> Vec<Case> {
             }
         }
     }
-    // the words `same_word` pairs with `w`
-    let forms = |w: &str| -> Vec<String> {
-        let mut f = vec![w.to_owned(), format!("{w}s"), format!("{w}es")];
-        f.extend([w.strip_suffix('s'), w.strip_suffix("es")].into_iter().flatten().map(str::to_owned));
-        f
-    };
     let mut support: HashMap<String, usize> = HashMap::new();
     let seeds: Vec<usize> = (0..items.len()).filter(|&i| items[i].in_stock() && items[i].price.is_some()).collect();
     let mut out = Vec::with_capacity(REQUESTS);
@@ -386,8 +380,12 @@ fn generate(items: &[Item], seed: u64) -> Vec<Case> {
             .filter(|ph| {
                 let n = *support.entry(ph.clone()).or_insert_with(|| {
                     let pw = words(ph);
-                    let mut holders: Vec<usize> =
-                        forms(&pw[0]).iter().filter_map(|f| by_word.get(f.as_str())).flatten().copied().collect();
+                    let mut holders: Vec<usize> = same_word_forms(&pw[0])
+                        .iter()
+                        .filter_map(|f| by_word.get(f.as_str()))
+                        .flatten()
+                        .copied()
+                        .collect();
                     holders.sort_unstable();
                     holders.dedup();
                     holders.iter().filter(|&&i| holds_phrase(&item_words[i], &pw)).count()
