@@ -58,7 +58,7 @@ use crate::sim::{check_finite, clean_history, get_at_least, get_bool, get_choice
 use crate::{check_params, Error, ModelState, Recommender, Result, Tensor, TrainData};
 
 /// Parameters of `als` with their meaning and default.
-pub(crate) const PARAMS: &[(&str, &str)] = &[
+pub const PARAMS: &[(&str, &str)] = &[
     ("factors", "latent factors per user and item (default 64)"),
     ("regularization", "L2 penalty λ on every factor vector (default 20)"),
     ("alpha", "confidence of a positive pair: c = 1 + alpha·r, with r relative to the data's median positive value (default 1)"),
@@ -147,13 +147,13 @@ pub struct Als {
     regularization: f32,
     binary: bool,
     /// n_users × k, row-major.
-    user_factors: Vec<f32>,
+    pub user_factors: Vec<f32>,
     /// n_items × k, row-major.
-    item_factors: Vec<f32>,
+    pub item_factors: Vec<f32>,
     /// Training users per item (the fallback ranking).
     item_users: Vec<u32>,
     /// Sweeps chosen by early stopping (None without it).
-    best_epoch: Option<usize>,
+    pub best_epoch: Option<usize>,
     // derived from the above (identically on fit and load)
     /// QᵀQ + λI (k × k, f64) for the fold-in.
     gram: Vec<f64>,
@@ -161,11 +161,11 @@ pub struct Als {
     pop_frac: Vec<f32>,
 }
 
-pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
+pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
     Ok(Box::new(Als::fit(train, params)?))
 }
 
-pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+pub fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     let k = s.count("factors")?;
     let (n_users, n_items) = (s.count("n_users")?, s.count("n_items")?);
     if k == 0 {
@@ -229,7 +229,7 @@ impl Als {
 
     /// Early stopping's first phase: sweeps on `m` minus the validation split, NDCG@10 on it
     /// after each, until `patience` sweeps bring no improvement.
-    fn validation_curve(m: &Interactions, h: &AlsParams, es: &EarlyStopping) -> Result<Curve> {
+    pub fn validation_curve(m: &Interactions, h: &AlsParams, es: &EarlyStopping) -> Result<Curve> {
         check_finite(MODEL, &m.by_user)?;
         let split = es.split(MODEL, m, false)?;
         let (n_items, k) = (m.n_items(), h.factors);
@@ -650,7 +650,7 @@ const LANES: usize = 16;
 
 /// a · b.
 #[inline(always)]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0f32; LANES];
@@ -679,7 +679,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// y += a·x.
 #[inline(always)]
-pub(crate) fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     for (yv, &xv) in y.iter_mut().zip(x) {
         *yv = a.mul_add(xv, *yv);
     }
@@ -699,7 +699,7 @@ const GRAM_BLOCK: usize = 1024;
 
 /// YᵀY (k × k, f64, row-major) of the n × k row-major `y`, deterministic for any number of
 /// threads.
-pub(crate) fn gram(y: &[f32], k: usize) -> Vec<f64> {
+pub fn gram(y: &[f32], k: usize) -> Vec<f64> {
     let partial: Vec<Vec<f32>> =
         y.par_chunks(k * GRAM_BLOCK).map(|block| Arch::new().dispatch(GramBlock { block, k })).collect();
     let mut g = vec![0f64; k * k];
@@ -713,7 +713,7 @@ pub(crate) fn gram(y: &[f32], k: usize) -> Vec<f64> {
 
 /// Popularity fraction per item from user counts: count / (max + 1), in [0, 1) (the same
 /// formula as `sim::popularity_fraction`).
-pub(crate) fn popularity_fraction(counts: &[u32]) -> Vec<f32> {
+pub fn popularity_fraction(counts: &[u32]) -> Vec<f32> {
     let max = counts.iter().copied().max().unwrap_or(0);
     counts.iter().map(|&c| (f64::from(c) / (f64::from(max) + 1.0)) as f32).collect()
 }
@@ -743,7 +743,7 @@ impl WithSimd for GramBlock<'_> {
 }
 
 /// out[j] = x · row j of the row-major `m` (rows of length x.len()), as a SIMD kernel.
-pub(crate) struct RowDots<'a> {
+pub struct RowDots<'a> {
     pub x: &'a [f32],
     pub m: &'a [f32],
     pub out: &'a mut [f32],
@@ -762,7 +762,7 @@ impl WithSimd for RowDots<'_> {
 }
 
 /// out[j] = x · row j of `m` for every row, with the fastest instruction set available.
-pub(crate) fn row_dots(x: &[f32], m: &[f32], out: &mut [f32]) {
+pub fn row_dots(x: &[f32], m: &[f32], out: &mut [f32]) {
     Arch::new().dispatch(RowDots { x, m, out });
 }
 
@@ -787,7 +787,7 @@ impl WithSimd for AxpyRows<'_> {
 }
 
 /// out = Σ_{(i, x) ∈ rows} x · (row i of `m`), with the fastest instruction set available.
-pub(crate) fn axpy_rows(rows: &[(u32, f32)], m: &[f32], out: &mut [f32]) {
+pub fn axpy_rows(rows: &[(u32, f32)], m: &[f32], out: &mut [f32]) {
     Arch::new().dispatch(AxpyRows { rows, m, out });
 }
 
@@ -813,13 +813,13 @@ pub fn batch_scores(x: &[f32], y: &[f32], k: usize, users: &[u32], out: &mut [f3
 }
 
 /// Euclidean norm of each k-row of `m`.
-pub(crate) fn row_norms(m: &[f32], k: usize) -> Vec<f32> {
+pub fn row_norms(m: &[f32], k: usize) -> Vec<f32> {
     m.chunks_exact(k).map(|r| r.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt() as f32).collect()
 }
 
 /// The `n` rows of `m` (k-rows) with the largest cosine to row `item`, best first, excluding
 /// `item` itself and rows of norm 0.
-pub(crate) fn cosine_neighbours(m: &[f32], norms: &[f32], k: usize, item: u32, n: usize) -> Vec<(u32, f32)> {
+pub fn cosine_neighbours(m: &[f32], norms: &[f32], k: usize, item: u32, n: usize) -> Vec<(u32, f32)> {
     let i = item as usize;
     if i >= norms.len() || norms[i] == 0.0 {
         return Vec::new();
@@ -883,7 +883,7 @@ fn dot64(a: &[f64], b: &[f64]) -> f64 {
 /// In-place Cholesky A = L Lᵀ of the lower triangle of the k × k row-major A; false when A is
 /// not (numerically) positive definite.
 #[inline(always)]
-pub(crate) fn cholesky(a: &mut [f64], k: usize) -> bool {
+pub fn cholesky(a: &mut [f64], k: usize) -> bool {
     for j in 0..k {
         let (done, rest) = a.split_at_mut(j * k);
         let _ = done;
@@ -906,7 +906,7 @@ pub(crate) fn cholesky(a: &mut [f64], k: usize) -> bool {
 
 /// Solve L Lᵀ x = b in place with the factor from [`cholesky`].
 #[inline(always)]
-pub(crate) fn cholesky_solve(l: &[f64], b: &mut [f64], k: usize) {
+pub fn cholesky_solve(l: &[f64], b: &mut [f64], k: usize) {
     for i in 0..k {
         let v = b[i] - dot64(&l[i * k..i * k + i], &b[..i]);
         b[i] = v / l[i * k + i];
@@ -918,183 +918,5 @@ pub(crate) fn cholesky_solve(l: &[f64], b: &mut [f64], k: usize) {
         for (bp, &lv) in b[..i].iter_mut().zip(&l[i * k..i * k + i]) {
             *bp -= lv * bi;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testutil::{hit_rate, planted_clusters};
-    use daogou_core::SeededRng;
-
-    fn fit_with(m: &Interactions, p: Params) -> Als {
-        Als::fit(&TrainData::new(m, false), &p).unwrap()
-    }
-
-    #[test]
-    fn ranks_planted_clusters_with_both_solvers() {
-        let (m, held) = planted_clusters(400, 200, 5, 12, 3);
-        for solver in ["cg", "cholesky"] {
-            let model =
-                fit_with(&m, Params::new().with("solver", solver).with("factors", 16).with("regularization", 1));
-            let hr = hit_rate(&model, &m, &held, 10);
-            assert!(hr > 0.3, "{solver}: hit rate@10 {hr} (random ≈ 0.05)");
-            let sim = model.similar_items(7, 10).unwrap();
-            assert_eq!(sim.len(), 10);
-            assert!(sim.windows(2).all(|x| x[0].1 >= x[1].1));
-            let same = sim.iter().filter(|(j, _)| j % 5 == 7 % 5).count();
-            assert!(same >= 8, "{solver}: similar items of 7: {sim:?}");
-        }
-    }
-
-    #[test]
-    fn fold_in_matches_the_training_user_and_explanations_add_up() {
-        let (m, _) = planted_clusters(300, 100, 4, 10, 9);
-        let model = fit_with(&m, Params::new().with("solver", "cholesky").with("factors", 8).with("iterations", 30));
-        let (idx, val) = m.user_row(5);
-        let history: Vec<(u32, f32)> = idx.iter().copied().zip(val.iter().copied()).collect();
-        // the fold-in solves the same problem as the last user sweep (against nearly the
-        // same item factors): the same factors up to the last item sweep's change
-        let x = model.fold_in(&history).unwrap();
-        let p = model.user_factor(5);
-        let err: f32 = x.iter().zip(p).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-        let norm: f32 = p.iter().map(|a| a.abs()).fold(0.0, f32::max);
-        assert!(err < 0.05 * norm, "fold-in {x:?} vs trained {p:?}");
-        let mut s = vec![0f32; 100];
-        model.score_history(&history, &mut s);
-        let top = crate::topk::top_k(&s, 1, |j| idx.contains(&j))[0].0;
-        let parts = model.contributions(&history, top);
-        let total: f64 = parts.iter().map(|x| x.1).sum();
-        assert!((total - f64::from(s[top as usize])).abs() < 1e-4, "{total} vs {}", s[top as usize]);
-        let why = model.explain(&history, top, 3);
-        assert!(!why.is_empty() && why.len() <= 3 && why.windows(2).all(|x| x[0].1 >= x[1].1), "{why:?}");
-        // an empty history (or one without positives) falls back to popularity, finitely
-        model.score_history(&[(3, 0.0), (500, 1.0)], &mut s);
-        assert!(s.iter().all(|x| x.is_finite()));
-        assert!(model.explain(&[], 3, 3).is_empty());
-    }
-
-    #[test]
-    fn the_same_bits_for_any_number_of_threads() {
-        let (m, _) = planted_clusters(200, 300, 4, 15, 5);
-        let run = |threads: usize, solver: &str| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| fit_with(&m, Params::new().with("solver", solver).with("iterations", 4).with("seed", 3)))
-        };
-        for solver in ["cg", "cholesky"] {
-            let (a, b) = (run(1, solver), run(3, solver));
-            assert_eq!(a.user_factors, b.user_factors, "{solver}");
-            assert_eq!(a.item_factors, b.item_factors, "{solver}");
-        }
-        let other = fit_with(&m, Params::new().with("iterations", 4).with("seed", 4));
-        assert_ne!(run(1, "cg").item_factors, other.item_factors, "the seed matters");
-    }
-
-    #[test]
-    fn weights_and_params() {
-        let (m, _) = planted_clusters(50, 20, 2, 5, 1);
-        let binary = fit_with(&m, Params::new().with("iterations", 2));
-        let weighted = fit_with(&m, Params::new().with("iterations", 2).with("binary", false));
-        assert_ne!(binary.item_factors, weighted.item_factors, "binary=false uses the values");
-        // the confidence is relative to the data's weight scale: weights × 8 (a purchase's
-        // weight; a power of two, so the division is exact) give the same model
-        let scaled = Interactions::from_csr({
-            let b = &m.by_user;
-            let data: Vec<f32> = b.data().iter().map(|v| v * 8.0).collect();
-            Csr::from_parts(b.n_rows(), b.n_cols(), b.indptr().to_vec(), b.indices().to_vec(), data).unwrap()
-        });
-        let p = Params::new().with("iterations", 2).with("binary", false);
-        let a = Als::fit(&TrainData::new(&m, false), &p).unwrap();
-        let b = Als::fit(&TrainData::new(&scaled, false), &p).unwrap();
-        assert_eq!(a.item_factors, b.item_factors);
-        let t = TrainData::new(&m, false);
-        for (k, v) in [("solver", "lu"), ("factors", "0"), ("alpha", "-1"), ("cg_steps", "0"), ("regularisation", "1")]
-        {
-            let e = Als::fit(&t, &Params::new().with(k, v)).unwrap_err().to_string();
-            assert!(e.contains(k), "{k}={v}: {e}");
-        }
-        // no iterations: the random start, still finite
-        let z = fit_with(&m, Params::new().with("iterations", 0));
-        let mut s = vec![0f32; 20];
-        z.score_user(0, &mut s);
-        assert!(s.iter().all(|x| x.is_finite()));
-    }
-
-    #[test]
-    fn early_stopping_stops_and_refits_with_the_best_sweep_count() {
-        let (m, _) = planted_clusters(300, 120, 4, 12, 21);
-        let p = Params::new().with("factors", 8).with("regularization", 0.5).with("iterations", 200);
-        let h = AlsParams::from_params(&p).unwrap();
-        let es = EarlyStopping { patience: 2, share: 0.2, seed: 42 };
-        let curve = Als::validation_curve(&m, &h, &es).unwrap();
-        let n = curve.scores.len();
-        assert!(n < 200 && n == curve.best + 2, "ran {n} sweeps, best {}: {:?}", curve.best, curve.scores);
-        let top = curve.scores.iter().copied().fold(f64::MIN, f64::max);
-        assert_eq!(curve.scores[curve.best - 1], top, "the best sweep is the first maximum");
-        assert!(curve.scores[..curve.best - 1].iter().all(|&x| x < top));
-        let model = fit_with(&m, p.clone().with("early_stopping", true).with("patience", 2).with("validation", 0.2));
-        assert_eq!(model.best_epoch, Some(curve.best));
-        let plain = fit_with(&m, p.with("iterations", curve.best));
-        assert_eq!(model.user_factors, plain.user_factors, "refitted on all data with the best count");
-        assert_eq!(model.item_factors, plain.item_factors);
-        let back = super::load(&model.state()).unwrap();
-        assert_eq!(back.state(), model.state(), "the best epoch is saved");
-        assert_eq!(model.state().count(early_stop::BEST_EPOCH).unwrap(), curve.best);
-    }
-
-    #[test]
-    fn batch_scores_equal_single_scores_up_to_rounding() {
-        let (m, _) = planted_clusters(60, 70, 3, 8, 4);
-        let model = fit_with(&m, Params::new().with("factors", 24).with("iterations", 3));
-        // 59 is a user without training data (popularity fallback); 1000 is unknown
-        let users = [3u32, 0, 59, 17, 1000];
-        let m2 = {
-            let mut t = Vec::new();
-            for u in 0..59u32 {
-                let (i, v) = m.user_row(u);
-                t.extend(i.iter().zip(v).map(|(&i, &v)| daogou_core::Interaction::new(u, i, v)));
-            }
-            Interactions::from_interactions(60, 70, &t, daogou_core::Aggregate::Sum)
-        };
-        let model2 = fit_with(&m2, Params::new().with("factors", 24).with("iterations", 3));
-        for model in [&model, &model2] {
-            let mut batch = vec![0f32; users.len() * 70];
-            model.score_users(&users, &mut batch);
-            let mut one = vec![0f32; 70];
-            for (&u, row) in users.iter().zip(batch.chunks_exact(70)) {
-                model.score_user(u, &mut one);
-                for (a, b) in row.iter().zip(&one) {
-                    assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "user {u}: {a} vs {b}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn dense_kernels() {
-        let mut rng = SeededRng::new(11);
-        for k in [1usize, 5, 16, 17, 40] {
-            let a: Vec<f32> = (0..k).map(|_| rng.f64() as f32 - 0.5).collect();
-            let b: Vec<f32> = (0..k).map(|_| rng.f64() as f32 - 0.5).collect();
-            let exact: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
-            assert!((f64::from(dot(&a, &b)) - exact).abs() < 1e-5);
-            // SPD system: M = BᵀB + I
-            let bm: Vec<f32> = (0..2 * k * k).map(|_| rng.f64() as f32 - 0.5).collect();
-            let g = gram(&bm, k);
-            let mut a64 = g.clone();
-            for i in 0..k {
-                a64[i * k + i] += 1.0;
-            }
-            let full = a64.clone();
-            let x: Vec<f64> = (0..k).map(|i| i as f64 - 1.5).collect();
-            let mut rhs: Vec<f64> = (0..k).map(|i| (0..k).map(|j| full[i * k + j] * x[j]).sum()).collect();
-            assert!(cholesky(&mut a64, k));
-            cholesky_solve(&a64, &mut rhs, k);
-            for (got, want) in rhs.iter().zip(&x) {
-                assert!((got - want).abs() < 1e-6, "k={k}: {got} vs {want}");
-            }
-        }
-        let mut not_pd = vec![1.0, 2.0, 2.0, 1.0];
-        assert!(!cholesky(&mut not_pd, 2));
     }
 }

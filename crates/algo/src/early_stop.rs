@@ -24,27 +24,27 @@ use crate::sim::{get_at_least, get_bool, get_nonneg};
 use crate::{Error, ModelState, Result};
 
 /// The parameter switching early stopping on.
-pub(crate) const EARLY_STOPPING: (&str, &str) = (
+pub const EARLY_STOPPING: (&str, &str) = (
     "early_stopping",
     "stop when the validation score has not improved for `patience` epochs, then refit on all the training data \
      with the best epoch count (default false)",
 );
 /// Epochs without improvement before stopping.
-pub(crate) const PATIENCE: (&str, &str) =
+pub const PATIENCE: (&str, &str) =
     ("patience", "epochs without a better validation score before stopping (default 3; bpr: 20)");
 /// Share of each user's entries held out.
-pub(crate) const VALIDATION: (&str, &str) =
+pub const VALIDATION: (&str, &str) =
     ("validation", "share of each user's training entries held out for early stopping (default 0.1)");
 
 /// Users scored per epoch by the NDCG@10 of implicit models (a seeded sample beyond this).
-pub(crate) const MAX_RANKED_USERS: usize = 5_000;
+pub const MAX_RANKED_USERS: usize = 5_000;
 
 /// Cut-off of the validation NDCG.
 const K: usize = 10;
 
 /// Early-stopping settings read from a model's parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct EarlyStopping {
+pub struct EarlyStopping {
     pub patience: usize,
     pub share: f64,
     pub seed: u64,
@@ -53,7 +53,7 @@ pub(crate) struct EarlyStopping {
 impl EarlyStopping {
     /// None unless `early_stopping=true`; `patience`/`validation` without it are an error (they
     /// would silently do nothing). `patience` defaults to `default_patience`.
-    pub(crate) fn parse(p: &Params, seed: u64, default_patience: usize) -> Result<Option<Self>> {
+    pub fn parse(p: &Params, seed: u64, default_patience: usize) -> Result<Option<Self>> {
         let on = get_bool(p, EARLY_STOPPING.0, false)?;
         let patience = get_at_least(p, PATIENCE.0, default_patience, 1)?;
         let share = get_nonneg(p, VALIDATION.0, 0.1)?;
@@ -74,7 +74,7 @@ impl EarlyStopping {
     }
 
     /// Cut the validation split out of `m`. Implicit models hold out positive entries only.
-    pub(crate) fn split(&self, model: &str, m: &Interactions, explicit: bool) -> Result<Holdout> {
+    pub fn split(&self, model: &str, m: &Interactions, explicit: bool) -> Result<Holdout> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed ^ 0xEA51_7000_5EED_0001);
         let mut kept: Vec<Interaction> = Vec::with_capacity(m.nnz());
         let mut valid = Vec::new();
@@ -128,7 +128,7 @@ impl EarlyStopping {
 }
 
 /// A training matrix with a validation split cut out of it.
-pub(crate) struct Holdout {
+pub struct Holdout {
     /// What the validation fit trains on.
     pub train: Interactions,
     /// Held-out entries by user (user, [(item, value)] in item order).
@@ -140,7 +140,7 @@ pub(crate) struct Holdout {
 impl Holdout {
     /// RMSE over the held-out ratings of `predict(user)`, which returns the user's predictor
     /// (so that per-user work, such as SVD++'s implicit sum, is done once per user).
-    pub(crate) fn rmse<P: Fn(u32) -> f32>(&self, predict: impl Fn(u32) -> P + Sync) -> f64 {
+    pub fn rmse<P: Fn(u32) -> f32>(&self, predict: impl Fn(u32) -> P + Sync) -> f64 {
         let per_user: Vec<(f64, usize)> = self
             .valid
             .par_iter()
@@ -156,7 +156,7 @@ impl Holdout {
 
     /// Mean NDCG@10 of the held-out positives: `score(user, out)` fills every item's score; the
     /// user's remaining training items are not candidates.
-    pub(crate) fn ndcg(&self, n_items: usize, score: impl Fn(u32, &mut [f32]) + Sync) -> f64 {
+    pub fn ndcg(&self, n_items: usize, score: impl Fn(u32, &mut [f32]) + Sync) -> f64 {
         let per_user: Vec<f64> = self
             .ranked
             .par_iter()
@@ -187,14 +187,14 @@ impl Holdout {
 pub const BEST_EPOCH: &str = "best_epoch";
 
 /// Record the epoch count chosen by early stopping (nothing when it was off).
-pub(crate) fn save_best_epoch(s: &mut ModelState, best: Option<usize>) {
+pub fn save_best_epoch(s: &mut ModelState, best: Option<usize>) {
     if let Some(b) = best {
         s.set_scalar(BEST_EPOCH, b as f64);
     }
 }
 
 /// The epoch count chosen by early stopping, when the state has one.
-pub(crate) fn load_best_epoch(s: &ModelState) -> Result<Option<usize>> {
+pub fn load_best_epoch(s: &ModelState) -> Result<Option<usize>> {
     if s.scalars.contains_key(BEST_EPOCH) {
         s.count(BEST_EPOCH).map(Some)
     } else {
@@ -204,7 +204,7 @@ pub(crate) fn load_best_epoch(s: &ModelState) -> Result<Option<usize>> {
 
 /// The validation scores epoch by epoch and when to stop.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Curve {
+pub struct Curve {
     patience: usize,
     /// Score after each epoch (higher is better: NDCG, or −RMSE).
     pub scores: Vec<f64>,
@@ -213,13 +213,13 @@ pub(crate) struct Curve {
 }
 
 impl Curve {
-    pub(crate) fn new(patience: usize) -> Self {
+    pub fn new(patience: usize) -> Self {
         Curve { patience, scores: Vec::new(), best: 0 }
     }
 
     /// Record the score after the next epoch; false when training should stop. A score must
     /// beat the best strictly; NaN (a diverged fit) never does.
-    pub(crate) fn push(&mut self, score: f64) -> bool {
+    pub fn push(&mut self, score: f64) -> bool {
         self.scores.push(score);
         if !score.is_nan() && (self.best == 0 || score > self.scores[self.best - 1]) {
             self.best = self.scores.len();
@@ -228,60 +228,7 @@ impl Curve {
     }
 
     /// The epoch count to refit with (at least 1).
-    pub(crate) fn best_epochs(&self) -> usize {
+    pub fn best_epochs(&self) -> usize {
         self.best.max(1).min(self.scores.len())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_curve_stops_after_patience_epochs_without_improvement_and_keeps_the_best() {
-        let mut c = Curve::new(2);
-        let go: Vec<bool> = [0.1, 0.3, 0.2, 0.3, 0.25].iter().map(|&s| c.push(s)).collect();
-        assert_eq!(go, [true, true, true, false, false]);
-        assert_eq!(c.best_epochs(), 2, "a tie does not beat the best");
-        let mut nan = Curve::new(1);
-        assert!(!nan.push(f64::NAN));
-        assert_eq!(nan.best_epochs(), 1);
-    }
-
-    #[test]
-    fn the_split_is_seeded_disjoint_and_keeps_an_entry_per_user() {
-        let (m, _) = crate::testutil::planted_clusters(50, 40, 2, 10, 3);
-        let es = EarlyStopping { patience: 3, share: 0.2, seed: 7 };
-        let h = es.split("x", &m, false).unwrap();
-        let held: usize = h.valid.iter().map(|x| x.1.len()).sum();
-        assert_eq!(h.train.nnz() + held, m.nnz());
-        assert!((held as f64 / m.nnz() as f64 - 0.2).abs() < 0.05, "{held} of {}", m.nnz());
-        for (u, rows) in &h.valid {
-            let kept = h.train.user_row(*u).0;
-            assert!(!kept.is_empty());
-            assert!(rows.iter().all(|(i, _)| kept.binary_search(i).is_err() && m.user_row(*u).0.contains(i)));
-        }
-        let again = es.split("x", &m, false).unwrap();
-        assert_eq!(again.valid, h.valid);
-        let other = EarlyStopping { seed: 8, ..es }.split("x", &m, false).unwrap();
-        assert_ne!(other.valid, h.valid);
-        // one entry per user: nothing to hold out, said clearly
-        let tiny = Interactions::from_interactions(2, 2, &[Interaction::new(0, 0, 1.0)], Aggregate::Sum);
-        let e = es.split("als", &tiny, false).err().unwrap().to_string();
-        assert!(e.contains("als") && e.contains("validation split is empty"), "{e}");
-    }
-
-    #[test]
-    fn settings_are_checked() {
-        assert_eq!(EarlyStopping::parse(&Params::new(), 1, 3).unwrap(), None);
-        let p = Params::new().with("early_stopping", true).with("patience", 5).with("validation", 0.25);
-        assert_eq!(EarlyStopping::parse(&p, 1, 3).unwrap(), Some(EarlyStopping { patience: 5, share: 0.25, seed: 1 }));
-        for (k, v) in [("patience", "0"), ("validation", "1"), ("validation", "0")] {
-            let p = Params::new().with("early_stopping", true).with(k, v);
-            let e = EarlyStopping::parse(&p, 1, 3).unwrap_err().to_string();
-            assert!(e.contains(k), "{k}={v}: {e}");
-        }
-        let e = EarlyStopping::parse(&Params::new().with("patience", 4), 1, 3).unwrap_err().to_string();
-        assert!(e.contains("early_stopping=true"), "{e}");
     }
 }

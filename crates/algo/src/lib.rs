@@ -13,26 +13,43 @@
 
 use daogou_core::{Interaction, Interactions, Item, Params};
 
-mod als;
-mod baseline;
-mod bpr;
-mod buy_again;
-mod category_popularity;
-mod early_stop;
-mod ease;
-mod item_knn;
-mod knn_baseline;
-mod popularity;
-mod registry;
-mod sim;
-mod slope_one;
+// The model modules are public (hidden from the docs) for the crate's tests in tests/it: one
+// test binary against the library instead of a second, optimised compile of the library with
+// its unit tests (60 CPU-s of CI's build). Not API: callers use the re-exports below.
+#[doc(hidden)]
+pub mod als;
+#[doc(hidden)]
+pub mod baseline;
+#[doc(hidden)]
+pub mod bpr;
+#[doc(hidden)]
+pub mod buy_again;
+#[doc(hidden)]
+pub mod category_popularity;
+#[doc(hidden)]
+pub mod early_stop;
+#[doc(hidden)]
+pub mod ease;
+#[doc(hidden)]
+pub mod item_knn;
+#[doc(hidden)]
+pub mod knn_baseline;
+#[doc(hidden)]
+pub mod popularity;
+#[doc(hidden)]
+pub mod registry;
+#[doc(hidden)]
+pub mod sim;
+#[doc(hidden)]
+pub mod slope_one;
 pub mod state;
-mod svd;
-mod svdpp;
-#[cfg(test)]
-mod testutil;
+#[doc(hidden)]
+pub mod svd;
+#[doc(hidden)]
+pub mod svdpp;
 pub mod topk;
-mod user_knn;
+#[doc(hidden)]
+pub mod user_knn;
 
 pub use als::batch_scores;
 pub use baseline::Baseline;

@@ -18,7 +18,7 @@ pub struct Popularity {
 }
 
 /// Parameters of `popularity` (none).
-pub(crate) const PARAMS: &[(&str, &str)] = &[];
+pub const PARAMS: &[(&str, &str)] = &[];
 
 impl Popularity {
     /// Fit on `train`.
@@ -64,11 +64,11 @@ impl Popularity {
     }
 }
 
-pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
+pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
     Ok(Box::new(Popularity::fit(train, params)?))
 }
 
-pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+pub fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     let counts = s.u32s("counts", None)?.to_vec();
     let n = Some(counts.len());
     Ok(Box::new(Popularity { sums: s.f64s("sums", n)?.to_vec(), scores: s.f32s("scores", n)?.to_vec(), counts }))
@@ -97,27 +97,5 @@ impl Recommender for Popularity {
         s.set("sums", Tensor::F64(self.sums.clone()));
         s.set("scores", Tensor::F32(self.scores.clone()));
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use daogou_core::{Aggregate, Interaction, Interactions};
-
-    #[test]
-    fn counts_users_and_breaks_ties_by_sum() {
-        let data = [(0, 0, 1.0), (1, 0, 1.0), (0, 1, 5.0), (1, 1, 1.0), (2, 2, 9.0), (0, 3, 1.0)];
-        let data: Vec<Interaction> = data.iter().map(|&(u, i, v)| Interaction::new(u, i, v)).collect();
-        let m = Interactions::from_interactions(3, 5, &data, Aggregate::Sum);
-        let p = Popularity::fit(&TrainData::new(&m, false), &Params::new()).unwrap();
-        let mut s = vec![0.0; 5];
-        p.score_user(0, &mut s);
-        let order: Vec<u32> = crate::topk::top_k(&s, 5, |_| false).iter().map(|x| x.0).collect();
-        assert_eq!(order, vec![1, 0, 2, 3, 4]);
-        assert_eq!(s[1].floor(), 2.0);
-        assert_eq!(s[4], 0.0);
-        assert!(s.iter().all(|x| x.is_finite()));
-        assert!(Popularity::fit(&TrainData::new(&m, false), &Params::new().with("k", 3)).is_err());
     }
 }

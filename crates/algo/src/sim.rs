@@ -15,7 +15,7 @@ use crate::{Error, Result};
 
 /// How two sparse vectors are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SimKind {
+pub enum SimKind {
     /// Σ a_c b_c / sqrt(Σ a_c² · Σ b_c²), all sums over the common support only
     /// (Surprise's `cosine`).
     CoratedCosine,
@@ -30,7 +30,7 @@ pub(crate) enum SimKind {
 
 /// Similarity settings.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct SimConfig {
+pub struct SimConfig {
     pub kind: SimKind,
     /// Pairs with fewer common entries than this get no similarity at all.
     pub min_support: u32,
@@ -52,7 +52,7 @@ struct Acc {
 
 /// Per-thread working memory for one similarity row: O(n) for n entities.
 #[derive(Debug)]
-pub(crate) struct Scratch {
+pub struct Scratch {
     acc: Vec<Acc>,
     /// Entities with at least one common entry with the current row, in first-touch order.
     pub touched: Vec<u32>,
@@ -78,7 +78,7 @@ impl Scratch {
 /// A pool of [`Scratch`] buffers so concurrent callers (rayon workers, server threads) each
 /// get one without allocating O(n) per call. Holds at most one buffer per concurrent caller.
 #[derive(Debug)]
-pub(crate) struct ScratchPool {
+pub struct ScratchPool {
     n: usize,
     free: Mutex<Vec<Scratch>>,
 }
@@ -103,7 +103,7 @@ impl ScratchPool {
 /// columns, written to `s.sim` for the entities listed in `s.touched`. `me` is excluded (its
 /// own entity index, if it is one). `norm` is ‖row‖ and `norms[b]` ‖b‖ (used by Cosine only).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn similarity_row(
+pub fn similarity_row(
     cfg: &SimConfig,
     idx: &[u32],
     val: &[f32],
@@ -178,12 +178,12 @@ pub(crate) fn similarity_row(
 }
 
 /// Euclidean norm of every row of `m`.
-pub(crate) fn row_norms(m: &Csr) -> Vec<f64> {
+pub fn row_norms(m: &Csr) -> Vec<f64> {
     (0..m.n_rows()).map(|r| m.row(r).1.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()).collect()
 }
 
 /// Mean of every row of `m` (`None` for an empty row).
-pub(crate) fn row_means(m: &Csr) -> Vec<Option<f64>> {
+pub fn row_means(m: &Csr) -> Vec<Option<f64>> {
     (0..m.n_rows())
         .map(|r| {
             let v = m.row(r).1;
@@ -193,7 +193,7 @@ pub(crate) fn row_means(m: &Csr) -> Vec<Option<f64>> {
 }
 
 /// Global mean and [min, max] of the stored values; (0, 0, 0) for an empty matrix.
-pub(crate) fn value_stats(m: &Csr) -> (f64, f32, f32) {
+pub fn value_stats(m: &Csr) -> (f64, f32, f32) {
     let d = m.data();
     if d.is_empty() {
         return (0.0, 0.0, 0.0);
@@ -205,7 +205,7 @@ pub(crate) fn value_stats(m: &Csr) -> (f64, f32, f32) {
 }
 
 /// Error unless every stored value is finite.
-pub(crate) fn check_finite(model: &str, m: &Csr) -> Result<()> {
+pub fn check_finite(model: &str, m: &Csr) -> Result<()> {
     if m.data().iter().all(|x| x.is_finite()) {
         Ok(())
     } else {
@@ -215,7 +215,7 @@ pub(crate) fn check_finite(model: &str, m: &Csr) -> Result<()> {
 
 /// A history as sorted unique `(item, value)` columns, dropping items outside `0..n_items`
 /// (the last value of a repeated item wins).
-pub(crate) fn clean_history(history: &[(u32, f32)], n_items: usize) -> (Vec<u32>, Vec<f32>) {
+pub fn clean_history(history: &[(u32, f32)], n_items: usize) -> (Vec<u32>, Vec<f32>) {
     let mut h: Vec<(u32, f32)> =
         history.iter().copied().filter(|&(i, v)| (i as usize) < n_items && v.is_finite()).collect();
     h.sort_by_key(|&(i, _)| i); // stable: repeated items keep input order
@@ -233,14 +233,14 @@ pub(crate) fn clean_history(history: &[(u32, f32)], n_items: usize) -> (Vec<u32>
 }
 
 /// Popularity fraction per item (number of users / (max + 1)), in [0, 1).
-pub(crate) fn popularity_fraction(by_item: &Csr) -> Vec<f32> {
+pub fn popularity_fraction(by_item: &Csr) -> Vec<f32> {
     let max = (0..by_item.n_rows()).map(|i| by_item.row_len(i)).max().unwrap_or(0);
     (0..by_item.n_rows()).map(|i| (by_item.row_len(i) as f64 / (max as f64 + 1.0)) as f32).collect()
 }
 
 /// Replace the `NEG_INFINITY` entries of `out` (items no neighbour reached) with finite
 /// scores below every reached item, ordered by popularity: floor − 2 + pop_frac(i).
-pub(crate) fn fill_unreached(out: &mut [f32], pop_frac: &[f32]) {
+pub fn fill_unreached(out: &mut [f32], pop_frac: &[f32]) {
     let floor = out.iter().copied().filter(|x| x.is_finite()).fold(0.0f32, f32::min);
     for (o, &p) in out.iter_mut().zip(pop_frac) {
         if !o.is_finite() {
@@ -251,7 +251,7 @@ pub(crate) fn fill_unreached(out: &mut [f32], pop_frac: &[f32]) {
 
 /// Keep the `k` best `(score, id)` candidates, best first (score descending, id ascending on
 /// ties: deterministic).
-pub(crate) fn keep_top<T: Copy>(cand: &mut Vec<(f32, u32, T)>, k: usize) {
+pub fn keep_top<T: Copy>(cand: &mut Vec<(f32, u32, T)>, k: usize) {
     let cmp = |a: &(f32, u32, T), b: &(f32, u32, T)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     if cand.len() > k {
         cand.select_nth_unstable_by(k, cmp);
@@ -261,7 +261,7 @@ pub(crate) fn keep_top<T: Copy>(cand: &mut Vec<(f32, u32, T)>, k: usize) {
 }
 
 /// A parameter that must be ≥ `min`.
-pub(crate) fn get_at_least<T>(p: &Params, key: &str, default: T, min: T) -> Result<T>
+pub fn get_at_least<T>(p: &Params, key: &str, default: T, min: T) -> Result<T>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
@@ -273,7 +273,7 @@ where
 }
 
 /// A finite, non-negative float parameter.
-pub(crate) fn get_nonneg(p: &Params, key: &str, default: f64) -> Result<f64> {
+pub fn get_nonneg(p: &Params, key: &str, default: f64) -> Result<f64> {
     let v: f64 = p.get(key, default)?;
     if !v.is_finite() || v < 0.0 {
         return Err(Params::invalid(key, v, "must be a finite number ≥ 0").into());
@@ -282,7 +282,7 @@ pub(crate) fn get_nonneg(p: &Params, key: &str, default: f64) -> Result<f64> {
 }
 
 /// A boolean parameter (true/false/1/0/yes/no).
-pub(crate) fn get_bool(p: &Params, key: &str, default: bool) -> Result<bool> {
+pub fn get_bool(p: &Params, key: &str, default: bool) -> Result<bool> {
     match p.raw(key) {
         None => Ok(default),
         Some(v) => match v.to_ascii_lowercase().as_str() {
@@ -294,7 +294,7 @@ pub(crate) fn get_bool(p: &Params, key: &str, default: bool) -> Result<bool> {
 }
 
 /// A parameter that must be one of `choices`; returns the chosen one.
-pub(crate) fn get_choice<'a>(p: &Params, key: &str, default: &'a str, choices: &[&'a str]) -> Result<&'a str> {
+pub fn get_choice<'a>(p: &Params, key: &str, default: &'a str, choices: &[&'a str]) -> Result<&'a str> {
     match p.raw(key) {
         None => Ok(default),
         Some(v) => {
@@ -305,36 +305,5 @@ pub(crate) fn get_choice<'a>(p: &Params, key: &str, default: &'a str, choices: &
                 .find(|c| c.replace('-', "_") == norm)
                 .ok_or_else(|| Params::invalid(key, v, &format!("expected one of: {}", choices.join(", "))).into())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keep_top_is_ordered_and_deterministic() {
-        let mut c = vec![(0.5f32, 3u32, ()), (0.9, 7, ()), (0.5, 1, ()), (0.1, 0, ())];
-        keep_top(&mut c, 3);
-        let ids: Vec<u32> = c.iter().map(|x| x.1).collect();
-        assert_eq!(ids, vec![7, 1, 3]);
-    }
-
-    #[test]
-    fn history_is_sorted_deduplicated_and_bounded() {
-        let (i, v) = clean_history(&[(3, 1.0), (1, 2.0), (3, 5.0), (99, 1.0)], 10);
-        assert_eq!(i, vec![1, 3]);
-        assert_eq!(v, vec![2.0, 5.0]);
-    }
-
-    #[test]
-    fn choice_and_bool_params_validate() {
-        let p = Params::parse(["similarity=Pearson", "binary=yes", "bad=maybe"]).unwrap();
-        assert_eq!(get_choice(&p, "similarity", "cosine", &["cosine", "pearson"]).unwrap(), "pearson");
-        assert!(get_bool(&p, "binary", false).unwrap());
-        assert!(get_bool(&p, "bad", false).is_err());
-        let p = Params::parse(["similarity=jaccard"]).unwrap();
-        let e = get_choice(&p, "similarity", "cosine", &["cosine", "pearson"]).unwrap_err().to_string();
-        assert!(e.contains("jaccard") && e.contains("pearson"), "{e}");
     }
 }

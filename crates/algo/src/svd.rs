@@ -55,7 +55,7 @@ use crate::sim::{check_finite, clean_history, get_at_least, get_bool, get_nonneg
 use crate::{check_params, Error, ModelState, RatingPredictor, Recommender, Result, Tensor, TrainData};
 
 /// Parameters of `svd` with their meaning and default.
-pub(crate) const PARAMS: &[(&str, &str)] = &[
+pub const PARAMS: &[(&str, &str)] = &[
     ("factors", "number of latent factors (default 64; Surprise: 100)"),
     ("epochs", "SGD passes over the ratings, each in a fresh random order (default 20)"),
     ("lr", "learning rate of every parameter (default 0.02; Surprise: 0.005)"),
@@ -78,7 +78,7 @@ pub(crate) const PARAMS: &[(&str, &str)] = &[
 
 /// SGD hyperparameters shared by `svd` and `svdpp`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Sgd {
+pub struct Sgd {
     pub factors: usize,
     pub epochs: usize,
     pub lr_bu: f32,
@@ -99,7 +99,7 @@ pub(crate) struct Sgd {
 impl Sgd {
     /// Read the hyperparameters with the given defaults (`biased` and the `_yj` rates only
     /// when the model has them).
-    pub(crate) fn parse(p: &Params, factors: usize, lr: f64, reg: f64, with_biased: bool) -> Result<Sgd> {
+    pub fn parse(p: &Params, factors: usize, lr: f64, reg: f64, with_biased: bool) -> Result<Sgd> {
         let lr = get_nonneg(p, "lr", lr)?;
         let reg = get_nonneg(p, "reg", reg)?;
         let f = |key: &str, default: f64| get_nonneg(p, key, default).map(|x| x as f32);
@@ -124,7 +124,7 @@ impl Sgd {
 }
 
 /// These models learn from ratings only.
-pub(crate) fn require_explicit(model: &str, train: &TrainData<'_>) -> Result<()> {
+pub fn require_explicit(model: &str, train: &TrainData<'_>) -> Result<()> {
     if train.explicit {
         check_finite(model, &train.matrix.by_user)
     } else {
@@ -138,7 +138,7 @@ pub(crate) fn require_explicit(model: &str, train: &TrainData<'_>) -> Result<()>
 }
 
 /// Error when SGD diverged (a learning rate too large for the data): some parameter is not finite.
-pub(crate) fn check_converged(model: &str, params: &[&[f32]]) -> Result<()> {
+pub fn check_converged(model: &str, params: &[&[f32]]) -> Result<()> {
     if params.iter().all(|v| v.iter().all(|x| x.is_finite())) {
         Ok(())
     } else {
@@ -150,12 +150,12 @@ pub(crate) fn check_converged(model: &str, params: &[&[f32]]) -> Result<()> {
 }
 
 /// The generator of the initial factors and the shuffles.
-pub(crate) fn rng(seed: u64) -> Xoshiro256PlusPlus {
+pub fn rng(seed: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(seed)
 }
 
 /// `n` draws from N(0, std²) (Marsaglia's polar method), as f32.
-pub(crate) fn normal(rng: &mut Xoshiro256PlusPlus, n: usize, std: f64) -> Vec<f32> {
+pub fn normal(rng: &mut Xoshiro256PlusPlus, n: usize, std: f64) -> Vec<f32> {
     let mut out = Vec::with_capacity(n + 1);
     while out.len() < n {
         let x = 2.0 * rng.random::<f64>() - 1.0;
@@ -176,7 +176,7 @@ pub(crate) fn normal(rng: &mut Xoshiro256PlusPlus, n: usize, std: f64) -> Vec<f3
 /// rounded, so the result is the same with or without hardware FMA; only fast with it) added
 /// in a fixed tree, so the same inputs give the same bits on every CPU.
 #[inline(always)]
-pub(crate) fn dot_fma(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot_fma(a: &[f32], b: &[f32]) -> f32 {
     const L: usize = 16;
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
@@ -207,7 +207,7 @@ pub(crate) fn dot_fma(a: &[f32], b: &[f32]) -> f32 {
 /// the old p and q on the right, computed as p ← (1 − lr_p reg_p) p + (lr_p e) q (the same
 /// update, fewer operations; fused multiply-adds).
 #[inline(always)]
-pub(crate) fn sgd_step(p: &mut [f32], q: &mut [f32], err: f32, lr_p: f32, reg_p: f32, lr_q: f32, reg_q: f32) {
+pub fn sgd_step(p: &mut [f32], q: &mut [f32], err: f32, lr_p: f32, reg_p: f32, lr_q: f32, reg_q: f32) {
     let (ep, dp) = (lr_p * err, 1.0 - lr_p * reg_p);
     let (eq, dq) = (lr_q * err, 1.0 - lr_q * reg_q);
     for (pf, qf) in p.iter_mut().zip(q.iter_mut()) {
@@ -218,7 +218,7 @@ pub(crate) fn sgd_step(p: &mut [f32], q: &mut [f32], err: f32, lr_p: f32, reg_p:
 }
 
 /// Zero the `f`-wide rows of `v` whose entity has no training rating (`lens[r] == 0`).
-pub(crate) fn zero_unrated(v: &mut [f32], f: usize, lens: impl Fn(usize) -> usize) {
+pub fn zero_unrated(v: &mut [f32], f: usize, lens: impl Fn(usize) -> usize) {
     for (r, row) in v.chunks_exact_mut(f).enumerate() {
         if lens(r) == 0 {
             row.fill(0.0);
@@ -228,7 +228,7 @@ pub(crate) fn zero_unrated(v: &mut [f32], f: usize, lens: impl Fn(usize) -> usiz
 
 /// Gaussian prior over a user's `[b_u (when biased), p_u]`, for fold-in.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Prior {
+pub struct Prior {
     pub mean: Vec<f64>,
     pub var: Vec<f64>,
     /// Residual variance σ² of the training ratings.
@@ -238,14 +238,7 @@ pub(crate) struct Prior {
 impl Prior {
     /// Estimate from the fitted users that have ratings (`rated(u)`): per-dimension mean and
     /// variance of `[b_u, p_u]` (without b_u when not `biased`).
-    pub(crate) fn estimate(
-        bu: &[f32],
-        pu: &[f32],
-        f: usize,
-        biased: bool,
-        rated: impl Fn(usize) -> bool,
-        noise: f64,
-    ) -> Self {
+    pub fn estimate(bu: &[f32], pu: &[f32], f: usize, biased: bool, rated: impl Fn(usize) -> bool, noise: f64) -> Self {
         let d = f + usize::from(biased);
         let (mut n, mut s, mut sq) = (0usize, vec![0f64; d], vec![0f64; d]);
         let mut x = vec![0f64; d];
@@ -289,7 +282,7 @@ impl Prior {
 /// What the factor models answer with: r̂(u,i) = μ + b_u + b_i + x_u·q_i, where x_u is p_u for
 /// `svd` and p_u + |I_u|^-½ Σ_{j∈I_u} y_j for `svdpp`.
 #[derive(Debug, Clone)]
-pub(crate) struct Factors {
+pub struct Factors {
     pub f: usize,
     /// μ (0 when not biased).
     pub mean: f32,
@@ -314,17 +307,17 @@ const BLOCK: usize = 16;
 const GROUP: usize = 4;
 
 impl Factors {
-    pub(crate) fn n_users(&self) -> usize {
+    pub fn n_users(&self) -> usize {
         self.bu.len()
     }
 
-    pub(crate) fn n_items(&self) -> usize {
+    pub fn n_items(&self) -> usize {
         self.bi.len()
     }
 
     /// Assemble from row-major (n_items × f) item factors.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
+    pub fn new(
         f: usize,
         mean: f32,
         biased: bool,
@@ -348,19 +341,19 @@ impl Factors {
     }
 
     /// q_i as a row.
-    pub(crate) fn item_row(&self, i: usize) -> Vec<f32> {
+    pub fn item_row(&self, i: usize) -> Vec<f32> {
         let base = (i / BLOCK) * self.f * BLOCK + i % BLOCK;
         (0..self.f).map(|k| self.blocks[base + k * BLOCK]).collect()
     }
 
     /// All item factors, row-major (n_items × f).
-    pub(crate) fn items_row_major(&self) -> Vec<f32> {
+    pub fn items_row_major(&self) -> Vec<f32> {
         (0..self.n_items()).flat_map(|i| self.item_row(i)).collect()
     }
 
     /// x·q_i, summed in factor order (the same arithmetic as [`ScoreItems`]).
     #[inline(always)]
-    pub(crate) fn item_dot(&self, x: &[f32], i: usize) -> f32 {
+    pub fn item_dot(&self, x: &[f32], i: usize) -> f32 {
         let base = (i / BLOCK) * self.f * BLOCK + i % BLOCK;
         let mut acc = 0f32;
         for (k, &xk) in x.iter().enumerate().take(self.f) {
@@ -375,7 +368,7 @@ impl Factors {
 
     /// Unclipped prediction; users/items outside the training range contribute nothing.
     #[inline(always)]
-    pub(crate) fn raw(&self, u: u32, i: u32) -> f32 {
+    pub fn raw(&self, u: u32, i: u32) -> f32 {
         let (u, i) = (u as usize, i as usize);
         match (u < self.n_users(), i < self.n_items()) {
             (true, true) => self.mean + self.bu[u] + self.bi[i] + self.item_dot(self.user(u), i),
@@ -386,17 +379,17 @@ impl Factors {
     }
 
     #[inline(always)]
-    pub(crate) fn clip(&self, x: f32) -> f32 {
+    pub fn clip(&self, x: f32) -> f32 {
         x.clamp(self.lo, self.hi)
     }
 
     #[inline(always)]
-    pub(crate) fn predict(&self, u: u32, i: u32) -> f32 {
+    pub fn predict(&self, u: u32, i: u32) -> f32 {
         self.clip(self.raw(u, i))
     }
 
     /// Independent predictions, in parallel.
-    pub(crate) fn predict_many(&self, pairs: &[(u32, u32)]) -> Vec<f32> {
+    pub fn predict_many(&self, pairs: &[(u32, u32)]) -> Vec<f32> {
         let mut out = vec![0f32; pairs.len()];
         out.par_chunks_mut(4096).zip(pairs.par_chunks(4096)).for_each(|(out, pairs)| {
             Arch::new().dispatch(PredictBatch { fac: self, pairs, out });
@@ -404,7 +397,7 @@ impl Factors {
         out
     }
 
-    pub(crate) fn score_user(&self, u: u32, out: &mut [f32]) {
+    pub fn score_user(&self, u: u32, out: &mut [f32]) {
         if (u as usize) < self.n_users() {
             let x = self.user(u as usize).to_vec();
             self.score_vector(self.bu[u as usize], &x, out);
@@ -414,12 +407,12 @@ impl Factors {
     }
 
     /// μ + b + b_i + x·q_i for every item (unclipped).
-    pub(crate) fn score_vector(&self, b: f32, x: &[f32], out: &mut [f32]) {
+    pub fn score_vector(&self, b: f32, x: &[f32], out: &mut [f32]) {
         Arch::new().dispatch(ScoreItems { base: self.mean + b, bi: &self.bi, x, blocks: &self.blocks, out });
     }
 
     /// Sum of squared training errors / number of ratings, with the final parameters.
-    pub(crate) fn residual_variance(&self, m: &Interactions) -> f64 {
+    pub fn residual_variance(&self, m: &Interactions) -> f64 {
         let per_user: Vec<f64> = (0..m.n_users() as u32)
             .into_par_iter()
             .map(|u| {
@@ -432,7 +425,7 @@ impl Factors {
 
     /// Fold-in: the regularised least-squares `(b_u, p_u)` for `rows` of `(item, target)`
     /// where target = r − μ − b_j − (any fixed offset), items fixed (see the module docs).
-    pub(crate) fn fold_in(&self, rows: &[(u32, f32)]) -> (f32, Vec<f32>) {
+    pub fn fold_in(&self, rows: &[(u32, f32)]) -> (f32, Vec<f32>) {
         let (f, off) = (self.f, usize::from(self.biased));
         let d = f + off;
         let p = &self.prior;
@@ -465,7 +458,7 @@ impl Factors {
     }
 
     /// Write everything under fixed names.
-    pub(crate) fn write_state(&self, s: &mut ModelState) {
+    pub fn write_state(&self, s: &mut ModelState) {
         s.set_scalar("factors", self.f as f64);
         s.set_scalar("n_users", self.n_users() as f64);
         s.set_scalar("n_items", self.n_items() as f64);
@@ -481,7 +474,7 @@ impl Factors {
     }
 
     /// Read back what [`Self::write_state`] wrote, checking every length.
-    pub(crate) fn from_state(s: &ModelState) -> Result<Self> {
+    pub fn from_state(s: &ModelState) -> Result<Self> {
         let f = s.count("factors")?;
         let (nu, ni) = (s.count("n_users")?, s.count("n_items")?);
         if f == 0 {
@@ -507,7 +500,7 @@ impl Factors {
 
 /// Solve A x = b for symmetric positive definite A (lower triangle filled, row-major d×d),
 /// overwriting A with its Cholesky factor. `None` when A is not positive definite.
-pub(crate) fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
+pub fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
     for j in 0..d {
         let mut s = a[j * d + j];
         for k in 0..j {
@@ -756,16 +749,16 @@ impl WithSimd for PredictBatch<'_> {
 #[derive(Debug, Clone)]
 pub struct Svd {
     params: Params,
-    fac: Factors,
+    pub fac: Factors,
     /// Epochs chosen by early stopping (None without it).
-    best_epoch: Option<usize>,
+    pub best_epoch: Option<usize>,
 }
 
-pub(crate) fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
+pub fn fit(train: &TrainData<'_>, params: &Params) -> Result<Box<dyn Recommender>> {
     Ok(Box::new(Svd::fit(train, params)?))
 }
 
-pub(crate) fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
+pub fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
     Ok(Box::new(Svd {
         params: s.params.clone(),
         fac: Factors::from_state(s)?,
@@ -790,7 +783,7 @@ impl Svd {
 
     /// Early stopping's first phase: epochs on `m` minus the validation split, RMSE on it after
     /// each, until `patience` epochs bring no improvement.
-    fn validation_curve(m: &Interactions, h: &Sgd, es: &EarlyStopping) -> Result<Curve> {
+    pub fn validation_curve(m: &Interactions, h: &Sgd, es: &EarlyStopping) -> Result<Curve> {
         let split = es.split("svd", m, true)?;
         let t = &split.train;
         let (_, lo, hi) = value_stats(&t.by_user);
@@ -908,235 +901,5 @@ impl Recommender for Svd {
         self.fac.write_state(&mut s);
         early_stop::save_best_epoch(&mut s, self.best_epoch);
         s
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::testutil::{ml100k_dir, ml100k_fold, rmse_mae};
-    use daogou_core::SeededRng;
-    use daogou_core::{Aggregate, Interaction};
-
-    /// Low-rank ratings: 3 + b_u + b_i + p_u·q_i (rank 3) + noise, rounded to 1..5.
-    /// Returns (train, test triples).
-    pub(crate) fn planted(nu: usize, ni: usize, density: f64, seed: u64) -> (Interactions, Vec<(u32, u32, f32)>) {
-        let mut rng = SeededRng::new(seed);
-        let mut g = || rng.f64() * 2.0 - 1.0;
-        let bu: Vec<f64> = (0..nu).map(|_| 0.5 * g()).collect();
-        let bi: Vec<f64> = (0..ni).map(|_| 0.7 * g()).collect();
-        let pu: Vec<[f64; 3]> = (0..nu).map(|_| [g(), g(), g()]).collect();
-        let qi: Vec<[f64; 3]> = (0..ni).map(|_| [g(), g(), g()]).collect();
-        let mut rng = SeededRng::new(seed ^ 0xABCD);
-        let (mut train, mut test) = (Vec::new(), Vec::new());
-        for u in 0..nu {
-            for i in 0..ni {
-                if rng.f64() >= density {
-                    continue;
-                }
-                let d: f64 = (0..3).map(|k| pu[u][k] * qi[i][k]).sum();
-                let r = (3.0 + bu[u] + bi[i] + 1.2 * d + (rng.f64() - 0.5) * 0.4).round().clamp(1.0, 5.0) as f32;
-                if rng.f64() < 0.15 {
-                    test.push((u as u32, i as u32, r));
-                } else {
-                    train.push(Interaction::new(u as u32, i as u32, r));
-                }
-            }
-        }
-        (Interactions::from_interactions(nu, ni, &train, Aggregate::Last), test)
-    }
-
-    pub(crate) fn rmse(p: &dyn RatingPredictor, test: &[(u32, u32, f32)]) -> f64 {
-        let pairs: Vec<(u32, u32)> = test.iter().map(|t| (t.0, t.1)).collect();
-        let preds = p.predict_many(&pairs);
-        let se: f64 = preds.iter().zip(test).map(|(&p, t)| f64::from(p - t.2).powi(2)).sum();
-        (se / test.len() as f64).sqrt()
-    }
-
-    #[test]
-    fn learns_planted_low_rank_ratings() {
-        let (m, test) = planted(300, 200, 0.3, 3);
-        let t = TrainData::new(&m, true);
-        let base = crate::baseline::Baseline::fit(&t, &Params::new()).unwrap();
-        let p = Params::new().with("factors", 10).with("epochs", 60).with("lr", 0.01);
-        let svd = Svd::fit(&t, &p).unwrap();
-        let (rb, rs) = (rmse(&base, &test), rmse(&svd, &test));
-        assert!(rs < rb - 0.1, "svd RMSE {rs} vs baseline {rb}");
-        // predictions and scores agree; predictions stay on the scale
-        let mut s = vec![0.0; 200];
-        svd.score_user(5, &mut s);
-        for i in 0..200u32 {
-            assert_eq!(svd.predict(5, i), s[i as usize].clamp(1.0, 5.0));
-        }
-        assert_eq!(
-            svd.predict_many(&[(5, 7), (1000, 3), (2, 1000)]),
-            vec![svd.predict(5, 7), svd.predict(1000, 3), svd.predict(2, 1000)]
-        );
-    }
-
-    #[test]
-    fn seeded_and_deterministic() {
-        let (m, _) = planted(60, 40, 0.3, 1);
-        let t = TrainData::new(&m, true);
-        let p = Params::new().with("factors", 8);
-        let a = Svd::fit(&t, &p).unwrap();
-        let b = Svd::fit(&t, &p).unwrap();
-        assert_eq!(a.fac.users, b.fac.users);
-        assert_eq!(a.fac.items_row_major(), b.fac.items_row_major());
-        let c = Svd::fit(&t, &p.clone().with("seed", 7)).unwrap();
-        assert_ne!(a.fac.users, c.fac.users);
-        // the same fit on any number of threads (the cells of a sub-epoch are disjoint)
-        for threads in [1, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let d = pool.install(|| Svd::fit(&t, &p).unwrap());
-            assert_eq!(a.fac.users, d.fac.users, "{threads} threads");
-            assert_eq!(a.fac.items_row_major(), d.fac.items_row_major(), "{threads} threads");
-            assert_eq!(a.fac.bi, d.fac.bi, "{threads} threads");
-        }
-        // the textbook update, written plainly, on a tiny case: one epoch, no shuffle effect
-        // (a single rating), biased
-        let one = Interactions::from_interactions(1, 1, &[Interaction::new(0, 0, 4.0)], Aggregate::Last);
-        let p = Params::new().with("factors", 2).with("epochs", 1).with("lr", 0.1).with("reg", 0.5);
-        let s = Svd::fit(&TrainData::new(&one, true), &p).unwrap();
-        let mut r = rng(42);
-        let p0 = normal(&mut r, 2, 0.1);
-        let q0 = normal(&mut r, 2, 0.1);
-        let err = 4.0 - (4.0 + dot_fma(&p0, &q0));
-        assert_eq!(s.fac.bu[0], 0.1 * err);
-        // p ← (1 − lr·reg) p + lr·e·q
-        assert_eq!(s.fac.users[0], (0.1 * err).mul_add(q0[0], (1.0 - 0.1 * 0.5) * p0[0]));
-        let q = s.fac.item_row(0);
-        assert_eq!(q[1], (0.1 * err).mul_add(p0[1], (1.0 - 0.1 * 0.5) * q0[1]));
-        assert!((q[1] - (q0[1] + 0.1 * (err * p0[1] - 0.5 * q0[1]))).abs() < 1e-7, "the textbook step");
-    }
-
-    #[test]
-    fn early_stopping_stops_at_the_validation_minimum_and_refits_with_it() {
-        let (m, test) = planted(300, 200, 0.3, 5);
-        let t = TrainData::new(&m, true);
-        // no regularisation: the validation RMSE has a minimum, then over-fitting sets in
-        let p = Params::new().with("factors", 16).with("reg", 0).with("epochs", 300);
-        let h = Sgd::parse(&p, 64, 0.02, 0.1, true).unwrap();
-        let es = EarlyStopping { patience: 3, share: 0.1, seed: 42 };
-        let curve = Svd::validation_curve(&m, &h, &es).unwrap();
-        let n = curve.scores.len();
-        assert!(n < 100 && n == curve.best + 3, "ran {n} epochs, best {}: {:?}", curve.best, curve.scores);
-        let top = curve.scores.iter().copied().fold(f64::MIN, f64::max);
-        assert_eq!(curve.scores[curve.best - 1], top, "the best epoch is the first minimum of the RMSE");
-        let early = Svd::fit(&t, &p.clone().with("early_stopping", true)).unwrap();
-        assert_eq!(early.best_epoch, Some(curve.best));
-        let plain = Svd::fit(&t, &p.clone().with("epochs", curve.best)).unwrap();
-        assert_eq!(early.fac.users, plain.fac.users, "refitted on all the ratings with the best epoch count");
-        assert_eq!(early.fac.bi, plain.fac.bi);
-        let over = Svd::fit(&t, &p.with("epochs", curve.best + 30)).unwrap();
-        let (re, ro) = (rmse(&early, &test), rmse(&over, &test));
-        assert!(re < ro, "early-stopped test RMSE {re} vs 30 epochs more {ro}");
-        let back = super::load(&early.state()).unwrap();
-        assert_eq!(back.state(), early.state(), "the best epoch is saved");
-    }
-
-    #[test]
-    fn unbiased_and_unknown_entities() {
-        let (m, test) = planted(100, 60, 0.4, 9);
-        let t = TrainData::new(&m, true);
-        let s = Svd::fit(&t, &Params::new().with("biased", false).with("factors", 5)).unwrap();
-        assert_eq!(s.fac.mean, 0.0);
-        assert!(s.fac.bu.iter().chain(&s.fac.bi).all(|&b| b == 0.0));
-        assert!(rmse(&s, &test) < 1.5);
-        // an item without training ratings gets μ + b_u
-        let data = [(0, 0, 5.0), (0, 1, 3.0), (1, 0, 4.0)];
-        let data: Vec<Interaction> = data.iter().map(|&(u, i, r)| Interaction::new(u, i, r)).collect();
-        let m = Interactions::from_interactions(3, 3, &data, Aggregate::Last);
-        let s = Svd::fit(&TrainData::new(&m, true), &Params::new()).unwrap();
-        assert_eq!(s.predict(0, 2), (s.fac.mean + s.fac.bu[0]).clamp(3.0, 5.0));
-        assert_eq!(s.predict(2, 0), (s.fac.mean + s.fac.bi[0]).clamp(3.0, 5.0));
-    }
-
-    #[test]
-    fn validates_params_and_refuses_implicit_data() {
-        let (m, _) = planted(10, 10, 0.5, 1);
-        let t = TrainData::new(&m, true);
-        let e = Svd::fit(&t, &Params::new().with("lr", 1e6)).unwrap_err().to_string();
-        assert!(e.contains("diverged"), "{e}");
-        for bad in [("factors", "0"), ("lr", "-1"), ("reg_qi", "NaN"), ("biased", "maybe"), ("n_factors", "3")] {
-            let e = Svd::fit(&t, &Params::new().with(bad.0, bad.1)).unwrap_err().to_string();
-            assert!(e.contains(bad.0), "{bad:?}: {e}");
-        }
-        let e = Svd::fit(&TrainData::new(&m, false), &Params::new()).unwrap_err();
-        assert!(matches!(e, Error::BadData { .. }) && e.to_string().contains("explicit"), "{e}");
-    }
-
-    #[test]
-    fn fold_in_predicts_new_users() {
-        // users 0..250 train; users 250..300 are new: half their ratings are the history,
-        // the other half is predicted
-        let (m, _) = planted(300, 200, 0.3, 5);
-        let keep: Vec<Interaction> = (0..250u32)
-            .flat_map(|u| {
-                let (is, rs) = m.user_row(u);
-                is.iter().zip(rs).map(move |(&i, &r)| Interaction::new(u, i, r))
-            })
-            .collect();
-        let train = Interactions::from_interactions(250, 200, &keep, Aggregate::Last);
-        let t = TrainData::new(&train, true);
-        let svd = Svd::fit(&t, &Params::new().with("factors", 10).with("epochs", 60).with("lr", 0.01)).unwrap();
-        let base = crate::baseline::Baseline::fit(&t, &Params::new()).unwrap();
-        let (mut se_svd, mut se_base, mut n) = (0.0, 0.0, 0.0);
-        let (mut s, mut sb) = (vec![0.0; 200], vec![0.0; 200]);
-        for u in 250..300u32 {
-            let (is, rs) = m.user_row(u);
-            let all: Vec<(u32, f32)> = is.iter().copied().zip(rs.iter().copied()).collect();
-            let (hist, rest): (Vec<_>, Vec<_>) = all.iter().enumerate().partition(|(k, _)| k % 2 == 0);
-            let hist: Vec<(u32, f32)> = hist.into_iter().map(|x| *x.1).collect();
-            svd.score_history(&hist, &mut s);
-            base.score_history(&hist, &mut sb);
-            for (_, &(i, r)) in rest {
-                se_svd += f64::from(s[i as usize].clamp(1.0, 5.0) - r).powi(2);
-                se_base += f64::from(sb[i as usize] - r).powi(2);
-                n += 1.0;
-            }
-        }
-        let (rs, rb) = ((se_svd / n).sqrt(), (se_base / n).sqrt());
-        assert!(rs < rb - 0.1, "fold-in RMSE {rs} vs baseline fold-in {rb}");
-        // a training user folded in from their own ratings lands close to their fitted vector
-        let (is, rs) = train.user_row(3);
-        let hist: Vec<(u32, f32)> = is.iter().copied().zip(rs.iter().copied()).collect();
-        svd.score_history(&hist, &mut s);
-        svd.score_user(3, &mut sb);
-        let dev = s.iter().zip(&sb).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>() / 200.0;
-        assert!(dev.sqrt() < 0.35, "fold-in vs fitted user: rms difference {}", dev.sqrt());
-        // empty history: the prior mean, finite
-        svd.score_history(&[], &mut s);
-        assert!(s.iter().all(|x| x.is_finite()));
-    }
-
-    #[test]
-    fn cholesky_solves() {
-        // A = [[4,2],[2,3]], b = [2, 1] → x = [0.5, 0]
-        let mut a = vec![4.0, 0.0, 2.0, 3.0];
-        let x = cholesky_solve(&mut a, &[2.0, 1.0], 2).unwrap();
-        assert!((x[0] - 0.5).abs() < 1e-12 && x[1].abs() < 1e-12, "{x:?}");
-        let mut a = vec![1.0, 0.0, 2.0, 1.0];
-        assert!(cholesky_solve(&mut a, &[1.0, 1.0], 2).is_none());
-    }
-
-    pub(crate) fn ml_fold(model: &str, k: usize) -> Option<(f64, f64, f64)> {
-        let dir = ml100k_dir()?;
-        let fold = ml100k_fold(&dir, k);
-        let t = std::time::Instant::now();
-        let m = crate::build_model(model, &Params::new(), &TrainData::new(&fold.train, true)).unwrap();
-        let (rmse, mae) = rmse_mae(m.as_rating_predictor().unwrap(), &fold);
-        Some((rmse, mae, t.elapsed().as_secs_f64()))
-    }
-
-    #[test]
-    fn movielens_u1_rmse() {
-        let Some((rmse, mae, secs)) = ml_fold("svd", 1) else {
-            println!("SKIPPED: MovieLens-100k not found (set DAOGOU_DATASETS)");
-            return;
-        };
-        println!("svd u1: RMSE {rmse:.4} MAE {mae:.4}, fit+predict {secs:.3}s");
-        // Surprise SVD: about 0.951-0.956 on u1 depending on its seed (bench/compare_mf_ml100k.py)
-        assert!(rmse <= 0.935, "RMSE {rmse}");
     }
 }

@@ -19,20 +19,32 @@
 //!   naming `file:line` and the field.
 #![warn(missing_docs)]
 
-mod delimited;
-mod error;
+// The private modules are public (hidden from the docs) for the crate's tests in tests/it:
+// one test binary against the library instead of a second, optimised compile of the library
+// with its unit tests. Not API: callers use the re-exports below.
+#[doc(hidden)]
+pub mod delimited;
+#[doc(hidden)]
+pub mod error;
 pub mod features;
-mod jsonl;
+#[doc(hidden)]
+pub mod jsonl;
 pub mod movielens;
-mod options;
-mod parquet_file;
+#[doc(hidden)]
+pub mod options;
+#[doc(hidden)]
+pub mod parquet_file;
 pub mod preprocess;
-mod retail;
-mod signal;
-mod source;
+#[doc(hidden)]
+pub mod retail;
+#[doc(hidden)]
+pub mod signal;
+#[doc(hidden)]
+pub mod source;
 pub mod split;
 pub mod synth;
-mod time;
+#[doc(hidden)]
+pub mod time;
 
 use std::ops::Range;
 use std::path::Path;

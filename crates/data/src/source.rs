@@ -17,7 +17,7 @@ use crate::{DataError, Result};
 const BUF: usize = 1 << 17;
 
 /// Open a file for buffered reading, decompressing gzip (by `.gz` extension or magic bytes).
-pub(crate) fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+pub fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     let f = File::open(path).map_err(DataError::io(path))?;
     let mut r = BufReader::with_capacity(BUF, f);
     let head = r.fill_buf().map_err(DataError::io(path))?;
@@ -378,70 +378,4 @@ pub(crate) fn header_names(rec: &csv::ByteRecord) -> Vec<String> {
 pub(crate) fn parse_f64(s: &str) -> Option<f64> {
     let s = s.trim();
     s.parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-#[cfg(test)]
-pub(crate) mod testutil {
-    use std::io::Write;
-    use std::path::{Path, PathBuf};
-
-    /// Write `bytes` to `dir/name`; a name ending in `.gz` is gzip-compressed.
-    pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = dir.join(name);
-        if name.ends_with(".gz") {
-            let mut enc =
-                flate2::write::GzEncoder::new(std::fs::File::create(&p).unwrap(), flate2::Compression::fast());
-            enc.write_all(bytes).unwrap();
-            enc.finish().unwrap();
-        } else {
-            std::fs::write(&p, bytes).unwrap();
-        }
-        p
-    }
-
-    /// A shared dataset, or `None` (after printing SKIPPED) when it is missing.
-    pub(crate) fn datasets(sub: &str) -> Option<PathBuf> {
-        daogou_core::datasets::shared(sub)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::testutil::write;
-    use super::*;
-    use std::io::Read;
-
-    #[test]
-    fn gzip_by_magic_or_extension() {
-        let dir = tempfile::tempdir().unwrap();
-        let text = b"user,item\nu1,i1\n";
-        for name in ["a.csv", "b.csv.gz"] {
-            let p = write(dir.path(), name, text);
-            let mut s = Vec::new();
-            open(&p).unwrap().read_to_end(&mut s).unwrap();
-            assert_eq!(s, text, "{name}");
-        }
-        // gzip content without the extension is still detected
-        std::fs::rename(dir.path().join("b.csv.gz"), dir.path().join("c.csv")).unwrap();
-        let mut s = Vec::new();
-        open(&dir.path().join("c.csv")).unwrap().read_to_end(&mut s).unwrap();
-        assert_eq!(s, text);
-        // two concatenated gzip members (MultiGzDecoder)
-        let one = std::fs::read(dir.path().join("c.csv")).unwrap();
-        let p = write(dir.path(), "d.csv", &[one.clone(), one].concat());
-        let mut s = Vec::new();
-        open(&p).unwrap().read_to_end(&mut s).unwrap();
-        assert_eq!(s, [&text[..], &text[..]].concat());
-        // a .gz that is not gzip is an I/O error naming the file
-        let p = dir.path().join("e.csv.gz");
-        std::fs::write(&p, text).unwrap();
-        let mut s = Vec::new();
-        let err = open(&p).unwrap().read_to_end(&mut s).unwrap_err();
-        assert!(!err.to_string().is_empty());
-        let err = match open(&dir.path().join("missing.csv")) {
-            Err(e) => e.to_string(),
-            Ok(_) => panic!("opened a missing file"),
-        };
-        assert!(err.contains("missing.csv"), "{err}");
-    }
 }

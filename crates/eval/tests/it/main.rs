@@ -1,9 +1,17 @@
 //! The evaluation protocol end to end on small hand-made shops, where every number can be
-//! worked out by hand. One integration-test binary for the crate.
+//! worked out by hand, and each module's own tests. One integration-test binary for the crate
+//! (the library is compiled once: no unit-test build of it).
 
+mod auto;
 mod cold;
 mod compare;
+mod experiment;
+mod metrics;
 mod repeats;
+mod report;
+mod significance;
+mod simulator;
+mod tune;
 
 use daogou_core::{Dataset, Event, EventKind, Item};
 

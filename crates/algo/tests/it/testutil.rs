@@ -39,14 +39,14 @@ pub fn planted_clusters(
 }
 
 /// Hit rate@n of the held-out pairs, excluding training items from the ranking.
-pub fn hit_rate(model: &dyn crate::Recommender, m: &Interactions, held: &[(u32, u32)], n: usize) -> f64 {
+pub fn hit_rate(model: &dyn daogou_algo::Recommender, m: &Interactions, held: &[(u32, u32)], n: usize) -> f64 {
     let mut scores = vec![0f32; model.n_items()];
     let mut hits = 0usize;
     for &(u, i) in held {
         model.score_user(u, &mut scores);
         assert!(scores.iter().all(|s| !s.is_nan()), "NaN score");
         let seen = m.user_row(u).0;
-        let top = crate::topk::top_k(&scores, n, |j| seen.binary_search(&j).is_ok());
+        let top = daogou_algo::topk::top_k(&scores, n, |j| seen.binary_search(&j).is_ok());
         hits += usize::from(top.iter().any(|&(j, _)| j == i));
     }
     hits as f64 / held.len() as f64
@@ -86,7 +86,7 @@ pub fn ml100k_fold(dir: &std::path::Path, k: usize) -> Fold {
 }
 
 /// (RMSE, MAE) of a rating predictor on a fold; unknown users/items get the global mean.
-pub fn rmse_mae(p: &dyn crate::RatingPredictor, fold: &Fold) -> (f64, f64) {
+pub fn rmse_mae(p: &dyn daogou_algo::RatingPredictor, fold: &Fold) -> (f64, f64) {
     let d = fold.train.by_user.data();
     let mean = d.iter().map(|&x| f64::from(x)).sum::<f64>() / d.len() as f64;
     let pairs: Vec<(u32, u32)> = fold.test.iter().filter_map(|&(u, i, _)| Some((u?, i?))).collect();
