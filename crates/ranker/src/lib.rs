@@ -358,19 +358,22 @@ pub struct TrainingSet {
 }
 
 /// One query group: a user, the cut of their features, and the items they had next.
-struct Group {
-    user: u32,
-    cut: i64,
-    labels: HashSet<u32>,
+// (public and hidden from the docs for the label-split test in tests/it; not API)
+#[doc(hidden)]
+pub struct Group {
+    pub user: u32,
+    pub cut: i64,
+    pub labels: HashSet<u32>,
 }
 
 /// One label split: the events before it (the prefix the generators see), the events a
 /// user's features may read (those before each group's cut), and the groups.
-struct LabelSplit {
-    prefix: Vec<Interaction>,
-    context: Vec<Interaction>,
-    groups: Vec<Group>,
-    item_cut: i64,
+#[doc(hidden)]
+pub struct LabelSplit {
+    pub prefix: Vec<Interaction>,
+    pub context: Vec<Interaction>,
+    pub groups: Vec<Group>,
+    pub item_cut: i64,
 }
 
 fn positive_pair(m: &Interactions, e: &Interaction) -> bool {
@@ -476,7 +479,8 @@ fn time_split(train: &TrainData<'_>, bought: bool, start: i64, end: i64, gap: i6
 /// Each user's latest fifth of events (at least one) are the labels, or with `latest` false
 /// the `fold`-th of five disjoint random fifths (one shuffle per user, seeded, so the folds
 /// never overlap); users with fewer than five events are not split.
-fn user_split(train: &TrainData<'_>, bought: bool, end: i64, latest: bool, seed: u64, fold: usize) -> LabelSplit {
+#[doc(hidden)]
+pub fn user_split(train: &TrainData<'_>, bought: bool, end: i64, latest: bool, seed: u64, fold: usize) -> LabelSplit {
     let mut by_user: HashMap<u32, Vec<usize>> = HashMap::new();
     for (k, e) in train.events.iter().enumerate() {
         by_user.entry(e.user).or_default().push(k);
@@ -1035,52 +1039,4 @@ fn load(s: &ModelState) -> Result<Box<dyn Recommender>> {
         warnings: lines(&text(s, "warnings")?),
         labels_from: text(s, "labels_from")?,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 12 users with 5…16 events each on distinct items, one a day.
-    fn events() -> Vec<Interaction> {
-        let mut ev = Vec::new();
-        for u in 0..12u32 {
-            for k in 0..(5 + u) {
-                let ts = 1_700_000_000 + i64::from(k) * 86_400;
-                ev.push(Interaction { user: u, item: k, value: 1.0, timestamp: ts, kind: EventKind::Purchase });
-            }
-        }
-        ev
-    }
-
-    #[test]
-    fn random_label_folds_are_disjoint_fifths_that_cover_every_event() {
-        let ev = events();
-        let m = Interactions::from_interactions(12, 16, &ev, Aggregate::Sum);
-        let train = TrainData::new(&m, false).with_events(&ev);
-        let end = ev.iter().map(|e| e.timestamp).max().unwrap() + 1;
-        let mut seen: HashMap<(u32, u32), usize> = HashMap::new();
-        for fold in 0..5 {
-            let split = user_split(&train, true, end, false, 42, fold);
-            for g in &split.groups {
-                let n = ev.iter().filter(|e| e.user == g.user).count();
-                // a fifth of the user's events: ⌊n/5⌋ or ⌈n/5⌉
-                assert!(g.labels.len() == n / 5 || g.labels.len() == n.div_ceil(5), "user {} fold {fold}", g.user);
-                for &i in &g.labels {
-                    *seen.entry((g.user, i)).or_default() += 1;
-                    // a label is never also in the history the features see
-                    assert!(!split.prefix.iter().any(|e| e.user == g.user && e.item == i));
-                }
-            }
-        }
-        assert_eq!(seen.len(), ev.len(), "the five folds cover every event");
-        assert!(seen.values().all(|&c| c == 1), "the folds overlap: {seen:?}");
-        // the same seed draws the same fold
-        let a = user_split(&train, true, end, false, 42, 2);
-        let b = user_split(&train, true, end, false, 42, 2);
-        assert_eq!(
-            a.groups.iter().map(|g| &g.labels).collect::<Vec<_>>(),
-            b.groups.iter().map(|g| &g.labels).collect::<Vec<_>>()
-        );
-    }
 }

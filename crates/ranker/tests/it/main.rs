@@ -2,6 +2,9 @@
 //! bit, it leaves out a generator that cannot fit, it names what it learned from, and a
 //! fresh session moves its picks. One integration-test binary for the crate.
 
+mod folds;
+mod gbdt;
+
 use std::sync::OnceLock;
 
 use daogou_algo::{build_model, load_model, Recommender, TrainData};
