@@ -2,8 +2,7 @@ use crate::testutil::{hit_rate, planted_clusters};
 use daogou_algo::als::*;
 use daogou_algo::early_stop::EarlyStopping;
 use daogou_algo::*;
-use daogou_core::SeededRng;
-use daogou_core::{Csr, Interactions, Params};
+use daogou_core::{Csr, Interactions, Params, SeededRng};
 
 fn fit_with(m: &Interactions, p: Params) -> Als {
     Als::fit(&TrainData::new(m, false), &p).unwrap()

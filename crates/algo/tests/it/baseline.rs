@@ -1,8 +1,6 @@
 use daogou_algo::baseline::*;
 use daogou_algo::*;
-use daogou_core::Params;
-use daogou_core::SeededRng;
-use daogou_core::{Aggregate, Interaction, Interactions};
+use daogou_core::{Aggregate, Interaction, Interactions, Params, SeededRng};
 
 #[test]
 fn recovers_planted_biases() {

@@ -1,7 +1,6 @@
 use daogou_algo::buy_again::*;
 use daogou_algo::*;
-use daogou_core::{Aggregate, Interactions};
-use daogou_core::{Baskets, EventKind, Interaction, Params};
+use daogou_core::{Aggregate, Baskets, EventKind, Interaction, Interactions, Params};
 use rand::{rngs::Xoshiro256PlusPlus, RngExt, SeedableRng};
 use std::collections::BTreeMap;
 

@@ -1,7 +1,6 @@
 use daogou_algo::category_popularity::*;
 use daogou_algo::*;
-use daogou_core::{Aggregate, Params};
-use daogou_core::{Interaction, Interactions, Item};
+use daogou_core::{Aggregate, Interaction, Interactions, Item, Params};
 
 fn catalogue() -> Vec<Item> {
     // items 0–3 shoes, 4–7 books, 8 without a category

@@ -1,9 +1,7 @@
 use crate::svd::{ml_fold, planted, rmse};
 use daogou_algo::knn_baseline::*;
 use daogou_algo::*;
-use daogou_core::SeededRng;
-use daogou_core::{Aggregate, Interaction};
-use daogou_core::{Interactions, Params};
+use daogou_core::{Aggregate, Interaction, Interactions, Params, SeededRng};
 
 /// Surprise's KNNBaseline (item based, pearson_baseline), written plainly over a dense
 /// matrix: O(n_items² · n_users) similarities.

@@ -1,7 +1,6 @@
 use daogou_algo::popularity::*;
 use daogou_algo::*;
-use daogou_core::Params;
-use daogou_core::{Aggregate, Interaction, Interactions};
+use daogou_core::{Aggregate, Interaction, Interactions, Params};
 
 #[test]
 fn counts_users_and_breaks_ties_by_sum() {

@@ -1,7 +1,6 @@
 use daogou_algo::registry::*;
 use daogou_algo::*;
-use daogou_core::Params;
-use daogou_core::{Aggregate, Interaction, Interactions};
+use daogou_core::{Aggregate, Interaction, Interactions, Params};
 
 #[test]
 fn a_model_that_does_not_read_events_fits_the_same_without_them() {

@@ -2,8 +2,7 @@ use crate::svd::{ml_fold, planted, rmse};
 use daogou_algo::sim::row_means;
 use daogou_algo::slope_one::*;
 use daogou_algo::*;
-use daogou_core::{Aggregate, Interaction};
-use daogou_core::{Interactions, Params};
+use daogou_core::{Aggregate, Interaction, Interactions, Params};
 
 #[test]
 fn matches_the_plain_formula() {

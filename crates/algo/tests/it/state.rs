@@ -1,6 +1,5 @@
 use daogou_algo::state::*;
-use daogou_core::Aggregate;
-use daogou_core::{Csr, Params};
+use daogou_core::{Aggregate, Csr, Params};
 
 #[test]
 fn csr_round_trip_and_typed_errors() {

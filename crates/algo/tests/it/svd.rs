@@ -2,9 +2,7 @@ use crate::testutil::{ml100k_dir, ml100k_fold, rmse_mae};
 use daogou_algo::early_stop::EarlyStopping;
 use daogou_algo::svd::*;
 use daogou_algo::*;
-use daogou_core::SeededRng;
-use daogou_core::{Aggregate, Interaction};
-use daogou_core::{Interactions, Params};
+use daogou_core::{Aggregate, Interaction, Interactions, Params, SeededRng};
 
 /// Low-rank ratings: 3 + b_u + b_i + p_u·q_i (rank 3) + noise, rounded to 1..5.
 /// Returns (train, test triples).

@@ -4,8 +4,7 @@ use daogou_algo::sim::value_stats;
 use daogou_algo::svd::{normal, rng, Sgd};
 use daogou_algo::svdpp::*;
 use daogou_algo::*;
-use daogou_core::{Aggregate, Interaction};
-use daogou_core::{Interactions, Params};
+use daogou_core::{Aggregate, Interaction, Interactions, Params};
 use rand::seq::SliceRandom;
 
 /// Surprise's loop, written plainly: every y_j updated at every rating, z recomputed

@@ -1,9 +1,7 @@
 use crate::testutil::{hit_rate, ml100k_dir, ml100k_fold, planted_clusters, rmse_mae};
 use daogou_algo::user_knn::*;
 use daogou_algo::*;
-use daogou_core::SeededRng;
-use daogou_core::{Aggregate, Interaction};
-use daogou_core::{Interactions, Params};
+use daogou_core::{Aggregate, Interaction, Interactions, Params, SeededRng};
 
 /// Dense random explicit matrix with holes; `None` = not rated.
 fn random_ratings(nu: usize, ni: usize, density: f64, seed: u64) -> Vec<Vec<Option<f32>>> {

@@ -1,6 +1,5 @@
 use crate::source::testutil::{datasets, write};
-use daogou_core::Dataset;
-use daogou_core::EventKind;
+use daogou_core::{Dataset, EventKind};
 use daogou_data::{load_dataset, load_into, read_file, Format, LoadOptions};
 
 fn uitem_bytes() -> Vec<u8> {

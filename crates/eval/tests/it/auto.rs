@@ -1,5 +1,4 @@
-use daogou_core::{Dataset, Interaction, Params, SeededRng};
-use daogou_core::{Event, EventKind, Item};
+use daogou_core::{Dataset, Event, EventKind, Interaction, Item, Params, SeededRng};
 use daogou_eval::auto::*;
 use daogou_eval::*;
 use std::time::{Duration, Instant};

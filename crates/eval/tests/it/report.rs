@@ -1,7 +1,5 @@
-use daogou_core::{Aggregate, Csr, Item};
-use daogou_core::{Dataset, Interactions};
-use daogou_eval::metrics::TopNMetrics;
-use daogou_eval::metrics::UserMetrics;
+use daogou_core::{Aggregate, Csr, Dataset, Interactions, Item};
+use daogou_eval::metrics::{TopNMetrics, UserMetrics};
 use daogou_eval::report::*;
 use daogou_eval::*;
 use serde_json::json;
