@@ -923,12 +923,48 @@ impl Sequential {
         })
     }
 
+    /// The shapes of every weight array `w.{name}` of a model with these parameters over
+    /// `n_items` items (for the tests: a state with random weights).
+    #[doc(hidden)]
+    pub fn weight_shapes(params: &Params, n_items: usize) -> Result<Vec<(String, Vec<usize>)>> {
+        Ok(weight_shapes(&Config::parse(params)?, n_items))
+    }
+
+    /// The number of repeat features per history item (the width of the `feats` array).
+    #[doc(hidden)]
+    pub const REPEAT_FEATURES: usize = N_FEAT;
+
+    /// User `u`'s scores through candle's batched `forward`, the training path: the reference
+    /// that the plain-f32 scoring of [`score_user`](Recommender::score_user) must match.
+    #[doc(hidden)]
+    pub fn candle_scores_user(&self, u: u32) -> Vec<f32> {
+        let r = self.user_input(u as usize);
+        self.candle_scores(&HistoryInput { seq: r.seq.to_vec(), slots: r.slots.to_vec(), feats: r.feats.to_vec() })
+    }
+
+    /// A session's scores through candle's `forward` (the reference of `score_history`).
+    #[doc(hidden)]
+    pub fn candle_scores_history(&self, history: &[(u32, f32)]) -> Vec<f32> {
+        self.candle_scores(&self.session_input(history))
+    }
+
+    fn candle_scores(&self, h: &HistoryInput) -> Vec<f32> {
+        let run = || {
+            let x = make_batch(&[h], &self.cfg, self.n_items, &Device::Cpu)?;
+            forward(&self.weights, &self.cfg, self.n_items, &x, &mut Dropout { p: 0.0, rng: None })?
+                .flatten_all()?
+                .to_vec1::<f32>()
+        };
+        run().expect("candle's forward on the CPU with the model's own shapes")
+    }
+
     /// Logits of every item after a history, in plain f32 on per-thread buffers.
     fn score_input(&self, h: HistoryRef<'_>, out: &mut [f32]) {
         INFER_SCRATCH.with(|sc| self.frozen.score(h, &mut sc.borrow_mut(), out));
     }
 
-    fn from_state(s: &ModelState) -> Result<Self> {
+    /// Rebuild the model from its saved state (what [`load`] does, without the box).
+    pub fn from_state(s: &ModelState) -> Result<Self> {
         let cfg = Config::parse(&s.params)?;
         let n_items = s.count("n_items")?;
         let n_users = s.count("n_users")?;
@@ -1097,72 +1133,5 @@ impl Recommender for Sequential {
         s.set("slots", StateTensor::U32(self.slots.clone()));
         s.set("feats", StateTensor::F32(self.feats.clone()));
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The plain-f32 scoring path against candle's batched `forward`, on random weights (every
-    /// gain and bias too), two blocks, several heads, a short and a full history, and an
-    /// anonymous session.
-    #[test]
-    fn plain_f32_inference_matches_the_candle_forward() {
-        let n_items = 30;
-        let params =
-            Params::new().with("dims", 8).with("heads", 2).with("layers", 2).with("max_len", 6).with("history", 5);
-        let cfg = Config::parse(&params).unwrap();
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-        let mut state = ModelState::new(NAME, &params);
-        state.set_scalar("n_items", n_items as f64);
-        state.set_scalar("n_users", 2.0);
-        for (name, shape) in weight_shapes(&cfg, n_items) {
-            let n: usize = shape.iter().product();
-            let v: Vec<f32> = (0..n).map(|_| rng.random_range(-0.8f32..0.8)).collect();
-            state.set(&format!("w.{name}"), StateTensor::F32(v));
-        }
-        // user 0: 3 items (padded), user 1: 6 items (full); repeat slots with features
-        let users: [(Vec<u32>, Vec<u32>); 2] = [(vec![4, 9, 4], vec![4, 9]), (vec![1, 2, 3, 5, 8, 13], vec![13, 8, 5])];
-        let (mut seq_ptr, mut seq, mut slot_ptr, mut slots, mut feats) =
-            (vec![0u64], vec![], vec![0u64], vec![], vec![]);
-        for (s, sl) in &users {
-            seq.extend_from_slice(s);
-            seq_ptr.push(seq.len() as u64);
-            for &i in sl {
-                slots.push(i);
-                feats.extend((0..N_FEAT).map(|f| (i as f32 + f as f32) / 10.0));
-            }
-            slot_ptr.push(slots.len() as u64);
-        }
-        state.set("seq_ptr", StateTensor::U64(seq_ptr));
-        state.set("seq", StateTensor::U32(seq));
-        state.set("slot_ptr", StateTensor::U64(slot_ptr));
-        state.set("slots", StateTensor::U32(slots));
-        state.set("feats", StateTensor::F32(feats));
-        let model = Sequential::from_state(&state).unwrap();
-        let candle = |h: &HistoryInput| -> Vec<f32> {
-            let x = make_batch(&[h], &cfg, n_items, &Device::Cpu).unwrap();
-            let t = forward(&model.weights, &cfg, n_items, &x, &mut Dropout { p: 0.0, rng: None }).unwrap();
-            t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
-        };
-        let owned =
-            |r: HistoryRef<'_>| HistoryInput { seq: r.seq.to_vec(), slots: r.slots.to_vec(), feats: r.feats.to_vec() };
-        let mut ours = vec![0f32; n_items];
-        for u in 0..2u32 {
-            model.score_user(u, &mut ours);
-            let theirs = candle(&owned(model.user_input(u as usize)));
-            let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-            assert!(diff < 1e-4, "user {u}: max difference {diff}");
-        }
-        let session = [(7u32, 1f32), (3, 1.0), (7, 1.0)];
-        model.score_history(&session, &mut ours);
-        let steps: Vec<Step> = session.iter().map(|&(i, _)| Step { time: 0, items: vec![i] }).collect();
-        let theirs = candle(&history_input(&steps, &cfg, &mut Scratch::new(n_items)));
-        let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-        assert!(diff < 1e-4, "session: max difference {diff}");
-        // no history: the item biases
-        model.score_history(&[], &mut ours);
-        assert_eq!(ours, state.f32s("w.item_bias", Some(n_items)).unwrap());
     }
 }

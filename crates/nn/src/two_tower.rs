@@ -83,7 +83,8 @@ const DEFAULTS: Defaults =
     Defaults { learning_rate: 0.01, batch_size: 1024, epochs: 10, patience: 3, weight_decay: 1e-4, validation: 500 };
 
 /// Activity bands ⌊log₂(1 + n)⌋, capped.
-const ACTIVITY_BANDS: usize = 16;
+#[doc(hidden)]
+pub const ACTIVITY_BANDS: usize = 16;
 
 /// Item MLP input: id, category, brand, price band, price band in category, title tokens,
 /// numeric attributes (each `dim` wide).
@@ -98,7 +99,8 @@ const AFFINITY: [&str; 3] = ["cat_aff", "brand_aff", "rel_aff"];
 const OUT: usize = 1 + AFFINITY.len();
 
 #[derive(Debug, Clone, PartialEq)]
-struct Hyper {
+#[doc(hidden)]
+pub struct Hyper {
     dim: usize,
     hidden: usize,
     temperature: f32,
@@ -112,7 +114,8 @@ struct Hyper {
 }
 
 impl Hyper {
-    fn from_params(p: &Params) -> Result<(Self, TrainConfig)> {
+    #[doc(hidden)]
+    pub fn from_params(p: &Params) -> Result<(Self, TrainConfig)> {
         let known: Vec<&str> = PARAMS.iter().map(|x| x.0).collect();
         p.check_known(MODEL, &known)?;
         let cfg = TrainConfig::from_params(p, &DEFAULTS)?;
@@ -152,7 +155,8 @@ impl Hyper {
 }
 
 /// Hash of a token (FNV-1a, stable across runs and platforms).
-fn fnv(prefix: u8, s: &str) -> u64 {
+#[doc(hidden)]
+pub fn fnv(prefix: u8, s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in std::iter::once(prefix).chain(s.bytes()) {
         h ^= u64::from(b);
@@ -204,22 +208,23 @@ pub fn text_tokens(text: &str) -> Vec<u64> {
 
 /// Per-item features as indices (0 = missing everywhere).
 #[derive(Debug, Clone, PartialEq)]
-struct Features {
+#[doc(hidden)]
+pub struct Features {
     n_items: usize,
     cat: Vec<u32>,
     n_cats: usize,
     brand: Vec<u32>,
     n_brands: usize,
     /// Price band over the whole catalogue.
-    band: Vec<u32>,
+    pub band: Vec<u32>,
     /// Price band within the item's own category (cheap, mid, premium for its kind).
-    rel: Vec<u32>,
+    pub rel: Vec<u32>,
     /// n_items × max_tokens bucket ids (1-based; 0 = padding).
     tokens: Vec<u32>,
     /// Numeric attributes (review score, review count, …): n_items × n_attrs rows of the
     /// `attr` table, `1 + k·bands + (band − 1)` for attribute k's quantile band; 0 = missing.
-    attrs: Vec<u32>,
-    n_attrs: usize,
+    pub attrs: Vec<u32>,
+    pub n_attrs: usize,
     /// Items with training interactions (the others get a zero id vector).
     known: Vec<u32>,
 }
@@ -265,7 +270,8 @@ fn quantile_edges(values: &mut [f64], bands: usize) -> Vec<f64> {
 use daogou_core::numeric_attribute_keys as numeric_attributes;
 
 impl Features {
-    fn build(items: &[Item], n_items: usize, h: &Hyper, known: Vec<u32>) -> Self {
+    #[doc(hidden)]
+    pub fn build(items: &[Item], n_items: usize, h: &Hyper, known: Vec<u32>) -> Self {
         let items = &items[..n_items.min(items.len())];
         let mut cats: HashMap<&str, u32> = HashMap::new();
         let mut brands: HashMap<&str, u32> = HashMap::new();
@@ -389,7 +395,8 @@ impl Features {
     }
 }
 
-fn activity(n: usize) -> usize {
+#[doc(hidden)]
+pub fn activity(n: usize) -> usize {
     ((usize::BITS - (n + 1).leading_zeros()) as usize - 1).min(ACTIVITY_BANDS - 1)
 }
 
@@ -1002,64 +1009,5 @@ impl Recommender for TwoTower {
         s.set("hist.items", StateTensor::U32(self.hist_items.clone()));
         self.weights.save(&mut s);
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chinese_titles_give_characters_and_bigrams_latin_gives_words() {
-        let t = text_tokens("新款跑鞋 Running-Shoe 42");
-        let expect = [
-            fnv(b'c', "新"),
-            fnv(b'c', "款"),
-            fnv(b'b', "新款"),
-            fnv(b'b', "款跑"),
-            fnv(b'b', "跑鞋"),
-            fnv(b'w', "running"),
-            fnv(b'w', "shoe"),
-            fnv(b'w', "42"),
-        ];
-        for e in expect {
-            assert!(t.contains(&e), "{t:?}");
-        }
-        assert_eq!(t.len(), 10); // 4 characters, 3 pairs, 3 words
-        assert_eq!(text_tokens("跑鞋"), text_tokens("跑鞋 跑鞋"));
-        assert_eq!(activity(0), 0);
-        assert_eq!(activity(1), 1);
-        assert_eq!(activity(3), 2);
-        assert_eq!(activity(1 << 30), ACTIVITY_BANDS - 1);
-    }
-
-    #[test]
-    fn price_bands_within_the_category_and_numeric_attributes_are_read() {
-        let item = |id: &str, cat: &str, price: f64, reviews: &str| {
-            let mut it = Item::new(id);
-            it.category = Some(cat.into());
-            it.price = Some(price);
-            it.attributes.insert("reviews".into(), reviews.into());
-            it.attributes.insert("currency".into(), "CNY".into()); // not a number
-            it.attributes.insert("pack".into(), "1".into()); // a number, but the same everywhere
-            it
-        };
-        let items = vec![
-            item("a", "socks", 5.0, "10"),
-            item("b", "socks", 9.0, "200"),
-            item("c", "phones", 900.0, "3000"),
-            item("d", "phones", 3000.0, "n/a"),
-        ];
-        let (h, _) = Hyper::from_params(&Params::new().with("price_bands", 2)).unwrap();
-        let f = Features::build(&items, 4, &h, vec![1; 4]);
-        // over the catalogue the socks are cheap and the phones dear; within their own
-        // category, b and d are the dearer of each pair
-        assert_eq!(f.band, [1, 1, 2, 2]);
-        assert_eq!(f.rel, [1, 2, 1, 2]);
-        assert_eq!(numeric_attributes(&items), ["reviews"]);
-        assert_eq!(f.n_attrs, 1);
-        assert_eq!(f.attrs, [1, 2, 2, 0], "bands 1…2 of `reviews`; d has none");
-        let off = Hyper::from_params(&Params::new().with("numeric_attributes", false)).unwrap().0;
-        assert_eq!(Features::build(&items, 4, &off, vec![1; 4]).n_attrs, 0);
     }
 }
