@@ -37,14 +37,16 @@
 //! ```
 #![warn(missing_docs)]
 
-mod catalogue;
+#[doc(hidden)]
+pub mod catalogue;
 mod engine;
 mod error;
 pub mod experiment;
 mod filter;
 mod history;
 pub mod lists;
-mod live;
+#[doc(hidden)]
+pub mod live;
 mod pick;
 mod snapshot;
 

@@ -12,13 +12,18 @@
 //! Item indices are the dense indices the rest of daogou uses (position in the catalogue).
 
 mod answer;
-mod catalog;
-mod convo;
+#[doc(hidden)]
+pub mod catalog;
+#[doc(hidden)]
+pub mod convo;
 mod index;
 mod lexicon;
-mod nouns;
-mod parse;
-mod text;
+#[doc(hidden)]
+pub mod nouns;
+#[doc(hidden)]
+pub mod parse;
+#[doc(hidden)]
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
@@ -261,17 +266,5 @@ impl Guide {
     pub fn ask(&self, req: &AskRequest, personal: Option<&[f32]>, history: &[u32]) -> Result<Answer, Error> {
         let cat = self.read()?;
         answer::ask(&cat, &self.index, &self.cfg, &self.convs, req, personal, history)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn assert_send_sync<T: Send + Sync>() {}
-
-    #[test]
-    fn guide_is_send_and_sync() {
-        assert_send_sync::<Guide>();
     }
 }

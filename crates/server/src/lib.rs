@@ -48,7 +48,8 @@ mod ingest;
 pub mod metrics;
 pub mod middleware;
 mod openapi;
-mod origin;
+#[doc(hidden)]
+pub mod origin;
 pub mod pseudonym;
 pub mod state;
 mod status;

@@ -30,7 +30,7 @@ pub(crate) fn split_host(authority: &str) -> Option<(String, Option<u16>)> {
 
 /// `scheme://host[:port]` lowercased without a default port or a trailing slash; `None` when
 /// `s` is not an http(s) origin.
-pub(crate) fn normalize_origin(s: &str) -> Option<String> {
+pub fn normalize_origin(s: &str) -> Option<String> {
     let s = s.trim().trim_end_matches('/').to_ascii_lowercase();
     let (scheme, authority) = s.split_once("://")?;
     let default = match scheme {

@@ -46,7 +46,12 @@ pub use experiments::{
 #[cfg(feature = "postgres")]
 pub use postgres::{Artifact, PgStore, PG_SCHEMA_VERSION};
 pub use schema::SCHEMA_VERSION;
+// for the tests in tests/it
+#[doc(hidden)]
+pub use schema::{kind_code, kind_from_code};
 pub use sqlite::SqliteStore;
+#[doc(hidden)]
+pub use url::redact;
 pub use url::StoreUrl;
 
 /// Open the store `url` names (creating a SQLite file, or the schema of an empty PostgreSQL

@@ -281,30 +281,14 @@ fn describe(e: &rusqlite::Error) -> String {
 }
 
 /// Event kind ↔ stored code (index in [`EventKind::ALL`]).
-pub(crate) fn kind_code(kind: EventKind) -> i64 {
+pub fn kind_code(kind: EventKind) -> i64 {
     EventKind::ALL.iter().position(|&k| k == kind).expect("every kind is in ALL") as i64
 }
 
 /// Stored code → event kind.
-pub(crate) fn kind_from_code(code: i64) -> Result<EventKind> {
+pub fn kind_from_code(code: i64) -> Result<EventKind> {
     usize::try_from(code)
         .ok()
         .and_then(|c| EventKind::ALL.get(c).copied())
         .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind code {code} in table events")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kind_codes_roundtrip_and_match_the_check_constraint() {
-        for k in EventKind::ALL {
-            let c = kind_code(k);
-            assert!((0..=6).contains(&c));
-            assert_eq!(kind_from_code(c).unwrap(), k);
-        }
-        assert!(matches!(kind_from_code(7), Err(StoreError::Corrupt(_))));
-        assert!(matches!(kind_from_code(-1), Err(StoreError::Corrupt(_))));
-    }
 }

@@ -4,10 +4,13 @@
 mod api;
 mod assistant;
 mod buy_again;
+mod config;
 mod experiments;
 mod fuzz;
 mod guard;
+mod guard_rules;
 mod openapi;
 mod privacy;
+mod pseudonym;
 mod support;
 mod web;

@@ -1,0 +1,3 @@
+//! daogou-modelfile's tests, one binary.
+
+mod file;
