@@ -164,7 +164,7 @@ def test_verbose_reports_progress_to_stderr_and_quiet_says_nothing(parts, capsys
 
 def test_fits_release_the_gil(ml_small):
     data = daogou.load(ml_small, format="movielens")
-    model = daogou.Model("als", factors=64, iterations=40, solver="cholesky", num_threads=1)
+    model = daogou.Model("als", factors=64, iterations=10, solver="cholesky", num_threads=1)
     t = threading.Thread(target=model.fit, args=(data,))
     ticks = 0
     started = time.perf_counter()

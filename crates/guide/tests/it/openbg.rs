@@ -300,10 +300,11 @@ impl Oracle for Case {
             let family = MATERIAL_FAMILIES.iter().find(|f| f.contains(&m)).copied().unwrap_or(&[]);
             materials(it).iter().any(|v| v.contains(m) || family.iter().any(|w| v.contains(w)))
         };
+        // the cheap tests first: the oracle checks every item of the catalogue per request
         it.in_stock()
-            && it.title.to_lowercase().contains(&self.noun)
             && self.min.is_none_or(|m| it.price.is_some_and(|p| p >= m))
             && self.max.is_none_or(|m| it.price.is_some_and(|p| p <= m))
+            && it.title.to_lowercase().contains(&self.noun)
             && self.color.is_none_or(|f| in_family(it, f))
             && self.not_color.is_none_or(|f| !in_family(it, f))
             && self.material.as_deref().is_none_or(material_ok)
