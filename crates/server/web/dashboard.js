@@ -225,8 +225,9 @@
     status.textContent = '训练中… / fitting…';
     try {
       const v = await DG.post('/admin/retrain?wait=true', { model: $('retrain-model').value });
-      status.textContent = `✓ ${v.model} v${v.model_version}`;
+      // the tick once the version list shows the new model (it raced the list's reload)
       await models();
+      status.textContent = `✓ ${v.model} v${v.model_version}`;
     } catch (err) {
       status.textContent = err.message;
     }
