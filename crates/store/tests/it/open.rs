@@ -37,6 +37,19 @@ fn creates_the_schema_once_and_persists() {
     assert!(SqliteStore::open_in_memory().unwrap().path().is_none());
 }
 
+/// The bundled SQLite is built without memory statistics (`.cargo/config.toml`): with them,
+/// every allocation of every connection in the process waits on one mutex, and a refit's
+/// reader held the service's writer up for milliseconds per commit.
+#[test]
+fn sqlite_is_built_without_its_global_memory_statistics() {
+    let s = SqliteStore::open_in_memory().unwrap();
+    let option = |name: &str| -> i64 {
+        s.conn().query_row("SELECT sqlite_compileoption_used(?1)", [name], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(option("DEFAULT_MEMSTATUS=0"), 1, "LIBSQLITE3_FLAGS from .cargo/config.toml reached the build");
+    assert_eq!(option("THREADSAFE=1"), 1, "the check itself reads the build's options");
+}
+
 #[test]
 fn a_file_that_is_not_sqlite_is_refused_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
