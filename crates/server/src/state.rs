@@ -75,10 +75,12 @@ impl AppState {
     /// Build the state on `store`: load `config.model` when it names a file, otherwise fit it
     /// (with `config.params`, `config.weights`) on the stored data. Blocking: call it from
     /// `spawn_blocking` or before the runtime starts.
-    pub fn new(store: SqliteStore, config: Config) -> Result<Arc<AppState>, BoxError> {
+    pub fn new(mut store: SqliteStore, config: Config) -> Result<Arc<AppState>, BoxError> {
         // the store opens with a large cache for imports; a service that mostly appends keeps
         // a small one, so its memory levels off (bench/rss_soak.sh)
         store.set_cache_mib(config.sqlite_cache_mib)?;
+        // no event write waits for a WAL checkpoint (bench/refit_ingest.sh)
+        store.checkpoint_in_background()?;
         AppState::with_store(store.into(), config)
     }
 

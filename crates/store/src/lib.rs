@@ -255,6 +255,13 @@ pub trait Store: ExperimentStore + Send {
 
     /// Where the data is, for messages: the file, or the URL without its password.
     fn location(&self) -> String;
+
+    /// Whether a commit stays in this process and its files (an embedded database), with no
+    /// network round trip or remote lock to wait for: short enough to run on an async worker
+    /// when nothing else holds the store (`daogou_engine::Engine::try_ingest`).
+    fn commits_in_process(&self) -> bool {
+        false
+    }
 }
 
 // ------------------------------------------------------------ shared by both stores

@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use daogou_core::{Dataset, Event, EventColumns, IdMap, Interaction, Item};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
@@ -38,6 +41,50 @@ use crate::{
 pub struct SqliteStore {
     conn: Connection,
     path: Option<PathBuf>,
+    /// Checkpoints the WAL on a thread of its own ([`SqliteStore::checkpoint_in_background`]).
+    checkpointer: Option<Checkpointer>,
+}
+
+/// A thread with its own connection that checkpoints the WAL every [`Checkpointer::PERIOD`]
+/// (passively: it never waits for a lock, and copies what no reader still needs), so that no
+/// commit of the writer pays for a checkpoint. Stopped (its channel closes) and joined on drop.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    const PERIOD: Duration = Duration::from_millis(200);
+
+    fn start(path: &Path) -> Result<Self> {
+        let conn =
+            Connection::open(path).map_err(|e| StoreError::Open { path: path.to_owned(), message: e.to_string() })?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("daogou-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Self::PERIOD) {
+                    // a failed checkpoint (the disk, a busy lock) is retried on the next tick;
+                    // the WAL keeps every commit meanwhile
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+                }
+            })
+            .map_err(|e| StoreError::Open {
+                path: path.to_owned(),
+                message: format!("cannot start the checkpoint thread: {e}"),
+            })?;
+        Ok(Checkpointer { stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 const MEMORY: &str = ":memory:";
@@ -124,7 +171,7 @@ impl SqliteStore {
         let mut conn =
             Connection::open(path).map_err(|e| StoreError::Open { path: path.to_owned(), message: e.to_string() })?;
         schema::prepare(&mut conn, path, false)?;
-        Ok(SqliteStore { conn, path: Some(path.to_owned()) })
+        Ok(SqliteStore { conn, path: Some(path.to_owned()), checkpointer: None })
     }
 
     /// The connection (for the other modules of the crate).
@@ -143,7 +190,7 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory()
             .map_err(|e| StoreError::Open { path: MEMORY.into(), message: e.to_string() })?;
         schema::prepare(&mut conn, Path::new(MEMORY), true)?;
-        Ok(SqliteStore { conn, path: None })
+        Ok(SqliteStore { conn, path: None, checkpointer: None })
     }
 
     /// Cap this connection's page cache at `mib` MiB (64 MiB when opened, for imports): a
@@ -152,6 +199,18 @@ impl SqliteStore {
     pub fn set_cache_mib(&self, mib: usize) -> Result<()> {
         let kib = i64::try_from(mib.max(1).saturating_mul(1024)).unwrap_or(i64::MAX);
         self.conn.pragma_update(None, "cache_size", -kib)?;
+        Ok(())
+    }
+
+    /// Checkpoint the WAL on a thread of its own instead of in the commits of this connection
+    /// (the service's writer): when the WAL has grown past SQLite's threshold, every commit
+    /// otherwise tries a checkpoint itself, and while a refit's read transaction keeps the WAL
+    /// from being reset that is every commit until the read ends. Nothing for an in-memory store.
+    pub fn checkpoint_in_background(&mut self) -> Result<()> {
+        if let (Some(path), None) = (&self.path, &self.checkpointer) {
+            self.checkpointer = Some(Checkpointer::start(path)?);
+            self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         Ok(())
     }
 
@@ -696,6 +755,10 @@ impl Store for SqliteStore {
 
     fn location(&self) -> String {
         self.path.as_deref().map_or_else(|| MEMORY.to_owned(), |p| p.display().to_string())
+    }
+
+    fn commits_in_process(&self) -> bool {
+        true
     }
 }
 

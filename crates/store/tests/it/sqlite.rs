@@ -19,3 +19,65 @@ fn a_deleted_unit_takes_its_outcomes_along() {
     let n: i64 = s.conn().query_row("SELECT count(*) FROM outcomes", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
 }
+
+/// The service's writer leaves checkpoints to a thread of its own: its commits never run one
+/// (`wal_autocheckpoint = 0`), and the thread copies the WAL into the database file within a
+/// few periods, also while another connection reads.
+#[test]
+fn a_background_checkpoint_moves_the_wal_into_the_file_and_commits_never_checkpoint() {
+    use daogou_core::EventKind;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let mut s = SqliteStore::open(&path).unwrap();
+    let autocheckpoint = |s: &SqliteStore| s.conn().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get::<_, i64>(0));
+    assert_eq!(autocheckpoint(&s).unwrap(), 1000, "SQLite's default before");
+    s.checkpoint_in_background().unwrap();
+    s.checkpoint_in_background().unwrap(); // once is enough; a second call changes nothing
+    assert_eq!(autocheckpoint(&s).unwrap(), 0);
+    let db_len = || std::fs::metadata(&path).unwrap().len();
+    let before = db_len();
+    // a reader in the middle, as a refit: the checkpoint copies what it does not need
+    let reader = SqliteStore::open(&path).unwrap();
+    for batch in 0..4 {
+        let events: Vec<_> = (0..2_000)
+            .map(|k| {
+                crate::common::ev(
+                    &format!("u{}", k % 300),
+                    &format!("i{}", k % 700),
+                    EventKind::View,
+                    batch * 2_000 + k,
+                )
+            })
+            .collect();
+        s.insert_events(&events).unwrap();
+        if batch == 1 {
+            reader.begin_read().unwrap();
+        }
+    }
+    reader.end_read().unwrap();
+    // the writer's own commits left the file as it was; the thread fills it in
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db_len() <= before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(db_len() > before, "the database file grew from {before} bytes: the WAL was checkpointed");
+    // a checkpoint of our own finds nothing left to copy; busy (1, -1, -1) while the thread's
+    // own checkpoint runs at that moment, so it asks again
+    let checkpoint = || -> (i64, i64, i64) {
+        reader
+            .conn()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+    };
+    let mut result = checkpoint();
+    while result.0 == 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        result = checkpoint();
+    }
+    let (busy, log, done) = result;
+    assert_eq!((busy, log), (0, done), "everything in the WAL is in the file");
+    assert_eq!(s.stats().unwrap().events, 8_000);
+    drop(s); // stops and joins the thread
+    drop(reader);
+    assert_eq!(SqliteStore::open(&path).unwrap().stats().unwrap().events, 8_000);
+}
