@@ -224,6 +224,59 @@ fn concurrent_ingests_share_a_commit_and_fail_alone() {
     assert_eq!(e.store().user_events("w7").unwrap().len(), 1);
 }
 
+/// The service's fast path: a write that waits for nothing commits at once on the caller's
+/// thread, counted and live like any other; while anything holds the store or the catalogue,
+/// or a commit is under way, it declines and leaves no trace, and `ingest` then queues as
+/// always. With group commit off it always declines.
+#[test]
+fn try_ingest_commits_at_once_or_declines_without_a_trace() {
+    let e = std::sync::Arc::new(open(store(&[]), ModelSpec::named("popularity")));
+    let before = e.live_stats();
+    let done = e.try_ingest(&[ev("t1", "b0", EventKind::View, 1_700_003_000)]).expect("nothing to wait for").unwrap();
+    assert_eq!((done.inserted, done.duplicates), (1, 0));
+    assert_eq!(e.store().user_events("t1").unwrap().len(), 1);
+    let after = e.live_stats();
+    assert_eq!(
+        (
+            after.ingest_requests - before.ingest_requests,
+            after.ingest_commits - before.ingest_commits,
+            after.events - before.events
+        ),
+        (1, 1, 1)
+    );
+    // a duplicate is answered as one, as by `ingest`
+    let again = e.try_ingest(&[ev("t1", "b0", EventKind::View, 1_700_003_000)]).unwrap().unwrap();
+    assert_eq!((again.inserted, again.duplicates), (0, 1));
+
+    // something holds the store: declined, nothing stored
+    let held = e.store();
+    assert!(e.try_ingest(&[ev("t2", "b0", EventKind::View, 1_700_003_001)]).is_none());
+    // a writer that may wait queues behind the holder and leads the next commit...
+    let queued = {
+        let e = e.clone();
+        std::thread::spawn(move || e.ingest(&[ev("t3", "b1", EventKind::View, 1_700_003_002)]))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while e.live_stats().ingest_requests < after.ingest_requests + 2 {
+        assert!(std::time::Instant::now() < deadline, "the writer did not queue");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(held);
+    assert_eq!(queued.join().unwrap().unwrap().inserted, 1);
+    assert_eq!(e.store().user_events("t3").unwrap().len(), 1);
+    assert!(e.store().user_events("t2").unwrap().is_empty(), "a declined write stores nothing");
+
+    // a long reader of the catalogue (the assistant's index build): declined too
+    let reading = e.catalogue();
+    assert!(e.try_ingest(&[ev("t5", "b0", EventKind::View, 1_700_003_004)]).is_none());
+    drop(reading);
+    assert!(e.try_ingest(&[ev("t5", "b0", EventKind::View, 1_700_003_004)]).is_some());
+
+    e.set_group_commit(false);
+    assert!(e.try_ingest(&[ev("t4", "b0", EventKind::View, 1_700_003_003)]).is_none());
+    assert_eq!(e.ingest(&[ev("t4", "b0", EventKind::View, 1_700_003_003)]).unwrap().inserted, 1);
+}
+
 /// Refits read the store on their own connection while events keep arriving: every event ends
 /// up exactly once in a snapshot's training data or in the live state, never in both or
 /// neither (the snapshot's sequence number is fixed with its read transaction).
