@@ -460,13 +460,12 @@ impl Engine {
         if matches!(self.catalogue.try_write(), Err(std::sync::TryLockError::WouldBlock)) {
             return None;
         }
-        let ticket = q.next_ticket;
-        q.next_ticket += 1;
+        q.next_ticket += 1; // counted as a request like any other (`live_stats`)
         q.leading = true;
         drop(q);
         // the result comes straight back; dropping the lead wakes whoever queued meanwhile
         let lead = Lead { engine: self, tickets: Vec::new() };
-        let result = self.commit_group_on(store, &[(ticket, events.to_vec())]).pop();
+        let result = self.commit_group_on(store, &[events]).pop();
         drop(lead);
         Some(result.expect("one result per request"))
     }
@@ -474,28 +473,25 @@ impl Engine {
     /// One transaction for the queued requests, then their events into the live state, in
     /// queue order (the store lock held throughout, as a refit's read expects).
     fn commit_group(&self, batch: &[(u64, Vec<Event>)]) -> Vec<Result<Ingested>> {
-        self.commit_group_on(self.store(), batch)
+        let groups: Vec<&[Event]> = batch.iter().map(|(_, e)| e.as_slice()).collect();
+        self.commit_group_on(self.store(), &groups)
     }
 
-    fn commit_group_on(
-        &self,
-        mut store: MutexGuard<'_, Box<dyn Store>>,
-        batch: &[(u64, Vec<Event>)],
-    ) -> Vec<Result<Ingested>> {
-        let groups: Vec<&[Event]> = batch.iter().map(|(_, e)| e.as_slice()).collect();
-        let reports = match store.insert_event_groups(&groups) {
+    /// [`Engine::commit_group`] on a store already held, one result per group.
+    fn commit_group_on(&self, mut store: MutexGuard<'_, Box<dyn Store>>, groups: &[&[Event]]) -> Vec<Result<Ingested>> {
+        let reports = match store.insert_event_groups(groups) {
             Ok(r) => r,
             Err(e) => {
                 let message = e.to_string();
                 let mut first = Some(e);
-                return batch
+                return groups
                     .iter()
                     .map(|_| Err(first.take().unwrap_or_else(|| StoreError::GroupCommit(message.clone())).into()))
                     .collect();
             }
         };
-        let mut out = Vec::with_capacity(batch.len());
-        for (report, events) in reports.into_iter().zip(&groups) {
+        let mut out = Vec::with_capacity(groups.len());
+        for (report, events) in reports.into_iter().zip(groups) {
             let report = match report {
                 Ok(r) => r,
                 Err(e) => {
