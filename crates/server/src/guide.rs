@@ -52,19 +52,21 @@ impl GuideSlot {
             match slot.as_ref() {
                 Some(b) => b.clone(),
                 None => {
-                    // holding the slot while building: a catalogue change meanwhile waits and is
-                    // applied after
-                    let cat = engine.catalogue();
-                    let guide = Guide::new(cat.items(), self.config.clone()).map_err(guide_error)?;
+                    // built from a copy: holding the catalogue's read lock for the build (a
+                    // fraction of a second at start) held every write up, which takes it for
+                    // writing. Holding the slot while building: a catalogue change made after
+                    // the copy waits in `changed` and is applied after.
+                    let items = engine.catalogue().items().to_vec();
+                    let guide = Guide::new(&items, self.config.clone()).map_err(guide_error)?;
                     if let Some(shared) = self.shared.get() {
                         guide.share_conversations(shared.clone());
                     }
-                    for (i, it) in cat.items().iter().enumerate() {
+                    for (i, it) in items.iter().enumerate() {
                         if it.deleted {
                             guide.remove(i as u32).map_err(guide_error)?;
                         }
                     }
-                    drop(cat);
+                    drop(items);
                     let b = Arc::new(Built { guide, popularity_of: Mutex::new(0) });
                     *slot = Some(b.clone());
                     b
