@@ -5,6 +5,7 @@
 #   bash bench/refit_ingest.sh                 # 2,000,000 stored events, popularity refits
 #   EVENTS=500000 MODEL=item-knn bash bench/refit_ingest.sh
 #   DAOGOU_BIN=/tmp/daogou-old bash bench/refit_ingest.sh   # another build, same store
+#   DAOGOU_REFIT_NICE=0 bash bench/refit_ingest.sh  # refits at the service's own CPU priority
 #
 # A store of EVENTS purchases (USERS 100,000 × ITEMS 20,000, ids 1..n, generated with Python's
 # standard library, seed 7) is served with MODEL (default `popularity`: its fit is little more
@@ -69,7 +70,7 @@ load() { # $1: where the write latencies go
   target/release/examples/load --addr "$ADDR" --seconds "$SECS" --threads 4 --write-share 1 --rate "$RATE" \
     --plain-ids true --users 100000 --items 20000 --key "$KEY" --write-latencies "$1"
 }
-echo "server on $ADDR ($MODEL on $EVENTS events, $BIN); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "server on $ADDR ($MODEL on $EVENTS events, $BIN, refit nice ${DAOGOU_REFIT_NICE:-as configured}); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$ROUNDS"); do
   load "$TMP/idle_$r.us" >"$TMP/idle_$r.json"
   # refits back to back while the same load runs
@@ -96,7 +97,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$OUT" "$TMP" "$ROUNDS" "$MODEL" "$EVENTS" "$BIN" "$RATE" <<'PY'
-import json, random, sys
+import json, os, random, sys
 out, tmp, rounds, model, events, version, rate = sys.argv[1:8]
 rounds = int(rounds)
 
@@ -116,7 +117,7 @@ def summary(phase):
 times = [int(l.split()[1]) / 1000 for l in open(f"{tmp}/refits") if len(l.split()) == 2]
 idle, refit = summary("idle"), summary("refit")
 md = [
-    f"# Ingest while refitting: {model} on {int(events):,} stored events ({version})",
+    f"# Ingest while refitting: {model} on {int(events):,} stored events ({version}, refit nice {os.environ.get('DAOGOU_REFIT_NICE', 'as configured')})",
     "",
     f"{rounds} rounds of {json.load(open(f'{tmp}/idle_1.json'))['seconds']:.0f} s with the model idle, then as long with refits back to back "
     f"({len(times)} refits, {sum(times) / max(len(times), 1):.2f} s each); write latencies pooled over the rounds.",

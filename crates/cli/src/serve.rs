@@ -37,7 +37,8 @@ pub struct ServeArgs {
     /// Configuration file: `key = value` lines (db, bind, model, set, weights, api_keys,
     /// body_limit, max_batch, max_n, timeout_secs, workers, rate_limit, client_rate_limit,
     /// trusted_proxies, allowed_hosts, allowed_origins, insecure_open, pseudonymize_key,
-    /// experiment_salt, retrain_secs). Flags and DAOGOU_* variables win.
+    /// experiment_salt, retrain_secs, refit_nice, …; README "HTTP service"). Flags and
+    /// DAOGOU_* variables win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// API keys with scopes, `key1:read,key2:read+write+admin` (also DAOGOU_API_KEYS).

@@ -12,6 +12,7 @@ use daogou_data::Signal;
 use daogou_store::{DeletionLog, Store, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::background::{self, FitPool};
 use crate::catalogue::{Catalogue, SharedCatalogue};
 use crate::experiment::{self as exp, Arm, ExperimentDef, ExperimentInfo, Experiments, Exposed, Running};
 use crate::filter::{Blend, Filter};
@@ -115,6 +116,8 @@ pub struct Engine {
     experiments: Experiments,
     /// What went wrong at open that the operator should hear about.
     notes: Mutex<Vec<String>>,
+    /// Refits read and fit here, at a lower CPU priority (`background`).
+    fits: Mutex<FitPool>,
 }
 
 /// Requests of [`Engine::ingest`] waiting for a group commit.
@@ -213,6 +216,7 @@ impl Engine {
             local_refits: AtomicBool::new(true),
             experiments,
             notes: Mutex::new(Vec::new()),
+            fits: FitPool::new(background::DEFAULT_REFIT_NICE),
         };
         Ok(engine)
     }
@@ -563,6 +567,18 @@ impl Engine {
         self.local_refits.store(on, Ordering::Relaxed);
     }
 
+    /// The nice value (0–19, Linux) of the threads refits, model loads and experiments' fits
+    /// run on; 0: on the calling thread at its priority. Default
+    /// [`background::DEFAULT_REFIT_NICE`]. Applies from the next refit.
+    pub fn set_refit_nice(&self, nice: u8) {
+        lock(&self.fits).set_nice(nice);
+    }
+
+    /// The refit pool (the lock only for the moment it takes to hand it out).
+    fn fit_pool(&self) -> Option<Arc<rayon::ThreadPool>> {
+        lock(&self.fits).get()
+    }
+
     /// Upsert a catalogue item (store first, then the live catalogue); its catalogue index and
     /// whether it was new.
     pub fn upsert_item(&self, item: Item) -> Result<(u32, bool)> {
@@ -631,10 +647,13 @@ impl Engine {
     }
 
     fn refit_locked(&self, spec: Option<ModelSpec>) -> Result<Arc<Snapshot>> {
-        let (ds, _, seq) = self.read_store()?;
-        let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
-        let version = self.snapshot().version + 1;
-        let snap = Arc::new(Snapshot::fit(&ds, &mut SharedCatalogue(&self.catalogue), &spec, version, seq)?);
+        let pool = self.fit_pool();
+        let snap = background::run(pool, || -> Result<_> {
+            let (ds, _, seq) = self.read_store()?;
+            let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
+            let version = self.snapshot().version + 1;
+            Ok(Arc::new(Snapshot::fit(&ds, &mut SharedCatalogue(&self.catalogue), &spec, version, seq)?))
+        })?;
         self.swap(snap.clone());
         Ok(snap)
     }
@@ -643,10 +662,12 @@ impl Engine {
     /// model keeps serving. Blocking.
     pub fn load_model_file(&self, path: &Path) -> Result<Arc<Snapshot>> {
         let _one = lock(&self.refits);
-        let (ds, deletions, seq) = self.read_store()?;
-        let version = self.snapshot().version + 1;
-        let snap =
-            Arc::new(Snapshot::load(path, &ds, &deletions, &mut SharedCatalogue(&self.catalogue), version, seq)?);
+        let pool = self.fit_pool();
+        let snap = background::run(pool, || -> Result<_> {
+            let (ds, deletions, seq) = self.read_store()?;
+            let version = self.snapshot().version + 1;
+            Ok(Arc::new(Snapshot::load(path, &ds, &deletions, &mut SharedCatalogue(&self.catalogue), version, seq)?))
+        })?;
         self.swap(snap.clone());
         Ok(snap)
     }
@@ -827,22 +848,25 @@ impl Engine {
         if def.variants.iter().all(|v| v.model.is_none()) {
             return Ok(vec![None; def.variants.len()]);
         }
-        let (ds, deletions, seq) = self.read_store()?;
-        let serving = self.snapshot();
-        let mut out = Vec::with_capacity(def.variants.len());
-        for v in &def.variants {
-            let Some(model) = &v.model else {
-                out.push(None);
-                continue;
-            };
-            let mut cat = SharedCatalogue(&self.catalogue);
-            let snap = match v.spec(&serving.spec.signal) {
-                Some(spec) => Snapshot::fit(&ds, &mut cat, &spec, serving.version, seq)?,
-                None => Snapshot::load(Path::new(model), &ds, &deletions, &mut cat, serving.version, seq)?,
-            };
-            out.push(Some(Arc::new(snap)));
-        }
-        Ok(out)
+        let pool = self.fit_pool();
+        background::run(pool, || {
+            let (ds, deletions, seq) = self.read_store()?;
+            let serving = self.snapshot();
+            let mut out = Vec::with_capacity(def.variants.len());
+            for v in &def.variants {
+                let Some(model) = &v.model else {
+                    out.push(None);
+                    continue;
+                };
+                let mut cat = SharedCatalogue(&self.catalogue);
+                let snap = match v.spec(&serving.spec.signal) {
+                    Some(spec) => Snapshot::fit(&ds, &mut cat, &spec, serving.version, seq)?,
+                    None => Snapshot::load(Path::new(model), &ds, &deletions, &mut cat, serving.version, seq)?,
+                };
+                out.push(Some(Arc::new(snap)));
+            }
+            Ok(out)
+        })
     }
 
     /// Refit the running experiment's own models (after a deletion).

@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 #[doc(hidden)]
+pub mod background;
 pub mod catalogue;
 mod engine;
 mod error;

@@ -184,6 +184,9 @@ pub struct Config {
     pub experiment_salt: Option<String>,
     /// Refit on the stored data every this many seconds (0 = only on request).
     pub retrain_secs: u64,
+    /// The nice value (0–19, Linux) refits fit at, so that requests go first
+    /// ([`daogou_engine::Engine::set_refit_nice`]; 0: the service's own priority).
+    pub refit_nice: u8,
     /// Concurrent event writes share one SQLite transaction (group commit; each request is
     /// still answered only after its commit). `false`: one transaction per request.
     pub group_commit: bool,
@@ -223,6 +226,7 @@ impl Default for Config {
             pseudonymize_key: None,
             experiment_salt: None,
             retrain_secs: 0,
+            refit_nice: daogou_engine::background::DEFAULT_REFIT_NICE,
             group_commit: true,
             sqlite_cache_mib: 8,
             session_weight: daogou_engine::DEFAULT_SESSION_WEIGHT,
@@ -236,7 +240,7 @@ impl Config {
     /// Set one key (`db`, `store`, `redis`, `bind`, `model`, `set` (k=v, repeatable, comma-separated), `weights`,
     /// `api_keys`, `body_limit`, `max_batch`, `max_n`, `timeout_secs`, `workers`, `rate_limit`,
     /// `client_rate_limit`, `trusted_proxies`, `allowed_hosts`, `allowed_origins`,
-    /// `insecure_open`, `pseudonymize_key`, `experiment_salt`, `retrain_secs`, `live_events_per_user`,
+    /// `insecure_open`, `pseudonymize_key`, `experiment_salt`, `retrain_secs`, `refit_nice`, `live_events_per_user`,
     /// `live_events_total`, `group_commit`, `sqlite_cache_mib`, `session_weight`, `session_hours`, `currency` (the shop's, `GBP`), `currency_rates`
     /// (units per US dollar, `USD=1,CNY=7.2,GBP=0.79,EUR=0.92`)).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
@@ -267,6 +271,13 @@ impl Config {
             "timeout_secs" => self.timeout = Duration::from_secs(num(value)?.max(1) as u64),
             "workers" => self.workers = num(value)?.max(1),
             "retrain_secs" => self.retrain_secs = num(value)? as u64,
+            "refit_nice" => {
+                self.refit_nice = num(value)
+                    .ok()
+                    .filter(|n| *n <= 19)
+                    .ok_or_else(|| format!("refit_nice: `{}` is not a nice value from 0 to 19", value.trim()))?
+                    as u8
+            }
             "sqlite_cache_mib" => self.sqlite_cache_mib = num(value)?.max(1),
             "session_weight" => self.session_weight = session_knob(key, value, 1.0)?,
             "session_hours" => self.session_hours = session_knob(key, value, Limits::MAX_SESSION_HOURS)?,
@@ -360,7 +371,7 @@ impl Config {
     /// `DAOGOU_REDIS`, `DAOGOU_BIND`,
     /// `DAOGOU_MODEL`, `DAOGOU_BODY_LIMIT`, `DAOGOU_WORKERS`, `DAOGOU_RATE_LIMIT`,
     /// `DAOGOU_CLIENT_RATE_LIMIT`, `DAOGOU_TRUSTED_PROXIES`, `DAOGOU_ALLOWED_HOSTS`,
-    /// `DAOGOU_ALLOWED_ORIGINS`, `DAOGOU_INSECURE_OPEN`, `DAOGOU_RETRAIN_SECS`,
+    /// `DAOGOU_ALLOWED_ORIGINS`, `DAOGOU_INSECURE_OPEN`, `DAOGOU_RETRAIN_SECS`, `DAOGOU_REFIT_NICE`,
     /// `DAOGOU_CURRENCY`, `DAOGOU_CURRENCY_RATES`,
     /// `DAOGOU_PSEUDONYMIZE_KEY`, `DAOGOU_EXPERIMENT_SALT`, `DAOGOU_GROUP_COMMIT`).
     pub fn apply_env(&mut self) -> Result<(), String> {
@@ -380,6 +391,7 @@ impl Config {
             ("DAOGOU_ALLOWED_ORIGINS", "allowed_origins"),
             ("DAOGOU_INSECURE_OPEN", "insecure_open"),
             ("DAOGOU_RETRAIN_SECS", "retrain_secs"),
+            ("DAOGOU_REFIT_NICE", "refit_nice"),
             ("DAOGOU_CURRENCY", "currency"),
             ("DAOGOU_CURRENCY_RATES", "currency_rates"),
             ("DAOGOU_PSEUDONYMIZE_KEY", "pseudonymize_key"),

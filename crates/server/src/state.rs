@@ -100,6 +100,7 @@ impl AppState {
         }
         let engine = Engine::open(store, &source, config.live)?;
         engine.set_group_commit(config.group_commit);
+        engine.set_refit_nice(config.refit_nice);
         if let Some(secret) = &config.experiment_salt {
             engine.set_experiment_salt(daogou_store::ExperimentSalt::from_secret(secret));
         }

@@ -228,6 +228,51 @@ fn concurrent_ingests_share_a_commit_and_fail_alone() {
 /// thread, counted and live like any other; while anything holds the store or the catalogue,
 /// or a commit is under way, it declines and leaves no trace, and `ingest` then queues as
 /// always. With group commit off it always declines.
+/// This process's threads named `daogou-fit-*`: thread id → (nice value, nanoseconds on a CPU).
+#[cfg(target_os = "linux")]
+fn fit_threads() -> std::collections::BTreeMap<String, (i64, u64)> {
+    let mut out = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let read = |f: &str| std::fs::read_to_string(task.path().join(f)).unwrap_or_default();
+        if !read("comm").starts_with("daogou-fit-") {
+            continue;
+        }
+        // stat: "tid (comm) state …": nice is the 19th field, the 17th after the name
+        let stat = read("stat");
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+        let nice = fields[16].parse().unwrap();
+        let on_cpu = read("schedstat").split(' ').next().unwrap().parse().unwrap();
+        out.insert(task.file_name().to_string_lossy().into_owned(), (nice, on_cpu));
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn refits_fit_on_threads_of_lower_cpu_priority() {
+    use daogou_engine::background::{current_nice, DEFAULT_REFIT_NICE};
+    // a refit's read and fit take every core they get for seconds; at a lower priority a
+    // service thread that wakes runs first (bench/refit_ingest.sh)
+    let e = open(store(&[]), ModelSpec::named("item-knn"));
+    let mine = current_nice();
+    e.refit(None).unwrap();
+    let before = fit_threads();
+    assert!(!before.is_empty(), "the first refit starts the fit threads");
+    assert!(before.values().all(|&(nice, _)| nice == i64::from(DEFAULT_REFIT_NICE)), "{before:?}");
+    e.refit(Some(ModelSpec::named("ease"))).unwrap();
+    let after = fit_threads();
+    let ran = before.iter().any(|(tid, &(_, ns))| after.get(tid).is_some_and(|&(_, later)| later > ns));
+    assert!(ran, "the refit ran on them: {before:?} → {after:?}");
+    // the caller (a service thread) keeps its priority, and the model it fitted serves
+    assert_eq!(current_nice(), mine);
+    assert_eq!(e.snapshot().model_name(), "ease");
+    // another value applies from the next refit, on threads of its own
+    e.set_refit_nice(19);
+    e.refit(None).unwrap();
+    let now = fit_threads();
+    assert!(now.iter().any(|(tid, &(nice, _))| nice == 19 && !before.contains_key(tid)), "{now:?}");
+}
+
 #[test]
 fn try_ingest_commits_at_once_or_declines_without_a_trace() {
     let e = std::sync::Arc::new(open(store(&[]), ModelSpec::named("popularity")));

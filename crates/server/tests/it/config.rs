@@ -64,3 +64,35 @@ fn an_open_service_is_refused_beyond_loopback() {
     c.api_keys = parse_api_keys("a-long-key:read").unwrap();
     assert!(c.check_exposure("0.0.0.0:8080".parse().unwrap()).is_ok());
 }
+
+#[test]
+fn refits_run_at_the_configured_cpu_priority() {
+    let mut c = Config::default();
+    assert_eq!(c.refit_nice, daogou_engine::background::DEFAULT_REFIT_NICE);
+    c.apply_str("refit_nice = 12\n").unwrap();
+    assert_eq!(c.refit_nice, 12);
+    for bad in ["20", "-1", "low"] {
+        let e = c.set("refit_nice", bad).unwrap_err();
+        assert!(e.contains("refit_nice") && e.contains(bad) && e.contains("0 to 19"), "{e}");
+    }
+    assert_eq!(c.refit_nice, 12, "a refused value leaves the setting as it was");
+    // the service hands it to the engine: a refit runs on threads at that nice value (Linux)
+    #[cfg(target_os = "linux")]
+    {
+        let mut c = crate::support::config(false);
+        c.refit_nice = 12;
+        let (_, state) = crate::support::app_on(crate::support::store(&[]), c);
+        state.engine.refit(None).unwrap();
+        let nice_of_fit_threads: Vec<i64> = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter(|t| std::fs::read_to_string(t.path().join("comm")).unwrap_or_default().starts_with("daogou-fit-"))
+            .map(|t| {
+                let stat = std::fs::read_to_string(t.path().join("stat")).unwrap();
+                // the 19th field of stat, the 17th after the thread's name
+                stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(16).unwrap().parse().unwrap()
+            })
+            .collect();
+        assert!(nice_of_fit_threads.contains(&12), "{nice_of_fit_threads:?}");
+    }
+}
