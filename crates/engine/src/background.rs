@@ -8,7 +8,9 @@
 
 use std::sync::{Arc, Mutex};
 
-/// The nice value refits run at unless configured: chosen on bench/refit_ingest.sh (README).
+/// The nice value refits run at unless configured: chosen on bench/refit_ingest.sh (the writes
+/// fared alike at 5, 10 and 19) and bench/refit_saturated.sh (a refit about 4× slower on a
+/// saturated machine at 5, 12× at 10); README "Refits beside ingestion".
 pub const DEFAULT_REFIT_NICE: u8 = 5;
 
 /// The refit pool, started on first use (a command that never refits starts no thread).
