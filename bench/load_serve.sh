@@ -19,6 +19,7 @@
 #       needs ~1 min and ~5 GB to load and fit item-knn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/serve_lib.sh
 SECS="${SECONDS_:-20}"
 THREADS="${THREADS:-8}"
 WRITE_SHARE="${WRITE_SHARE:-0.1}"
@@ -65,12 +66,7 @@ for GC in $MODES; do
   RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}" "$BIN" serve --db "$DB" --bind 127.0.0.1:0 --workers "$WORKERS" \
     --api-keys "$KEY:read+write+admin" >"$TMP/out" 2>"$TMP/err" &
   PID=$!
-  for _ in $(seq 1 3000); do
-    grep -q "listening on" "$TMP/out" 2>/dev/null && break
-    kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
-    sleep 0.1
-  done
-  ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
+  wait_listening "$PID" "$TMP" 300
   echo "server on $ADDR (workers $WORKERS); $THREADS connections, ${SECS}s, write share $WRITE_SHARE"
   if [ "$EXP" = 1 ]; then
     # created and started once per store; a later server on the same store resumes it

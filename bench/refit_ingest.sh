@@ -20,6 +20,7 @@
 # bench/out/refit_ingest/result.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/serve_lib.sh
 EVENTS="${EVENTS:-2000000}"
 MODEL="${MODEL:-popularity}"
 RATE="${RATE:-500}"
@@ -60,12 +61,7 @@ trap 'kill $PID $REFITS 2>/dev/null || true; rm -rf "$TMP"' EXIT
 RAYON_NUM_THREADS=1 "$BIN" serve --db "$DB" --model "$MODEL" --bind 127.0.0.1:0 --api-keys "$KEY:read+write+admin" \
   >"$TMP/out" 2>"$TMP/err" &
 PID=$!
-for _ in $(seq 1 1800); do
-  grep -q "listening on" "$TMP/out" 2>/dev/null && break
-  kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
-  sleep 0.1
-done
-ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
+wait_listening "$PID" "$TMP" 180
 load() { # $1: where the write latencies go
   target/release/examples/load --addr "$ADDR" --seconds "$SECS" --threads 4 --write-share 1 --rate "$RATE" \
     --plain-ids true --users 100000 --items 20000 --key "$KEY" --write-latencies "$1"

@@ -14,6 +14,7 @@
 # Output: bench/out/refit_saturated/result.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/serve_lib.sh
 EVENTS="${EVENTS:-500000}"
 MODEL="${MODEL:-item-knn}"
 NICES="${NICES:-0 5 10 19}"
@@ -44,12 +45,7 @@ for nice in $NICES; do
   DAOGOU_REFIT_NICE=$nice RAYON_NUM_THREADS=1 "$BIN" serve --db "$DB" --model "$MODEL" --bind 127.0.0.1:0 \
     --config "$TMP/config.toml" --api-keys "$KEY:read+write+admin" >"$TMP/out" 2>"$TMP/err" &
   PID=$!
-  for _ in $(seq 1 1800); do
-    grep -q "listening on" "$TMP/out" 2>/dev/null && break
-    kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
-    sleep 0.1
-  done
-  ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
+  wait_listening "$PID" "$TMP" 180
   refit >/dev/null # warm: the first refit after start pays for the reader's page cache
   idle=() busy=()
   for _ in $(seq 1 "$REPS"); do idle+=("$(refit)"); done

@@ -17,6 +17,7 @@
 # first ~100 s at 1,000 events/s, then the allocator settles), so the default run is 900 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/serve_lib.sh
 WARMUP="${WARMUP:-300}"
 SECS="${SECONDS_:-$((WARMUP + 600))}"
 RATE="${RATE:-1000}"
@@ -38,12 +39,7 @@ printf '%s\n' "${CONFIG:-}" >"$TMP/daogou.toml"
 RAYON_NUM_THREADS=1 "$BIN" serve --db "$TMP/shop.db" --bind 127.0.0.1:0 --api-keys "$KEY:read+write" --config "$TMP/daogou.toml" \
   >"$TMP/out" 2>"$TMP/err" &
 PID=$!
-for _ in $(seq 1 600); do
-  grep -q "listening on" "$TMP/out" 2>/dev/null && break
-  kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
-  sleep 0.1
-done
-ADDR="$(sed -n 's#^listening on http://##p' "$TMP/out")"
+wait_listening "$PID" "$TMP" 60
 echo "server on $ADDR; $RATE events/s for ${SECS}s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$LOAD" --addr "$ADDR" --seconds "$SECS" --threads 4 --write-share 1 --rate "$RATE" \
   --users 1000000 --items 600 --key "$KEY" >"$TMP/load.json" &

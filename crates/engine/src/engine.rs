@@ -574,9 +574,11 @@ impl Engine {
         lock(&self.fits).set_nice(nice);
     }
 
-    /// The refit pool (the lock only for the moment it takes to hand it out).
-    fn fit_pool(&self) -> Option<Arc<rayon::ThreadPool>> {
-        lock(&self.fits).get()
+    /// Run `job` (a store read and a fit) on the refit pool; the pool's lock is held only for
+    /// the moment it takes to hand the pool out.
+    fn on_fit_threads<T: Send>(&self, job: impl FnOnce() -> T + Send) -> T {
+        let pool = lock(&self.fits).get();
+        background::run(pool, job)
     }
 
     /// Upsert a catalogue item (store first, then the live catalogue); its catalogue index and
@@ -647,8 +649,7 @@ impl Engine {
     }
 
     fn refit_locked(&self, spec: Option<ModelSpec>) -> Result<Arc<Snapshot>> {
-        let pool = self.fit_pool();
-        let snap = background::run(pool, || -> Result<_> {
+        let snap = self.on_fit_threads(|| -> Result<_> {
             let (ds, _, seq) = self.read_store()?;
             let spec = spec.unwrap_or_else(|| self.snapshot().spec.clone());
             let version = self.snapshot().version + 1;
@@ -662,8 +663,7 @@ impl Engine {
     /// model keeps serving. Blocking.
     pub fn load_model_file(&self, path: &Path) -> Result<Arc<Snapshot>> {
         let _one = lock(&self.refits);
-        let pool = self.fit_pool();
-        let snap = background::run(pool, || -> Result<_> {
+        let snap = self.on_fit_threads(|| -> Result<_> {
             let (ds, deletions, seq) = self.read_store()?;
             let version = self.snapshot().version + 1;
             Ok(Arc::new(Snapshot::load(path, &ds, &deletions, &mut SharedCatalogue(&self.catalogue), version, seq)?))
@@ -848,8 +848,7 @@ impl Engine {
         if def.variants.iter().all(|v| v.model.is_none()) {
             return Ok(vec![None; def.variants.len()]);
         }
-        let pool = self.fit_pool();
-        background::run(pool, || {
+        self.on_fit_threads(|| {
             let (ds, deletions, seq) = self.read_store()?;
             let serving = self.snapshot();
             let mut out = Vec::with_capacity(def.variants.len());
